@@ -1,0 +1,165 @@
+"""Stage 5: the Argo emitter. IR in, Argo manifest (plain dicts) out.
+
+Layout of the manifest:
+
+- one DAG template, ``main``: one DAG task per OSMO task, ``depends`` on the tasks
+  it reads (a bare name in ``depends`` means "succeeded", so a failed task
+  cancels everything downstream, as in OSMO);
+- one container template per distinct task shape, named ``t-<first task>``
+  (identical tasks share one template);
+- ``{{output}}`` is an emptyDir at ``/osmo/data/output`` (so it always exists),
+  exported as output artifact ``output`` when a later task reads it;
+- ``{{input:N}}`` is input artifact ``input-N`` at ``/osmo/data/input/N``, fed
+  from the upstream task's ``output`` artifact;
+- ``files:`` are raw input artifacts at their paths.
+
+Names: OSMO names are unique after lower-casing and ``_`` -> ``-`` (checked by the
+semantic stage), which is also exactly what makes them valid Argo names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from . import ir
+from .spec import INPUT_DIR, OUTPUT_DIR, TOKEN_RE
+
+API_VERSION = "argoproj.io/v1alpha1"
+MANAGED_BY = "osmo-compiler"
+WORKFLOW_LABEL = "osmo.nvidia.com/workflow"
+ENTRYPOINT = "main"
+OUTPUT_VOLUME = "osmo-output"
+
+
+@dataclass(frozen=True)
+class EmitOptions:
+    namespace: str | None = None
+    service_account: str | None = None
+    artifact_repository_ref: tuple[str, str] | None = None  # (configMap, key)
+    kind: str = "Workflow"  # or "WorkflowTemplate"
+
+
+def translate(text: str) -> str:
+    """Replace canonical OSMO tokens by what they mean on Argo."""
+    if "{{" not in text:
+        return text
+
+    def token(match) -> str:
+        body = match.group(1)
+        if body == "output":
+            return OUTPUT_DIR
+        if body.startswith("input:"):
+            return f"{INPUT_DIR}/{body[len('input:'):]}"
+        if body == "workflow_id":
+            return "{{workflow.name}}"
+        return match.group(0)  # {{uuid}}: OSMO leaves it literal, and so does Argo
+
+    return TOKEN_RE.sub(token, text)
+
+
+def emit(workflow: ir.Workflow, options: EmitOptions = EmitOptions()) -> dict:
+    consumed = {item.task for task in workflow.tasks for item in task.inputs}
+    templates: dict[str, dict] = {}  # template content key -> template
+    dag_tasks = []
+    for task in workflow.tasks:
+        template = _container_template(task, exports_output=task.k8s_name in consumed)
+        key = json.dumps(template, sort_keys=True)
+        if key not in templates:
+            templates[key] = {"name": f"t-{task.k8s_name}", **template}
+        dag_tasks.append(_dag_task(task, templates[key]["name"]))
+    spec: dict = {"entrypoint": ENTRYPOINT}
+    if options.service_account:
+        spec["serviceAccountName"] = options.service_account
+    if options.artifact_repository_ref:
+        config_map, key = options.artifact_repository_ref
+        spec["artifactRepositoryRef"] = {"configMap": config_map, "key": key}
+    if workflow.labels:  # OSMO copies workflow labels onto the task pods
+        spec["podMetadata"] = {"labels": dict(workflow.labels)}
+    spec["templates"] = [{"name": ENTRYPOINT, "dag": {"tasks": dag_tasks}}, *templates.values()]
+    return {"apiVersion": API_VERSION, "kind": options.kind, "metadata": _metadata(workflow, options), "spec": spec}
+
+
+def _metadata(workflow: ir.Workflow, options: EmitOptions) -> dict:
+    metadata: dict = {}
+    if options.kind == "Workflow":
+        metadata["generateName"] = f"{workflow.k8s_name}-"
+    else:
+        metadata["name"] = workflow.k8s_name
+    if options.namespace:
+        metadata["namespace"] = options.namespace
+    metadata["labels"] = {
+        "app.kubernetes.io/managed-by": MANAGED_BY,
+        WORKFLOW_LABEL: workflow.name,
+        **dict(workflow.labels),
+    }
+    return metadata
+
+
+def _dag_task(task: ir.Task, template: str) -> dict:
+    dag_task: dict = {"name": task.k8s_name, "template": template}
+    upstream = list(dict.fromkeys(item.task for item in task.inputs))
+    if upstream:
+        dag_task["depends"] = " && ".join(upstream)
+        dag_task["arguments"] = {"artifacts": [
+            {"name": f"input-{item.index}", "from": f"{{{{tasks.{item.task}.outputs.artifacts.output}}}}"}
+            for item in task.inputs
+        ]}
+    return dag_task
+
+
+def _container_template(task: ir.Task, *, exports_output: bool) -> dict:
+    template: dict = {}
+    artifacts = [{"name": f"input-{item.index}", "path": f"{INPUT_DIR}/{item.index}"} for item in task.inputs]
+    artifacts += [
+        {"name": f"file-{i}", "path": translate(f.path), "raw": {"data": translate(f.contents)}}
+        for i, f in enumerate(task.files)
+    ]
+    if artifacts:
+        template["inputs"] = {"artifacts": artifacts}
+    if exports_output:
+        template["outputs"] = {"artifacts": [{"name": "output", "path": OUTPUT_DIR}]}
+    container: dict = {"image": task.image, "command": [translate(c) for c in task.command]}
+    if task.args:
+        container["args"] = [translate(a) for a in task.args]
+    if task.environment:
+        container["env"] = [{"name": k, "value": translate(v)} for k, v in task.environment]
+    resources = _resources(task.resources)
+    if resources:
+        container["resources"] = resources
+    container["volumeMounts"] = [{"name": OUTPUT_VOLUME, "mountPath": OUTPUT_DIR}]
+    template["container"] = container
+    template["volumes"] = [{"name": OUTPUT_VOLUME, "emptyDir": {}}]
+    return template
+
+
+def _resources(resources: ir.Resources) -> dict:
+    """OSMO reserves what a profile asks for: requests and limits are equal."""
+    amounts = {
+        "cpu": resources.cpu,
+        "memory": resources.memory,
+        "ephemeral-storage": resources.storage,
+        "nvidia.com/gpu": resources.gpu,
+    }
+    amounts = {k: v for k, v in amounts.items() if v is not None}
+    return {"requests": amounts, "limits": dict(amounts)} if amounts else {}
+
+
+MAX_WORKFLOW_BYTES = 1024 * 1024  # Argo: "the workflow must be under 1 MiB" (etcd object size)
+
+
+def size_diagnostics(manifest: dict, limit: int = MAX_WORKFLOW_BYTES) -> list:
+    """Argo stores the whole Workflow in one etcd object: refuse what cannot be stored."""
+    from .diagnostics import Diagnostic, Severity
+
+    size = len(json.dumps(manifest, separators=(",", ":")).encode())
+    if size < 0.8 * limit:
+        return []
+    largest = sorted(manifest["spec"]["templates"], key=lambda t: -len(json.dumps(t)))[:3]
+    names = ", ".join(f"{t['name']} ({len(json.dumps(t)) // 1024} KiB)" for t in largest)
+    over = size > limit
+    return [Diagnostic(
+        "A501" if over else "A502",
+        f"the Argo manifest is {size // 1024} KiB, " + ("over" if over else "near") + f" the {limit // 1024} KiB limit",
+        severity=Severity.ERROR if over else Severity.WARNING, path=("workflow", "name"),
+        hint=f"largest templates: {names}; move big file contents to `url:` inputs")]

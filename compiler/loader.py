@@ -1,0 +1,235 @@
+"""Stage 1a: read a workflow file, split it into sections, parse YAML.
+
+OSMO splits a workflow file into top-level sections *by a regex on the raw
+text*, before YAML and before Jinja (``src/lib/utils/workflow.py``), because the
+``workflow`` section may hold Jinja that is not valid YAML until rendered. We do
+the same, so that exactly the files OSMO accepts are accepted here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .diagnostics import CompileError, Diagnostic, UsageError, did_you_mean
+
+try:  # libyaml is ~7x faster; the pure-Python loader is the fallback.
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+SECTIONS = ("workflow", "default-values", "version")
+_SECTION_RE = re.compile(
+    r"^([a-zA-Z][a-zA-Z0-9_-]*):(.*?)(?=^[a-zA-Z][a-zA-Z0-9_-]*:|\Z)", re.DOTALL | re.MULTILINE
+)
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    text: str  # from the "name:" line to the next section
+    start_line: int  # 0-based line of "name:" in the file
+
+
+@dataclass
+class SourceFile:
+    path: str
+    text: str
+    sections: dict[str, Section] = field(default_factory=dict)
+
+
+def read_source(path: str) -> str:
+    """The file's text. Unreadable paths are usage errors (exit 2)."""
+    try:
+        if path == "-":
+            import sys
+
+            data = sys.stdin.buffer.read()
+        else:
+            p = Path(path)
+            if p.is_dir():
+                raise UsageError(f"{path}: is a directory, not a workflow file")
+            if p.stat().st_size > MAX_FILE_BYTES:
+                raise CompileError([Diagnostic(
+                    "L101", f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
+                    "refusing to read it as a workflow", file=path, line=1, column=1)])
+            data = p.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+    return decode(data, path)
+
+
+def decode(data: bytes, path: str) -> str:
+    if b"\x00" in data:
+        line, col = _position_of(data, data.index(b"\x00"))
+        raise CompileError([Diagnostic(
+            "L101", "file contains NUL bytes: it looks binary, not a YAML workflow",
+            file=path, line=line, column=col)])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line, col = _position_of(data, exc.start)
+        raise CompileError([Diagnostic(
+            "L101", f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            file=path, line=line, column=col,
+            hint="save the workflow file as UTF-8")]) from None
+
+
+def _position_of(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
+
+
+def split_sections(source: SourceFile) -> list[Diagnostic]:
+    """Fill ``source.sections``; report unknown, duplicate and missing sections."""
+    diagnostics = []
+    for match in _SECTION_RE.finditer(source.text):
+        name = match.group(1)
+        line = source.text.count("\n", 0, match.start())
+        if name not in SECTIONS:
+            suggestion = did_you_mean(name, SECTIONS)
+            diagnostics.append(Diagnostic(
+                "L104", f'unknown top-level key "{name}"',
+                file=source.path, line=line + 1, column=1,
+                hint=f'did you mean "{suggestion}"?' if suggestion
+                else "a workflow file has only: " + ", ".join(SECTIONS)))
+        elif name in source.sections:
+            first = source.sections[name].start_line + 1
+            diagnostics.append(Diagnostic(
+                "L105", f'duplicate top-level key "{name}" (first defined on line {first})',
+                file=source.path, line=line + 1, column=1))
+        else:
+            source.sections[name] = Section(name, match.group(0), line)
+    if "workflow" not in source.sections:
+        diagnostics.append(Diagnostic(
+            "L106", "no `workflow:` section found", file=source.path, line=1, column=1,
+            hint="an OSMO workflow file needs a top-level `workflow:` key at column 0"))
+    return diagnostics
+
+
+class _Loader(_BaseLoader):
+    """Safe loader that records duplicate mapping keys instead of keeping the last."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.duplicates: list[tuple[object, yaml.Mark, yaml.Mark]] = []
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):
+                continue
+            key = self.construct_object(key_node)
+            try:
+                first = seen.setdefault(key, key_node)
+            except TypeError:  # unhashable key; the constructor reports it
+                continue
+            if first is not key_node:
+                self.duplicates.append((key, key_node.start_mark, first.start_mark))
+        return super().construct_mapping(node, deep)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    data: object
+    duplicates: list  # (key, mark, first_mark)
+
+
+class YamlSyntaxError(Exception):
+    def __init__(self, message: str, line: int, column: int):
+        super().__init__(message)
+        self.line, self.column = line, column  # 0-based, in the parsed text
+
+
+def parse_yaml(text: str) -> Parsed:
+    loader = _Loader(text)
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "invalid YAML"
+        if exc.context:
+            problem = f"{exc.context}: {problem}"
+        raise YamlSyntaxError(problem, mark.line if mark else 0, mark.column if mark else 0) from None
+    except yaml.YAMLError as exc:
+        raise YamlSyntaxError(str(exc).splitlines()[0], 0, 0) from None
+    finally:
+        loader.dispose()
+    return Parsed(data, loader.duplicates)
+
+
+def compose(text: str):
+    """The YAML node tree of ``text`` (positions only; used to locate diagnostics)."""
+    return yaml.compose(text, Loader=_BaseLoader)
+
+
+def inline_local_files(document: dict, base: Path, allow_any: bool = False) -> list[Diagnostic]:
+    """Replace ``files[].localpath`` by the file's ``contents``, as OSMO's CLI does before submitting.
+
+    Paths are relative to the workflow file. Unless ``allow_any``, they must stay
+    inside the workflow's directory (or the enclosing git repository), also through
+    symlinks: a pull request must not be able to inline ``/etc/passwd`` into a manifest.
+    """
+    workflow = document.get("workflow")
+    if not isinstance(workflow, dict):
+        return []
+    out: list[Diagnostic] = []
+    roots = [base.resolve()] + ([_repo_root(base)] if _repo_root(base) else [])
+    for task_path, task in _task_dicts(workflow):
+        files = task.get("files")
+        for i, item in enumerate(files if isinstance(files, list) else []):
+            if not isinstance(item, dict) or "localpath" not in item:
+                continue
+            path = task_path + ("files", i, "localpath")
+            if "contents" in item:
+                out.append(Diagnostic("L112", "Files tag dont support contents and localpath together",
+                                      path=path, at_key=True, hint="keep either `contents:` or `localpath:`"))
+                continue
+            local = item["localpath"]
+            if not isinstance(local, str):
+                continue  # the schema stage reports the type
+            target = (base / local).resolve()
+            if not allow_any and not any(target == r or r in target.parents for r in roots):
+                out.append(Diagnostic(
+                    "L113", f'localpath "{local}" is outside the workflow\'s directory', path=path,
+                    hint="only files under the workflow file's directory (or its git repository) are inlined; "
+                    "pass --allow-any-localpath to lift this"))
+                continue
+            try:
+                contents = target.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                out.append(Diagnostic("L111", f"The file/path {local} does not exist!", path=path,
+                                      hint=f"localpath is relative to the workflow file's directory ({base})"))
+                continue
+            except (IsADirectoryError, UnicodeDecodeError, OSError) as exc:
+                reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (exc.strerror or str(exc))
+                out.append(Diagnostic("L111", f"cannot inline localpath {local}: {reason}", path=path))
+                continue
+            item.pop("localpath")
+            item["contents"] = contents
+    return out
+
+
+def _task_dicts(workflow: dict):
+    groups = workflow.get("groups")
+    if isinstance(groups, list) and groups:
+        for gi, group in enumerate(groups):
+            tasks = group.get("tasks") if isinstance(group, dict) else None
+            for ti, task in enumerate(tasks if isinstance(tasks, list) else []):
+                if isinstance(task, dict):
+                    yield ("workflow", "groups", gi, "tasks", ti), task
+    tasks = workflow.get("tasks")
+    for ti, task in enumerate(tasks if isinstance(tasks, list) else []):
+        if isinstance(task, dict):
+            yield ("workflow", "tasks", ti), task
+
+
+def _repo_root(start: Path) -> Path | None:
+    for directory in (start.resolve(), *start.resolve().parents):
+        if (directory / ".git").exists():
+            return directory
+    return None

@@ -1,0 +1,71 @@
+"""Stage 6: write manifests as YAML or JSON, deterministically and atomically.
+
+YAML policy: key order as built (never sorted), multi-line strings as block
+scalars, and no line wrapping (PyYAML wraps at 80 columns by default, which can
+split an Argo ``{{ ... }}`` expression across lines).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import yaml
+
+try:
+    from yaml import CSafeDumper as _BaseDumper
+except ImportError:  # pragma: no cover
+    from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
+
+NO_WRAP = 2**31 - 1  # the C dumper needs an int; float("inf") overflows
+
+
+class _Dumper(_BaseDumper):
+    pass
+
+
+def _represent_str(dumper, data: str):
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def to_yaml(documents: list[dict]) -> str:
+    return yaml.dump_all(
+        documents, Dumper=_Dumper, sort_keys=False, width=NO_WRAP, allow_unicode=True,
+        default_flow_style=False, explicit_start=len(documents) > 1,
+    )  # fmt: skip
+
+
+def to_json(documents: list[dict]) -> str:
+    payload = documents[0] if len(documents) == 1 else documents
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def render(documents: list[dict], fmt: str = "yaml") -> str:
+    return to_json(documents) if fmt == "json" else to_yaml(documents)
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half of one."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

@@ -1,0 +1,151 @@
+"""The stages in order: load -> render -> parse -> schema -> semantic -> IR -> Argo.
+
+Every stage adds diagnostics and the pipeline goes as far as it safely can, so
+one run reports every problem. Positions are resolved once, at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import argo, ir, loader, render, schema, semantic
+from .diagnostics import CompileError, Diagnostic, UsageError, has_errors
+from .locate import Locator
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """Everything ``osmo compile`` can be told (``osmo submit`` takes the same)."""
+
+    set_values: tuple[str, ...] = ()  # "k=v" from --set
+    set_strings: tuple[str, ...] = ()  # "k=v" from --set-string
+    set_env: tuple[str, ...] = ()  # "K=V" from --set-env
+    namespace: str | None = None
+    service_account: str | None = None
+    artifact_repository_ref: str | None = None  # "CONFIGMAP:KEY"
+    kind: str = "Workflow"
+    allow_any_localpath: bool = False
+    max_bytes: int = argo.MAX_WORKFLOW_BYTES
+
+
+@dataclass
+class CompileResult:
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    documents: list[dict] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return has_errors(self.diagnostics)
+
+
+def compile_file(path: str, options: CompileOptions = CompileOptions()) -> CompileResult:
+    """Compile one workflow file. Raises UsageError for unreadable files or bad options."""
+    try:
+        text = loader.read_source(path)
+    except CompileError as exc:
+        return CompileResult(exc.diagnostics)
+    return compile_text(text, path, options)
+
+
+def compile_text(text: str, path: str, options: CompileOptions = CompileOptions()) -> CompileResult:
+    emit_options = _emit_options(options)
+    set_env = tuple(_env_pair(item) for item in options.set_env)
+    run = _Run(path, options)
+    document = run.load(text)
+    if document is not None:
+        run.check(document)
+    if document is not None and not has_errors(run.diagnostics):
+        workflow = ir.build(document, set_env)
+        manifest = argo.emit(workflow, emit_options)
+        run.diagnostics += argo.size_diagnostics(manifest, options.max_bytes)
+        run.documents.append(manifest)
+    return CompileResult(run.finish(), run.documents if not has_errors(run.diagnostics) else [])
+
+
+class _Run:
+    """One pass of the pipeline over one file: collects diagnostics, locates them at the end."""
+
+    def __init__(self, path: str, options: CompileOptions):
+        self.path, self.options = path, options
+        self.diagnostics: list[Diagnostic] = []
+        self.documents: list[dict] = []
+        self.locator = Locator(path)
+
+    def load(self, text: str) -> dict | None:
+        source = loader.SourceFile(self.path, text)
+        self.diagnostics += loader.split_sections(source)
+        document: dict = {}
+        for name in ("default-values", "version"):
+            section = source.sections.get(name)
+            if section is not None:
+                self.locator.add_section(name, section.text, section.start_line)
+                data = self._parse(section.text, name)
+                if isinstance(data, dict) and name in data:
+                    document[name] = data[name]
+        workflow = source.sections.get("workflow")
+        if workflow is None:
+            return None
+        defaults = document.get("default-values")
+        values = render.template_values(defaults if isinstance(defaults, dict) else {},
+                                        self.options.set_values, self.options.set_strings)
+        rendered, problems = render.render(workflow.text, values, file=self.path, start_line=workflow.start_line)
+        self.diagnostics += problems
+        if rendered is None:
+            return None
+        self.locator.add_section("workflow", rendered.text, workflow.start_line, rendered)
+        data = self._parse(rendered.text, "workflow")
+        if not isinstance(data, dict):
+            return None
+        document = {"workflow": data.get("workflow"), **document}
+        base = Path(self.path).resolve().parent if self.path != "-" else Path.cwd()
+        self.diagnostics += loader.inline_local_files(document, base, self.options.allow_any_localpath)
+        return document
+
+    def _parse(self, text: str, section: str) -> object:
+        try:
+            parsed = loader.parse_yaml(text)
+        except loader.YamlSyntaxError as exc:
+            self.diagnostics.append(Diagnostic("L102", f"invalid YAML: {exc}", path=(section,),
+                                               mark=(exc.line, exc.column)))
+            return None
+        for key, mark, first in parsed.duplicates:
+            first_line = self.locator.locate(Diagnostic("", "", path=(section,), mark=(first.line, first.column))).line
+            self.diagnostics.append(Diagnostic(
+                "L103", f'duplicate key "{key}" (first set on line {first_line})', path=(section,),
+                mark=(mark.line, mark.column), hint="YAML would silently keep only the last value; remove one"))
+        return parsed.data
+
+    def check(self, document: dict) -> None:
+        self.diagnostics += schema.validate(document)
+        self.diagnostics += semantic.check(document)
+
+    def finish(self) -> list[Diagnostic]:
+        # A semantic rule is more specific than the schema's generic "invalid value" at the same place.
+        specific = {d.path for d in self.diagnostics if d.code[0] in "VU"}
+        located = {}
+        for d in self.diagnostics:
+            if d.code == "S204" and d.path in specific:
+                continue
+            d = self.locator.locate(d)
+            located.setdefault((d.line, d.column, d.code, d.message), d)
+        return sorted(located.values(), key=Diagnostic.sort_key)
+
+
+def _emit_options(options: CompileOptions) -> argo.EmitOptions:
+    ref = None
+    if options.artifact_repository_ref:
+        config_map, sep, key = options.artifact_repository_ref.partition(":")
+        if not sep or not config_map or not key:
+            raise UsageError(f"--artifact-repository-ref {options.artifact_repository_ref!r}: expected CONFIGMAP:KEY")
+        ref = (config_map, key)
+    if options.kind not in ("Workflow", "WorkflowTemplate"):
+        raise UsageError(f"--kind {options.kind!r}: expected Workflow or WorkflowTemplate")
+    return argo.EmitOptions(options.namespace, options.service_account, ref, options.kind)
+
+
+def _env_pair(item: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise UsageError(f"--set-env {item!r}: expected KEY=VALUE")
+    return key, value

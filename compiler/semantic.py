@@ -1,0 +1,376 @@
+"""Stage 3: the rules a JSON Schema cannot express.
+
+OSMO's own rules (unique names, one lead per group, inputs from earlier groups,
+resource profiles, file paths) with OSMO's messages where it has them, plus the
+rules OSMO leaves unchecked but a compiler must not let through (an
+``{{input:N}}`` index out of range, a ``{{`` that Argo would try to interpret).
+
+The checks run even when the schema stage found problems, so they read the
+document defensively: anything of the wrong shape is skipped here (the schema
+stage has already reported it).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+
+from .diagnostics import Diagnostic, Severity, did_you_mean
+from .spec import BRACES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
+
+WARNING = Severity.WARNING
+ARGO_LABEL_MAX = 63
+
+# Valid OSMO that this compiler cannot map to Argo yet: refused, never dropped.
+NOT_SUPPORTED_YET = {
+    "workflow": {"groups": "task groups", "timeout": "workflow timeouts"},
+    "task": {
+        "exitActions": "exit actions", "checkpoint": "checkpoints", "credentials": "credentials",
+        "privileged": "privileged tasks", "hostNetwork": "host networking", "volumeMounts": "host volume mounts",
+    },
+    "resource": {"platform": "platforms", "topology": "topology requirements", "nodesExcluded": "excluded nodes"},
+}  # fmt: skip
+# Accepted by OSMO but without meaning on Argo: a warning, so nothing is dropped silently.
+IGNORED = {
+    "workflow": {"pool": "the pool is chosen at submission", "backend": "OSMO sets it internally"},
+    "task": {
+        "backend": "OSMO sets it internally", "resources": "OSMO overwrites it with the named resource profile",
+        "kpis": "Argo has no KPI collection", "downloadType": "inputs are always downloaded",
+        "cacheSize": "Argo has no data cache",
+    },
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """Where a task sits: its data, its path in the document, and its group."""
+
+    data: dict
+    path: tuple
+    name: str
+    group_index: int
+    group_name: str
+    group_path: tuple
+
+
+def check(document: object) -> list[Diagnostic]:
+    workflow = document.get("workflow") if isinstance(document, dict) else None
+    if not isinstance(workflow, dict):
+        return []
+    tasks = collect_tasks(workflow)
+    out: list[Diagnostic] = []
+    out += _check_tasks_or_groups(workflow)
+    out += _check_leads(workflow)
+    out += _check_names(workflow, tasks)
+    out += _check_inputs(tasks)
+    out += _check_resources(workflow, tasks)
+    for task in tasks:
+        out += _check_tokens(task, tasks)
+        out += _check_files(task)
+        out += _check_regexes(task)
+        out += _check_exit_codes(task)
+    out += _check_not_supported(workflow, tasks)
+    return out
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _dicts(value: object):
+    return [(i, v) for i, v in enumerate(_list(value)) if isinstance(v, dict)]
+
+
+def collect_tasks(workflow: dict) -> list[TaskRef]:
+    refs = []
+    if "groups" in workflow and workflow.get("groups"):
+        for gi, group in _dicts(workflow.get("groups")):
+            gname = _str(group.get("name")) or f"group-{gi}"
+            for ti, task in _dicts(group.get("tasks")):
+                refs.append(TaskRef(task, ("workflow", "groups", gi, "tasks", ti),
+                                    _str(task.get("name")) or "", gi, gname, ("workflow", "groups", gi)))
+    else:
+        for ti, task in _dicts(workflow.get("tasks")):
+            name = _str(task.get("name")) or ""
+            refs.append(TaskRef(task, ("workflow", "tasks", ti), name, ti, f"{name}-group", ("workflow", "tasks", ti)))
+    return refs
+
+
+def _check_tasks_or_groups(workflow: dict) -> list[Diagnostic]:
+    has_tasks, has_groups = bool(workflow.get("tasks")), bool(workflow.get("groups"))
+    if has_tasks and has_groups:
+        return [Diagnostic("V302", "Cannot use both groups and tasks in the same workflow.",
+                           path=("workflow", "groups"), at_key=True,
+                           hint="put every task in a group, or list all tasks under `tasks:`")]
+    if not has_tasks and not has_groups:
+        return [Diagnostic("V303", "Workflows need to have at least one group or one task.",
+                           path=("workflow",), at_key=True)]
+    return []
+
+
+def _check_leads(workflow: dict) -> list[Diagnostic]:
+    out = []
+    for gi, group in _dicts(workflow.get("groups")):
+        members = _dicts(group.get("tasks"))
+        if len(members) <= 1:
+            continue  # a single task is its group's lead
+        leads = sum(1 for _, t in members if t.get("lead") is True)
+        if leads != 1:
+            name = _str(group.get("name")) or gi
+            out.append(Diagnostic(
+                "V304", f'Group "{name}" has {leads} leader(s) but must have exactly one.',
+                path=("workflow", "groups", gi, "name"),
+                hint="mark exactly one task of the group with `lead: true`"))
+    return out
+
+
+def _check_names(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
+    out = []
+    named = []  # (name, path) in document order, groups before their tasks
+    if workflow.get("groups"):
+        for gi, group in _dicts(workflow.get("groups")):
+            if _str(group.get("name")):
+                named.append((group["name"], ("workflow", "groups", gi, "name")))
+            named += [(t.name, t.path + ("name",)) for t in tasks if t.group_index == gi and t.name]
+    else:
+        named += [(t.name, t.path + ("name",)) for t in tasks if t.name]
+    seen: dict[str, str] = {}
+    if not workflow.get("groups"):
+        # OSMO wraps each flat task in a group "<task>-group"; it may clash with another task's name.
+        task_names = {k8s_name(t.name): t.name for t in tasks if t.name}
+        for t in tasks:
+            clash = task_names.get(k8s_name(t.group_name))
+            if t.name and clash:
+                out.append(Diagnostic(
+                    "V301", f'Multiple tasks/groups have the same name: "{clash}".', path=t.path + ("name",),
+                    hint=f'OSMO wraps task "{t.name}" in a group named "{t.group_name}", which clashes with task "{clash}"'))
+    for name, path in named:
+        key = k8s_name(name)
+        if key in seen:
+            out.append(Diagnostic(
+                "V301", f'Multiple tasks/groups have the same name: "{name}".', path=path,
+                hint=f'names are not case sensitive and "-" equals "_": "{seen[key]}" and "{name}" are the same name'))
+        else:
+            seen[key] = name
+    for t in tasks:
+        if k8s_name(t.name) == "osmo-ctrl":
+            out.append(Diagnostic("V312", f'Container {t.name} cannot be named "osmo-ctrl". This is a restricted name.',
+                                  path=t.path + ("name",)))
+    name = _str(workflow.get("name"))
+    if name and len(name) > ARGO_LABEL_MAX:
+        out.append(Diagnostic(
+            "V316", f"workflow name is {len(name)} characters; Argo allows at most {ARGO_LABEL_MAX}",
+            path=("workflow", "name"), hint="Argo uses the name as a Kubernetes label value"))
+    return out
+
+
+def _check_inputs(tasks: list[TaskRef]) -> list[Diagnostic]:
+    out = []
+    by_name = {k8s_name(t.name): t for t in tasks if t.name}
+    for task in tasks:
+        for ii, item in _dicts(task.data.get("inputs")):
+            target = _str(item.get("task"))
+            if target is None:
+                continue
+            path = task.path + ("inputs", ii, "task")
+            if ":" in target:
+                continue  # a task of an earlier workflow: reported as not supported yet
+            upstream = by_name.get(k8s_name(target))
+            if upstream is None:
+                guess = did_you_mean(target, [t.name for t in tasks])
+                out.append(Diagnostic("V305", f"Task input {target} does not exist.", path=path,
+                                      hint=f'did you mean "{guess}"?' if guess else None))
+            elif upstream.group_index >= task.group_index:
+                if task.group_path[1] == "groups":
+                    message = f'Group "{task.group_name}" requires input group "{upstream.group_name}" exists before itself.'
+                else:
+                    message = f'Task "{task.name}" reads task "{upstream.name}", which is not listed before it.'
+                out.append(Diagnostic(
+                    "V306", message, path=path,
+                    hint="a task may only read tasks listed before it (in an earlier group); this rules out cycles"))
+    return out
+
+
+def _check_resources(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
+    resources = workflow.get("resources")
+    profiles = list(resources) if isinstance(resources, dict) else ["default"]
+    out = []
+    for task in tasks:
+        requested = task.data.get("resource")
+        if requested is None:
+            if "default" not in profiles:
+                out.append(Diagnostic(
+                    "V311", f"Task {task.name} has no specified resource. Specify a default resource in the resources section.",
+                    path=task.path + ("name",),
+                    hint="add `resource: <profile>` to the task, or a `default` profile under `resources:`"))
+        elif isinstance(requested, str) and requested not in profiles:
+            guess = did_you_mean(requested, profiles)
+            out.append(Diagnostic(
+                "V310", f"Requesting undefined resource {requested}.", path=task.path + ("resource",),
+                hint=(f'did you mean "{guess}"? ' if guess else "") + "defined profiles: " + ", ".join(profiles)))
+    return out
+
+
+def _strings(value: object, path: tuple):
+    """Every string inside ``value`` with its path."""
+    if isinstance(value, str):
+        yield value, path
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _strings(v, path + (i,))
+
+
+def _check_tokens(task: TaskRef, tasks: list[TaskRef]) -> list[Diagnostic]:
+    inputs = _list(task.data.get("inputs"))
+    input_tasks = [k8s_name(i["task"].split(":")[-1]) for i in inputs if isinstance(i, dict) and _str(i.get("task"))]
+    group_members = {k8s_name(t.name) for t in tasks if t.group_index == task.group_index}
+    out = []
+    for text, path in _strings(task.data, task.path):
+        if "{{" not in text:
+            continue
+        token_spans = []
+        for match in TOKEN_RE.finditer(text):
+            token_spans.append(match.span())
+            body = match.group(1)
+            where = dict(path=path, offset=match.start())
+            if body.startswith("input:"):
+                ref = body[len("input:"):].strip()
+                if ref.isdigit():
+                    if int(ref) >= len(inputs):
+                        out.append(Diagnostic(
+                            "V307", f"{match.group(0)} refers to input {ref}, but task \"{task.name}\" has "
+                            f"{len(inputs)} input(s)",
+                            hint="inputs are numbered from 0 in the order of the task's `inputs:` list "
+                            "(OSMO would leave the token unreplaced; this compiler refuses it)", **where))
+                elif k8s_name(ref) not in input_tasks:
+                    out.append(Diagnostic(
+                        "V308", f'{match.group(0)} names "{ref}", which is not a task input of "{task.name}"',
+                        hint="task inputs here: " + (", ".join(input_tasks) or "none"), **where))
+            elif body.startswith("host:"):
+                ref = body[len("host:"):].strip()
+                if k8s_name(ref) not in group_members:
+                    out.append(Diagnostic(
+                        "V309", f'{match.group(0)}: "{ref}" is not a task of the same group as "{task.name}"',
+                        hint="{{host:X}} only resolves for tasks of the same group", **where))
+            elif body == "uuid":
+                out.append(Diagnostic(
+                    "V318", "{{uuid}} is never replaced by OSMO; it stays literal text", severity=WARNING, **where))
+        for match in BRACES_RE.finditer(text):
+            if any(start <= match.start() < end for start, end in token_spans):
+                continue
+            out.append(Diagnostic(
+                "V317", f"{match.group(0)!s} is not an OSMO token, and Argo would try to interpret it",
+                path=path, offset=match.start(),
+                hint="OSMO tokens are {{output}}, {{input:N}}, {{workflow_id}} and {{host:task}}; "
+                "for literal braces in a script, put the script in a file with `base64: true`"))
+    return out
+
+
+def _check_files(task: TaskRef) -> list[Diagnostic]:
+    out = []
+    seen: set[str] = set()
+    for fi, item in _dicts(task.data.get("files")):
+        path = item.get("path")
+        where = task.path + ("files", fi, "path")
+        if not isinstance(path, str):
+            continue
+        parts = [p for p in path.split("/") if p]
+        if not parts or (parts[0] == "osmo" and not path.startswith(OUTPUT_DIR + "/")):
+            out.append(Diagnostic("V313", f'Empty path or adding file to "/osmo" is forbidden for file: {path}',
+                                  path=where, hint="/osmo is where OSMO keeps its own data; use e.g. /tmp"))
+        elif not path.startswith("/"):
+            out.append(Diagnostic("V313", f'file path "{path}" must be absolute', path=where))
+        if path in seen:
+            out.append(Diagnostic(
+                "V314", f'Task "{task.name}" has multiple files at the same path "{path}". Each file path must be unique.',
+                path=where))
+        seen.add(path)
+        if item.get("base64") is True and isinstance(item.get("contents"), str):
+            try:
+                base64.b64decode(item["contents"], validate=True).decode("utf-8")
+            except binascii.Error:
+                out.append(Diagnostic("V319", "file contents are not valid base64", path=task.path + ("files", fi, "contents")))
+            except UnicodeDecodeError:
+                out.append(Diagnostic(
+                    "U403", "binary file contents (not UTF-8 once decoded) cannot be carried by an Argo raw artifact",
+                    path=task.path + ("files", fi, "contents"), hint="fetch binary files from a `url:` input instead"))
+    return out
+
+
+def _check_regexes(task: TaskRef) -> list[Diagnostic]:
+    out = []
+    for key in ("inputs", "outputs", "checkpoint"):
+        for i, item in _dicts(task.data.get(key)):
+            regex = item.get("regex")
+            if isinstance(regex, str) and regex:
+                try:
+                    re.compile(regex)
+                except re.error as exc:
+                    out.append(Diagnostic("V322", f"Invalid regex: {regex}", path=task.path + (key, i, "regex"),
+                                          hint=f"Python regex error: {exc}"))
+    return out
+
+
+def _check_exit_codes(task: TaskRef) -> list[Diagnostic]:
+    actions = task.data.get("exitActions")
+    out = []
+    for action, codes in (actions.items() if isinstance(actions, dict) else ()):
+        for low, high in parse_exit_codes(codes) or ():
+            if low > high:
+                out.append(Diagnostic(
+                    "V321", f"exit code range {low}-{high} for {action} is empty (the start is after the end)",
+                    severity=WARNING, path=task.path + ("exitActions", action)))
+    return out
+
+
+def _check_not_supported(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
+    out = []
+
+    def refuse(what: str, path: tuple) -> None:
+        out.append(Diagnostic("U401", f"{what} are not supported by this compiler yet", path=path, at_key=True,
+                              hint="remove it, or compile this workflow with a later version"))
+
+    def ignore(key: str, why: str, path: tuple) -> None:
+        out.append(Diagnostic("V320", f'"{key}" has no meaning on Argo and is ignored: {why}',
+                              severity=WARNING, path=path, at_key=True))
+
+    for key, what in NOT_SUPPORTED_YET["workflow"].items():
+        if key in workflow:
+            refuse(what, ("workflow", key))
+    for key, why in IGNORED["workflow"].items():
+        if key in workflow:
+            ignore(key, why, ("workflow", key))
+    for name, profile in (workflow.get("resources") or {}).items() if isinstance(workflow.get("resources"), dict) else ():
+        for key, what in NOT_SUPPORTED_YET["resource"].items():
+            if isinstance(profile, dict) and key in profile:
+                refuse(what, ("workflow", "resources", name, key))
+    for task in tasks:
+        for key, what in NOT_SUPPORTED_YET["task"].items():
+            if key in task.data:
+                refuse(what, task.path + (key,))
+        for key, why in IGNORED["task"].items():
+            if key in task.data:
+                ignore(key, why, task.path + (key,))
+        for key in ("inputs", "outputs"):
+            for i, item in _dicts(task.data.get(key)):
+                if "url" in item:
+                    refuse(f"URL {key}", task.path + (key, i, "url"))
+                elif ":" in str(item.get("task", "")):
+                    refuse("inputs from earlier workflows", task.path + (key, i, "task"))
+                elif item.get("regex"):
+                    refuse("regex filters on task inputs", task.path + (key, i, "regex"))
+        for text, path in _strings(task.data, task.path):
+            for match in TOKEN_RE.finditer(text):
+                if match.group(1).startswith("host:"):
+                    out.append(Diagnostic("U401", "{{host:...}} tokens are not supported by this compiler yet",
+                                          path=path, offset=match.start()))
+    return out

@@ -1,0 +1,96 @@
+"""Facts about the OSMO spec that several stages share.
+
+Each value here is copied from OSMO's own code (see ``../shared/notes/osmo-spec.md``
+for the source of each): token syntax, name normalisation, units, durations.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+# Tokens OSMO shields from Jinja: written exactly like this, without spaces.
+PROTECTED_TOKEN_RE = re.compile(r"{{(uuid|workflow_id|output|input:[^}]+|host:[^}]+)}}")
+
+# Tokens as OSMO substitutes them at run time (spaces tolerated inside the braces).
+TOKEN_RE = re.compile(r"{{[ ]*(uuid|workflow_id|output|input:[^}]*?|host:[^}]*?)[ ]*}}")
+
+# Any leftover double-brace expression: Argo would try to interpret it.
+BRACES_RE = re.compile(r"{{.*?}}", re.DOTALL)
+
+OUTPUT_DIR = "/osmo/data/output"
+INPUT_DIR = "/osmo/data/input"
+
+NAME_RE = re.compile(r"^[a-zA-Z]([a-zA-Z0-9_-]*[a-zA-Z0-9])?$")
+MAX_NAME_LENGTH = 64
+
+
+def k8s_name(name: str) -> str:
+    """OSMO's normalisation: names are case-insensitive and '_' equals '-'."""
+    return name.lower().replace("_", "-")
+
+
+# Memory/storage quantities: OSMO's units are all binary ("G" means "Gi").
+QUANTITY_RE = re.compile(r"^(?P<size>\d+(?:\.\d+)?)(?P<unit>[a-zA-Z]*)$")
+OSMO_TO_K8S_UNIT = {
+    "T": "Ti", "Ti": "Ti", "TiB": "Ti",
+    "G": "Gi", "Gi": "Gi", "GiB": "Gi",
+    "M": "Mi", "Mi": "Mi", "MiB": "Mi",
+    "K": "Ki", "Ki": "Ki", "KiB": "Ki",
+    "B": "", "": "", "m": "m",
+}  # fmt: skip
+
+
+def k8s_quantity(value: str) -> str | None:
+    """An OSMO memory/storage value as a Kubernetes quantity, or None if invalid."""
+    match = QUANTITY_RE.match(str(value).strip())
+    if not match or match["unit"] not in OSMO_TO_K8S_UNIT:
+        return None
+    return match["size"] + OSMO_TO_K8S_UNIT[match["unit"]]
+
+
+# Durations: seconds as a number, ISO-8601, or <int><unit> with one unit.
+_ISO_DURATION_RE = re.compile(
+    r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+_UNIT_DURATION_RE = re.compile(r"^(?P<n>\d+)(?P<unit>d|h|m|s|ms|us)$")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}
+
+
+def parse_duration(value: object) -> timedelta | None:
+    """An OSMO duration as a timedelta, or None if OSMO would not recognise it."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return timedelta(seconds=value)
+    text = str(value).strip()
+    unit = _UNIT_DURATION_RE.match(text)
+    if unit:
+        return timedelta(seconds=int(unit["n"]) * _UNIT_SECONDS[unit["unit"]])
+    iso = _ISO_DURATION_RE.match(text)
+    if iso and text not in ("P", "PT") and not text.endswith("T"):
+        parts = {k: float(v) for k, v in iso.groupdict().items() if v}
+        return timedelta(
+            days=parts.get("d", 0), hours=parts.get("h", 0),
+            minutes=parts.get("m", 0), seconds=parts.get("s", 0),
+        )  # fmt: skip
+    return None
+
+
+EXIT_ACTIONS = ("COMPLETE", "FAIL", "RESCHEDULE")
+EXIT_CODES_RE = re.compile(r"^(\d+(-\d+)?)+(,\d+(-\d+)?)*$")
+
+
+def parse_exit_codes(value: object) -> list[tuple[int, int]] | None:
+    """``"0,1-10,16"`` -> ``[(0, 0), (1, 10), (16, 16)]`` (inclusive), or None if invalid."""
+    text = str(value).strip()
+    if not EXIT_CODES_RE.match(text):
+        return None
+    ranges = []
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        ranges.append((int(low), int(high or low)))
+    return ranges
+
+
+STORAGE_SCHEMES = ("s3", "gs", "swift", "tos", "azure")

@@ -1,0 +1,1 @@
+"""Jinja templates for textual outputs, shipped inside the wheel as package data."""

@@ -1,0 +1,64 @@
+"""Validate compiled manifests against Argo's own JSON Schema, rejecting unknown keys.
+
+Argo's schema (``../shared/argo/schema.json``) has no ``additionalProperties:
+false`` anywhere, so a misspelt key would pass; we add it to every object
+definition. Without ``../shared`` (a user's fresh clone) we fall back to hera's
+pydantic models: a key that the models drop on a round trip is unknown.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+ARGO_SCHEMA = SHARED / "argo" / "schema.json"
+
+
+@lru_cache(maxsize=None)
+def _validator(kind: str):
+    from jsonschema import Draft7Validator
+
+    definitions = copy.deepcopy(json.loads(ARGO_SCHEMA.read_text())["definitions"])
+    for definition in definitions.values():
+        if "properties" in definition and "additionalProperties" not in definition:
+            definition["additionalProperties"] = False
+    # IntOrString is typed "string" in schema.json, but the API accepts integers.
+    definitions["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] = {"type": ["string", "integer"]}
+    return Draft7Validator({"$ref": f"#/definitions/io.argoproj.workflow.v1alpha1.{kind}", "definitions": definitions})
+
+
+def argo_errors(manifest: dict) -> list[str]:
+    """Every way ``manifest`` breaks Argo's schema (empty when it is valid)."""
+    kind = manifest.get("kind", "Workflow")
+    if ARGO_SCHEMA.exists():
+        errors = _validator(kind).iter_errors(manifest)
+        return sorted(f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors)
+    return _hera_errors(manifest, kind)
+
+
+def _hera_errors(manifest: dict, kind: str) -> list[str]:
+    import pydantic
+    from hera.workflows import models
+
+    model = getattr(models, kind)
+    try:
+        parsed = model.model_validate(manifest)
+    except pydantic.ValidationError as exc:
+        return [str(exc)]
+    dumped = json.loads(parsed.model_dump_json(by_alias=True, exclude_none=True))
+    return [f"{path}: unknown key" for path in _dropped(manifest, dumped, "")]
+
+
+def _dropped(original, dumped, path):
+    if isinstance(original, dict) and isinstance(dumped, dict):
+        for key, value in original.items():
+            if key not in dumped:
+                yield f"{path}/{key}"
+            else:
+                yield from _dropped(value, dumped[key], f"{path}/{key}")
+    elif isinstance(original, list) and isinstance(dumped, list):
+        for i, (a, b) in enumerate(zip(original, dumped)):
+            yield from _dropped(a, b, f"{path}/{i}")

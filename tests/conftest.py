@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helpers: argo_schema, ...
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--regen-goldens", action="store_true", default=False,
+        help="rewrite tests/golden/* and the conformance record from the current compiler output",
+    )
+
+
+@pytest.fixture
+def regen(request) -> bool:
+    return request.config.getoption("--regen-goldens")
+
+
+@pytest.fixture
+def write_workflow(tmp_path):
+    """Write a workflow text to a temporary file and return its path."""
+
+    def write(text: str, name: str = "wf.yaml") -> str:
+        path = tmp_path / name
+        path.write_text(text)
+        return str(path)
+
+    return write
