@@ -757,6 +757,14 @@ def _run(options: SubmitOptions, env: Optional[Mapping[str, str]], out: TextIO, 
         return EXIT_OK
 
     svc = make_service(conn)
+    if conn.secure and conn.insecure_skip_verify:
+        import warnings
+
+        import urllib3
+
+        # one line instead of urllib3's multi-line warning on every request
+        warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+        err.write("osmo submit: warning: TLS certificate verification is disabled (--insecure-skip-verify)\n")
     try:
         if options.lint:
             from hera.workflows.models import WorkflowLintRequest
