@@ -24,7 +24,6 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, TextIO
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -630,6 +629,7 @@ class SubmitOptions:
     set_env: tuple[str, ...] = ()
     service_account: Optional[str] = None
     artifact_repository_ref: Optional[str] = None
+    allow_any_localpath: bool = False
     namespace: Optional[str] = None
     argo_server: Optional[str] = None
     token: Optional[str] = field(default=None, repr=False)
@@ -646,44 +646,42 @@ class SubmitOptions:
 
 
 def compile_workflow(path: str, options: SubmitOptions, namespace: str) -> Any:
-    """Compile ``path`` exactly like ``osmo compile`` (returns the pipeline's ``CompileResult``)."""
+    """Compile ``path`` exactly like ``osmo compile`` (returns the pipeline's ``CompileResult``).
+
+    The compiler's ``UsageError`` (unreadable file, bad ``--set``...) becomes exit 2.
+    """
+    import dataclasses
+
     from compiler.pipeline import CompileOptions, compile_file
 
-    return compile_file(
-        path,
-        CompileOptions(
-            set_values=tuple(options.set_values),
-            set_strings=tuple(options.set_strings),
-            set_env=tuple(options.set_env),
-            namespace=namespace,
-            service_account=options.service_account,
-            artifact_repository_ref=options.artifact_repository_ref,
-            kind="Workflow",
-        ),
+    kwargs: dict[str, Any] = dict(
+        set_values=tuple(options.set_values),
+        set_strings=tuple(options.set_strings),
+        set_env=tuple(options.set_env),
+        namespace=namespace,
+        service_account=options.service_account,
+        artifact_repository_ref=options.artifact_repository_ref,
+        kind="Workflow",
     )
+    if options.allow_any_localpath:
+        known = {f.name for f in dataclasses.fields(CompileOptions)}
+        if "allow_any_localpath" not in known:
+            raise SubmitError("--allow-any-localpath is not supported by this compiler version", EXIT_USAGE)
+        kwargs["allow_any_localpath"] = True
+    try:
+        return compile_file(path, CompileOptions(**kwargs))
+    except Exception as exc:
+        if type(exc).__name__ == "UsageError":  # compiler.diagnostics.UsageError
+            raise SubmitError(str(exc), EXIT_USAGE) from None
+        raise
 
 
 def print_diagnostics(diagnostics: list[Any], err: TextIO) -> None:
-    """Print compile diagnostics the way ``osmo compile`` does."""
-    try:
-        from compiler import diagnostics as diag_mod  # provided by the compiler core
-    except ImportError:
-        diag_mod = None
-    printer = None
-    for attr in ("print_diagnostics", "render_diagnostics", "format_diagnostics"):
-        printer = getattr(diag_mod, attr, None) if diag_mod else None
-        if printer:
-            break
-    if printer is not None:
-        try:
-            result = printer(diagnostics, err)  # type: ignore[call-arg]
-        except TypeError:
-            result = printer(diagnostics)  # type: ignore[call-arg]
-        if isinstance(result, str):
-            err.write(result if result.endswith("\n") else result + "\n")
-        return
+    """Print compile diagnostics the way ``osmo compile`` does (``Diagnostic.format()``)."""
     for d in diagnostics:
-        err.write(f"{d}\n")
+        fmt = getattr(d, "format", None)
+        err.write(f"{fmt() if callable(fmt) else d}\n")
+    err.flush()
 
 
 def run_submit(options: SubmitOptions, *, env: Optional[Mapping[str, str]] = None, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
@@ -812,12 +810,13 @@ except ImportError:  # pragma: no cover
 if typer is not None:
 
     def submit_command(
-        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="OSMO workflow YAML file.")],
+        file: Annotated[str, typer.Argument(help="The OSMO workflow file ('-' reads standard input).")],
         set_values: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Override a template value (YAML-typed).")] = None,
         set_strings: Annotated[Optional[list[str]], typer.Option("--set-string", metavar="KEY=VALUE", help="Override a template value as a string.")] = None,
         set_env: Annotated[Optional[list[str]], typer.Option("--set-env", metavar="NAME=VALUE", help="Set an environment variable in every task.")] = None,
         service_account: Annotated[Optional[str], typer.Option("--service-account", help="spec.serviceAccountName of the workflow.")] = None,
-        artifact_repository_ref: Annotated[Optional[str], typer.Option("--artifact-repository-ref", help="spec.artifactRepositoryRef (CONFIGMAP[:KEY]).")] = None,
+        artifact_repository_ref: Annotated[Optional[str], typer.Option("--artifact-repository-ref", metavar="CONFIGMAP:KEY", help="spec.artifactRepositoryRef: where task outputs are stored.")] = None,
+        allow_any_localpath: Annotated[bool, typer.Option("--allow-any-localpath", help="Let files[].localpath read outside the workflow's directory.")] = False,
         namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; default: argo).")] = None,
         argo_server: Annotated[Optional[str], typer.Option("--argo-server", "-s", metavar="HOST:PORT", help="Argo Server (env: ARGO_SERVER).")] = None,
         token: Annotated[Optional[str], typer.Option("--token", help="Bearer token (env: ARGO_TOKEN). Prefer the env var: flags show up in `ps`.", show_default=False)] = None,
@@ -835,12 +834,13 @@ if typer is not None:
         """Compile an OSMO workflow and submit it to an Argo Server."""
         code = run_submit(
             SubmitOptions(
-                file=str(file),
+                file=file,
                 set_values=tuple(set_values or ()),
                 set_strings=tuple(set_strings or ()),
                 set_env=tuple(set_env or ()),
                 service_account=service_account,
                 artifact_repository_ref=artifact_repository_ref,
+                allow_any_localpath=allow_any_localpath,
                 namespace=namespace,
                 argo_server=argo_server,
                 token=token,

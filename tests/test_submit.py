@@ -736,3 +736,60 @@ def test_token_never_printed(argo, compiled, wf_file, scenario):
 def test_scrub_removes_header_and_bare_token():
     conn = submit.resolve_connection(token="abc.def", env={})
     assert submit.scrub("x Bearer abc.def y abc.def", conn.secrets()) == "x <redacted> y <redacted>"
+
+
+# ------------------------------------------------------------------------------------------------
+# with the real compiler core (skipped until compiler.pipeline is merged)
+# ------------------------------------------------------------------------------------------------
+
+try:
+    import compiler.pipeline  # noqa: F401
+
+    HAVE_PIPELINE = True
+except ImportError:
+    HAVE_PIPELINE = False
+
+needs_pipeline = pytest.mark.skipif(not HAVE_PIPELINE, reason="compiler core (compiler.pipeline) not merged yet")
+
+
+@needs_pipeline
+def test_real_compile_lint_submit_wait(argo):
+    s = argo(progression=SUCCEEDING)
+    example = REPO / "examples" / "serial_workflow.yaml"
+    r = run([str(example), "--lint", "--wait", "--service-account", "runner"], env=conn_env(s))
+    assert r.exit_code == 0, r.stderr
+    (post,) = s.find("POST", "/api/v1/workflows/argo")
+    wf = post.json()["workflow"]
+    assert wf["kind"] == "Workflow" and wf["metadata"]["namespace"] == "argo"
+    assert wf["spec"].get("serviceAccountName") == "runner"
+    assert "NOT sent" not in r.stderr  # hera's model knows every field the compiler emits
+    assert r.stdout.endswith("Phase:     Succeeded\n")
+
+
+@needs_pipeline
+def test_real_compile_matches_osmo_compile_output(argo):
+    """submit sends exactly what `osmo compile` prints (same options, same namespace)."""
+    from compiler.pipeline import CompileOptions, compile_file
+
+    example = REPO / "examples" / "serial_workflow.yaml"
+    expected = compile_file(str(example), CompileOptions(namespace="team", set_env=("A=1",))).documents[0]
+    s = argo()
+    r = run([str(example), "-n", "team", "--set-env", "A=1", "--name", "fixed-1"], env=conn_env(s))
+    assert r.exit_code == 0, r.stderr
+    sent = s.find("POST", "/api/v1/workflows/team")[0].json()["workflow"]
+    expected = copy.deepcopy(expected)
+    expected["metadata"].pop("generateName", None)
+    expected["metadata"]["name"] = "fixed-1"
+    expected["metadata"]["namespace"] = "team"
+    assert sent == expected
+
+
+@needs_pipeline
+def test_real_invalid_workflow_posts_nothing(argo, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("workflow:\n  name: bad\n  tasks:\n  - name: a\n    command: [sh]\n")  # no image
+    s = argo()
+    r = run([str(bad), "--wait", "--lint"], env=conn_env(s))
+    assert r.exit_code == 1, r.stderr
+    assert str(bad) in r.stderr or "bad.yaml" in r.stderr
+    assert s.requests == [] and r.stdout == ""
