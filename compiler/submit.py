@@ -811,10 +811,10 @@ if typer is not None:
 
     def submit_command(
         file: Annotated[str, typer.Argument(help="The OSMO workflow file ('-' reads standard input).")],
-        set_values: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Override a template value (YAML-typed).")] = None,
-        set_strings: Annotated[Optional[list[str]], typer.Option("--set-string", metavar="KEY=VALUE", help="Override a template value as a string.")] = None,
-        set_env: Annotated[Optional[list[str]], typer.Option("--set-env", metavar="NAME=VALUE", help="Set an environment variable in every task.")] = None,
-        service_account: Annotated[Optional[str], typer.Option("--service-account", help="spec.serviceAccountName of the workflow.")] = None,
+        set_values: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Jinja value KEY=VALUE (int, then float, else string); overrides default-values. Repeatable.")] = None,
+        set_strings: Annotated[Optional[list[str]], typer.Option("--set-string", metavar="KEY=VALUE", help="Jinja value KEY=VALUE, always a string; overrides --set. Repeatable.")] = None,
+        set_env: Annotated[Optional[list[str]], typer.Option("--set-env", metavar="KEY=VALUE", help="Environment variable KEY=VALUE added to every task (overrides the spec). Repeatable.")] = None,
+        service_account: Annotated[Optional[str], typer.Option("--service-account", help="spec.serviceAccountName.")] = None,
         artifact_repository_ref: Annotated[Optional[str], typer.Option("--artifact-repository-ref", metavar="CONFIGMAP:KEY", help="spec.artifactRepositoryRef: where task outputs are stored.")] = None,
         allow_any_localpath: Annotated[bool, typer.Option("--allow-any-localpath", help="Let files[].localpath read outside the workflow's directory.")] = False,
         namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; default: argo).")] = None,
