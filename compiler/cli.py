@@ -120,6 +120,11 @@ def compile(
         _fail_usage(f"cannot write {output}: {exc.strerror or exc}")
 
 
+from .submit import submit_command  # noqa: E402  (hera is imported inside, only when submitting)
+
+app.command("submit")(submit_command)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point, with a last-resort handler: a bug is one line, not a traceback."""
     try:
