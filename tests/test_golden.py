@@ -1,0 +1,48 @@
+"""Golden tests: every ``examples/*.yaml`` compiles byte-for-byte to ``tests/golden/<name>.argo.yaml``.
+
+Regenerate with ``python -m pytest tests/test_golden.py --regen-goldens`` and review the diff.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from argo_schema import argo_errors
+
+from compiler.output import to_yaml
+from compiler.pipeline import CompileOptions, compile_file
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+GOLDEN = ROOT / "tests" / "golden"
+# Values an example needs that have no default (as a user would pass with --set).
+EXAMPLE_VALUES = ("storage_url=s3://my-bucket/osmo",)
+
+
+def compiled(example: Path) -> str:
+    result = compile_file(str(example), CompileOptions(set_values=EXAMPLE_VALUES))
+    assert not result.has_errors, "\n".join(d.format() for d in result.diagnostics)
+    return to_yaml(result.documents)
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
+def test_example_matches_golden(example: Path, regen: bool):
+    golden = GOLDEN / f"{example.stem}.argo.yaml"
+    text = compiled(example)
+    if regen:
+        golden.write_text(text)
+    assert golden.exists(), f"no golden for {example.name}; run pytest --regen-goldens"
+    assert text == golden.read_text()
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
+def test_example_is_valid_argo(example: Path):
+    result = compile_file(str(example), CompileOptions(set_values=EXAMPLE_VALUES))
+    for document in result.documents:
+        assert argo_errors(document) == []
+
+
+def test_every_golden_has_an_example():
+    stale = {g.name for g in GOLDEN.glob("*.argo.yaml")} - {f"{e.stem}.argo.yaml" for e in EXAMPLES}
+    assert not stale, f"goldens without an example: {stale}"
