@@ -49,7 +49,15 @@ class Locator:
         source_line, exact = self._source_line(entry, line0)
         note = d.note if exact else (d.note or APPROXIMATE)
         return d.with_(file=self.file, line=entry.start_line + source_line + 1,
-                       column=col0 + 1 if exact else 1, note=note)
+                       column=col0 + 1 if exact or self._same_indent(entry, line0, source_line) else 1, note=note)
+
+    @staticmethod
+    def _same_indent(entry: _Entry, rendered_line: int, source_line: int) -> bool:
+        """A loop body keeps its template's indentation: then the rendered column is right too."""
+        def indent(lines, i):
+            return len(lines[i]) - len(lines[i].lstrip()) if i < len(lines) else -1
+
+        return indent(entry.text.splitlines(), rendered_line) == indent(entry.rendered.source.splitlines(), source_line)
 
     def _source_line(self, entry: _Entry, line0: int) -> tuple[int, bool]:
         if entry.rendered is None:

@@ -144,6 +144,8 @@ def _explain(error) -> list[Diagnostic]:
     if kind in ("oneOf", "anyOf"):
         alternatives = error.validator_value
         if all(set(alt) == {"required"} for alt in alternatives):
+            if isinstance(instance, dict) and any(k in _REMOVED_KEYS for k in instance):
+                return []  # reported as the removed feature it is (U402)
             keys = [k for alt in alternatives for k in alt["required"]]
             given = [k for k in keys if isinstance(instance, dict) and k in instance]
             if len(given) > 1:

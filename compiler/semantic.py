@@ -143,10 +143,12 @@ def _check_names(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
     seen: dict[str, str] = {}
     if not workflow.get("groups"):
         # OSMO wraps each flat task in a group "<task>-group"; it may clash with another task's name.
-        task_names = {k8s_name(t.name): t.name for t in tasks if t.name}
+        task_names: dict[str, str] = {}
+        for t in tasks:
+            task_names.setdefault(k8s_name(t.name), t.name)
         for t in tasks:
             clash = task_names.get(k8s_name(t.group_name))
-            if t.name and clash:
+            if t.name and clash and task_names[k8s_name(t.name)] == t.name:  # not itself a duplicate
                 out.append(Diagnostic(
                     "V301", f'Multiple tasks/groups have the same name: "{clash}".', path=t.path + ("name",),
                     hint=f'OSMO wraps task "{t.name}" in a group named "{t.group_name}", which clashes with task "{clash}"'))
