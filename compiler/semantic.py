@@ -21,6 +21,8 @@ from .diagnostics import Diagnostic, Severity, did_you_mean
 from .spec import BRACES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
 
 WARNING = Severity.WARNING
+BRACES_HINT = ("OSMO tokens are {{output}}, {{input:N}}, {{workflow_id}} and {{host:task}}; Argo has no escape "
+               "for '{{', so build literal braces at run time, e.g. B='{'; echo \"${B}${B}x}}\"")
 ARGO_LABEL_MAX = 63
 
 # Valid OSMO that this compiler cannot map to Argo yet: refused, never dropped.
@@ -272,8 +274,7 @@ def _check_tokens(task: TaskRef, tasks: list[TaskRef]) -> list[Diagnostic]:
             out.append(Diagnostic(
                 "V317", f"{match.group(0)!s} is not an OSMO token, and Argo would try to interpret it",
                 path=path, offset=match.start(),
-                hint="OSMO tokens are {{output}}, {{input:N}}, {{workflow_id}} and {{host:task}}; "
-                "for literal braces in a script, put the script in a file with `base64: true`"))
+                hint=BRACES_HINT))
     return out
 
 
@@ -298,7 +299,12 @@ def _check_files(task: TaskRef) -> list[Diagnostic]:
         seen.add(path)
         if item.get("base64") is True and isinstance(item.get("contents"), str):
             try:
-                base64.b64decode(item["contents"], validate=True).decode("utf-8")
+                decoded = base64.b64decode(item["contents"], validate=True).decode("utf-8")
+                if "{{" in decoded:
+                    out.append(Diagnostic(
+                        "V317", "the decoded file contains '{{', which Argo would try to interpret",
+                        path=task.path + ("files", fi, "contents"),
+                        hint=BRACES_HINT))
             except binascii.Error:
                 out.append(Diagnostic("V319", "file contents are not valid base64", path=task.path + ("files", fi, "contents")))
             except UnicodeDecodeError:
