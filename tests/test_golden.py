@@ -46,3 +46,24 @@ def test_example_is_valid_argo(example: Path):
 def test_every_golden_has_an_example():
     stale = {g.name for g in GOLDEN.glob("*.argo.yaml")} - {f"{e.stem}.argo.yaml" for e in EXAMPLES}
     assert not stale, f"goldens without an example: {stale}"
+
+
+def test_tutorial_artifact_wiring():
+    """task3 reads task1's output as input 0 and task2's as input 1 (the tutorial's own comments)."""
+    result = compile_file(str(ROOT / "examples" / "serial_workflow.yaml"))
+    spec = result.documents[0]["spec"]
+    dag = {t["name"]: t for t in spec["templates"][0]["dag"]["tasks"]}
+    assert dag["task3"]["depends"] == "task1 && task2"
+    assert dag["task3"]["arguments"]["artifacts"] == [
+        {"name": "input-0", "from": "{{tasks.task1.outputs.artifacts.output}}"},
+        {"name": "input-1", "from": "{{tasks.task2.outputs.artifacts.output}}"},
+    ]
+    templates = {t["name"]: t for t in spec["templates"]}
+    task3 = templates[dag["task3"]["template"]]
+    paths = {a["name"]: a["path"] for a in task3["inputs"]["artifacts"]}
+    assert paths["input-0"] == "/osmo/data/input/0" and paths["input-1"] == "/osmo/data/input/1"
+    script = next(a["raw"]["data"] for a in task3["inputs"]["artifacts"] if "raw" in a)
+    assert "done < /osmo/data/input/0/test_read.txt" in script and "done < /osmo/data/input/1/test_read.txt" in script
+    for producer in ("task1", "task2"):
+        assert templates[dag[producer]["template"]]["outputs"]["artifacts"] == [
+            {"name": "output", "path": "/osmo/data/output"}]
