@@ -650,30 +650,22 @@ def compile_workflow(path: str, options: SubmitOptions, namespace: str) -> Any:
 
     The compiler's ``UsageError`` (unreadable file, bad ``--set``...) becomes exit 2.
     """
-    import dataclasses
+    from .diagnostics import UsageError
+    from .pipeline import CompileOptions, compile_file
 
-    from compiler.pipeline import CompileOptions, compile_file
-
-    kwargs: dict[str, Any] = dict(
+    compile_options = CompileOptions(
         set_values=tuple(options.set_values),
         set_strings=tuple(options.set_strings),
         set_env=tuple(options.set_env),
         namespace=namespace,
         service_account=options.service_account,
         artifact_repository_ref=options.artifact_repository_ref,
-        kind="Workflow",
+        allow_any_localpath=options.allow_any_localpath,
     )
-    if options.allow_any_localpath:
-        known = {f.name for f in dataclasses.fields(CompileOptions)}
-        if "allow_any_localpath" not in known:
-            raise SubmitError("--allow-any-localpath is not supported by this compiler version", EXIT_USAGE)
-        kwargs["allow_any_localpath"] = True
     try:
-        return compile_file(path, CompileOptions(**kwargs))
-    except Exception as exc:
-        if type(exc).__name__ == "UsageError":  # compiler.diagnostics.UsageError
-            raise SubmitError(str(exc), EXIT_USAGE) from None
-        raise
+        return compile_file(path, compile_options)
+    except UsageError as exc:
+        raise SubmitError(str(exc), EXIT_USAGE) from None
 
 
 def print_diagnostics(diagnostics: list[Any], err: TextIO) -> None:
@@ -801,74 +793,55 @@ def _run(options: SubmitOptions, env: Optional[Mapping[str, str]], out: TextIO, 
 # Typer command (registered in compiler/cli.py as `app.command("submit")(submit_command)`)
 # --------------------------------------------------------------------------------------
 
-try:  # typer is a hard dependency; the guard only keeps this module importable without it
-    import typer
-    from typing import Annotated
-except ImportError:  # pragma: no cover
-    typer = None  # type: ignore[assignment]
+import typer  # noqa: E402
+from typing import Annotated  # noqa: E402
 
-if typer is not None:
 
-    def submit_command(
-        file: Annotated[str, typer.Argument(help="The OSMO workflow file ('-' reads standard input).")],
-        set_values: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Jinja value KEY=VALUE (int, then float, else string); overrides default-values. Repeatable.")] = None,
-        set_strings: Annotated[Optional[list[str]], typer.Option("--set-string", metavar="KEY=VALUE", help="Jinja value KEY=VALUE, always a string; overrides --set. Repeatable.")] = None,
-        set_env: Annotated[Optional[list[str]], typer.Option("--set-env", metavar="KEY=VALUE", help="Environment variable KEY=VALUE added to every task (overrides the spec). Repeatable.")] = None,
-        service_account: Annotated[Optional[str], typer.Option("--service-account", help="spec.serviceAccountName.")] = None,
-        artifact_repository_ref: Annotated[Optional[str], typer.Option("--artifact-repository-ref", metavar="CONFIGMAP:KEY", help="spec.artifactRepositoryRef: where task outputs are stored.")] = None,
-        allow_any_localpath: Annotated[bool, typer.Option("--allow-any-localpath", help="Let files[].localpath read outside the workflow's directory.")] = False,
-        namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; default: argo).")] = None,
-        argo_server: Annotated[Optional[str], typer.Option("--argo-server", "-s", metavar="HOST:PORT", help="Argo Server (env: ARGO_SERVER).")] = None,
-        token: Annotated[Optional[str], typer.Option("--token", help="Bearer token (env: ARGO_TOKEN). Prefer the env var: flags show up in `ps`.", show_default=False)] = None,
-        secure: Annotated[Optional[bool], typer.Option("--secure/--insecure", help="https (default) or plain http (env: ARGO_SECURE).", show_default=False)] = None,
-        insecure_skip_verify: Annotated[Optional[bool], typer.Option("--insecure-skip-verify", "-k", help="Do not verify the server's TLS certificate (env: ARGO_INSECURE_SKIP_VERIFY). To trust a private CA instead, set REQUESTS_CA_BUNDLE.", show_default=False)] = None,
-        base_href: Annotated[Optional[str], typer.Option("--argo-base-href", metavar="PATH", help="Path prefix of the Argo Server (env: ARGO_BASE_HREF).")] = None,
-        name: Annotated[Optional[str], typer.Option("--name", help="Fixed metadata.name (removes generateName).")] = None,
-        generate_name: Annotated[bool, typer.Option("--generate-name", help="Let the server pick the name (metadata.generateName).")] = False,
-        lint: Annotated[bool, typer.Option("--lint", help="Ask the server to lint the workflow before creating it.")] = False,
-        wait: Annotated[bool, typer.Option("--wait", "-w", help="Follow the workflow until it finishes; exit 1 unless it Succeeded.")] = False,
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the request that would be sent (token redacted); send nothing.")] = False,
-        poll_interval: Annotated[float, typer.Option("--poll-interval", min=0.0, metavar="SECONDS", help="Polling interval for --wait when the watch stream is unavailable.")] = DEFAULT_POLL_INTERVAL,
-        request_timeout: Annotated[float, typer.Option("--request-timeout", min=0.1, metavar="SECONDS", help="Timeout of each request to the Argo Server.")] = DEFAULT_REQUEST_TIMEOUT,
-    ) -> None:
-        """Compile an OSMO workflow and submit it to an Argo Server."""
-        code = run_submit(
-            SubmitOptions(
-                file=file,
-                set_values=tuple(set_values or ()),
-                set_strings=tuple(set_strings or ()),
-                set_env=tuple(set_env or ()),
-                service_account=service_account,
-                artifact_repository_ref=artifact_repository_ref,
-                allow_any_localpath=allow_any_localpath,
-                namespace=namespace,
-                argo_server=argo_server,
-                token=token,
-                secure=secure,
-                insecure_skip_verify=insecure_skip_verify,
-                base_href=base_href,
-                name=name,
-                generate_name=generate_name,
-                lint=lint,
-                wait=wait,
-                dry_run=dry_run,
-                poll_interval=poll_interval,
-                request_timeout=request_timeout,
-            )
+def submit_command(
+    file: Annotated[str, typer.Argument(help="The OSMO workflow file ('-' reads standard input).")],
+    set_values: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Jinja value KEY=VALUE (int, then float, else string); overrides default-values. Repeatable.")] = None,
+    set_strings: Annotated[Optional[list[str]], typer.Option("--set-string", metavar="KEY=VALUE", help="Jinja value KEY=VALUE, always a string; overrides --set. Repeatable.")] = None,
+    set_env: Annotated[Optional[list[str]], typer.Option("--set-env", metavar="KEY=VALUE", help="Environment variable KEY=VALUE added to every task (overrides the spec). Repeatable.")] = None,
+    service_account: Annotated[Optional[str], typer.Option("--service-account", help="spec.serviceAccountName.")] = None,
+    artifact_repository_ref: Annotated[Optional[str], typer.Option("--artifact-repository-ref", metavar="CONFIGMAP:KEY", help="spec.artifactRepositoryRef: where task outputs are stored.")] = None,
+    allow_any_localpath: Annotated[bool, typer.Option("--allow-any-localpath", help="Let files[].localpath read outside the workflow's directory.")] = False,
+    namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; default: argo).")] = None,
+    argo_server: Annotated[Optional[str], typer.Option("--argo-server", "-s", metavar="HOST:PORT", help="Argo Server (env: ARGO_SERVER).")] = None,
+    token: Annotated[Optional[str], typer.Option("--token", help="Bearer token (env: ARGO_TOKEN). Prefer the env var: flags show up in `ps`.", show_default=False)] = None,
+    secure: Annotated[Optional[bool], typer.Option("--secure/--insecure", help="https (default) or plain http (env: ARGO_SECURE).", show_default=False)] = None,
+    insecure_skip_verify: Annotated[Optional[bool], typer.Option("--insecure-skip-verify", "-k", help="Do not verify the server's TLS certificate (env: ARGO_INSECURE_SKIP_VERIFY). To trust a private CA instead, set REQUESTS_CA_BUNDLE.", show_default=False)] = None,
+    base_href: Annotated[Optional[str], typer.Option("--argo-base-href", metavar="PATH", help="Path prefix of the Argo Server (env: ARGO_BASE_HREF).")] = None,
+    name: Annotated[Optional[str], typer.Option("--name", help="Fixed metadata.name (removes generateName).")] = None,
+    generate_name: Annotated[bool, typer.Option("--generate-name", help="Let the server pick the name (metadata.generateName).")] = False,
+    lint: Annotated[bool, typer.Option("--lint", help="Ask the server to lint the workflow before creating it.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", "-w", help="Follow the workflow until it finishes; exit 1 unless it Succeeded.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the request that would be sent (token redacted); send nothing.")] = False,
+    poll_interval: Annotated[float, typer.Option("--poll-interval", min=0.0, metavar="SECONDS", help="Polling interval for --wait when the watch stream is unavailable.")] = DEFAULT_POLL_INTERVAL,
+    request_timeout: Annotated[float, typer.Option("--request-timeout", min=0.1, metavar="SECONDS", help="Timeout of each request to the Argo Server.")] = DEFAULT_REQUEST_TIMEOUT,
+) -> None:
+    """Compile an OSMO workflow and submit it to an Argo Server."""
+    code = run_submit(
+        SubmitOptions(
+            file=file,
+            set_values=tuple(set_values or ()),
+            set_strings=tuple(set_strings or ()),
+            set_env=tuple(set_env or ()),
+            service_account=service_account,
+            artifact_repository_ref=artifact_repository_ref,
+            allow_any_localpath=allow_any_localpath,
+            namespace=namespace,
+            argo_server=argo_server,
+            token=token,
+            secure=secure,
+            insecure_skip_verify=insecure_skip_verify,
+            base_href=base_href,
+            name=name,
+            generate_name=generate_name,
+            lint=lint,
+            wait=wait,
+            dry_run=dry_run,
+            poll_interval=poll_interval,
+            request_timeout=request_timeout,
         )
-        raise typer.Exit(code)
-
-    def standalone_app() -> "typer.Typer":
-        """A one-command app (``python -m compiler.submit``), for use before cli.py wires it."""
-        app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
-        app.command("submit")(submit_command)
-
-        @app.callback()
-        def _root() -> None:
-            """osmo (submit only)."""
-
-        return app
-
-
-if __name__ == "__main__":  # pragma: no cover
-    standalone_app()(prog_name="osmo")
+    )
+    raise typer.Exit(code)

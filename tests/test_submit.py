@@ -180,13 +180,9 @@ def tls_cert(tmp_path_factory) -> tuple[str, str]:
 
 
 def _app():
-    try:
-        from compiler.cli import app  # the real CLI once main has wired `submit`
-        if any(getattr(c, "name", None) == "submit" for c in app.registered_commands):
-            return app
-    except ImportError:
-        pass
-    return submit.standalone_app()
+    from compiler.cli import app
+
+    return app
 
 
 def run(args: list[str], env: dict[str, str] | None = None):
@@ -660,7 +656,8 @@ docs = json.load(open(sys.argv[1]))
 class R:
     documents = docs; diagnostics = []; has_errors = False
 s.compile_workflow = lambda path, options, namespace: R()
-s.standalone_app()(args=sys.argv[2:], prog_name="osmo")
+from compiler.cli import app
+app(args=sys.argv[2:], prog_name="osmo")
 """
 
 
