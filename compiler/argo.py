@@ -4,7 +4,8 @@ Layout of the manifest:
 
 - one DAG template, ``main``: one DAG task per OSMO task, ``depends`` on the tasks
   it reads (a bare name in ``depends`` means "succeeded", so a failed task
-  cancels everything downstream, as in OSMO);
+  cancels everything downstream, as in OSMO) and ``failFast: false`` (so, as in
+  OSMO, independent branches keep running after a failure);
 - one container template per distinct task shape, named ``t-<first task>``
   (identical tasks share one template);
 - ``{{output}}`` is an emptyDir at ``/osmo/data/output`` (so it always exists),
@@ -76,7 +77,8 @@ def emit(workflow: ir.Workflow, options: EmitOptions = EmitOptions()) -> dict:
         spec["artifactRepositoryRef"] = {"configMap": config_map, "key": key}
     if workflow.labels:  # OSMO copies workflow labels onto the task pods
         spec["podMetadata"] = {"labels": dict(workflow.labels)}
-    spec["templates"] = [{"name": ENTRYPOINT, "dag": {"tasks": dag_tasks}}, *templates.values()]
+    # failFast: false -- as in OSMO, a failure cancels only its downstream; independent branches go on.
+    spec["templates"] = [{"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": dag_tasks}}, *templates.values()]
     return {"apiVersion": API_VERSION, "kind": options.kind, "metadata": _metadata(workflow, options), "spec": spec}
 
 
@@ -119,7 +121,7 @@ def _container_template(task: ir.Task, *, exports_output: bool) -> dict:
         template["inputs"] = {"artifacts": artifacts}
     if exports_output:
         template["outputs"] = {"artifacts": [{"name": "output", "path": OUTPUT_DIR}]}
-    container: dict = {"image": task.image, "command": [translate(c) for c in task.command]}
+    container: dict = {"image": translate(task.image), "command": [translate(c) for c in task.command]}
     if task.args:
         container["args"] = [translate(a) for a in task.args]
     if task.environment:
