@@ -18,10 +18,10 @@ ARGO_SCHEMA = SHARED / "argo" / "schema.json"
 
 
 @lru_cache(maxsize=None)
-def _validator(kind: str):
+def _validator(kind: str, schema_path: Path = ARGO_SCHEMA):
     from jsonschema import Draft7Validator
 
-    definitions = copy.deepcopy(json.loads(ARGO_SCHEMA.read_text())["definitions"])
+    definitions = copy.deepcopy(json.loads(schema_path.read_text())["definitions"])
     for definition in definitions.values():
         if "properties" in definition and "additionalProperties" not in definition:
             definition["additionalProperties"] = False
@@ -30,11 +30,11 @@ def _validator(kind: str):
     return Draft7Validator({"$ref": f"#/definitions/io.argoproj.workflow.v1alpha1.{kind}", "definitions": definitions})
 
 
-def argo_errors(manifest: dict) -> list[str]:
-    """Every way ``manifest`` breaks Argo's schema (empty when it is valid)."""
-    kind = manifest.get("kind", "Workflow")
-    if ARGO_SCHEMA.exists():
-        errors = _validator(kind).iter_errors(manifest)
+def argo_errors(manifest: dict, schema_path: Path | None = ARGO_SCHEMA) -> list[str]:
+    """Every way ``manifest`` breaks Argo's schema (empty when it is valid); hera's models without a schema."""
+    kind = manifest.get("kind", "Workflow") if isinstance(manifest, dict) else "Workflow"
+    if schema_path is not None and schema_path.is_file():
+        errors = _validator(kind, schema_path).iter_errors(manifest)
         return sorted(f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors)
     return _hera_errors(manifest, kind)
 

@@ -40,60 +40,20 @@ from typing import Any, Optional
 from urllib.parse import parse_qs, urlsplit
 
 # repo root's parent / shared / argo / schema.json  (tests/ -> repo -> parent)
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "argo" / "schema.json"
+from argo_schema import ARGO_SCHEMA as SCHEMA_PATH  # noqa: E402
+from argo_schema import argo_errors  # noqa: E402
 
 TOKEN_INVALID = "token not valid. see https://argo-workflows.readthedocs.io/en/latest/faq/"
 _K8S_RAND_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand
 FINISHED = {"Succeeded", "Failed", "Error"}
 
-_VALIDATOR_CACHE: dict[str, Any] = {}
-
-
-def strict_validator(schema_path: Path = SCHEMA_PATH):
-    """Draft 2020-12 validator for ``io.argoproj.workflow.v1alpha1.Workflow``, strict on unknown keys."""
-    key = str(schema_path)
-    if key not in _VALIDATOR_CACHE:
-        from jsonschema import Draft202012Validator
-
-        schema = json.loads(Path(schema_path).read_text())
-        defs = copy.deepcopy(schema["definitions"])
-        # IntOrString is typed string in schema.json, but the API accepts ints (see shared/argo/README.md)
-        defs["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] = {"type": ["string", "integer"]}
-        for d in defs.values():
-            if isinstance(d, dict) and "properties" in d and "additionalProperties" not in d:
-                d["additionalProperties"] = False
-        root = {"$ref": "#/definitions/io.argoproj.workflow.v1alpha1.Workflow", "definitions": defs}
-        _VALIDATOR_CACHE[key] = Draft202012Validator(root)
-    return _VALIDATOR_CACHE[key]
-
-
 def schema_available(schema_path: Path = SCHEMA_PATH) -> bool:
     return Path(schema_path).is_file()
 
 
-def _path_str(path) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "<root>"
-
-
 def validate_workflow(wf: Any, schema_path: Optional[Path] = SCHEMA_PATH) -> list[str]:
     """Error messages for ``wf`` (empty = valid): schema (or hera fallback) + some validate.go checks."""
-    errors: list[str] = []
-    if schema_path is not None and schema_available(schema_path):
-        v = strict_validator(schema_path)
-        for e in sorted(v.iter_errors(wf), key=lambda e: [str(p) for p in e.absolute_path]):
-            errors.append(f"{_path_str(e.absolute_path)}: {e.message}")
-    else:
-        from pydantic import ValidationError
-
-        from hera.workflows.models import Workflow
-
-        try:
-            Workflow.model_validate(wf)
-        except ValidationError as e:
-            errors.extend(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors())
+    errors = argo_errors(wf, Path(schema_path) if schema_path is not None else None)
     if errors or not isinstance(wf, dict):
         return errors
     # a few semantic checks of workflow/validate/validate.go (messages as there)
