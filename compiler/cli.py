@@ -59,20 +59,48 @@ def validate(
     files: List[str] = typer.Argument(..., help="Workflow files to check ('-' reads standard input)."),
     set_values: List[str] = typer.Option([], "--set", help=SET_HELP),
     set_strings: List[str] = typer.Option([], "--set-string", help=SET_STRING_HELP),
+    output_format: str = typer.Option(
+        "text", "--output-format", help="text (on stderr), json (one list on stdout) or github (annotations)."),
+    skip_non_workflows: bool = typer.Option(
+        False, "--skip-non-workflows",
+        help="Silently skip files without a top-level `workflow:` key (the pre-commit hook sets it)."),
 ) -> None:
     """Check workflow files; print every problem as path:line:col: CODE message. Silent when clean."""
     from .pipeline import CompileOptions, compile_file
+    from .report import FORMATS, TO_STDOUT, WHOLE_RUN, render
 
+    if output_format not in FORMATS:
+        _fail_usage(f"--output-format {output_format!r}: expected " + ", ".join(FORMATS))
     options = CompileOptions(set_values=tuple(set_values), set_strings=tuple(set_strings))
-    failed = False
+    stream_err = output_format not in TO_STDOUT
+    failed, whole_run = False, []
     for path in files:
+        if skip_non_workflows and not _is_workflow(path):
+            continue
         try:
             result = compile_file(path, options)
         except UsageError as exc:
             _fail_usage(str(exc))
-        _print_diagnostics(result.diagnostics)
+        if output_format in WHOLE_RUN:
+            whole_run += result.diagnostics
+        elif result.diagnostics:
+            typer.echo(render(result.diagnostics, output_format), err=stream_err, nl=False)
         failed |= result.has_errors
+    if output_format in WHOLE_RUN:
+        typer.echo(render(whole_run, output_format), err=stream_err, nl=False)
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+def _is_workflow(path: str) -> bool:
+    """For --skip-non-workflows; unreadable paths count as workflows so that they are reported."""
+    from .hooks import file_looks_like_workflow
+
+    if path == "-":
+        return True
+    try:
+        return file_looks_like_workflow(path)
+    except OSError:
+        return True
 
 
 @app.command()
@@ -91,6 +119,8 @@ def compile(
     kind: str = typer.Option("Workflow", "--kind", help="Workflow or WorkflowTemplate."),
     allow_any_localpath: bool = typer.Option(
         False, "--allow-any-localpath", help="Let files[].localpath read outside the workflow's directory."),
+    check: bool = typer.Option(
+        False, "--check", help="Write nothing; exit 1 when the -o file differs from what would be written."),
 ) -> None:
     """Compile a workflow to an Argo manifest (YAML on stdout by default)."""
     from .output import render, write_atomic
@@ -98,6 +128,8 @@ def compile(
 
     if fmt not in ("yaml", "json"):
         _fail_usage(f"--format {fmt!r}: expected yaml or json")
+    if check and output is None:
+        _fail_usage("--check needs -o FILE: the committed manifest to compare with")
     options = CompileOptions(
         set_values=tuple(set_values), set_strings=tuple(set_strings), set_env=tuple(set_env),
         namespace=namespace, service_account=service_account,
@@ -111,6 +143,9 @@ def compile(
     if result.has_errors:
         raise typer.Exit(EXIT_FINDINGS)
     text = render(result.documents, fmt)
+    if check:
+        _check_up_to_date(file, output, text)
+        return
     if output is None:
         sys.stdout.write(text)
         return
@@ -118,6 +153,45 @@ def compile(
         write_atomic(output, text)
     except OSError as exc:
         _fail_usage(f"cannot write {output}: {exc.strerror or exc}")
+
+
+def _check_up_to_date(file: str, output: str, text: str) -> None:
+    """``osmo compile --check``: is the committed manifest what the compiler produces now?"""
+    from .hooks import stale_message
+
+    message = stale_message(file, output, text)
+    if message:
+        typer.echo(message, err=True)
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
+def schema(
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
+) -> None:
+    """Print the JSON Schema (draft-07) of OSMO workflow files, for editors (yaml-language-server)."""
+    from .output import write_atomic
+    from .schema import schema_text
+
+    text = schema_text()
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        write_atomic(output, text)
+    except OSError as exc:
+        _fail_usage(f"cannot write {output}: {exc.strerror or exc}")
+
+
+@app.command()
+def explain(code: str = typer.Argument(..., help="A diagnostic code, e.g. V320.")) -> None:
+    """Explain a diagnostic code: its name, severity, meaning and whether it can be silenced."""
+    from .codes import explain as explain_code
+
+    text = explain_code(code)
+    if text is None:
+        _fail_usage(f"unknown diagnostic code {code!r} (see docs/diagnostics.md)")
+    typer.echo(text)
 
 
 from .submit import submit_command  # noqa: E402  (hera is imported inside, only when submitting)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import argo, ir, loader, render, schema, semantic
+from . import argo, ir, loader, render, schema, semantic, suppress
 from .diagnostics import CompileError, Diagnostic, UsageError, has_errors
 from .locate import Locator
 
@@ -60,7 +60,8 @@ def compile_text(text: str, path: str, options: CompileOptions = CompileOptions(
         manifest = argo.emit(workflow, emit_options)
         run.diagnostics += argo.size_diagnostics(manifest, options.max_bytes)
         run.documents.append(manifest)
-    return CompileResult(run.finish(), run.documents if not has_errors(run.diagnostics) else [])
+    diagnostics = suppress.apply(run.finish(), text, path)  # `# osmo: ignore[CODE]` comments silence warnings
+    return CompileResult(diagnostics, run.documents if not has_errors(run.diagnostics) else [])
 
 
 class _Run:

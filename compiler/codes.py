@@ -1,0 +1,141 @@
+"""The registry of every diagnostic code: the single source of truth for ``docs/diagnostics.md``.
+
+Codes are stable and grouped by family (the letter): a code, once released, keeps
+its meaning. Each entry has a short kebab-case name, a default severity and a
+one-line summary. ``tests/test_codes.py`` checks that every code literal in
+``compiler/*.py`` is registered here and that the docs table is generated from
+this table (regenerate with ``python -m pytest tests/test_codes.py --regen-goldens``).
+
+Only warnings can be silenced with ``# osmo: ignore[CODE]`` (see ``suppress.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .diagnostics import Severity
+
+E, W = Severity.ERROR, Severity.WARNING
+
+FAMILIES = {
+    "L": "load and render (reading the file, YAML, Jinja, `localpath`)",
+    "S": "schema (structure, types, allowed values)",
+    "V": "semantic (OSMO's rules across fields)",
+    "U": "unsupported (valid OSMO this compiler cannot map to Argo)",
+    "A": "Argo limits and output",
+    "P": "profiles",
+    "B": "submit (Argo Server)",
+}
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+
+    @property
+    def suppressible(self) -> bool:
+        return self.severity is Severity.WARNING
+
+
+_TABLE = [
+    # L1xx: load and render
+    ("L101", "unreadable-file", E, "the file is too large, binary (NUL bytes) or not UTF-8"),
+    ("L102", "invalid-yaml", E, "a section is not valid YAML (after Jinja rendering for `workflow`)"),
+    ("L103", "duplicate-key", E, "a mapping sets the same key twice; YAML would silently keep the last"),
+    ("L104", "unknown-section", E, "an unknown top-level key (a workflow file has only workflow, default-values, version)"),
+    ("L105", "duplicate-section", E, "a top-level section is defined twice"),
+    ("L106", "no-workflow-section", E, "the file has no top-level `workflow:` key at column 0"),
+    ("L107", "jinja-syntax", E, "Jinja syntax error in the `workflow` section"),
+    ("L108", "jinja-undefined", E, "a Jinja variable has no value (not in default-values nor --set)"),
+    ("L109", "jinja-error", E, "Jinja raised an error while rendering"),
+    ("L110", "jinja-refused", E, "the template exceeded the sandbox's time or size limits or did something unsafe"),
+    ("L111", "localpath-unreadable", E, "a `files[].localpath` does not exist or is not UTF-8 text"),
+    ("L112", "localpath-and-contents", E, "a file sets both `contents` and `localpath`"),
+    ("L113", "localpath-outside", E, "a `localpath` points outside the workflow's directory or git repository"),
+    ("L114", "bad-suppression", W, "an `# osmo: ignore[...]` comment is malformed, names an unknown code or an error"),
+    # S2xx: schema
+    ("S201", "unknown-key", E, "a key that is not allowed at this place (with a did-you-mean)"),
+    ("S202", "missing-key", E, "a required key is missing"),
+    ("S203", "wrong-type", E, "a value has the wrong type"),
+    ("S204", "invalid-value", E, "a value is not allowed (pattern, enum, empty list, ...)"),
+    ("S205", "exclusive-keys", E, "two keys that exclude each other are both set"),
+    # V3xx: semantic
+    ("V301", "duplicate-name", E, "two tasks/groups have the same name (case and -/_ insensitive)"),
+    ("V302", "tasks-and-groups", E, "the workflow uses both `tasks` and `groups`"),
+    ("V303", "no-tasks", E, "the workflow has neither tasks nor groups"),
+    ("V304", "group-lead", E, "a group with several tasks does not have exactly one `lead: true`"),
+    ("V305", "unknown-input-task", E, "a task input names a task that does not exist"),
+    ("V306", "input-order", E, "a task reads a task that is not listed before it (or an earlier group)"),
+    ("V307", "input-index", E, "`{{input:N}}` refers to an input the task does not have"),
+    ("V308", "input-name", E, "`{{input:NAME}}` names a task that is not an input of this task"),
+    ("V309", "host-token", E, "`{{host:X}}` names a task outside the task's group"),
+    ("V310", "undefined-resource", E, "a task requests a resource profile that is not defined"),
+    ("V311", "no-resource", E, "a task has no `resource` and there is no `default` profile"),
+    ("V312", "reserved-name", E, "a task is named osmo-ctrl, which OSMO reserves"),
+    ("V313", "file-path", E, "a file path is empty, relative, or under /osmo"),
+    ("V314", "duplicate-file-path", E, "a task has several files at the same path"),
+    ("V316", "name-too-long", E, "the workflow name is longer than Argo's 63-character label limit"),
+    ("V317", "stray-braces", E, "`{{...}}` that is not an OSMO token and that Argo would try to interpret"),
+    ("V318", "uuid-token", W, "`{{uuid}}` is never replaced by OSMO; it stays literal text"),
+    ("V319", "invalid-base64", E, "`base64: true` file contents are not valid base64"),
+    ("V320", "ignored-key", W, "a key accepted by OSMO that has no meaning on Argo and is ignored"),
+    ("V321", "empty-exit-range", W, "an exit-code range whose start is after its end"),
+    ("V322", "invalid-regex", E, "an input/output/checkpoint regex does not compile"),
+    # U4xx: unsupported
+    ("U401", "not-supported-yet", E, "valid OSMO that this compiler cannot map to Argo yet"),
+    ("U402", "removed-feature", E, "a key OSMO itself removed (dataset inputs/outputs)"),
+    ("U403", "binary-file", E, "binary file contents that an Argo raw artifact cannot carry"),
+    # A5xx: Argo limits and output
+    ("A501", "manifest-too-large", E, "the Argo manifest is over the size limit etcd can store"),
+    ("A502", "manifest-near-limit", W, "the Argo manifest is over 80% of the size limit"),
+]
+
+CODES: dict[str, Code] = {row[0]: Code(*row) for row in _TABLE}
+
+
+def lookup(code: str) -> Code | None:
+    """The registered code (case-insensitive), or None."""
+    return CODES.get(code.strip().upper())
+
+
+def markdown_table() -> str:
+    """The table of all codes, one section per family, as in ``docs/diagnostics.md``."""
+    out = []
+    for letter, family in FAMILIES.items():
+        rows = [c for c in CODES.values() if c.code.startswith(letter)]
+        if not rows:
+            continue
+        out.append(f"### {letter}{rows[0].code[1]}xx: {family}\n")
+        out.append("| Code | Name | Severity | Meaning |")
+        out.append("|------|------|----------|---------|")
+        for c in sorted(rows, key=lambda c: c.code):
+            summary = c.summary.replace("|", "\\|")
+            out.append(f"| `{c.code}` | {c.name} | {c.severity.value} | {summary} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def explain(code: str) -> str | None:
+    """Text for ``osmo explain CODE``."""
+    c = lookup(code)
+    if c is None:
+        return None
+    how = (f"silence it with `# osmo: ignore[{c.code}]` on the line, or `# osmo: ignore-file[{c.code}]`"
+           if c.suppressible else "an error: it cannot be silenced; fix the workflow")
+    return (f"{c.code} {c.name} ({c.severity.value})\n"
+            f"  {c.summary}\n"
+            f"  family: {FAMILIES[c.code[0]]}\n"
+            f"  {how}")
+
+
+DOC_BEGIN = "<!-- BEGIN CODES (generated from compiler/codes.py; do not edit by hand) -->"
+DOC_END = "<!-- END CODES -->"
+
+
+def with_table(doc: str) -> str:
+    """``doc`` (the text of ``docs/diagnostics.md``) with the generated table between its markers."""
+    start, end = doc.index(DOC_BEGIN) + len(DOC_BEGIN), doc.index(DOC_END)
+    return doc[:start] + "\n\n" + markdown_table() + "\n" + doc[end:]
