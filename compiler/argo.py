@@ -23,7 +23,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from . import ir
+from . import argo_task, ir
+from .profile import NO_PROFILE, Profile
 from .spec import INPUT_DIR, OUTPUT_DIR, TOKEN_RE
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -39,6 +40,8 @@ class EmitOptions:
     service_account: str | None = None
     artifact_repository_ref: tuple[str, str] | None = None  # (configMap, key)
     kind: str = "Workflow"  # or "WorkflowTemplate"
+    profile: Profile = NO_PROFILE
+    pool: str | None = None
 
 
 def translate(text: str) -> str:
@@ -64,7 +67,8 @@ def emit(workflow: ir.Workflow, options: EmitOptions = EmitOptions()) -> dict:
     templates: dict[str, dict] = {}  # template content key -> template
     dag_tasks = []
     for task in workflow.tasks:
-        template = _container_template(task, exports_output=task.k8s_name in consumed)
+        context = argo_task.Context(options.profile, options.pool, workflow.timeout)
+        template = _container_template(task, exports_output=task.k8s_name in consumed, context=context)
         key = json.dumps(template, sort_keys=True)
         if key not in templates:
             templates[key] = {"name": f"t-{task.k8s_name}", **template}
@@ -110,7 +114,8 @@ def _dag_task(task: ir.Task, template: str) -> dict:
     return dag_task
 
 
-def _container_template(task: ir.Task, *, exports_output: bool) -> dict:
+def _container_template(task: ir.Task, *, exports_output: bool,
+                        context: argo_task.Context = argo_task.Context()) -> dict:
     template: dict = {}
     artifacts = [{"name": f"input-{item.index}", "path": f"{INPUT_DIR}/{item.index}"} for item in task.inputs]
     artifacts += [
@@ -132,7 +137,7 @@ def _container_template(task: ir.Task, *, exports_output: bool) -> dict:
     container["volumeMounts"] = [{"name": OUTPUT_VOLUME, "mountPath": OUTPUT_DIR}]
     template["container"] = container
     template["volumes"] = [{"name": OUTPUT_VOLUME, "emptyDir": {}}]
-    return template
+    return argo_task.apply(template, task, context, translate)
 
 
 def _resources(resources: ir.Resources) -> dict:

@@ -28,6 +28,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 SET_HELP = "Jinja value KEY=VALUE (int, then float, else string); overrides default-values. Repeatable."
 SET_STRING_HELP = "Jinja value KEY=VALUE, always a string; overrides --set. Repeatable."
 SET_ENV_HELP = "Environment variable KEY=VALUE added to every task (overrides the spec). Repeatable."
+PROFILE_HELP = "Cluster profile (default: $OSMO_PROFILE, else osmo-profile.yaml next to the workflow or above)."
+POOL_HELP = "Pool whose placement the tasks get (default: the profile's defaultPool)."
 
 
 def _version(value: bool) -> None:
@@ -64,6 +66,8 @@ def validate(
     skip_non_workflows: bool = typer.Option(
         False, "--skip-non-workflows",
         help="Silently skip files without a top-level `workflow:` key (the pre-commit hook sets it)."),
+    profile: Optional[str] = typer.Option(None, "--profile", help=PROFILE_HELP),
+    pool: Optional[str] = typer.Option(None, "--pool", help=POOL_HELP),
 ) -> None:
     """Check workflow files; print every problem as path:line:col: CODE message. Silent when clean."""
     from .pipeline import CompileOptions, compile_file
@@ -71,7 +75,7 @@ def validate(
 
     if output_format not in FORMATS:
         _fail_usage(f"--output-format {output_format!r}: expected " + ", ".join(FORMATS))
-    options = CompileOptions(set_values=tuple(set_values), set_strings=tuple(set_strings))
+    options = CompileOptions(set_values=tuple(set_values), set_strings=tuple(set_strings), profile=profile, pool=pool)
     stream_err = output_format not in TO_STDOUT
     failed, whole_run = False, []
     for path in files:
@@ -121,6 +125,8 @@ def compile(
         False, "--allow-any-localpath", help="Let files[].localpath read outside the workflow's directory."),
     check: bool = typer.Option(
         False, "--check", help="Write nothing; exit 1 when the -o file differs from what would be written."),
+    profile: Optional[str] = typer.Option(None, "--profile", help=PROFILE_HELP),
+    pool: Optional[str] = typer.Option(None, "--pool", help=POOL_HELP),
 ) -> None:
     """Compile a workflow to an Argo manifest (YAML on stdout by default)."""
     from .output import render, write_atomic
@@ -134,6 +140,7 @@ def compile(
         set_values=tuple(set_values), set_strings=tuple(set_strings), set_env=tuple(set_env),
         namespace=namespace, service_account=service_account,
         artifact_repository_ref=artifact_repository_ref, kind=kind, allow_any_localpath=allow_any_localpath,
+        profile=profile, pool=pool,
     )  # fmt: skip
     try:
         result = compile_file(file, options)
@@ -192,6 +199,49 @@ def explain(code: str = typer.Argument(..., help="A diagnostic code, e.g. V320."
     if text is None:
         _fail_usage(f"unknown diagnostic code {code!r} (see docs/diagnostics.md)")
     typer.echo(text)
+
+
+profile_app = typer.Typer(help="The cluster profile: how OSMO pools, platforms and credentials map to this cluster.",
+                          no_args_is_help=True)
+app.add_typer(profile_app, name="profile")
+
+
+@profile_app.command("init")
+def profile_init(
+    path: str = typer.Argument("osmo-profile.yaml", help="Where to write the starter profile ('-' for stdout)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write a commented starter profile."""
+    from pathlib import Path
+
+    from .output import write_atomic
+    from .profile import init_text
+
+    if path == "-":
+        sys.stdout.write(init_text())
+        return
+    if Path(path).exists() and not force:
+        _fail_usage(f"{path} exists; use --force to overwrite it")
+    try:
+        write_atomic(path, init_text())
+    except OSError as exc:
+        _fail_usage(f"cannot write {path}: {exc.strerror or exc}")
+    typer.echo(f"wrote {path}", err=True)
+
+
+@profile_app.command("check")
+def profile_check(path: str = typer.Argument(..., help="The profile file to check.")) -> None:
+    """Validate a profile file; print every problem. Silent when clean."""
+    from pathlib import Path
+
+    from .diagnostics import has_errors
+    from .profile import load
+
+    if not Path(path).is_file():
+        _fail_usage(f"{path}: no such file")
+    _, problems = load(path)
+    _print_diagnostics(problems)
+    raise typer.Exit(EXIT_FINDINGS if has_errors(problems) else EXIT_OK)
 
 
 from .submit import submit_command  # noqa: E402  (hera is imported inside, only when submitting)

@@ -84,13 +84,30 @@ _TABLE = [
     ("V320", "ignored-key", W, "a key accepted by OSMO that has no meaning on Argo and is ignored"),
     ("V321", "empty-exit-range", W, "an exit-code range whose start is after its end"),
     ("V322", "invalid-regex", E, "an input/output/checkpoint regex does not compile"),
+    ("V330", "invalid-volume-mount", E, "a `volumeMounts` entry is not `src` or `src:dst` (OSMO's rule)"),
+    ("V331", "invalid-storage-url", E, "not a storage URL: unknown scheme, or an azure URL without a container"),
+    ("V332", "http-input", W, "an http(s) input is not an OSMO storage URL; it is downloaded as one file"),
     # U4xx: unsupported
     ("U401", "not-supported-yet", E, "valid OSMO that this compiler cannot map to Argo yet"),
     ("U402", "removed-feature", E, "a key OSMO itself removed (dataset inputs/outputs)"),
     ("U403", "binary-file", E, "binary file contents that an Argo raw artifact cannot carry"),
+    ("U410", "swift-url", E, "a `swift://` URL with no S3-compatible endpoint for it in the profile"),
+    ("U411", "cross-workflow-input", E, "a `task: <workflow_id>:<task>` input, but the profile has no `taskOutputs.keyFormat`"),
+    ("U412", "relative-checkpoint", E, "a checkpoint path that is not absolute"),
+    ("U413", "reschedule-on-success", E, "RESCHEDULE on exit code 0, which Argo cannot retry"),
+    ("U414", "http-output", E, "an http(s) output URL; Argo cannot upload there"),
     # A5xx: Argo limits and output
     ("A501", "manifest-too-large", E, "the Argo manifest is over the size limit etcd can store"),
     ("A502", "manifest-near-limit", W, "the Argo manifest is over 80% of the size limit"),
+    # P6xx: profiles
+    ("P601", "profile-schema", E, "the profile does not match its schema"),
+    ("P602", "profile-unreadable", E, "the profile is not valid YAML or sets a key twice"),
+    ("P604", "unknown-platform", E, "a resource platform is not in the profile's `platforms`"),
+    ("P605", "unknown-pool", E, "the pool is not in the profile's `pools`"),
+    ("P606", "not-allowed-by-platform", E, "privileged, hostNetwork or a host mount the profile does not allow"),
+    ("P607", "timeout-clamped", W, "a timeout above the profile's maximum is reduced to it (OSMO does this silently)"),
+    ("P608", "reschedule-never-fires", W, "RESCHEDULE with a retry limit of 0 can never fire"),
+    ("P610", "profile-convention", W, "no profile entry: a documented convention was assumed (once per assumption)"),
 ]
 
 CODES: dict[str, Code] = {row[0]: Code(*row) for row in _TABLE}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from .spec import TOKEN_RE, k8s_name, k8s_quantity
+from .spec import TOKEN_RE, k8s_name, k8s_quantity, parse_duration, parse_exit_codes
 
 
 @dataclass(frozen=True)
@@ -21,12 +21,62 @@ class Resources:
     gpu: str | None = None
     memory: str | None = None  # Kubernetes quantity, e.g. "16Gi"
     storage: str | None = None
+    platform: str | None = None
+    nodes_excluded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class TaskInput:
     index: int
     task: str  # k8s name of the upstream task (OSMO matches names case-insensitively, "_" = "-")
+    regex: str = ""  # Python regex: only matching files are kept
+
+
+@dataclass(frozen=True)
+class DataInput:
+    """An input that is not a task of this workflow: a storage URL, or ``task: <workflow_id>:<task>``."""
+
+    index: int
+    url: str = ""  # canonical tokens, not yet translated
+    regex: str = ""
+    workflow_id: str = ""  # set for an input from an earlier workflow
+    task: str = ""  # k8s name of that workflow's task
+
+
+@dataclass(frozen=True)
+class DataOutput:
+    index: int
+    url: str
+    regex: str = ""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    path: str
+    url: str
+    frequency: float  # seconds
+    regex: str = ""
+
+
+@dataclass(frozen=True)
+class Credential:
+    name: str  # the OSMO credential name
+    mount_path: str | None = None  # path form: mounted as files here
+    env: tuple[tuple[str, str], ...] = ()  # map form: (ENV_VAR, credential key)
+
+
+@dataclass(frozen=True)
+class VolumeMount:
+    src: str  # host path
+    dst: str  # path in the container
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """OSMO's per-group timeouts in seconds, as written (clamping needs the profile)."""
+
+    exec_seconds: float | None = None
+    queue_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +97,14 @@ class Task:
     files: tuple[File, ...] = ()
     resources: Resources = Resources()
     lead: bool = True
+    data_inputs: tuple[DataInput, ...] = ()
+    outputs: tuple[DataOutput, ...] = ()
+    exit_actions: tuple[tuple[str, tuple[tuple[int, int], ...]], ...] = ()  # (ACTION, ranges), in order
+    checkpoints: tuple[Checkpoint, ...] = ()
+    credentials: tuple[Credential, ...] = ()
+    privileged: bool = False
+    host_network: bool = False
+    volume_mounts: tuple[VolumeMount, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +122,7 @@ class Workflow:
     k8s_name: str
     groups: tuple[Group, ...]
     labels: tuple[tuple[str, str], ...] = ()
+    timeout: Timeout = Timeout()
 
     @property
     def tasks(self) -> tuple[Task, ...]:
@@ -96,7 +155,14 @@ def build(document: dict, set_env: tuple[tuple[str, str], ...] = ()) -> Workflow
                     upstream.append(up)
         groups.append(Group(spec["name"], k8s_name(spec["name"]), tasks, tuple(upstream), spec.get("_implicit", False)))
     labels = tuple((str(k), osmo_str(v)) for k, v in (workflow.get("labels") or {}).items())
-    return Workflow(workflow["name"], k8s_name(workflow["name"]), tuple(groups), labels)
+    timeout = workflow.get("timeout") or {}
+    return Workflow(workflow["name"], k8s_name(workflow["name"]), tuple(groups), labels,
+                    Timeout(_seconds(timeout.get("exec_timeout")), _seconds(timeout.get("queue_timeout"))))
+
+
+def _seconds(value: object) -> float | None:
+    duration = parse_duration(value) if value is not None else None
+    return None if duration is None else duration.total_seconds()
 
 
 def _resources(spec: dict) -> Resources:
@@ -110,14 +176,20 @@ def _resources(spec: dict) -> Resources:
         gpu=None if gpu == "0" else gpu,  # OSMO drops gpu: 0 from the pod
         memory=k8s_quantity(spec["memory"]) if spec.get("memory") is not None else None,
         storage=k8s_quantity(spec["storage"]) if spec.get("storage") is not None else None,
+        platform=osmo_str(spec["platform"]) if spec.get("platform") is not None else None,
+        nodes_excluded=tuple(osmo_str(n) for n in spec.get("nodesExcluded") or ()),
     )
 
 
 def _task(spec: dict, profiles: dict, set_env, *, single: bool) -> Task:
     inputs = tuple(
-        TaskInput(i, k8s_name(item["task"])) for i, item in enumerate(spec.get("inputs") or []) if "task" in item
+        TaskInput(i, k8s_name(item["task"]), osmo_str(item.get("regex") or ""))
+        for i, item in enumerate(spec.get("inputs") or []) if "task" in item and ":" not in item["task"]
     )
     positions = {item.task: item.index for item in inputs}
+    for i, item in enumerate(spec.get("inputs") or []):
+        if ":" in item.get("task", ""):
+            positions.setdefault(k8s_name(item["task"].split(":")[-1]), i)
 
     def text(value: object) -> str:
         return canonical_tokens(osmo_str(value), positions)
@@ -141,7 +213,39 @@ def _task(spec: dict, profiles: dict, set_env, *, single: bool) -> Task:
         files=tuple(files),
         resources=profiles[spec.get("resource", "default")],
         lead=single or spec.get("lead") is True,
+        data_inputs=tuple(_data_input(i, item, text) for i, item in enumerate(spec.get("inputs") or [])
+                          if "url" in item or ":" in item.get("task", "")),
+        outputs=tuple(DataOutput(i, text(item["url"]), osmo_str(item.get("regex") or ""))
+                      for i, item in enumerate(spec.get("outputs") or [])),
+        exit_actions=tuple((str(action).upper(), tuple(parse_exit_codes(codes) or ()))
+                           for action, codes in (spec.get("exitActions") or {}).items()),
+        checkpoints=tuple(Checkpoint(text(c["path"]), text(c["url"]), _seconds(c["frequency"]) or 0.0,
+                                     osmo_str(c.get("regex") or "")) for c in spec.get("checkpoint") or []),
+        credentials=tuple(_credential(str(name), value, text) for name, value in (spec.get("credentials") or {}).items()),
+        privileged=spec.get("privileged") is True,
+        host_network=spec.get("hostNetwork") is True,
+        volume_mounts=tuple(_volume_mount(osmo_str(m)) for m in spec.get("volumeMounts") or []),
     )
+
+
+def _data_input(index: int, item: dict, text) -> DataInput:
+    regex = osmo_str(item.get("regex") or "")
+    if "url" in item:
+        return DataInput(index, url=text(item["url"]), regex=regex)
+    workflow_id, _, task = item["task"].rpartition(":")
+    return DataInput(index, regex=regex, workflow_id=workflow_id, task=k8s_name(task))
+
+
+def _credential(name: str, value: object, text) -> Credential:
+    if isinstance(value, dict):
+        return Credential(name, env=tuple((str(k), osmo_str(v)) for k, v in value.items()))
+    return Credential(name, mount_path=text(value))
+
+
+def _volume_mount(mount: str) -> VolumeMount:
+    """OSMO's ``src[:dst]``: the host path, mounted at dst (default: the same path)."""
+    src, _, dst = mount.partition(":")
+    return VolumeMount(src, dst or src)
 
 
 def canonical_tokens(text: str, input_positions: dict[str, int]) -> str:

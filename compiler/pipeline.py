@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import argo, ir, loader, render, schema, semantic, suppress
+from . import argo, argo_task, ir, loader, render, schema, semantic, suppress
+from . import profile as profiles
 from .diagnostics import CompileError, Diagnostic, UsageError, has_errors
 from .locate import Locator
 
@@ -27,6 +28,9 @@ class CompileOptions:
     kind: str = "Workflow"
     allow_any_localpath: bool = False
     max_bytes: int = argo.MAX_WORKFLOW_BYTES
+    profile: str | None = None  # --profile PATH (else $OSMO_PROFILE, else osmo-profile.yaml upward)
+    pool: str | None = None  # --pool (else the profile's defaultPool)
+    environ: dict | None = None  # for tests: the environment to read OSMO_PROFILE from
 
 
 @dataclass
@@ -49,12 +53,15 @@ def compile_file(path: str, options: CompileOptions = CompileOptions()) -> Compi
 
 
 def compile_text(text: str, path: str, options: CompileOptions = CompileOptions()) -> CompileResult:
-    emit_options = _emit_options(options)
+    profile, profile_problems = profiles.resolve(path, options.profile, options.environ)
+    emit_options = _emit_options(options, profile)
     set_env = tuple(_env_pair(item) for item in options.set_env)
     run = _Run(path, options)
+    run.diagnostics += profile_problems
     document = run.load(text)
     if document is not None:
         run.check(document)
+        run.diagnostics += argo_task.check(document, profile, emit_options.pool)
     if document is not None and not has_errors(run.diagnostics):
         workflow = ir.build(document, set_env)
         manifest = argo.emit(workflow, emit_options)
@@ -133,16 +140,19 @@ class _Run:
         return sorted(located.values(), key=Diagnostic.sort_key)
 
 
-def _emit_options(options: CompileOptions) -> argo.EmitOptions:
+def _emit_options(options: CompileOptions, profile: profiles.Profile = profiles.NO_PROFILE) -> argo.EmitOptions:
     ref = None
-    if options.artifact_repository_ref:
-        config_map, sep, key = options.artifact_repository_ref.partition(":")
+    repository = options.artifact_repository_ref or profile.artifact_repository_ref  # the flag wins
+    if repository:
+        config_map, sep, key = repository.partition(":")
         if not sep or not config_map or not key:
             raise UsageError(f"--artifact-repository-ref {options.artifact_repository_ref!r}: expected CONFIGMAP:KEY")
         ref = (config_map, key)
     if options.kind not in ("Workflow", "WorkflowTemplate"):
         raise UsageError(f"--kind {options.kind!r}: expected Workflow or WorkflowTemplate")
-    return argo.EmitOptions(options.namespace, options.service_account, ref, options.kind)
+    return argo.EmitOptions(options.namespace or profile.get("namespace"),
+                            options.service_account or profile.get("serviceAccountName"), ref, options.kind,
+                            profile, options.pool or profile.get("defaultPool"))
 
 
 def _env_pair(item: str) -> tuple[str, str]:

@@ -27,12 +27,9 @@ ARGO_LABEL_MAX = 63
 
 # Valid OSMO that this compiler cannot map to Argo yet: refused, never dropped.
 NOT_SUPPORTED_YET = {
-    "workflow": {"groups": "task groups", "timeout": "workflow timeouts"},
-    "task": {
-        "exitActions": "exit actions", "checkpoint": "checkpoints", "credentials": "credentials",
-        "privileged": "privileged tasks", "hostNetwork": "host networking", "volumeMounts": "host volume mounts",
-    },
-    "resource": {"platform": "platforms", "topology": "topology requirements", "nodesExcluded": "excluded nodes"},
+    "workflow": {"groups": "task groups"},
+    "task": {},
+    "resource": {"topology": "topology requirements"},
 }  # fmt: skip
 # Accepted by OSMO but without meaning on Argo: a warning, so nothing is dropped silently.
 IGNORED = {
@@ -368,14 +365,6 @@ def _check_not_supported(workflow: dict, tasks: list[TaskRef]) -> list[Diagnosti
         for key, why in IGNORED["task"].items():
             if key in task.data:
                 ignore(key, why, task.path + (key,))
-        for key in ("inputs", "outputs"):
-            for i, item in _dicts(task.data.get(key)):
-                if "url" in item:
-                    refuse(f"URL {key}", task.path + (key, i, "url"))
-                elif ":" in str(item.get("task", "")):
-                    refuse("inputs from earlier workflows", task.path + (key, i, "task"))
-                elif item.get("regex"):
-                    refuse("regex filters on task inputs", task.path + (key, i, "regex"))
         for text, path in _strings(task.data, task.path):
             for match in TOKEN_RE.finditer(text):
                 if match.group(1).startswith("host:"):

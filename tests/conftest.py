@@ -16,6 +16,12 @@ def pytest_addoption(parser):
     )
 
 
+@pytest.fixture(autouse=True)
+def _no_ambient_profile(monkeypatch):
+    """A profile named by the user's environment must not change what tests compile."""
+    monkeypatch.delenv("OSMO_PROFILE", raising=False)
+
+
 @pytest.fixture
 def regen(request) -> bool:
     return request.config.getoption("--regen-goldens")

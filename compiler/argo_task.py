@@ -1,0 +1,602 @@
+"""Per-task OSMO features on Argo: URL I/O, exit actions, timeouts, checkpoints,
+credentials, pod options and placement (resources.platform/nodesExcluded, the pool).
+
+Two entry points:
+
+- :func:`check` (a stage after ``semantic``): the diagnostics these features need,
+  located in the workflow -- what the profile refuses or clamps, what Argo cannot
+  express, and one P610 warning per convention used for lack of a profile;
+- :func:`apply` (called by ``argo._container_template``): adds the Argo fragments of
+  one ``ir.Task`` to its container template. :func:`timeout_fields` is the per-leaf
+  timeout mapping on its own, for templates built elsewhere (group members).
+
+Behaviour Argo has no field for -- regex filters and exit codes that COMPLETE or
+FAIL a task -- is done by a small launcher script (``templates/osmo-launch.sh``)
+that wraps the command; checkpoints are uploaded by a sidecar
+(``templates/osmo-checkpoint.sh``, image from the profile).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import posixpath
+from dataclasses import dataclass
+from importlib.resources import files
+
+from . import ir
+from .diagnostics import Diagnostic, Severity
+from .profile import NO_PROFILE, Profile
+from .spec import INPUT_DIR, OUTPUT_DIR, parse_duration, parse_exit_codes
+
+WARNING = Severity.WARNING
+RUN_DIR = "/osmo/run"
+LAUNCHER = f"{RUN_DIR}/osmo-launch.sh"
+UPLOAD_DIR = "/osmo/data/upload"
+UPLOAD_VOLUME = "osmo-upload"
+URL_SCHEMES = ("s3", "gs", "tos", "azure", "swift")
+SECRET_KEYS = {"s3": ("accessKey", "secretKey"), "tos": ("accessKey", "secretKey"), "swift": ("accessKey", "secretKey"),
+               "gs": ("serviceAccountKey",), "azure": ("accountKey",)}
+# Order of keys in a container template, so the output reads top-down.
+TEMPLATE_ORDER = ("name", "inputs", "outputs", "retryStrategy", "activeDeadlineSeconds", "pendingTimeout", "timeout",
+                  "nodeSelector", "tolerations", "affinity", "podSpecPatch", "container", "sidecars", "volumes")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a task's mapping needs besides the task: the profile, the pool, the group's timeouts."""
+
+    profile: Profile = NO_PROFILE
+    pool: str | None = None
+    timeout: ir.Timeout = ir.Timeout()
+
+
+# --------------------------------------------------------------------------- URLs
+
+def split_url(url: str) -> tuple[str, str, str]:
+    """``s3://bucket/a/b/`` -> ``("s3", "bucket", "a/b")``."""
+    scheme, _, rest = url.partition("://")
+    bucket, _, key = rest.partition("/")
+    return scheme.lower(), bucket, key.strip("/")
+
+
+def _secret_ref(secret: str, key: str) -> dict:
+    return {"name": secret, "key": key}
+
+
+def artifact_location(url: str, profile: Profile) -> dict:
+    """The Argo artifact location for an OSMO storage URL (tokens already translated)."""
+    scheme, bucket, key = split_url(url)
+    if scheme in ("http", "https"):
+        return {"http": {"url": url}}
+    store = profile.storage(url)
+    if scheme == "gs":
+        return {"gcs": {"bucket": bucket, "key": key,
+                        "serviceAccountKeySecret": _secret_ref(store.secret, "serviceAccountKey")}}
+    if scheme == "azure":  # azure://<account>/<container>/<blob>
+        container, _, blob = key.partition("/")
+        return {"azure": {"endpoint": store.endpoint or f"https://{bucket}.blob.core.windows.net",
+                          "container": container, "blob": blob,
+                          "accountKeySecret": _secret_ref(store.secret, "accountKey")}}
+    if scheme == "swift":  # swift://<account>/<container>/<path>, through an S3-compatible endpoint
+        bucket, _, key = key.partition("/")
+    s3: dict = {"endpoint": store.endpoint, "bucket": bucket, "key": key}
+    if store.region:
+        s3["region"] = store.region
+    if store.insecure:
+        s3["insecure"] = True
+    if store.use_sdk_creds:
+        s3["useSDKCreds"] = True
+    else:
+        s3["accessKeySecret"] = _secret_ref(store.secret, "accessKey")
+        s3["secretKeySecret"] = _secret_ref(store.secret, "secretKey")
+    return {"s3": s3}
+
+
+def rclone_env(url: str, profile: Profile) -> tuple[list[dict], str]:
+    """Environment that configures rclone remote ``osmo`` for ``url``, and the remote path."""
+    scheme, bucket, key = split_url(url)
+    store = profile.storage(url)
+    env = []
+
+    def plain(name, value):
+        env.append({"name": f"RCLONE_CONFIG_OSMO_{name}", "value": value})
+
+    def secret(name, secret_key):
+        env.append({"name": f"RCLONE_CONFIG_OSMO_{name}",
+                    "valueFrom": {"secretKeyRef": _secret_ref(store.secret, secret_key)}})
+
+    if scheme == "gs":
+        plain("TYPE", "google cloud storage")
+        secret("SERVICE_ACCOUNT_CREDENTIALS", "serviceAccountKey")
+        return env, f"osmo:{bucket}/{key}"
+    if scheme == "azure":
+        container, _, blob = key.partition("/")
+        plain("TYPE", "azureblob")
+        plain("ACCOUNT", bucket)
+        secret("KEY", "accountKey")
+        return env, f"osmo:{container}/{blob}"
+    if scheme == "swift":
+        bucket, _, key = key.partition("/")
+    plain("TYPE", "s3")
+    plain("PROVIDER", "AWS" if scheme == "s3" and (store.assumed or not store.endpoint) else "Other")
+    if store.endpoint:
+        plain("ENDPOINT", ("http://" if store.insecure else "https://") + store.endpoint)
+    if store.region:
+        plain("REGION", store.region)
+    if store.use_sdk_creds:
+        plain("ENV_AUTH", "true")
+    else:
+        secret("ACCESS_KEY_ID", "accessKey")
+        secret("SECRET_ACCESS_KEY", "secretKey")
+    return env, f"osmo:{bucket}/{key}"
+
+
+# --------------------------------------------------------------------------- exit actions
+
+def _subtract(ranges: list[tuple[int, int]], taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out = list(ranges)
+    for lo_t, hi_t in taken:
+        nxt = []
+        for lo, hi in out:
+            if hi < lo_t or lo > hi_t:
+                nxt.append((lo, hi))
+                continue
+            if lo < lo_t:
+                nxt.append((lo, lo_t - 1))
+            if hi > hi_t:
+                nxt.append((hi_t + 1, hi))
+        out = nxt
+    return out
+
+
+def effective_actions(actions) -> dict[str, list[tuple[int, int]]]:
+    """The codes each action really gets: OSMO applies the first action (in order) whose codes match."""
+    taken: list[tuple[int, int]] = []
+    out: dict[str, list[tuple[int, int]]] = {}
+    for action, ranges in actions:
+        ranges = [(lo, hi) for lo, hi in ranges if lo <= hi]
+        out.setdefault(action, []).extend(_subtract(ranges, taken))
+        taken += ranges
+    return out
+
+
+def retry_expression(ranges: list[tuple[int, int]]) -> str:
+    code = "asInt(lastRetry.exitCode)"
+    parts = [f"{code} == {lo}" if lo == hi else f"({code} >= {lo} && {code} <= {hi})" for lo, hi in sorted(ranges)]
+    return " || ".join(parts)
+
+
+def _needs_launcher_for_exit(task: ir.Task) -> bool:
+    eff = effective_actions(task.exit_actions)
+    return any(lo > 0 or hi > 0 for lo, hi in eff.get("COMPLETE", [])) or any(lo == 0 for lo, _ in eff.get("FAIL", []))
+
+
+# --------------------------------------------------------------------------- timeouts
+
+def clamp_timeouts(timeout: ir.Timeout, profile: Profile) -> tuple[float | None, float | None]:
+    """(exec, queue) seconds after the profile's defaults and maxima, as OSMO's TimeoutSpec.fill_defaults."""
+    out = []
+    for kind, value in (("Exec", timeout.exec_seconds), ("Queue", timeout.queue_seconds)):
+        default, maximum = profile.timeout(kind)
+        value = default if value is None else value
+        out.append(None if value is None else min(value, maximum))
+    return out[0], out[1]
+
+
+def timeout_fields(timeout: ir.Timeout, profile: Profile = NO_PROFILE) -> dict:
+    """Leaf-template fields for OSMO's per-group timeouts (for every leaf template of the group).
+
+    exec_timeout -> ``activeDeadlineSeconds`` (running time of the pod);
+    queue_timeout -> ``pendingTimeout`` (time the pod may stay Pending).
+    """
+    exec_seconds, queue_seconds = clamp_timeouts(timeout, profile)
+    fields: dict = {}
+    if exec_seconds is not None:
+        fields["activeDeadlineSeconds"] = str(max(1, math.ceil(exec_seconds)))
+    if queue_seconds is not None:
+        fields["pendingTimeout"] = f"{max(1, math.ceil(queue_seconds))}s"
+    return fields
+
+
+# --------------------------------------------------------------------------- placement
+
+def placement(task: ir.Task, profile: Profile, pool: str | None) -> dict:
+    """nodeSelector / tolerations / affinity from the pool, the platform and nodesExcluded."""
+    node_selector: dict = {}
+    tolerations: list = []
+    affinity: dict | None = None
+    platform = task.resources.platform
+    pool_entry = profile.pool(pool)
+    if platform is None and pool_entry:
+        platform = pool_entry.get("defaultPlatform")
+    for entry in (pool_entry, profile.platform(platform) if platform else None):
+        if entry:
+            node_selector.update(entry.get("nodeSelector") or {})
+            tolerations += entry.get("tolerations") or []
+            if entry.get("affinity"):
+                affinity = json.loads(json.dumps(entry["affinity"]))
+    if platform and not profile.platform(platform):
+        node_selector[profile.platform_label] = platform
+    if task.resources.nodes_excluded:
+        affinity = affinity or {}
+        node_affinity = affinity.setdefault("nodeAffinity", {})
+        required = node_affinity.setdefault("requiredDuringSchedulingIgnoredDuringExecution", {})
+        terms = required.setdefault("nodeSelectorTerms", [])
+        if not terms:
+            terms.append({})
+        exclude = {"key": "kubernetes.io/hostname", "operator": "NotIn", "values": list(task.resources.nodes_excluded)}
+        for term in terms:  # terms are ORed: the exclusion must hold in each
+            term.setdefault("matchExpressions", []).append(dict(exclude, values=list(exclude["values"])))
+    out: dict = {}
+    if node_selector:
+        out["nodeSelector"] = node_selector
+    if tolerations:
+        out["tolerations"] = tolerations
+    if affinity:
+        out["affinity"] = affinity
+    return out
+
+
+# --------------------------------------------------------------------------- the template
+
+def _launcher_script() -> str:
+    return (files("compiler.templates") / "osmo-launch.sh").read_text(encoding="utf-8")
+
+
+def _checkpoint_script() -> str:
+    return (files("compiler.templates") / "osmo-checkpoint.sh").read_text(encoding="utf-8")
+
+
+def _duration_seconds(seconds: float) -> str:
+    return str(max(1, math.ceil(seconds)))
+
+
+def apply(template: dict, task: ir.Task, context: Context, translate) -> dict:
+    """Add the Argo fragments of ``task``'s per-task features to its container template.
+
+    ``translate`` turns canonical OSMO tokens into Argo text (``argo.translate``).
+    """
+    profile = context.profile
+    container = template["container"]
+    inputs = template.setdefault("inputs", {}).setdefault("artifacts", [])
+    outputs: list = []
+    volumes = template.setdefault("volumes", [])
+    mounts = container.setdefault("volumeMounts", [])
+    env = container.setdefault("env", [])
+    launcher_env: list[dict] = []
+
+    # URL inputs and inputs from earlier workflows
+    layout = profile.task_output_layout
+    for item in task.data_inputs:
+        path = f"{INPUT_DIR}/{item.index}"
+        if item.url:
+            url = translate(item.url)
+            location = artifact_location(url, profile)
+            if "http" in location:  # one file, downloaded into the input directory
+                name = posixpath.basename(url.split("?", 1)[0].rstrip("/")) or "download"
+                inputs.append({"name": f"input-{item.index}", "path": f"{path}/{name}", **location})
+            else:
+                inputs.append({"name": f"input-{item.index}", "path": path, **location, "archive": {"none": {}}})
+        elif layout:
+            key = layout["keyFormat"].format(workflow_id=item.workflow_id, task=item.task)
+            inputs.append({"name": f"input-{item.index}", "path": path,
+                           layout.get("repository", "s3"): {"key": key}})
+    for item in list(task.inputs) + list(task.data_inputs):
+        if item.regex:
+            launcher_env += [{"name": f"OSMO_INPUT_FILTER_{item.index}", "value": item.regex}]
+    filtered_inputs = sorted({i.index for i in list(task.inputs) + list(task.data_inputs) if i.regex})
+
+    # URL outputs: the output directory (or, with a regex, the launcher's filtered copy)
+    filtered_outputs = []
+    for item in task.outputs:
+        path = OUTPUT_DIR
+        if item.regex:
+            path = f"{UPLOAD_DIR}/{item.index}"
+            filtered_outputs.append(item.index)
+            launcher_env.append({"name": f"OSMO_OUTPUT_FILTER_{item.index}", "value": item.regex})
+        outputs.append({"name": f"url-output-{item.index}", "path": path,
+                        **artifact_location(translate(item.url), profile), "archive": {"none": {}}})
+    if filtered_outputs:
+        volumes.append({"name": UPLOAD_VOLUME, "emptyDir": {}})
+        mounts.append({"name": UPLOAD_VOLUME, "mountPath": UPLOAD_DIR})
+    if layout:  # every task's output is kept where later workflows can find it
+        key = layout["keyFormat"].format(workflow_id="{{workflow.name}}", task=task.k8s_name)
+        existing = template.get("outputs", {}).get("artifacts", [])
+        for artifact in existing:
+            if artifact["name"] == "output":
+                artifact[layout.get("repository", "s3")] = {"key": key}
+        if not any(a["name"] == "output" for a in existing):
+            outputs.insert(0, {"name": "output", "path": OUTPUT_DIR, layout.get("repository", "s3"): {"key": key}})
+    if outputs:
+        template.setdefault("outputs", {}).setdefault("artifacts", []).extend(outputs)
+
+    # exit actions
+    effective = effective_actions(task.exit_actions)
+    reschedule = effective.get("RESCHEDULE", [])
+    if reschedule and profile.max_retries > 0:
+        template["retryStrategy"] = {"limit": str(profile.max_retries), "retryPolicy": "Always",
+                                     "expression": retry_expression(reschedule)}
+    exit_launcher = _needs_launcher_for_exit(task)
+    if exit_launcher:
+        launcher_env.append({"name": "OSMO_EXIT_ACTIONS", "value": " ".join(
+            f"{action}:" + ",".join(f"{lo}-{hi}" for lo, hi in ranges)
+            for action, ranges in task.exit_actions if ranges)})
+
+    # the launcher wraps the command when Argo has no field for what OSMO does
+    if filtered_inputs or filtered_outputs or exit_launcher:
+        inputs.append({"name": "osmo-launcher", "path": LAUNCHER, "raw": {"data": _launcher_script()}})
+        lists = []
+        if filtered_inputs:
+            lists.append({"name": "OSMO_INPUT_FILTERS", "value": " ".join(map(str, filtered_inputs))})
+        if filtered_outputs:
+            lists.append({"name": "OSMO_OUTPUT_FILTERS", "value": " ".join(map(str, filtered_outputs))})
+        launcher_env = lists + launcher_env
+        original = container["command"] + container.pop("args", [])
+        container["command"] = ["/bin/sh", LAUNCHER]
+        container["args"] = original
+        env.extend(launcher_env)
+
+    # credentials: never a value, always a reference to a Secret
+    for ci, credential in enumerate(task.credentials):
+        secret, _ = profile.credential_secret(credential.name)
+        if credential.mount_path is not None:
+            volume = f"osmo-cred-{ci}"
+            volumes.append({"name": volume, "secret": {"secretName": secret}})
+            mounts.append({"name": volume, "mountPath": translate(credential.mount_path), "readOnly": True})
+        for variable, key in credential.env:
+            env.append({"name": variable, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}})
+
+    # host volume mounts
+    for vi, mount in enumerate(task.volume_mounts):
+        volume = f"osmo-host-{vi}"
+        volumes.append({"name": volume, "hostPath": {"path": mount.src}})
+        mounts.append({"name": volume, "mountPath": mount.dst})
+
+    # checkpoints: a sidecar per entry, sharing the directory through an emptyDir
+    sidecars = []
+    for ki, checkpoint in enumerate(task.checkpoints):
+        volume = f"osmo-checkpoint-{ki}"
+        volumes.append({"name": volume, "emptyDir": {}})
+        mounts.append({"name": volume, "mountPath": translate(checkpoint.path)})
+        rclone, destination = rclone_env(translate(checkpoint.url), profile)
+        sidecars.append({
+            "name": f"osmo-checkpoint-{ki}",
+            "image": profile.uploader_image,
+            "command": ["/bin/sh", "-c", _checkpoint_script()],
+            "env": [{"name": "OSMO_CKPT_DIR", "value": "/osmo/checkpoint"},
+                    {"name": "OSMO_CKPT_DEST", "value": destination},
+                    {"name": "OSMO_CKPT_FREQUENCY", "value": _duration_seconds(checkpoint.frequency)},
+                    *([{"name": "OSMO_CKPT_REGEX", "value": checkpoint.regex}] if checkpoint.regex else []),
+                    *rclone],
+            "volumeMounts": [{"name": volume, "mountPath": "/osmo/checkpoint"}],
+        })
+    if sidecars:
+        template["sidecars"] = sidecars
+
+    # pod options
+    if task.privileged:
+        container["securityContext"] = {"privileged": True}
+    if task.host_network:
+        template["podSpecPatch"] = json.dumps({"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"},
+                                              separators=(",", ":"))
+    template.update(placement(task, profile, context.pool))
+    template.update(timeout_fields(context.timeout, profile))
+
+    for key in ("env", "volumeMounts"):
+        if not container.get(key):
+            container.pop(key, None)
+    if not template["inputs"]["artifacts"]:
+        del template["inputs"]
+    if not template["volumes"]:
+        del template["volumes"]
+    return ordered(template)
+
+
+CONTAINER_ORDER = ("image", "command", "args", "env", "resources", "securityContext", "volumeMounts")
+
+
+def _sorted(mapping: dict, order: tuple) -> dict:
+    rank = {key: i for i, key in enumerate(order)}
+    return dict(sorted(mapping.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
+
+def ordered(template: dict) -> dict:
+    """A template with its keys (and its container's) in reading order."""
+    template = _sorted(template, TEMPLATE_ORDER)
+    if isinstance(template.get("container"), dict):
+        template["container"] = _sorted(template["container"], CONTAINER_ORDER)
+    return template
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+def check(document: dict, profile: Profile = NO_PROFILE, pool: str | None = None) -> list[Diagnostic]:
+    """Diagnostics of the per-task features, located in the workflow."""
+    from .semantic import _dicts, collect_tasks
+
+    workflow = document.get("workflow") if isinstance(document, dict) else None
+    if not isinstance(workflow, dict):
+        return []
+    out: list[Diagnostic] = []
+    assumed: set[tuple[str, str]] = set()
+
+    def assume(kind: str, name: str, message: str, path: tuple, hint: str | None = None) -> None:
+        if (kind, name) not in assumed:
+            assumed.add((kind, name))
+            out.append(Diagnostic("P610", message, severity=WARNING, path=path,
+                                  hint=hint or "say it in a cluster profile (osmo profile init; see docs/profile.md)"))
+
+    # the pool
+    if pool and profile.given and profile.pool(pool) is None:
+        out.append(Diagnostic("P605", f'pool "{pool}" is not in the profile', path=("workflow", "name"),
+                              hint="pools in the profile: " + (", ".join(profile.get("pools") or {}) or "none")))
+
+    # resources: platforms
+    resources = workflow.get("resources") if isinstance(workflow.get("resources"), dict) else {}
+    platform_of = {}
+    for name, spec in resources.items():
+        if not isinstance(spec, dict):
+            continue
+        platform = spec.get("platform")
+        if platform is None and profile.pool(pool):
+            platform = profile.pool(pool).get("defaultPlatform")
+        platform_of[name] = platform
+        if not isinstance(platform, str) or "platform" not in spec:
+            continue
+        where = ("workflow", "resources", name, "platform")
+        if profile.platform(platform) is None:
+            if profile.given and profile.get("platforms"):
+                out.append(Diagnostic(
+                    "P604", f"Platform {platform} does not exist in the profile!", path=where,
+                    hint="platforms in the profile: " + ", ".join(profile.get("platforms"))))
+            else:
+                assume("platform", platform, f'platform "{platform}" is mapped to the node label '
+                       f"{profile.platform_label}={platform} (no profile entry for it)", where)
+
+    # the workflow's timeouts, clamped like OSMO does
+    timeout = workflow.get("timeout") if isinstance(workflow.get("timeout"), dict) else {}
+    for key, kind in (("exec_timeout", "Exec"), ("queue_timeout", "Queue")):
+        duration = parse_duration(timeout[key]) if key in timeout else None
+        _, maximum = profile.timeout(kind)
+        if duration is not None and duration.total_seconds() > maximum:
+            out.append(Diagnostic(
+                "P607", f"{key} {timeout[key]} is above the maximum of {_human(maximum)}; it is reduced to it",
+                severity=WARNING, path=("workflow", "timeout", key),
+                hint="OSMO clamps it silently; the maximum comes from the profile's timeouts.max"
+                + kind + (" (OSMO's service default is 60d)" if not profile.given else "")))
+
+    for task in collect_tasks(workflow):
+        data = task.data
+        name = task.name
+        platform = platform_of.get(data.get("resource", "default"))
+        # URL inputs and outputs
+        for key in ("inputs", "outputs"):
+            for i, item in _dicts(data.get(key)):
+                url = item.get("url")
+                where = task.path + (key, i, "url")
+                if isinstance(url, str):
+                    out += _check_url(url, key, where, profile, assume)
+                ref = item.get("task")
+                if isinstance(ref, str) and ":" in ref and not profile.task_output_layout:
+                    out.append(Diagnostic(
+                        "U411", f'input "{ref}" reads a task of an earlier workflow, but the profile names no '
+                        "repository layout for task outputs", path=task.path + (key, i, "task"),
+                        hint="add taskOutputs.keyFormat (e.g. osmo/{workflow_id}/{task}/output.tgz) to the profile, "
+                        "so that workflows compiled with it store and find task outputs there"))
+        # checkpoints
+        for i, item in _dicts(data.get("checkpoint")):
+            path, url = item.get("path"), item.get("url")
+            if isinstance(path, str) and not path.startswith("/") and "{{" not in path:
+                out.append(Diagnostic(
+                    "U412", f'checkpoint path "{path}" is relative; the uploader sidecar can only share an absolute '
+                    "directory", path=task.path + ("checkpoint", i, "path"),
+                    hint="write checkpoints under an absolute path, e.g. /tmp/checkpoints"))
+            if isinstance(url, str):
+                out += _check_url(url, "checkpoint", task.path + ("checkpoint", i, "url"), profile, assume)
+            if not (profile.get("images") or {}).get("uploader"):
+                assume("image", "uploader", f"checkpoints are uploaded by a sidecar running {profile.uploader_image}",
+                       task.path + ("checkpoint", i), hint="set images.uploader in the profile to pin another image")
+        # exit actions
+        actions = data.get("exitActions") if isinstance(data.get("exitActions"), dict) else {}
+        ranges = [(str(k).upper(), parse_exit_codes(v) or []) for k, v in actions.items()]
+        effective = effective_actions(ranges)
+        for action in actions:
+            if str(action).upper() != "RESCHEDULE":
+                continue
+            where = task.path + ("exitActions", action)
+            if profile.max_retries == 0:
+                out.append(Diagnostic(
+                    "P608", "RESCHEDULE can never fire: the retry limit is 0", severity=WARNING, path=where,
+                    hint="OSMO's default max_retry_per_task is 0 too; set maxRetries in the profile"))
+            if any(lo == 0 for lo, _ in effective.get("RESCHEDULE", [])):
+                out.append(Diagnostic(
+                    "U413", "RESCHEDULE on exit code 0 cannot be expressed: Argo never retries a task that "
+                    "succeeded", path=where, hint="remove 0 from the RESCHEDULE codes"))
+        # credentials
+        credentials = data.get("credentials") if isinstance(data.get("credentials"), dict) else {}
+        for cred in credentials:
+            secret, guessed = profile.credential_secret(str(cred))
+            if guessed:
+                assume("credential", str(cred), f'credential "{cred}" is read from the Kubernetes Secret "{secret}"',
+                       task.path + ("credentials", cred), hint="map it to a Secret under credentials: in the profile")
+        # pod options
+        for key, policy, message in (
+            ("privileged", "privilegedAllowed", "Task with platform: {p} does not have privileged flag enabled. Task {t}"),
+            ("hostNetwork", "hostNetworkAllowed", "Task with platform: {p} does not have hostNetwork flag enabled. Task {t}"),
+        ):
+            if data.get(key) is True:
+                allowed = profile.platform_policy(platform, policy)
+                if allowed is False:
+                    out.append(Diagnostic("P606", message.format(p=platform, t=name), path=task.path + (key,)))
+                elif allowed is None:
+                    assume("policy", key, f"{key} tasks are assumed to be allowed in the namespace "
+                           "(Pod Security admission must permit them)", task.path + (key,),
+                           hint=f"say so with {policy} in the profile")
+        for i, mount in enumerate(_list(data.get("volumeMounts"))):
+            if not isinstance(mount, str):
+                continue
+            where = task.path + ("volumeMounts", i)
+            parts = mount.split(":")
+            if len(parts) > 2 or (len(parts) == 2 and not parts[1]) or not parts[0]:
+                out.append(Diagnostic("V330", f"Invalid task volume mount: {mount}.", path=where,
+                                      hint="a volume mount is a host path, optionally followed by :<path in the container>"))
+                continue
+            if not parts[0].startswith("/") or (len(parts) == 2 and not parts[1].startswith("/")):
+                out.append(Diagnostic("V330", f"Invalid task volume mount: {mount}.", path=where,
+                                      hint="both paths must be absolute"))
+                continue
+            allowed = profile.platform_policy(platform, "allowedMounts")
+            if allowed is None:
+                assume("mount", "hostPath", "host paths in volumeMounts are mounted without an allow-list",
+                       where, hint="list the allowed host paths under allowedMounts in the profile")
+            elif parts[0] not in allowed:
+                out.append(Diagnostic("P606", f"Task with platform: {platform} does not allow mount: {parts[0]}. "
+                                      f"Task {name}", path=where, hint="allowed: " + (", ".join(allowed) or "none")))
+    return out
+
+
+def _list(value):
+    return value if isinstance(value, list) else []
+
+
+def _check_url(url: str, key: str, where: tuple, profile: Profile, assume) -> list[Diagnostic]:
+    if "{{" in url.split("://", 1)[0]:
+        return []
+    scheme, bucket, rest = split_url(url)
+    if "://" not in url:
+        return [Diagnostic("V331", f'"{url}" is not a storage URL', path=where,
+                           hint="use s3://, gs://, azure://, tos:// or swift://")]
+    if scheme in ("http", "https"):
+        if key != "inputs":
+            return [Diagnostic("U414", f"{scheme}:// {key} cannot be mapped: Argo can only download from HTTP",
+                               path=where, hint="upload to s3://, gs:// or azure:// instead")]
+        return [Diagnostic("V332", f"{scheme}:// inputs are not OSMO storage URLs (OSMO would refuse them); "
+                           "this compiler downloads them as one file", severity=WARNING, path=where)]
+    if scheme not in URL_SCHEMES:
+        return [Diagnostic("V331", f'unknown storage scheme "{scheme}://"', path=where,
+                           hint="OSMO storage URLs start with s3://, gs://, azure://, tos:// or swift://")]
+    store = profile.storage(url)
+    if scheme == "swift" and (store.assumed or not store.endpoint):
+        return [Diagnostic(
+            "U410", "swift:// has no Argo artifact driver", path=where,
+            hint="map it to an S3-compatible endpoint of your Swift cluster: a storage entry with prefix "
+            '"swift://<account>" and an endpoint in the profile')]
+    if scheme == "azure" and not rest.partition("/")[0]:
+        return [Diagnostic("V331", f'"{url}" names no container', path=where,
+                           hint="azure://<account>/<container>[/<path>]")]
+    if store.assumed:
+        endpoint = f", endpoint {store.endpoint}" if store.endpoint else ""
+        keys = "/".join(SECRET_KEYS[scheme])
+        assume("storage", scheme, f"{scheme}:// data is accessed with the Kubernetes Secret \"{store.secret}\" "
+               f"(keys {keys}{endpoint})", where, hint="add a storage entry for this URL prefix to the profile")
+    return []
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
