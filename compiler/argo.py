@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from . import ir
+from . import argo_groups, ir
 from .spec import INPUT_DIR, OUTPUT_DIR, TOKEN_RE
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -40,8 +40,8 @@ class EmitOptions:
     kind: str = "Workflow"  # or "WorkflowTemplate"
 
 
-def translate(text: str) -> str:
-    """Replace canonical OSMO tokens by what they mean on Argo."""
+def translate(text: str, hosts: dict[str, str] | None = None) -> str:
+    """Replace canonical OSMO tokens by what they mean on Argo (``hosts``: task -> DNS name in its group)."""
     if "{{" not in text:
         return text
 
@@ -53,6 +53,8 @@ def translate(text: str) -> str:
             return f"{INPUT_DIR}/{body[len('input:'):]}"
         if body == "workflow_id":
             return "{{workflow.name}}"
+        if body.startswith("host:") and hosts and body[len("host:"):] in hosts:
+            return hosts[body[len("host:"):]]
         return match.group(0)  # {{uuid}}: OSMO leaves it literal, and so does Argo
 
     return TOKEN_RE.sub(token, text)
@@ -62,7 +64,10 @@ def emit(workflow: ir.Workflow, options: EmitOptions = EmitOptions()) -> dict:
     consumed = {item.task for task in workflow.tasks for item in task.inputs}
     templates: dict[str, dict] = {}  # template content key -> template
     dag_tasks = []
-    for task in workflow.tasks:
+    for group in workflow.groups:
+        if not group.implicit:  # an OSMO group: a nested DAG (see argo_groups)
+            dag_tasks.append(argo_groups.emit_group(workflow, group, templates))
+    for task in (t for g in workflow.groups if g.implicit for t in g.tasks):
         template = _container_template(task, exports_output=task.k8s_name in consumed)
         key = json.dumps(template, sort_keys=True)
         if key not in templates:
@@ -108,22 +113,22 @@ def _dag_task(task: ir.Task, template: str) -> dict:
     return dag_task
 
 
-def _container_template(task: ir.Task, *, exports_output: bool) -> dict:
+def _container_template(task: ir.Task, *, exports_output: bool, hosts: dict[str, str] | None = None) -> dict:
     template: dict = {}
     artifacts = [{"name": f"input-{item.index}", "path": f"{INPUT_DIR}/{item.index}"} for item in task.inputs]
     artifacts += [
-        {"name": f"file-{i}", "path": translate(f.path), "raw": {"data": translate(f.contents)}}
+        {"name": f"file-{i}", "path": translate(f.path, hosts), "raw": {"data": translate(f.contents, hosts)}}
         for i, f in enumerate(task.files)
     ]
     if artifacts:
         template["inputs"] = {"artifacts": artifacts}
     if exports_output:
         template["outputs"] = {"artifacts": [{"name": "output", "path": OUTPUT_DIR}]}
-    container: dict = {"image": task.image, "command": [translate(c) for c in task.command]}
+    container: dict = {"image": task.image, "command": [translate(c, hosts) for c in task.command]}
     if task.args:
-        container["args"] = [translate(a) for a in task.args]
+        container["args"] = [translate(a, hosts) for a in task.args]
     if task.environment:
-        container["env"] = [{"name": k, "value": translate(v)} for k, v in task.environment]
+        container["env"] = [{"name": k, "value": translate(v, hosts)} for k, v in task.environment]
     resources = _resources(task.resources)
     if resources:
         container["resources"] = resources

@@ -16,11 +16,21 @@ from .spec import TOKEN_RE, k8s_name, k8s_quantity
 
 
 @dataclass(frozen=True)
+class Topology:
+    """One ``topology`` requirement: pods of a group sharing ``group`` are placed together by ``key``."""
+
+    key: str
+    group: str = "default"
+    required: bool = True  # requirementType: required (else preferred)
+
+
+@dataclass(frozen=True)
 class Resources:
     cpu: str | None = None
     gpu: str | None = None
     memory: str | None = None  # Kubernetes quantity, e.g. "16Gi"
     storage: str | None = None
+    topology: tuple[Topology, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,9 @@ class Group:
     tasks: tuple[Task, ...]
     upstream: tuple[str, ...] = ()  # k8s names of the groups this one waits for
     implicit: bool = False  # a flat task's own group
+    barrier: bool = True  # with several tasks: user commands start together
+    ignore_nonlead_status: bool = True  # True: the group's status is the lead's; False: any failure fails it
+    lead: str = ""  # k8s name of the lead task
 
 
 @dataclass(frozen=True)
@@ -94,7 +107,10 @@ def build(document: dict, set_env: tuple[tuple[str, str], ...] = ()) -> Workflow
                 up = group_of[item.task]
                 if up not in upstream:
                     upstream.append(up)
-        groups.append(Group(spec["name"], k8s_name(spec["name"]), tasks, tuple(upstream), spec.get("_implicit", False)))
+        lead = next((t.k8s_name for t in tasks if t.lead), "")
+        groups.append(Group(spec["name"], k8s_name(spec["name"]), tasks, tuple(upstream), spec.get("_implicit", False),
+                            barrier=spec.get("barrier") is not False,
+                            ignore_nonlead_status=spec.get("ignoreNonleadStatus") is not False, lead=lead))
     labels = tuple((str(k), osmo_str(v)) for k, v in (workflow.get("labels") or {}).items())
     return Workflow(workflow["name"], k8s_name(workflow["name"]), tuple(groups), labels)
 
@@ -110,6 +126,8 @@ def _resources(spec: dict) -> Resources:
         gpu=None if gpu == "0" else gpu,  # OSMO drops gpu: 0 from the pod
         memory=k8s_quantity(spec["memory"]) if spec.get("memory") is not None else None,
         storage=k8s_quantity(spec["storage"]) if spec.get("storage") is not None else None,
+        topology=tuple(Topology(str(t["key"]), str(t.get("group", "default")), t.get("requirementType") != "preferred")
+                       for t in spec.get("topology") or ()),
     )
 
 

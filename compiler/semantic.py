@@ -17,6 +17,7 @@ import binascii
 import re
 from dataclasses import dataclass
 
+from . import semantic_groups
 from .diagnostics import Diagnostic, Severity, did_you_mean
 from .spec import BRACES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
 
@@ -25,12 +26,12 @@ ARGO_LABEL_MAX = 63
 
 # Valid OSMO that this compiler cannot map to Argo yet: refused, never dropped.
 NOT_SUPPORTED_YET = {
-    "workflow": {"groups": "task groups", "timeout": "workflow timeouts"},
+    "workflow": {"timeout": "workflow timeouts"},
     "task": {
         "exitActions": "exit actions", "checkpoint": "checkpoints", "credentials": "credentials",
         "privileged": "privileged tasks", "hostNetwork": "host networking", "volumeMounts": "host volume mounts",
     },
-    "resource": {"platform": "platforms", "topology": "topology requirements", "nodesExcluded": "excluded nodes"},
+    "resource": {"platform": "platforms", "nodesExcluded": "excluded nodes"},
 }  # fmt: skip
 # Accepted by OSMO but without meaning on Argo: a warning, so nothing is dropped silently.
 IGNORED = {
@@ -72,6 +73,7 @@ def check(document: object) -> list[Diagnostic]:
         out += _check_regexes(task)
         out += _check_exit_codes(task)
     out += _check_not_supported(workflow, tasks)
+    out += semantic_groups.check(workflow, tasks)
     return out
 
 
@@ -368,9 +370,4 @@ def _check_not_supported(workflow: dict, tasks: list[TaskRef]) -> list[Diagnosti
                     refuse("inputs from earlier workflows", task.path + (key, i, "task"))
                 elif item.get("regex"):
                     refuse("regex filters on task inputs", task.path + (key, i, "regex"))
-        for text, path in _strings(task.data, task.path):
-            for match in TOKEN_RE.finditer(text):
-                if match.group(1).startswith("host:"):
-                    out.append(Diagnostic("U401", "{{host:...}} tokens are not supported by this compiler yet",
-                                          path=path, offset=match.start()))
     return out
