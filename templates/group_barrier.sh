@@ -2,7 +2,7 @@
 # i.e. every pod of the group is scheduled and has an address, before the task's command starts.
 # OSMO_GROUP_HOSTS lists "<task>.<service>" names; they are looked up fully qualified
 # (with this pod's first DNS search domain, "<namespace>.svc.<cluster domain>").
-domain=$(sed -n 's/^search[ \t]*\([^ \t]*\).*/\1/p' /etc/resolv.conf | head -n 1)
+domain=$(awk '$1 == "search" { print $2; exit }' "${OSMO_RESOLV_CONF:-/etc/resolv.conf}")
 for host in $OSMO_GROUP_HOSTS; do
   until nslookup "$host.$domain" 2>/dev/null | grep -q '^Name:'; do
     sleep 1
