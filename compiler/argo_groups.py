@@ -112,7 +112,8 @@ def emit_group(workflow: ir.Workflow, group: ir.Group, templates: dict[str, dict
             dag_task["dependencies"] = [CTRL_TASK]
         if task.inputs:
             dag_task["arguments"] = {"artifacts": [
-                {"name": f"input-{item.index}", "from": f"{{{{inputs.artifacts.{item.task}}}}}"} for item in task.inputs]}
+                {"name": f"input-{item.index}", "from": f"{{{{inputs.artifacts.{item.task}}}}}"}
+                for item in task.inputs]}
         for item in task.inputs:
             artifact = {"name": item.task}
             if item.task in upstream_nonlead:

@@ -21,7 +21,8 @@ def check(workflow: dict, tasks: list) -> list[Diagnostic]:
     for gi, group in enumerate(groups):
         if not isinstance(group, dict):
             continue
-        members = [t for t in group.get("tasks") or [] if isinstance(t, dict)] if isinstance(group.get("tasks"), list) else []
+        listed = group.get("tasks") if isinstance(group.get("tasks"), list) else []
+        members = [t for t in listed if isinstance(t, dict)]
         sizes[gi] = len(members)
         if group.get("ignoreNonleadStatus") is False and len(members) > 1:
             out.append(Diagnostic(
@@ -36,7 +37,8 @@ def check(workflow: dict, tasks: list) -> list[Diagnostic]:
 
 
 def _lead_of(group: dict) -> str | None:
-    members = [t for t in group.get("tasks") or [] if isinstance(t, dict)]
+    listed = group.get("tasks") if isinstance(group.get("tasks"), list) else []
+    members = [t for t in listed if isinstance(t, dict)]
     if len(members) == 1:
         return k8s_name(str(members[0].get("name", "")))
     leads = [t for t in members if t.get("lead") is True]
