@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from . import argo_task, ir
+from . import argo_groups, argo_task, ir
 from .profile import NO_PROFILE, Profile
 from .spec import INPUT_DIR, OUTPUT_DIR, TOKEN_RE
 
@@ -44,8 +44,8 @@ class EmitOptions:
     pool: str | None = None
 
 
-def translate(text: str) -> str:
-    """Replace canonical OSMO tokens by what they mean on Argo."""
+def translate(text: str, hosts: dict[str, str] | None = None) -> str:
+    """Replace canonical OSMO tokens by what they mean on Argo (``hosts``: task -> DNS name in its group)."""
     if "{{" not in text:
         return text
 
@@ -57,6 +57,8 @@ def translate(text: str) -> str:
             return f"{INPUT_DIR}/{body[len('input:'):]}"
         if body == "workflow_id":
             return "{{workflow.name}}"
+        if body.startswith("host:") and hosts and body[len("host:"):] in hosts:
+            return hosts[body[len("host:"):]]
         return match.group(0)  # {{uuid}}: OSMO leaves it literal, and so does Argo
 
     return TOKEN_RE.sub(token, text)
@@ -66,8 +68,11 @@ def emit(workflow: ir.Workflow, options: EmitOptions = EmitOptions()) -> dict:
     consumed = {item.task for task in workflow.tasks for item in task.inputs}
     templates: dict[str, dict] = {}  # template content key -> template
     dag_tasks = []
-    for task in workflow.tasks:
-        context = argo_task.Context(options.profile, options.pool, workflow.timeout)
+    context = argo_task.Context(options.profile, options.pool, workflow.timeout)
+    for group in workflow.groups:
+        if not group.implicit:  # an OSMO group: a nested DAG (see argo_groups)
+            dag_tasks.append(argo_groups.emit_group(workflow, group, templates, context))
+    for task in (t for g in workflow.groups if g.implicit for t in g.tasks):
         template = _container_template(task, exports_output=task.k8s_name in consumed, context=context)
         key = json.dumps(template, sort_keys=True)
         if key not in templates:
@@ -114,30 +119,35 @@ def _dag_task(task: ir.Task, template: str) -> dict:
     return dag_task
 
 
-def _container_template(task: ir.Task, *, exports_output: bool,
-                        context: argo_task.Context = argo_task.Context()) -> dict:
+def _container_template(task: ir.Task, *, exports_output: bool, context: argo_task.Context = argo_task.Context(),
+                        hosts: dict[str, str] | None = None) -> dict:
+    """The leaf template of one task; ``hosts`` resolves ``{{host:...}}`` for members of a group."""
+
+    def text(value: str) -> str:
+        return translate(value, hosts)
+
     template: dict = {}
     artifacts = [{"name": f"input-{item.index}", "path": f"{INPUT_DIR}/{item.index}"} for item in task.inputs]
     artifacts += [
-        {"name": f"file-{i}", "path": translate(f.path), "raw": {"data": translate(f.contents)}}
+        {"name": f"file-{i}", "path": text(f.path), "raw": {"data": text(f.contents)}}
         for i, f in enumerate(task.files)
     ]
     if artifacts:
         template["inputs"] = {"artifacts": artifacts}
     if exports_output:
         template["outputs"] = {"artifacts": [{"name": "output", "path": OUTPUT_DIR}]}
-    container: dict = {"image": translate(task.image), "command": [translate(c) for c in task.command]}
+    container: dict = {"image": text(task.image), "command": [text(c) for c in task.command]}
     if task.args:
-        container["args"] = [translate(a) for a in task.args]
+        container["args"] = [text(a) for a in task.args]
     if task.environment:
-        container["env"] = [{"name": k, "value": translate(v)} for k, v in task.environment]
+        container["env"] = [{"name": k, "value": text(v)} for k, v in task.environment]
     resources = _resources(task.resources)
     if resources:
         container["resources"] = resources
     container["volumeMounts"] = [{"name": OUTPUT_VOLUME, "mountPath": OUTPUT_DIR}]
     template["container"] = container
     template["volumes"] = [{"name": OUTPUT_VOLUME, "emptyDir": {}}]
-    return argo_task.apply(template, task, context, translate)
+    return argo_task.apply(template, task, context, text)
 
 
 def _resources(resources: ir.Resources) -> dict:

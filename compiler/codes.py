@@ -87,8 +87,11 @@ _TABLE = [
     ("V330", "invalid-volume-mount", E, "a `volumeMounts` entry is not `src` or `src:dst` (OSMO's rule)"),
     ("V331", "invalid-storage-url", E, "not a storage URL: unknown scheme, or an azure URL without a container"),
     ("V332", "http-input", W, "an http(s) input is not an OSMO storage URL; it is downloaded as one file"),
+    ("V340", "nonlead-status", W, "ignoreNonleadStatus: false: on Argo a non-lead that ends before the lead fails the group"),
+    ("V341", "nonlead-output", W, "a task reads a non-lead task's output, which exists only if it ended before its lead"),
+    ("V342", "topology-keys", E, "the tasks of a workflow use different sets of topology keys (OSMO's rule)"),
+    ("V343", "topology-node-label", W, "a topology key without '/' is used as the Kubernetes node-label name"),
     # U4xx: unsupported
-    ("U401", "not-supported-yet", E, "valid OSMO that this compiler cannot map to Argo yet"),
     ("U402", "removed-feature", E, "a key OSMO itself removed (dataset inputs/outputs)"),
     ("U403", "binary-file", E, "binary file contents that an Argo raw artifact cannot carry"),
     ("U410", "swift-url", E, "a `swift://` URL with no S3-compatible endpoint for it in the profile"),

@@ -16,6 +16,15 @@ from .spec import TOKEN_RE, k8s_name, k8s_quantity, parse_duration, parse_exit_c
 
 
 @dataclass(frozen=True)
+class Topology:
+    """One ``topology`` requirement: pods of a group sharing ``group`` are placed together by ``key``."""
+
+    key: str
+    group: str = "default"
+    required: bool = True  # requirementType: required (else preferred)
+
+
+@dataclass(frozen=True)
 class Resources:
     cpu: str | None = None
     gpu: str | None = None
@@ -23,6 +32,7 @@ class Resources:
     storage: str | None = None
     platform: str | None = None
     nodes_excluded: tuple[str, ...] = ()
+    topology: tuple[Topology, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,9 @@ class Group:
     tasks: tuple[Task, ...]
     upstream: tuple[str, ...] = ()  # k8s names of the groups this one waits for
     implicit: bool = False  # a flat task's own group
+    barrier: bool = True  # with several tasks: user commands start together
+    ignore_nonlead_status: bool = True  # True: the group's status is the lead's; False: any failure fails it
+    lead: str = ""  # k8s name of the lead task
 
 
 @dataclass(frozen=True)
@@ -153,7 +166,10 @@ def build(document: dict, set_env: tuple[tuple[str, str], ...] = ()) -> Workflow
                 up = group_of[item.task]
                 if up not in upstream:
                     upstream.append(up)
-        groups.append(Group(spec["name"], k8s_name(spec["name"]), tasks, tuple(upstream), spec.get("_implicit", False)))
+        lead = next((t.k8s_name for t in tasks if t.lead), "")
+        groups.append(Group(spec["name"], k8s_name(spec["name"]), tasks, tuple(upstream), spec.get("_implicit", False),
+                            barrier=spec.get("barrier") is not False,
+                            ignore_nonlead_status=spec.get("ignoreNonleadStatus") is not False, lead=lead))
     labels = tuple((str(k), osmo_str(v)) for k, v in (workflow.get("labels") or {}).items())
     timeout = workflow.get("timeout") or {}
     return Workflow(workflow["name"], k8s_name(workflow["name"]), tuple(groups), labels,
@@ -178,6 +194,8 @@ def _resources(spec: dict) -> Resources:
         storage=k8s_quantity(spec["storage"]) if spec.get("storage") is not None else None,
         platform=osmo_str(spec["platform"]) if spec.get("platform") is not None else None,
         nodes_excluded=tuple(osmo_str(n) for n in spec.get("nodesExcluded") or ()),
+        topology=tuple(Topology(str(t["key"]), str(t.get("group", "default")), t.get("requirementType") != "preferred")
+                       for t in spec.get("topology") or ()),
     )
 
 

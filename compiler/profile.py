@@ -30,6 +30,7 @@ SCHEMA_FILE = "osmo-profile.schema.json"
 INIT_TEMPLATE = "osmo-profile.yaml.j2"
 
 DEFAULT_PLATFORM_LABEL = "osmo.nvidia.com/platform"
+DEFAULT_BARRIER_IMAGE = "busybox:1.36"  # small image with sh, sed, grep and nslookup
 DEFAULT_UPLOADER_IMAGE = "rclone/rclone:1.68"
 SERVICE_MAX_TIMEOUT = 60 * 86400.0  # OSMO's service default maximum: 60d
 DEFAULT_ENDPOINTS = {"s3": "s3.amazonaws.com", "tos": "tos-s3-cn-beijing.volces.com"}
@@ -115,6 +116,10 @@ class Profile:
     @property
     def uploader_image(self) -> str:
         return (self.data.get("images") or {}).get("uploader", DEFAULT_UPLOADER_IMAGE)
+
+    @property
+    def barrier_image(self) -> str:
+        return (self.data.get("images") or {}).get("barrier", DEFAULT_BARRIER_IMAGE)
 
     @property
     def task_output_layout(self) -> dict | None:

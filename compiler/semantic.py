@@ -17,6 +17,7 @@ import binascii
 import re
 from dataclasses import dataclass
 
+from . import semantic_groups
 from .diagnostics import Diagnostic, Severity, did_you_mean
 from .spec import BRACES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
 
@@ -25,12 +26,6 @@ BRACES_HINT = ("OSMO tokens are {{output}}, {{input:N}}, {{workflow_id}} and {{h
                "for '{{', so build literal braces at run time, e.g. B='{'; echo \"${B}${B}x}}\"")
 ARGO_LABEL_MAX = 63
 
-# Valid OSMO that this compiler cannot map to Argo yet: refused, never dropped.
-NOT_SUPPORTED_YET = {
-    "workflow": {"groups": "task groups"},
-    "task": {},
-    "resource": {"topology": "topology requirements"},
-}  # fmt: skip
 # Accepted by OSMO but without meaning on Argo: a warning, so nothing is dropped silently.
 IGNORED = {
     "workflow": {"pool": "the pool is chosen at submission", "backend": "OSMO sets it internally"},
@@ -70,7 +65,8 @@ def check(document: object) -> list[Diagnostic]:
         out += _check_files(task)
         out += _check_regexes(task)
         out += _check_exit_codes(task)
-    out += _check_not_supported(workflow, tasks)
+    out += _check_ignored(workflow, tasks)
+    out += semantic_groups.check(workflow, tasks)
     return out
 
 
@@ -337,37 +333,19 @@ def _check_exit_codes(task: TaskRef) -> list[Diagnostic]:
     return out
 
 
-def _check_not_supported(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
+def _check_ignored(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
+    """Keys OSMO accepts that mean nothing on Argo: a warning each, so nothing is dropped silently."""
     out = []
-
-    def refuse(what: str, path: tuple) -> None:
-        out.append(Diagnostic("U401", f"{what} are not supported by this compiler yet", path=path, at_key=True,
-                              hint="remove it, or compile this workflow with a later version"))
 
     def ignore(key: str, why: str, path: tuple) -> None:
         out.append(Diagnostic("V320", f'"{key}" has no meaning on Argo and is ignored: {why}',
                               severity=WARNING, path=path, at_key=True))
 
-    for key, what in NOT_SUPPORTED_YET["workflow"].items():
-        if key in workflow:
-            refuse(what, ("workflow", key))
     for key, why in IGNORED["workflow"].items():
         if key in workflow:
             ignore(key, why, ("workflow", key))
-    for name, profile in (workflow.get("resources") or {}).items() if isinstance(workflow.get("resources"), dict) else ():
-        for key, what in NOT_SUPPORTED_YET["resource"].items():
-            if isinstance(profile, dict) and key in profile:
-                refuse(what, ("workflow", "resources", name, key))
     for task in tasks:
-        for key, what in NOT_SUPPORTED_YET["task"].items():
-            if key in task.data:
-                refuse(what, task.path + (key,))
         for key, why in IGNORED["task"].items():
             if key in task.data:
                 ignore(key, why, task.path + (key,))
-        for text, path in _strings(task.data, task.path):
-            for match in TOKEN_RE.finditer(text):
-                if match.group(1).startswith("host:"):
-                    out.append(Diagnostic("U401", "{{host:...}} tokens are not supported by this compiler yet",
-                                          path=path, offset=match.start()))
     return out

@@ -59,7 +59,7 @@ def test_registry_is_well_formed():
 
 def test_warnings_are_the_suppressible_ones():
     assert lookup("v320").suppressible and lookup("V318").suppressible
-    assert not lookup("S201").suppressible and not lookup("U401").suppressible
+    assert not lookup("S201").suppressible and not lookup("U402").suppressible
     assert lookup("X999") is None
 
 

@@ -1,0 +1,256 @@
+"""OSMO task groups on Argo: called by ``argo.emit`` for every explicit group.
+
+Layout of one group ``G`` (tasks ``lead``, ``w1``, ...):
+
+- a DAG task ``G`` in ``main`` that ``depends`` on the groups G reads from
+  (dependencies are between groups, as in OSMO), passing their outputs in as
+  input artifacts of the group;
+- a DAG template ``g-G``:
+
+  - ``osmo-ctrl`` (only when the group needs host names: several tasks or a
+    ``{{host:...}}`` token) runs the ``osmo-hosts`` resource template, which
+    creates a headless Service ``<G>-<workflow uid>`` selecting the group's pods
+    (``publishNotReadyAddresses``, owner-referenced to the Workflow so it is
+    garbage-collected with it);
+  - one DAG task per OSMO task, all started together after ``osmo-ctrl``. The lead
+    is an ordinary task; every other task is a ``daemon``, so Argo stops it
+    when the group's DAG ends, i.e. when the lead ends;
+  - ``ignoreNonleadStatus: true`` (the default): non-lead tasks have
+    ``continueOn: {failed, error}``, so the group's phase is the lead's.
+    ``false``: a non-lead failure fails the group;
+  - the group's outputs are the outputs of its tasks that later groups read
+    (``outputs.artifacts[<task>]``);
+
+- one container template per task, ``t-<task>``: pod label
+  ``osmo.nvidia.com/group``, ``podSpecPatch`` with ``hostname``/``subdomain`` so
+  that ``{{host:t}}`` = ``<t>.<service>`` resolves from every member, a barrier
+  init container (``barrier: true``, several tasks) that waits until every
+  member's name resolves, and pod affinity for ``topology`` requirements.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from importlib.resources import files
+
+import yaml
+
+from . import argo, ir
+from .spec import TOKEN_RE
+
+BARRIER_CONTAINER = "osmo-barrier"
+BARRIER_RESOURCES = {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}}
+HOSTS_TEMPLATE = "osmo-hosts"
+CTRL_TASK = "osmo-ctrl"  # OSMO reserves this name (V312), so it never clashes with a task
+GROUP_LABEL = "osmo.nvidia.com/group"
+TOPOLOGY_LABEL_PREFIX = "osmo.nvidia.com/topology-"
+ARGO_WORKFLOW_LABEL = "workflows.argoproj.io/workflow"  # set by Argo on every pod of a workflow
+SERVICE_PREFIX_MAX = 26  # + "-" + 36-character workflow uid = 63, the DNS label limit
+DNS_LABEL_MAX = 63
+
+
+def dns_label(name: str, limit: int = DNS_LABEL_MAX) -> str:
+    """``name`` as a valid label (DNS label or label value) of at most ``limit`` characters.
+
+    Names that fit and use only valid characters are kept; others are cut and
+    get a short hash of the full name, so distinct names stay distinct.
+    """
+    clean = re.sub(r"[^A-Za-z0-9_.-]", "-", name).strip("-_.")
+    if clean == name and len(name) <= limit:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:5]
+    head = clean[: limit - 6].rstrip("-_.")
+    return f"{head}-{digest}" if head else digest
+
+
+def service_name(group: ir.Group) -> str:
+    """The group's headless Service: unique per workflow run, at most 63 characters once Argo fills in the uid."""
+    return f"{dns_label(group.k8s_name, SERVICE_PREFIX_MAX)}-{{{{workflow.uid}}}}"
+
+
+def host_names(group: ir.Group) -> dict[str, str]:
+    """``{{host:t}}`` for every task of the group: ``<t>.<service>`` (resolved through the pod's DNS search path)."""
+    service = service_name(group)
+    return {task.k8s_name: f"{dns_label(task.k8s_name)}.{service}" for task in group.tasks}
+
+
+def needs_hosts(group: ir.Group) -> bool:
+    """Several tasks always get names (OSMO gives every task of a group one); a lone task only if it asks."""
+    return len(group.tasks) > 1 or any(_uses_host_token(task) for task in group.tasks)
+
+
+def topology_label(key: str) -> str:
+    return TOPOLOGY_LABEL_PREFIX + dns_label(re.sub(r"[^A-Za-z0-9_.-]", "-", key), DNS_LABEL_MAX - len("topology-"))
+
+
+def emit_group(workflow: ir.Workflow, group: ir.Group, templates: dict[str, dict], context) -> dict:
+    """Add the templates of ``group`` to ``templates``; return its DAG task for ``main``."""
+    group_of = {t.k8s_name: g for g in workflow.groups for t in g.tasks}
+    consumed = {item.task for task in workflow.tasks for item in task.inputs}
+    hosts = host_names(group) if needs_hosts(group) else {}
+    service = service_name(group) if hosts else None
+    lead = group.lead or group.tasks[0].k8s_name
+
+    dag_template: dict = {"name": f"g-{group.k8s_name}"}
+    member_templates = []
+    dag_tasks = []
+    group_inputs: dict[str, dict] = {}  # upstream task -> input artifact of the group
+    if service:
+        dag_tasks.append({"name": CTRL_TASK, "template": HOSTS_TEMPLATE, "arguments": {"parameters": [
+            {"name": "service", "value": service}, {"name": "group", "value": dns_label(group.k8s_name)}]}})
+    for task in group.tasks:
+        is_lead = task.k8s_name == lead
+        upstream_nonlead = {item.task for item in task.inputs if _is_nonlead(group_of[item.task], item.task)}
+        template = _member_template(group, task, is_lead=is_lead, hosts=hosts, service=service,
+                                    exports_output=task.k8s_name in consumed, optional_inputs=upstream_nonlead,
+                                    context=context)
+        member_templates.append(template)
+        dag_task: dict = {"name": task.k8s_name, "template": template["name"]}
+        if service:
+            dag_task["dependencies"] = [CTRL_TASK]
+        if task.inputs:
+            dag_task["arguments"] = {"artifacts": [
+                {"name": f"input-{item.index}", "from": f"{{{{inputs.artifacts.{item.task}}}}}"}
+                for item in task.inputs]}
+        for item in task.inputs:
+            artifact = {"name": item.task}
+            if item.task in upstream_nonlead:
+                artifact["optional"] = True
+            group_inputs.setdefault(item.task, artifact)
+        if not is_lead and group.ignore_nonlead_status:
+            dag_task["continueOn"] = {"failed": True, "error": True}
+        dag_tasks.append(dag_task)
+
+    if group_inputs:
+        dag_template["inputs"] = {"artifacts": list(group_inputs.values())}
+    outputs = []
+    for task in group.tasks:
+        if task.k8s_name in consumed:
+            artifact = {"name": task.k8s_name, "from": f"{{{{tasks.{task.k8s_name}.outputs.artifacts.output}}}}"}
+            if task.k8s_name != lead:
+                artifact["optional"] = True  # a non-lead stopped with the lead may have uploaded nothing
+            outputs.append(artifact)
+    if outputs:
+        dag_template["outputs"] = {"artifacts": outputs}
+    dag_template["dag"] = {"tasks": dag_tasks}
+
+    templates[f"group:{group.k8s_name}"] = dag_template
+    for template in member_templates:
+        templates[f"group:{group.k8s_name}:{template['name']}"] = template
+    if service:
+        templates.setdefault(HOSTS_TEMPLATE, hosts_template())
+
+    main_task: dict = {"name": group.k8s_name, "template": dag_template["name"]}
+    if group.upstream:
+        main_task["depends"] = " && ".join(group.upstream)
+    if group_inputs:
+        main_task["arguments"] = {"artifacts": [
+            {"name": name, "from": _output_ref(group_of[name], name)} for name in group_inputs]}
+    return main_task
+
+
+def _is_nonlead(group: ir.Group, task: str) -> bool:
+    return not group.implicit and len(group.tasks) > 1 and task != group.lead
+
+
+def _output_ref(group: ir.Group, task: str) -> str:
+    """How ``main`` names the output of ``task``: a flat task's own, or its group's re-export."""
+    if group.implicit:
+        return f"{{{{tasks.{task}.outputs.artifacts.output}}}}"
+    return f"{{{{tasks.{group.k8s_name}.outputs.artifacts.{task}}}}}"
+
+
+def _member_template(group: ir.Group, task: ir.Task, *, is_lead: bool, hosts: dict[str, str], service: str | None,
+                     exports_output: bool, optional_inputs: set[str], context) -> dict:
+    base = argo._container_template(task, exports_output=exports_output, context=context, hosts=hosts)
+    for artifact in base.get("inputs", {}).get("artifacts", []):
+        index = artifact["name"].removeprefix("input-")
+        if index.isdigit() and any(i.index == int(index) and i.task in optional_inputs for i in task.inputs):
+            artifact["optional"] = True
+    template: dict = {"name": f"t-{task.k8s_name}"}
+    if not is_lead:
+        template["daemon"] = True  # stopped by Argo when the group's DAG ends with the lead
+    labels = {GROUP_LABEL: dns_label(group.k8s_name)}
+    labels.update((topology_label(t.key), dns_label(t.group)) for t in task.resources.topology)
+    template["metadata"] = {"labels": labels}
+    template.update(base)
+    affinity = _pod_affinity(group, task)
+    if affinity:  # next to any node affinity from the platform / nodesExcluded
+        template.setdefault("affinity", {}).update(affinity)
+    if service and group.barrier and len(group.tasks) > 1:
+        template["initContainers"] = [_barrier_container(sorted(set(hosts.values())), context.profile.barrier_image)]
+    if service:
+        _add_pod_spec_patch(template, {"hostname": dns_label(task.k8s_name), "subdomain": service})
+    return template
+
+
+def _pod_affinity(group: ir.Group, task: ir.Task) -> dict:
+    """``topology``: pods of this group run of this workflow sharing a requirement's group, co-located by its key."""
+    required, preferred = [], []
+    for req in task.resources.topology:
+        term = {
+            "labelSelector": {"matchLabels": {
+                ARGO_WORKFLOW_LABEL: "{{workflow.name}}",
+                GROUP_LABEL: dns_label(group.k8s_name),
+                topology_label(req.key): dns_label(req.group),
+            }},
+            "topologyKey": req.key,
+        }
+        if req.required:
+            required.append(term)
+        else:
+            preferred.append({"weight": 100, "podAffinityTerm": term})
+    affinity: dict = {}
+    if required:
+        affinity["requiredDuringSchedulingIgnoredDuringExecution"] = required
+    if preferred:
+        affinity["preferredDuringSchedulingIgnoredDuringExecution"] = preferred
+    return {"podAffinity": affinity} if affinity else {}
+
+
+def _barrier_container(hosts: list[str], image: str) -> dict:
+    script = (files("compiler.templates") / "group_barrier.sh").read_text(encoding="utf-8")
+    return {
+        "name": BARRIER_CONTAINER,
+        "image": image,
+        "command": ["sh", "-c", script],
+        "env": [{"name": "OSMO_GROUP_HOSTS", "value": " ".join(hosts)}],
+        "resources": json.loads(json.dumps(BARRIER_RESOURCES)),
+    }
+
+
+def _add_pod_spec_patch(template: dict, patch: dict) -> None:
+    """Merge ``patch`` into the template's ``podSpecPatch`` (a JSON string; other features may have set one)."""
+    current = json.loads(template["podSpecPatch"]) if template.get("podSpecPatch") else {}
+    current.update(patch)
+    template["podSpecPatch"] = json.dumps(current, separators=(",", ":"))
+
+
+def hosts_template() -> dict:
+    """Create the headless Service of one group (parameters: ``service`` name, ``group`` label value)."""
+    selector = {ARGO_WORKFLOW_LABEL: "{{workflow.name}}", GROUP_LABEL: "{{inputs.parameters.group}}"}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": "{{inputs.parameters.service}}",
+            "labels": {"app.kubernetes.io/managed-by": argo.MANAGED_BY, **selector},
+            "ownerReferences": [{"apiVersion": argo.API_VERSION, "kind": "Workflow",
+                                 "name": "{{workflow.name}}", "uid": "{{workflow.uid}}"}],
+        },
+        "spec": {"clusterIP": "None", "publishNotReadyAddresses": True, "selector": selector},
+    }
+    manifest = yaml.safe_dump(service, sort_keys=False, width=2**31 - 1)
+    return {
+        "name": HOSTS_TEMPLATE,
+        "inputs": {"parameters": [{"name": "service"}, {"name": "group"}]},
+        "resource": {"action": "create", "manifest": manifest},
+    }
+
+
+def _uses_host_token(task: ir.Task) -> bool:
+    texts = [*task.command, *task.args, *(v for _, v in task.environment), *(f.contents for f in task.files),
+             *(f.path for f in task.files)]
+    return any(m.group(1).startswith("host:") for text in texts for m in TOKEN_RE.finditer(text))
