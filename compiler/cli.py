@@ -129,7 +129,7 @@ def compile(
     pool: Optional[str] = typer.Option(None, "--pool", help=POOL_HELP),
 ) -> None:
     """Compile a workflow to an Argo manifest (YAML on stdout by default)."""
-    from .output import render, write_atomic
+    from .output import render
     from .pipeline import CompileOptions, compile_file
 
     if fmt not in ("yaml", "json"):
@@ -153,7 +153,14 @@ def compile(
     if check:
         _check_up_to_date(file, output, text)
         return
-    if output is None:
+    _write_or_print(text, output)
+
+
+def _write_or_print(text: str, output: str | None) -> None:
+    """Print ``text``, or write it to ``output`` atomically (a failed write is a usage error, exit 2)."""
+    from .output import write_atomic
+
+    if output is None or output == "-":
         sys.stdout.write(text)
         return
     try:
@@ -177,17 +184,9 @@ def schema(
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
 ) -> None:
     """Print the JSON Schema (draft-07) of OSMO workflow files, for editors (yaml-language-server)."""
-    from .output import write_atomic
     from .schema import schema_text
 
-    text = schema_text()
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        write_atomic(output, text)
-    except OSError as exc:
-        _fail_usage(f"cannot write {output}: {exc.strerror or exc}")
+    _write_or_print(schema_text(), output)
 
 
 @app.command()
@@ -214,19 +213,13 @@ def profile_init(
     """Write a commented starter profile."""
     from pathlib import Path
 
-    from .output import write_atomic
     from .profile import init_text
 
-    if path == "-":
-        sys.stdout.write(init_text())
-        return
-    if Path(path).exists() and not force:
+    if path != "-" and Path(path).exists() and not force:
         _fail_usage(f"{path} exists; use --force to overwrite it")
-    try:
-        write_atomic(path, init_text())
-    except OSError as exc:
-        _fail_usage(f"cannot write {path}: {exc.strerror or exc}")
-    typer.echo(f"wrote {path}", err=True)
+    _write_or_print(init_text(), path)
+    if path != "-":
+        typer.echo(f"wrote {path}", err=True)
 
 
 @profile_app.command("check")
