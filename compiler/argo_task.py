@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 
 from . import ir
@@ -252,21 +252,63 @@ def _duration_seconds(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
 
 
+@dataclass
+class _Pod:
+    """The parts of one template that the per-task features add to, gathered before they are put back."""
+
+    template: dict
+    container: dict
+    inputs: list
+    volumes: list
+    mounts: list
+    env: list
+    outputs: list = field(default_factory=list)
+    launcher_env: list = field(default_factory=list)
+    filtered_inputs: list = field(default_factory=list)
+    filtered_outputs: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, template: dict) -> "_Pod":
+        container = template["container"]
+        return cls(template, container,
+                   inputs=template.setdefault("inputs", {}).setdefault("artifacts", []),
+                   volumes=template.setdefault("volumes", []),
+                   mounts=container.setdefault("volumeMounts", []),
+                   env=container.setdefault("env", []))
+
+    def finish(self) -> dict:
+        if self.outputs:
+            self.template.setdefault("outputs", {}).setdefault("artifacts", []).extend(self.outputs)
+        for key in ("env", "volumeMounts"):
+            if not self.container.get(key):
+                self.container.pop(key, None)
+        if not self.template["inputs"]["artifacts"]:
+            del self.template["inputs"]
+        if not self.template["volumes"]:
+            del self.template["volumes"]
+        return ordered(self.template)
+
+
 def apply(template: dict, task: ir.Task, context: Context, translate) -> dict:
     """Add the Argo fragments of ``task``'s per-task features to its container template.
 
     ``translate`` turns canonical OSMO tokens into Argo text (``argo.translate``).
     """
+    pod = _Pod.of(template)
     profile = context.profile
-    container = template["container"]
-    inputs = template.setdefault("inputs", {}).setdefault("artifacts", [])
-    outputs: list = []
-    volumes = template.setdefault("volumes", [])
-    mounts = container.setdefault("volumeMounts", [])
-    env = container.setdefault("env", [])
-    launcher_env: list[dict] = []
+    _add_data_inputs(pod, task, profile, translate)
+    _add_url_outputs(pod, task, profile, translate)
+    _add_exit_actions(pod, task, profile)
+    _wrap_in_launcher(pod, task)
+    _add_credentials(pod, task, profile, translate)
+    _add_host_mounts(pod, task)
+    _add_checkpoints(pod, task, profile, translate)
+    _add_pod_options(pod, task, context)
+    return pod.finish()
 
-    # URL inputs and inputs from earlier workflows
+
+def _add_data_inputs(pod: _Pod, task: ir.Task, profile: Profile, translate) -> None:
+    """URL inputs, inputs from earlier workflows, and the regex filters of every input."""
     layout = profile.task_output_layout
     for item in task.data_inputs:
         path = f"{INPUT_DIR}/{item.index}"
@@ -275,90 +317,97 @@ def apply(template: dict, task: ir.Task, context: Context, translate) -> dict:
             location = artifact_location(url, profile)
             if "http" in location:  # one file, downloaded into the input directory
                 name = posixpath.basename(url.split("?", 1)[0].rstrip("/")) or "download"
-                inputs.append({"name": f"input-{item.index}", "path": f"{path}/{name}", **location})
+                pod.inputs.append({"name": f"input-{item.index}", "path": f"{path}/{name}", **location})
             else:
-                inputs.append({"name": f"input-{item.index}", "path": path, **location, "archive": {"none": {}}})
+                pod.inputs.append({"name": f"input-{item.index}", "path": path, **location, "archive": {"none": {}}})
         elif layout:
             key = layout["keyFormat"].format(workflow_id=item.workflow_id, task=item.task)
-            inputs.append({"name": f"input-{item.index}", "path": path,
-                           layout.get("repository", "s3"): {"key": key}})
+            pod.inputs.append({"name": f"input-{item.index}", "path": path,
+                               layout.get("repository", "s3"): {"key": key}})
     for item in list(task.inputs) + list(task.data_inputs):
         if item.regex:
-            launcher_env += [{"name": f"OSMO_INPUT_FILTER_{item.index}", "value": item.regex}]
-    filtered_inputs = sorted({i.index for i in list(task.inputs) + list(task.data_inputs) if i.regex})
+            pod.launcher_env.append({"name": f"OSMO_INPUT_FILTER_{item.index}", "value": item.regex})
+    pod.filtered_inputs = sorted({i.index for i in list(task.inputs) + list(task.data_inputs) if i.regex})
 
-    # URL outputs: the output directory (or, with a regex, the launcher's filtered copy)
-    filtered_outputs = []
+
+def _add_url_outputs(pod: _Pod, task: ir.Task, profile: Profile, translate) -> None:
+    """URL outputs upload the output directory (or, with a regex, the launcher's filtered copy)."""
     for item in task.outputs:
         path = OUTPUT_DIR
         if item.regex:
             path = f"{UPLOAD_DIR}/{item.index}"
-            filtered_outputs.append(item.index)
-            launcher_env.append({"name": f"OSMO_OUTPUT_FILTER_{item.index}", "value": item.regex})
-        outputs.append({"name": f"url-output-{item.index}", "path": path,
-                        **artifact_location(translate(item.url), profile), "archive": {"none": {}}})
-    if filtered_outputs:
-        volumes.append({"name": UPLOAD_VOLUME, "emptyDir": {}})
-        mounts.append({"name": UPLOAD_VOLUME, "mountPath": UPLOAD_DIR})
+            pod.filtered_outputs.append(item.index)
+            pod.launcher_env.append({"name": f"OSMO_OUTPUT_FILTER_{item.index}", "value": item.regex})
+        pod.outputs.append({"name": f"url-output-{item.index}", "path": path,
+                            **artifact_location(translate(item.url), profile), "archive": {"none": {}}})
+    if pod.filtered_outputs:
+        pod.volumes.append({"name": UPLOAD_VOLUME, "emptyDir": {}})
+        pod.mounts.append({"name": UPLOAD_VOLUME, "mountPath": UPLOAD_DIR})
+    layout = profile.task_output_layout
     if layout:  # every task's output is kept where later workflows can find it
         key = layout["keyFormat"].format(workflow_id="{{workflow.name}}", task=task.k8s_name)
-        existing = template.get("outputs", {}).get("artifacts", [])
+        existing = pod.template.get("outputs", {}).get("artifacts", [])
         for artifact in existing:
             if artifact["name"] == "output":
                 artifact[layout.get("repository", "s3")] = {"key": key}
         if not any(a["name"] == "output" for a in existing):
-            outputs.insert(0, {"name": "output", "path": OUTPUT_DIR, layout.get("repository", "s3"): {"key": key}})
-    if outputs:
-        template.setdefault("outputs", {}).setdefault("artifacts", []).extend(outputs)
+            pod.outputs.insert(0, {"name": "output", "path": OUTPUT_DIR, layout.get("repository", "s3"): {"key": key}})
 
-    # exit actions
-    effective = effective_actions(task.exit_actions)
-    reschedule = effective.get("RESCHEDULE", [])
+
+def _add_exit_actions(pod: _Pod, task: ir.Task, profile: Profile) -> None:
+    """RESCHEDULE is a retryStrategy; COMPLETE/FAIL on other codes need the launcher."""
+    reschedule = effective_actions(task.exit_actions).get("RESCHEDULE", [])
     if reschedule and profile.max_retries > 0:
-        template["retryStrategy"] = {"limit": str(profile.max_retries), "retryPolicy": "Always",
-                                     "expression": retry_expression(reschedule)}
-    exit_launcher = _needs_launcher_for_exit(task)
-    if exit_launcher:
-        launcher_env.append({"name": "OSMO_EXIT_ACTIONS", "value": " ".join(
+        pod.template["retryStrategy"] = {"limit": str(profile.max_retries), "retryPolicy": "Always",
+                                         "expression": retry_expression(reschedule)}
+    if _needs_launcher_for_exit(task):
+        pod.launcher_env.append({"name": "OSMO_EXIT_ACTIONS", "value": " ".join(
             f"{action}:" + ",".join(f"{lo}-{hi}" for lo, hi in ranges)
             for action, ranges in task.exit_actions if ranges)})
 
-    # the launcher wraps the command when Argo has no field for what OSMO does
-    if filtered_inputs or filtered_outputs or exit_launcher:
-        inputs.append({"name": "osmo-launcher", "path": LAUNCHER, "raw": {"data": _launcher_script()}})
-        lists = []
-        if filtered_inputs:
-            lists.append({"name": "OSMO_INPUT_FILTERS", "value": " ".join(map(str, filtered_inputs))})
-        if filtered_outputs:
-            lists.append({"name": "OSMO_OUTPUT_FILTERS", "value": " ".join(map(str, filtered_outputs))})
-        launcher_env = lists + launcher_env
-        original = container["command"] + container.pop("args", [])
-        container["command"] = ["/bin/sh", LAUNCHER]
-        container["args"] = original
-        env.extend(launcher_env)
 
-    # credentials: never a value, always a reference to a Secret
+def _wrap_in_launcher(pod: _Pod, task: ir.Task) -> None:
+    """The launcher wraps the command when Argo has no field for what OSMO does."""
+    if not (pod.filtered_inputs or pod.filtered_outputs or _needs_launcher_for_exit(task)):
+        return
+    pod.inputs.append({"name": "osmo-launcher", "path": LAUNCHER, "raw": {"data": _launcher_script()}})
+    lists = []
+    if pod.filtered_inputs:
+        lists.append({"name": "OSMO_INPUT_FILTERS", "value": " ".join(map(str, pod.filtered_inputs))})
+    if pod.filtered_outputs:
+        lists.append({"name": "OSMO_OUTPUT_FILTERS", "value": " ".join(map(str, pod.filtered_outputs))})
+    original = pod.container["command"] + pod.container.pop("args", [])
+    pod.container["command"] = ["/bin/sh", LAUNCHER]
+    pod.container["args"] = original
+    pod.env.extend(lists + pod.launcher_env)
+
+
+def _add_credentials(pod: _Pod, task: ir.Task, profile: Profile, translate) -> None:
+    """Never a value, always a reference to a Secret."""
     for ci, credential in enumerate(task.credentials):
         secret, _ = profile.credential_secret(credential.name)
         if credential.mount_path is not None:
             volume = f"osmo-cred-{ci}"
-            volumes.append({"name": volume, "secret": {"secretName": secret}})
-            mounts.append({"name": volume, "mountPath": translate(credential.mount_path), "readOnly": True})
+            pod.volumes.append({"name": volume, "secret": {"secretName": secret}})
+            pod.mounts.append({"name": volume, "mountPath": translate(credential.mount_path), "readOnly": True})
         for variable, key in credential.env:
-            env.append({"name": variable, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}})
+            pod.env.append({"name": variable, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}})
 
-    # host volume mounts
+
+def _add_host_mounts(pod: _Pod, task: ir.Task) -> None:
     for vi, mount in enumerate(task.volume_mounts):
         volume = f"osmo-host-{vi}"
-        volumes.append({"name": volume, "hostPath": {"path": mount.src}})
-        mounts.append({"name": volume, "mountPath": mount.dst})
+        pod.volumes.append({"name": volume, "hostPath": {"path": mount.src}})
+        pod.mounts.append({"name": volume, "mountPath": mount.dst})
 
-    # checkpoints: a sidecar per entry, sharing the directory through an emptyDir
+
+def _add_checkpoints(pod: _Pod, task: ir.Task, profile: Profile, translate) -> None:
+    """A sidecar per checkpoint, sharing the directory through an emptyDir."""
     sidecars = []
     for ki, checkpoint in enumerate(task.checkpoints):
         volume = f"osmo-checkpoint-{ki}"
-        volumes.append({"name": volume, "emptyDir": {}})
-        mounts.append({"name": volume, "mountPath": translate(checkpoint.path)})
+        pod.volumes.append({"name": volume, "emptyDir": {}})
+        pod.mounts.append({"name": volume, "mountPath": translate(checkpoint.path)})
         rclone, destination = rclone_env(translate(checkpoint.url), profile)
         sidecars.append({
             "name": f"osmo-checkpoint-{ki}",
@@ -372,25 +421,18 @@ def apply(template: dict, task: ir.Task, context: Context, translate) -> dict:
             "volumeMounts": [{"name": volume, "mountPath": "/osmo/checkpoint"}],
         })
     if sidecars:
-        template["sidecars"] = sidecars
+        pod.template["sidecars"] = sidecars
 
-    # pod options
+
+def _add_pod_options(pod: _Pod, task: ir.Task, context: Context) -> None:
+    """privileged, hostNetwork, node placement and timeouts."""
     if task.privileged:
-        container["securityContext"] = {"privileged": True}
+        pod.container["securityContext"] = {"privileged": True}
     if task.host_network:
-        template["podSpecPatch"] = json.dumps({"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"},
-                                              separators=(",", ":"))
-    template.update(placement(task, profile, context.pool))
-    template.update(timeout_fields(context.timeout, profile))
-
-    for key in ("env", "volumeMounts"):
-        if not container.get(key):
-            container.pop(key, None)
-    if not template["inputs"]["artifacts"]:
-        del template["inputs"]
-    if not template["volumes"]:
-        del template["volumes"]
-    return ordered(template)
+        pod.template["podSpecPatch"] = json.dumps({"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"},
+                                                  separators=(",", ":"))
+    pod.template.update(placement(task, context.profile, context.pool))
+    pod.template.update(timeout_fields(context.timeout, context.profile))
 
 
 CONTAINER_ORDER = ("image", "command", "args", "env", "resources", "securityContext", "volumeMounts")
