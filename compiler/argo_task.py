@@ -453,28 +453,53 @@ def ordered(template: dict) -> dict:
 
 # --------------------------------------------------------------------------- diagnostics
 
+class _Findings:
+    """Diagnostics of the per-task features; a convention assumed without a profile is reported once."""
+
+    def __init__(self):
+        self.out: list[Diagnostic] = []
+        self._assumed: set[tuple[str, str]] = set()
+
+    def add(self, *diagnostics: Diagnostic) -> None:
+        self.out.extend(diagnostics)
+
+    def assume(self, kind: str, name: str, message: str, path: tuple, hint: str | None = None) -> None:
+        if (kind, name) not in self._assumed:
+            self._assumed.add((kind, name))
+            self.out.append(Diagnostic("P610", message, severity=WARNING, path=path,
+                                       hint=hint or "say it in a cluster profile (osmo profile init; see docs/profile.md)"))
+
+
 def check(document: dict, profile: Profile = NO_PROFILE, pool: str | None = None) -> list[Diagnostic]:
     """Diagnostics of the per-task features, located in the workflow."""
-    from .semantic import _dicts, collect_tasks
+    from .semantic import collect_tasks
 
     workflow = document.get("workflow") if isinstance(document, dict) else None
     if not isinstance(workflow, dict):
         return []
-    out: list[Diagnostic] = []
-    assumed: set[tuple[str, str]] = set()
-
-    def assume(kind: str, name: str, message: str, path: tuple, hint: str | None = None) -> None:
-        if (kind, name) not in assumed:
-            assumed.add((kind, name))
-            out.append(Diagnostic("P610", message, severity=WARNING, path=path,
-                                  hint=hint or "say it in a cluster profile (osmo profile init; see docs/profile.md)"))
-
-    # the pool
+    findings = _Findings()
     if pool and profile.given and profile.pool(pool) is None:
-        out.append(Diagnostic("P605", f'pool "{pool}" is not in the profile', path=("workflow", "name"),
-                              hint="pools in the profile: " + (", ".join(profile.get("pools") or {}) or "none")))
+        findings.add(Diagnostic("P605", f'pool "{pool}" is not in the profile', path=("workflow", "name"),
+                                hint="pools in the profile: " + (", ".join(profile.get("pools") or {}) or "none")))
+    platform_of = _check_platforms(findings, workflow, profile, pool)
+    _check_timeouts(findings, workflow, profile)
+    for task in collect_tasks(workflow):
+        platform = platform_of.get(task.data.get("resource", "default"))
+        _check_data_io(findings, task, profile)
+        _check_checkpoints(findings, task, profile)
+        _check_reschedule(findings, task, profile)
+        _check_credentials(findings, task, profile)
+        _check_pod_options(findings, task, profile, platform)
+        _check_volume_mounts(findings, task, profile, platform)
+    return findings.out
 
-    # resources: platforms
+
+def _dicts(value) -> list[tuple[int, dict]]:
+    return [(i, v) for i, v in enumerate(_list(value)) if isinstance(v, dict)]
+
+
+def _check_platforms(findings: _Findings, workflow: dict, profile: Profile, pool: str | None) -> dict:
+    """Each resource profile's platform must be known; returns resource profile -> platform."""
     resources = workflow.get("resources") if isinstance(workflow.get("resources"), dict) else {}
     platform_of = {}
     for name, spec in resources.items():
@@ -489,113 +514,126 @@ def check(document: dict, profile: Profile = NO_PROFILE, pool: str | None = None
         where = ("workflow", "resources", name, "platform")
         if profile.platform(platform) is None:
             if profile.given and profile.get("platforms"):
-                out.append(Diagnostic(
+                findings.add(Diagnostic(
                     "P604", f"Platform {platform} does not exist in the profile!", path=where,
                     hint="platforms in the profile: " + ", ".join(profile.get("platforms"))))
             else:
-                assume("platform", platform, f'platform "{platform}" is mapped to the node label '
-                       f"{profile.platform_label}={platform} (no profile entry for it)", where)
+                findings.assume("platform", platform, f'platform "{platform}" is mapped to the node label '
+                                f"{profile.platform_label}={platform} (no profile entry for it)", where)
+    return platform_of
 
-    # the workflow's timeouts, clamped like OSMO does
+
+def _check_timeouts(findings: _Findings, workflow: dict, profile: Profile) -> None:
+    """The workflow's timeouts, clamped like OSMO does (but said out loud)."""
     timeout = workflow.get("timeout") if isinstance(workflow.get("timeout"), dict) else {}
     for key, kind in (("exec_timeout", "Exec"), ("queue_timeout", "Queue")):
         duration = parse_duration(timeout[key]) if key in timeout else None
         _, maximum = profile.timeout(kind)
         if duration is not None and duration.total_seconds() > maximum:
-            out.append(Diagnostic(
+            findings.add(Diagnostic(
                 "P607", f"{key} {timeout[key]} is above the maximum of {_human(maximum)}; it is reduced to it",
                 severity=WARNING, path=("workflow", "timeout", key),
                 hint="OSMO clamps it silently; the maximum comes from the profile's timeouts.max"
                 + kind + (" (OSMO's service default is 60d)" if not profile.given else "")))
 
-    for task in collect_tasks(workflow):
-        data = task.data
-        name = task.name
-        platform = platform_of.get(data.get("resource", "default"))
-        # URL inputs and outputs
-        for key in ("inputs", "outputs"):
-            for i, item in _dicts(data.get(key)):
-                url = item.get("url")
-                where = task.path + (key, i, "url")
-                if isinstance(url, str):
-                    out += _check_url(url, key, where, profile, assume)
-                ref = item.get("task")
-                if isinstance(ref, str) and ":" in ref and not profile.task_output_layout:
-                    out.append(Diagnostic(
-                        "U411", f'input "{ref}" reads a task of an earlier workflow, but the profile names no '
-                        "repository layout for task outputs", path=task.path + (key, i, "task"),
-                        hint="add taskOutputs.keyFormat (e.g. osmo/{workflow_id}/{task}/output.tgz) to the profile, "
-                        "so that workflows compiled with it store and find task outputs there"))
-        # checkpoints
-        for i, item in _dicts(data.get("checkpoint")):
-            path, url = item.get("path"), item.get("url")
-            if isinstance(path, str) and not path.startswith("/") and "{{" not in path:
-                out.append(Diagnostic(
-                    "U412", f'checkpoint path "{path}" is relative; the uploader sidecar can only share an absolute '
-                    "directory", path=task.path + ("checkpoint", i, "path"),
-                    hint="write checkpoints under an absolute path, e.g. /tmp/checkpoints"))
+
+def _check_data_io(findings: _Findings, task, profile: Profile) -> None:
+    """URL inputs and outputs, and inputs from earlier workflows."""
+    for key in ("inputs", "outputs"):
+        for i, item in _dicts(task.data.get(key)):
+            url = item.get("url")
             if isinstance(url, str):
-                out += _check_url(url, "checkpoint", task.path + ("checkpoint", i, "url"), profile, assume)
-            if not (profile.get("images") or {}).get("uploader"):
-                assume("image", "uploader", f"checkpoints are uploaded by a sidecar running {profile.uploader_image}",
-                       task.path + ("checkpoint", i), hint="set images.uploader in the profile to pin another image")
-        # exit actions
-        actions = data.get("exitActions") if isinstance(data.get("exitActions"), dict) else {}
-        ranges = [(str(k).upper(), parse_exit_codes(v) or []) for k, v in actions.items()]
-        effective = effective_actions(ranges)
-        for action in actions:
-            if str(action).upper() != "RESCHEDULE":
-                continue
-            where = task.path + ("exitActions", action)
-            if profile.max_retries == 0:
-                out.append(Diagnostic(
-                    "P608", "RESCHEDULE can never fire: the retry limit is 0", severity=WARNING, path=where,
-                    hint="OSMO's default max_retry_per_task is 0 too; set maxRetries in the profile"))
-            if any(lo == 0 for lo, _ in effective.get("RESCHEDULE", [])):
-                out.append(Diagnostic(
-                    "U413", "RESCHEDULE on exit code 0 cannot be expressed: Argo never retries a task that "
-                    "succeeded", path=where, hint="remove 0 from the RESCHEDULE codes"))
-        # credentials
-        credentials = data.get("credentials") if isinstance(data.get("credentials"), dict) else {}
-        for cred in credentials:
-            secret, guessed = profile.credential_secret(str(cred))
-            if guessed:
-                assume("credential", str(cred), f'credential "{cred}" is read from the Kubernetes Secret "{secret}"',
-                       task.path + ("credentials", cred), hint="map it to a Secret under credentials: in the profile")
-        # pod options
-        for key, policy, message in (
-            ("privileged", "privilegedAllowed", "Task with platform: {p} does not have privileged flag enabled. Task {t}"),
-            ("hostNetwork", "hostNetworkAllowed", "Task with platform: {p} does not have hostNetwork flag enabled. Task {t}"),
-        ):
-            if data.get(key) is True:
-                allowed = profile.platform_policy(platform, policy)
-                if allowed is False:
-                    out.append(Diagnostic("P606", message.format(p=platform, t=name), path=task.path + (key,)))
-                elif allowed is None:
-                    assume("policy", key, f"{key} tasks are assumed to be allowed in the namespace "
-                           "(Pod Security admission must permit them)", task.path + (key,),
-                           hint=f"say so with {policy} in the profile")
-        for i, mount in enumerate(_list(data.get("volumeMounts"))):
-            if not isinstance(mount, str):
-                continue
-            where = task.path + ("volumeMounts", i)
-            parts = mount.split(":")
-            if len(parts) > 2 or (len(parts) == 2 and not parts[1]) or not parts[0]:
-                out.append(Diagnostic("V330", f"Invalid task volume mount: {mount}.", path=where,
-                                      hint="a volume mount is a host path, optionally followed by :<path in the container>"))
-                continue
-            if not parts[0].startswith("/") or (len(parts) == 2 and not parts[1].startswith("/")):
-                out.append(Diagnostic("V330", f"Invalid task volume mount: {mount}.", path=where,
-                                      hint="both paths must be absolute"))
-                continue
-            allowed = profile.platform_policy(platform, "allowedMounts")
-            if allowed is None:
-                assume("mount", "hostPath", "host paths in volumeMounts are mounted without an allow-list",
-                       where, hint="list the allowed host paths under allowedMounts in the profile")
-            elif parts[0] not in allowed:
-                out.append(Diagnostic("P606", f"Task with platform: {platform} does not allow mount: {parts[0]}. "
-                                      f"Task {name}", path=where, hint="allowed: " + (", ".join(allowed) or "none")))
-    return out
+                findings.add(*_check_url(url, key, task.path + (key, i, "url"), profile, findings.assume))
+            ref = item.get("task")
+            if isinstance(ref, str) and ":" in ref and not profile.task_output_layout:
+                findings.add(Diagnostic(
+                    "U411", f'input "{ref}" reads a task of an earlier workflow, but the profile names no '
+                    "repository layout for task outputs", path=task.path + (key, i, "task"),
+                    hint="add taskOutputs.keyFormat (e.g. osmo/{workflow_id}/{task}/output.tgz) to the profile, "
+                    "so that workflows compiled with it store and find task outputs there"))
+
+
+def _check_checkpoints(findings: _Findings, task, profile: Profile) -> None:
+    for i, item in _dicts(task.data.get("checkpoint")):
+        path, url = item.get("path"), item.get("url")
+        if isinstance(path, str) and not path.startswith("/") and "{{" not in path:
+            findings.add(Diagnostic(
+                "U412", f'checkpoint path "{path}" is relative; the uploader sidecar can only share an absolute '
+                "directory", path=task.path + ("checkpoint", i, "path"),
+                hint="write checkpoints under an absolute path, e.g. /tmp/checkpoints"))
+        if isinstance(url, str):
+            findings.add(*_check_url(url, "checkpoint", task.path + ("checkpoint", i, "url"), profile,
+                                     findings.assume))
+        if not (profile.get("images") or {}).get("uploader"):
+            findings.assume("image", "uploader", f"checkpoints are uploaded by a sidecar running "
+                            f"{profile.uploader_image}", task.path + ("checkpoint", i),
+                            hint="set images.uploader in the profile to pin another image")
+
+
+def _check_reschedule(findings: _Findings, task, profile: Profile) -> None:
+    actions = task.data.get("exitActions") if isinstance(task.data.get("exitActions"), dict) else {}
+    effective = effective_actions([(str(k).upper(), parse_exit_codes(v) or []) for k, v in actions.items()])
+    for action in actions:
+        if str(action).upper() != "RESCHEDULE":
+            continue
+        where = task.path + ("exitActions", action)
+        if profile.max_retries == 0:
+            findings.add(Diagnostic(
+                "P608", "RESCHEDULE can never fire: the retry limit is 0", severity=WARNING, path=where,
+                hint="OSMO's default max_retry_per_task is 0 too; set maxRetries in the profile"))
+        if any(lo == 0 for lo, _ in effective.get("RESCHEDULE", [])):
+            findings.add(Diagnostic(
+                "U413", "RESCHEDULE on exit code 0 cannot be expressed: Argo never retries a task that "
+                "succeeded", path=where, hint="remove 0 from the RESCHEDULE codes"))
+
+
+def _check_credentials(findings: _Findings, task, profile: Profile) -> None:
+    credentials = task.data.get("credentials") if isinstance(task.data.get("credentials"), dict) else {}
+    for cred in credentials:
+        secret, guessed = profile.credential_secret(str(cred))
+        if guessed:
+            findings.assume("credential", str(cred), f'credential "{cred}" is read from the Kubernetes Secret '
+                            f'"{secret}"', task.path + ("credentials", cred),
+                            hint="map it to a Secret under credentials: in the profile")
+
+
+def _check_pod_options(findings: _Findings, task, profile: Profile, platform) -> None:
+    for key, policy, message in (
+        ("privileged", "privilegedAllowed", "Task with platform: {p} does not have privileged flag enabled. Task {t}"),
+        ("hostNetwork", "hostNetworkAllowed", "Task with platform: {p} does not have hostNetwork flag enabled. Task {t}"),
+    ):
+        if task.data.get(key) is not True:
+            continue
+        allowed = profile.platform_policy(platform, policy)
+        if allowed is False:
+            findings.add(Diagnostic("P606", message.format(p=platform, t=task.name), path=task.path + (key,)))
+        elif allowed is None:
+            findings.assume("policy", key, f"{key} tasks are assumed to be allowed in the namespace "
+                            "(Pod Security admission must permit them)", task.path + (key,),
+                            hint=f"say so with {policy} in the profile")
+
+
+def _check_volume_mounts(findings: _Findings, task, profile: Profile, platform) -> None:
+    for i, mount in enumerate(_list(task.data.get("volumeMounts"))):
+        if not isinstance(mount, str):
+            continue
+        where = task.path + ("volumeMounts", i)
+        parts = mount.split(":")
+        if len(parts) > 2 or (len(parts) == 2 and not parts[1]) or not parts[0]:
+            findings.add(Diagnostic("V330", f"Invalid task volume mount: {mount}.", path=where,
+                                    hint="a volume mount is a host path, optionally followed by :<path in the container>"))
+            continue
+        if not parts[0].startswith("/") or (len(parts) == 2 and not parts[1].startswith("/")):
+            findings.add(Diagnostic("V330", f"Invalid task volume mount: {mount}.", path=where,
+                                    hint="both paths must be absolute"))
+            continue
+        allowed = profile.platform_policy(platform, "allowedMounts")
+        if allowed is None:
+            findings.assume("mount", "hostPath", "host paths in volumeMounts are mounted without an allow-list",
+                            where, hint="list the allowed host paths under allowedMounts in the profile")
+        elif parts[0] not in allowed:
+            findings.add(Diagnostic("P606", f"Task with platform: {platform} does not allow mount: {parts[0]}. "
+                                    f"Task {task.name}", path=where, hint="allowed: " + (", ".join(allowed) or "none")))
 
 
 def _list(value):
