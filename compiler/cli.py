@@ -8,6 +8,7 @@ Heavy imports (hera) happen inside the commands that need them, so that
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import List, Optional
 
 import typer
@@ -28,6 +29,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 SET_HELP = "Jinja value KEY=VALUE (int, then float, else string); overrides default-values. Repeatable."
 SET_STRING_HELP = "Jinja value KEY=VALUE, always a string; overrides --set. Repeatable."
 SET_ENV_HELP = "Environment variable KEY=VALUE added to every task (overrides the spec). Repeatable."
+MAX_BYTES_HELP = "Refuse manifests larger than this many bytes (compact JSON), warn at 80%. [default: Argo's 1 MiB]"
 
 
 def _version(value: bool) -> None:
@@ -59,11 +61,14 @@ def validate(
     files: List[str] = typer.Argument(..., help="Workflow files to check ('-' reads standard input)."),
     set_values: List[str] = typer.Option([], "--set", help=SET_HELP),
     set_strings: List[str] = typer.Option([], "--set-string", help=SET_STRING_HELP),
+    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", min=1, help=MAX_BYTES_HELP, show_default=False),
 ) -> None:
     """Check workflow files; print every problem as path:line:col: CODE message. Silent when clean."""
     from .pipeline import CompileOptions, compile_file
 
     options = CompileOptions(set_values=tuple(set_values), set_strings=tuple(set_strings))
+    if max_bytes is not None:
+        options = replace(options, max_bytes=max_bytes)
     failed = False
     for path in files:
         try:
@@ -91,6 +96,11 @@ def compile(
     kind: str = typer.Option("Workflow", "--kind", help="Workflow or WorkflowTemplate."),
     allow_any_localpath: bool = typer.Option(
         False, "--allow-any-localpath", help="Let files[].localpath read outside the workflow's directory."),
+    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", min=1, help=MAX_BYTES_HELP, show_default=False),
+    share_templates: bool = typer.Option(
+        True, "--share-templates/--no-share-templates",
+        help="One parametrised template for tasks that differ only in a few strings."),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="Report the manifest's size on stderr."),
 ) -> None:
     """Compile a workflow to an Argo manifest (YAML on stdout by default)."""
     from .output import render, write_atomic
@@ -102,12 +112,20 @@ def compile(
         set_values=tuple(set_values), set_strings=tuple(set_strings), set_env=tuple(set_env),
         namespace=namespace, service_account=service_account,
         artifact_repository_ref=artifact_repository_ref, kind=kind, allow_any_localpath=allow_any_localpath,
+        share_templates=share_templates,
     )  # fmt: skip
+    if max_bytes is not None:
+        options = replace(options, max_bytes=max_bytes)
     try:
         result = compile_file(file, options)
     except UsageError as exc:
         _fail_usage(str(exc))
     _print_diagnostics(result.diagnostics)
+    if verbose:
+        from .share import size_report
+
+        for document in result.documents:
+            typer.echo(f"osmo: {file}: {size_report(document, options.max_bytes)}", err=True)
     if result.has_errors:
         raise typer.Exit(EXIT_FINDINGS)
     text = render(result.documents, fmt)

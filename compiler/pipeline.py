@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import argo, ir, loader, render, schema, semantic
+from . import argo, ir, loader, render, schema, semantic, share
 from .diagnostics import CompileError, Diagnostic, UsageError, has_errors
 from .locate import Locator
 
@@ -27,6 +27,7 @@ class CompileOptions:
     kind: str = "Workflow"
     allow_any_localpath: bool = False
     max_bytes: int = argo.MAX_WORKFLOW_BYTES
+    share_templates: bool = True  # one parametrised template for tasks of the same shape (share.py)
 
 
 @dataclass
@@ -58,6 +59,8 @@ def compile_text(text: str, path: str, options: CompileOptions = CompileOptions(
     if document is not None and not has_errors(run.diagnostics):
         workflow = ir.build(document, set_env)
         manifest = argo.emit(workflow, emit_options)
+        if options.share_templates:
+            manifest = share.share_templates(manifest)
         run.diagnostics += argo.size_diagnostics(manifest, options.max_bytes)
         run.documents.append(manifest)
     return CompileResult(run.finish(), run.documents if not has_errors(run.diagnostics) else [])
