@@ -23,7 +23,8 @@ NO_WRAP = 2**31 - 1  # the C dumper needs an int; float("inf") overflows
 
 
 class _Dumper(_BaseDumper):
-    pass
+    def ignore_aliases(self, data) -> bool:
+        return True  # never &anchors/*aliases, even if a stage reuses one object in two places
 
 
 def _represent_str(dumper, data: str):

@@ -16,6 +16,7 @@ import difflib
 import re
 import traceback
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .diagnostics import Diagnostic, UsageError, did_you_mean
 from .spec import PROTECTED_TOKEN_RE
@@ -24,6 +25,7 @@ _TEMPLATE_NAME = "<workflow>"
 # Private-use characters: cannot clash with Jinja syntax, survive rendering as text.
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _PLACEHOLDER_RE = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
+_JINJA_SYNTAX_RE = re.compile(r"\{\{|\{%|\{#|\r")
 
 
 def parse_set_value(item: str, *, as_string: bool, flag: str) -> tuple[str, object]:
@@ -56,7 +58,7 @@ class Rendered:
     text: str
     _map: list[int | None] | None = field(default=None, repr=False)
 
-    @property
+    @cached_property
     def lines_unchanged(self) -> bool:
         return (
             "{%" not in self.source and "{#" not in self.source
@@ -178,6 +180,10 @@ def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Re
         return f"{_OPEN}{len(tokens) - 1}{_CLOSE}"
 
     shielded = PROTECTED_TOKEN_RE.sub(shield, source)
+    if not _JINJA_SYNTAX_RE.search(shielded):
+        # Nothing for Jinja to do: it would return the text as it is (it only rewrites "\r" line ends),
+        # so do not pay for importing and running it.
+        return Rendered(source, source), []
 
     def located(code: str, message: str, lineno: int | None, hint: str | None = None):
         line = start_line + (lineno or 1)

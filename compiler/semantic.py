@@ -66,8 +66,9 @@ def check(document: object) -> list[Diagnostic]:
     out += _check_names(workflow, tasks)
     out += _check_inputs(tasks)
     out += _check_resources(workflow, tasks)
+    members = _members_by_group(tasks)
     for task in tasks:
-        out += _check_tokens(task, tasks)
+        out += _check_tokens(task, tasks, members[task.group_index])
         out += _check_files(task)
         out += _check_regexes(task)
         out += _check_exit_codes(task)
@@ -102,6 +103,14 @@ def collect_tasks(workflow: dict) -> list[TaskRef]:
     return refs
 
 
+def _members_by_group(tasks: list[TaskRef]) -> dict[int, set[str]]:
+    """k8s names of the tasks of each group (computed once: per task it would be quadratic)."""
+    members: dict[int, set[str]] = {}
+    for t in tasks:
+        members.setdefault(t.group_index, set()).add(k8s_name(t.name))
+    return members
+
+
 def _check_tasks_or_groups(workflow: dict) -> list[Diagnostic]:
     has_tasks, has_groups = bool(workflow.get("tasks")), bool(workflow.get("groups"))
     if has_tasks and has_groups:
@@ -134,10 +143,13 @@ def _check_names(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
     out = []
     named = []  # (name, path) in document order, groups before their tasks
     if workflow.get("groups"):
+        by_group: dict[int, list[TaskRef]] = {}
+        for t in tasks:
+            by_group.setdefault(t.group_index, []).append(t)
         for gi, group in _dicts(workflow.get("groups")):
             if _str(group.get("name")):
                 named.append((group["name"], ("workflow", "groups", gi, "name")))
-            named += [(t.name, t.path + ("name",)) for t in tasks if t.group_index == gi and t.name]
+            named += [(t.name, t.path + ("name",)) for t in by_group.get(gi, ()) if t.name]
     else:
         named += [(t.name, t.path + ("name",)) for t in tasks if t.name]
     seen: dict[str, str] = {}
@@ -229,10 +241,9 @@ def _strings(value: object, path: tuple):
             yield from _strings(v, path + (i,))
 
 
-def _check_tokens(task: TaskRef, tasks: list[TaskRef]) -> list[Diagnostic]:
+def _check_tokens(task: TaskRef, tasks: list[TaskRef], group_members: set[str]) -> list[Diagnostic]:
     inputs = _list(task.data.get("inputs"))
     input_tasks = [k8s_name(i["task"].split(":")[-1]) for i in inputs if isinstance(i, dict) and _str(i.get("task"))]
-    group_members = {k8s_name(t.name) for t in tasks if t.group_index == task.group_index}
     out = []
     for text, path in _strings(task.data, task.path):
         if "{{" not in text:
