@@ -132,7 +132,8 @@ def _references(spec: dict) -> tuple[dict[str, list[dict]], set]:
             if not isinstance(task, dict):
                 continue
             name = task.get("template")
-            plain_call = isinstance(name, str) and not any(k in task for k in ("withItems", "withParam", "withSequence"))
+            plain_call = (isinstance(name, str) and not any(k in task for k in ("withItems", "withParam", "withSequence"))
+                          and _self_contained_tags(json.dumps(task, ensure_ascii=False)) is not None)
             if plain_call:
                 callers.setdefault(name, []).append(task)
             elif isinstance(name, str):
@@ -224,11 +225,7 @@ class _Plan:
 
 def _plan(members: list[_Member]) -> list[_Plan]:
     """Plans for ``members`` (same key), splitting the group where a differing value cannot be passed."""
-    first = members[0].template
-    declared = _declared_parameters(first)
-    if declared is None:
-        return []
-    taken = set(declared)
+    taken: set = set()
     for member in members:
         for task in member.tasks:
             arguments = task.get("arguments")
@@ -240,7 +237,10 @@ def _plan(members: list[_Member]) -> list[_Plan]:
         group = pending.pop()
         if len(group) < 2:
             continue
-        plan = _Plan(group, declared, set(taken))
+        declared = _declared_parameters(group[0].template)
+        if declared is None:
+            continue
+        plan = _Plan(group, declared, taken | set(declared))
         split = None
         for slot in range(len(group[0].values)):
             values = [m.values[slot] for m in group]
@@ -273,7 +273,7 @@ def _declared_parameters(template: dict) -> list[str] | None:
     text = json.dumps(template, ensure_ascii=False)
     if "{{" not in text:
         return declared
-    spans = _tag_spans(text)
+    spans = _self_contained_tags(text)
     if spans is None:
         return None
     for start, end in spans:
@@ -402,6 +402,19 @@ def _verified(values: list[str], texts: list[str], holes: list[tuple]) -> bool:
                      for i in range(len(holes))])
     found = sorted(shared_spans)
     return found == want
+
+
+def _self_contained_tags(json_text: str) -> list[tuple[int, int]] | None:
+    """Tags of a JSON text if each lies inside one string; else None.
+
+    Argo scans the whole JSON text of a template: a ``{{`` left open in one string is closed by
+    whatever ``}}`` comes next, in another string or in the JSON itself (``}]}}``). Adding or moving
+    a tag would then change what Argo reads, so such templates and tasks are left alone.
+    """
+    spans = _tag_spans(json_text)
+    if spans is None or any('"' in json_text[start:end] for start, end in spans):
+        return None
+    return spans
 
 
 def _tag_spans(text: str) -> list[tuple[int, int]] | None:
