@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import argo, ir, loader, render, schema, semantic, share
 from .diagnostics import CompileError, Diagnostic, UsageError, has_errors
+from .gcpause import paused_gc
 from .locate import Locator
 
 
@@ -49,6 +50,7 @@ def compile_file(path: str, options: CompileOptions = CompileOptions()) -> Compi
     return compile_text(text, path, options)
 
 
+@paused_gc
 def compile_text(text: str, path: str, options: CompileOptions = CompileOptions()) -> CompileResult:
     emit_options = _emit_options(options)
     set_env = tuple(_env_pair(item) for item in options.set_env)

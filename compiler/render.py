@@ -171,8 +171,6 @@ def _render_bounded(template, values: dict) -> str:
 
 def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Rendered | None, list[Diagnostic]]:
     """Render a section; on failure return the located Jinja diagnostic."""
-    from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
-
     tokens: list[str] = []
 
     def shield(match) -> str:
@@ -184,6 +182,7 @@ def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Re
         # Nothing for Jinja to do: it would return the text as it is (it only rewrites "\r" line ends),
         # so do not pay for importing and running it.
         return Rendered(source, source), []
+    from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
 
     def located(code: str, message: str, lineno: int | None, hint: str | None = None):
         line = start_line + (lineno or 1)
