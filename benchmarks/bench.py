@@ -125,12 +125,17 @@ print(json.dumps({"loaded": loaded, "peak": peak}))
 
 
 def best(fn, repeat: int) -> float:
+    """Minimum time of ``repeat`` calls, with the collector paused as ``compile_text`` pauses it."""
     times = []
     for _ in range(repeat):
         gc.collect()
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        finally:
+            gc.enable()
     return min(times)
 
 
@@ -193,7 +198,9 @@ def stage_times(path: Path, repeat: int) -> tuple[dict, str]:
     for name, fn in (("render", do_render), ("load", do_load), ("schema", do_schema), ("semantic", do_semantic),
                      ("IR", do_ir), ("emit", do_emit)):
         times[name] = best(fn, repeat)
+    gc.disable()
     times["share"] = min(do_share() for _ in range(repeat))
+    gc.enable()
     times["dump"] = best(do_dump, repeat)
     return times, state["text"]
 
@@ -254,10 +261,11 @@ def main(argv: list[str] | None = None) -> int:
         hera_parts = json.loads(subprocess.run([python, "-c", HERA, str(plain_ref)], capture_output=True,
                                                text=True, check=True).stdout)
         results["hera"] = {"cli": hera_cli, **hera_parts}
+        checker = _check_jsonschema(python)
         results["validate"] = {
             "osmo": run([python, "-m", "compiler", "validate", str(SMALL)], max(repeat, 3) if not args.quick else 1),
-            "check_jsonschema": run(_check_jsonschema(python) + ["--schemafile", str(SCHEMA), str(SMALL)],
-                                    max(repeat, 3) if not args.quick else 1),
+            "check_jsonschema": run(checker + ["--schemafile", str(SCHEMA), str(SMALL)],
+                                    max(repeat, 3) if not args.quick else 1) if checker else None,
             "imports": run([python, "-c", IMPORTS], max(repeat, 3) if not args.quick else 1),
             "python": run([python, "-c", "pass"], max(repeat, 3) if not args.quick else 1),
         }
@@ -285,9 +293,7 @@ def _check_jsonschema(python: str) -> list[str]:
     if exe.exists():
         return [str(exe)]
     found = shutil.which("check-jsonschema")
-    if found:
-        return [found]
-    raise SystemExit("check-jsonschema is not installed: pip install -e '.[bench]'")
+    return [found] if found else None
 
 
 def report(results: dict) -> None:
@@ -312,7 +318,9 @@ def report(results: dict) -> None:
     plain_ref, loop_ref = row("plain", ref), row("loop", ref)
     print(f"\nHera, same DAG as plain-{ref} (one process): {hera['cli']:.3f}s "
           f"(import {hera['import']:.3f}s, build+dump {hera['build_dump']:.3f}s, {hera['bytes']} bytes)")
-    print(f"osmo validate {SMALL.name}: {val['osmo']:.3f}s; check-jsonschema: {val['check_jsonschema']:.3f}s; "
+    checked = (f"{val['check_jsonschema']:.3f}s" if val["check_jsonschema"]
+               else "not installed (pip install -e '.[bench]')")
+    print(f"osmo validate {SMALL.name}: {val['osmo']:.3f}s; check-jsonschema: {checked}; "
           f"bare imports of yaml, jsonschema, jinja2, typer: {val['imports']:.3f}s; bare python: {val['python']:.3f}s")
     print(f"memory, plain-{big}: input loaded {mem['loaded'] / 2**20:.1f} MiB, compile peak {mem['peak'] / 2**20:.1f} MiB")
 
@@ -325,15 +333,18 @@ def report(results: dict) -> None:
     for kind in ("plain", "loop"):
         targets.append((f"linear growth: osmo compile {kind}-{big} / {kind}-{ref}",
                         row(kind, big)["cli"] / row(kind, ref)["cli"], big / ref * 1.1))
-    targets.append(("osmo validate cold start / check-jsonschema", val["osmo"] / val["check_jsonschema"], 0.8))
-    targets.append((f"output of loop-{ref}, KiB (YAML; compact JSON {loop_ref['json_bytes'] / KIB:.0f} KiB)",
-                    loop_ref["bytes"] / KIB, 256 * ref / 1000))
+    targets.append(("osmo validate cold start / check-jsonschema",
+                    val["osmo"] / val["check_jsonschema"] if val["check_jsonschema"] else None, 0.8))
+    targets.append((f"manifest of loop-{ref} as Argo stores it (compact JSON), KiB; YAML file "
+                    f"{loop_ref['bytes'] / KIB:.0f} KiB", loop_ref["json_bytes"] / KIB, 256 * ref / 1000))
     targets.append((f"peak memory compiling plain-{big} / input's loaded size", mem["peak"] / mem["loaded"], 10))
     print("\nTargets (issue 8)")
     _print_table(["target", "measured", "limit", "status"],
-                 [[name, f"{value:.2f}", f"<= {limit:g}", "met" if value <= limit else "NOT MET"]
+                 [[name, "-" if value is None else f"{value:.2f}", f"<= {limit:g}",
+                   "not measured" if value is None else "met" if value <= limit else "NOT MET"]
                   for name, value, limit in targets])
-    results["targets"] = [{"target": n, "measured": v, "limit": lim, "met": v <= lim} for n, v, lim in targets]
+    results["targets"] = [{"target": n, "measured": v, "limit": lim, "met": v is not None and v <= lim}
+                          for n, v, lim in targets]
 
 
 def _print_table(header: list[str], rows: list[list[str]]) -> None:
