@@ -74,8 +74,18 @@ class Rendered:
         exact = line < len(self._map) and self._map[line] is not None
         if exact:
             return self._map[line], True
-        known = [i for i in range(min(line, len(self._map) - 1), -1, -1) if self._map[i] is not None]
-        return (self._map[known[0]] if known else 0), False
+        if not self._map:
+            return 0, False
+        return self._previous_known[min(line, len(self._map) - 1)], False
+
+    @cached_property
+    def _previous_known(self) -> list[int]:
+        """For each rendered line, the source line of the nearest exact line at or before it (one pass)."""
+        out, last = [], 0
+        for mapped in self._map or ():
+            last = mapped if mapped is not None else last
+            out.append(last)
+        return out
 
 
 def _align(src: list[str], out: list[str]) -> list[int | None]:
