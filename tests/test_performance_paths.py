@@ -108,3 +108,19 @@ def test_sharing_can_be_switched_off():
         compile_text(text, "wf.yaml").documents  # nothing to share here: no task has the shape of another
     proc = cli("compile", str(EXAMPLE), "--no-share-templates")
     assert proc.returncode == 0 and "kind: Workflow" in proc.stdout
+
+
+def test_diagnostics_in_a_jinja_loop_point_at_the_template_line():
+    text = (
+        "workflow:\n  name: loop\n  tasks:\n"
+        "{% for i in range(300) %}\n"
+        "  - name: t-{{ i }}\n"
+        "    imag: ubuntu\n"
+        "    command: [echo, '{{ i }}']\n"
+        "{% endfor %}\n"
+    )
+    result = compile_text(text, "wf.yaml")
+    errors = [d for d in result.diagnostics if d.code == "S201"]
+    assert len(errors) == 300
+    assert {d.line for d in errors} == {6}  # the first copy is exact (column 5), the others approximate
+    assert sum(1 for d in errors if "Jinja changed the lines here" in (d.note or "")) == 299
