@@ -16,6 +16,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from .diagnostics import Diagnostic, Severity, did_you_mean
 from .spec import BRACES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
@@ -53,6 +54,11 @@ class TaskRef:
     group_index: int
     group_name: str
     group_path: tuple
+
+    @cached_property
+    def strings(self) -> list[tuple[str, tuple]]:
+        """Every string of the task with its path, collected once for all the checks that read them."""
+        return _strings(self.data, self.path)
 
 
 def check(document: object) -> list[Diagnostic]:
@@ -229,23 +235,29 @@ def _check_resources(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
     return out
 
 
-def _strings(value: object, path: tuple):
-    """Every string inside ``value`` with its path."""
+def _strings(value: object, path: tuple) -> list[tuple[str, tuple]]:
+    """Every string inside ``value`` with its path (a list: callers walk it more than once)."""
+    out: list[tuple[str, tuple]] = []
+    _collect_strings(value, path, out)
+    return out
+
+
+def _collect_strings(value: object, path: tuple, out: list) -> None:
     if isinstance(value, str):
-        yield value, path
+        out.append((value, path))
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from _strings(v, path + (k,))
+            _collect_strings(v, path + (k,), out)
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _strings(v, path + (i,))
+            _collect_strings(v, path + (i,), out)
 
 
 def _check_tokens(task: TaskRef, tasks: list[TaskRef], group_members: set[str]) -> list[Diagnostic]:
     inputs = _list(task.data.get("inputs"))
     input_tasks = [k8s_name(i["task"].split(":")[-1]) for i in inputs if isinstance(i, dict) and _str(i.get("task"))]
     out = []
-    for text, path in _strings(task.data, task.path):
+    for text, path in task.strings:
         if "{{" not in text:
             continue
         token_spans = []
@@ -379,7 +391,9 @@ def _check_not_supported(workflow: dict, tasks: list[TaskRef]) -> list[Diagnosti
                     refuse("inputs from earlier workflows", task.path + (key, i, "task"))
                 elif item.get("regex"):
                     refuse("regex filters on task inputs", task.path + (key, i, "regex"))
-        for text, path in _strings(task.data, task.path):
+        for text, path in task.strings:
+            if "{{" not in text:
+                continue
             for match in TOKEN_RE.finditer(text):
                 if match.group(1).startswith("host:"):
                     out.append(Diagnostic("U401", "{{host:...}} tokens are not supported by this compiler yet",

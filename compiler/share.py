@@ -355,53 +355,44 @@ def _split_tokens(values: list[str]):
     return texts, holes
 
 
+_TAG = "{{inputs.parameters.x}}"  # stands for any parameter tag when scanning the shared string
+
+
 def _verified(values: list[str], texts: list[str], holes: list[tuple]) -> bool:
-    """The pieces rebuild every value, keep every tag whole, and each hole value is safe to pass."""
+    """Each hole value is safe to pass, and cutting keeps every tag whole: scanned as Argo scans, each value
+    has the tags of its pieces scanned one by one, and the shared string has the texts' tags plus one per hole."""
     for hole in holes:
         if not all(map(_safe_value, set(hole))):
             return False
-    shared = texts[0] + "".join("{{inputs.parameters.x}}" + t for t in texts[1:])
-    shared_spans = _tag_spans(shared)
-    if shared_spans is None:
+    text_spans = [_tag_spans(t) for t in texts]
+    if any(spans is None for spans in text_spans):
+        return False  # an open {{ in a fixed text would swallow whatever follows it
+    if _tag_spans(texts[0] + "".join(_TAG + t for t in texts[1:])) != _joined(texts, text_spans, [_TAG] * len(holes)):
         return False
     for m, value in enumerate(values):
-        bounds, rebuilt, at = [], [], 0
-        for i, text in enumerate(texts):
-            rebuilt.append(text)
-            bounds.append((at, at + len(text), "text", i))
-            at += len(text)
-            if i < len(holes):
-                piece = holes[i][m]
-                rebuilt.append(piece)
-                bounds.append((at, at + len(piece), "hole", i))
-                at += len(piece)
-        if "".join(rebuilt) != value:
+        pieces = [hole[m] for hole in holes]
+        if all(p and "{" not in p and "}" not in p for p in pieces):
+            continue  # a non-empty hole without braces can neither open, close nor join a tag
+        if texts[0] + "".join(p + t for p, t in zip(pieces, texts[1:])) != value:
             return False
-        spans = _tag_spans(value)
-        if spans is None:
+        if _tag_spans(value) != _joined(texts, text_spans, pieces):
             return False
-        fixed_tags = []
-        for start, end in spans:
-            inside = [b for b in bounds if b[0] <= start and end <= b[1]]
-            if not inside:
-                return False  # a tag across a cut
-            if inside[0][2] == "text":
-                fixed_tags.append((inside[0][3], start - inside[0][0], end - inside[0][0]))
-        if m == 0:
-            expected = fixed_tags
-        elif fixed_tags != expected:
-            return False
-    # Tags of the shared string: those of the fixed texts, plus one per hole, and nothing else.
-    found, at = [], 0
-    offsets = []
+    return True
+
+
+def _joined(texts: list[str], text_spans: list, pieces: list[str]) -> list[tuple[int, int]] | None:
+    """The tags of texts[0] + pieces[0] + texts[1] + ... if each piece were scanned on its own."""
+    out, at = [], 0
     for i, text in enumerate(texts):
-        offsets.append(at)
-        at += len(text) + (len("{{inputs.parameters.x}}") if i < len(holes) else 0)
-    want = sorted([(offsets[i] + s, offsets[i] + e) for i, s, e in expected]
-                  + [(offsets[i] + len(texts[i]), offsets[i] + len(texts[i]) + len("{{inputs.parameters.x}}"))
-                     for i in range(len(holes))])
-    found = sorted(shared_spans)
-    return found == want
+        out += [(at + s, at + e) for s, e in text_spans[i]]
+        at += len(text)
+        if i < len(pieces):
+            spans = _tag_spans(pieces[i])
+            if spans is None:
+                return None
+            out += [(at + s, at + e) for s, e in spans]
+            at += len(pieces[i])
+    return out
 
 
 def _self_contained_tags(json_text: str) -> list[tuple[int, int]] | None:
