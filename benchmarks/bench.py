@@ -250,10 +250,12 @@ def main(argv: list[str] | None = None) -> int:
                 cli = run([python, "-m", "compiler", "compile", str(source), "-o", str(out), "--max-bytes", NO_LIMIT], repeat)
                 assert out.read_text() == text, "the CLI and the stages disagree"
                 floor = run([python, "-c", FLOOR, str(expanded), str(out)], repeat)
+                # For information: the same floor with the collector off, as the compiler runs its stages.
+                floor_nogc = run([python, "-c", "import gc; gc.disable()\n" + FLOOR, str(expanded), str(out)], repeat)
                 size = len(text.encode())
                 json_size = len(json.dumps(json.loads(json.dumps(_load(out))), separators=(",", ":")).encode())
                 rows.append({"kind": kind, "n": n, "stages": stages, "in_process": warm, "cli": cli,
-                             "floor": floor, "bytes": size, "json_bytes": json_size})
+                             "floor": floor, "floor_nogc": floor_nogc, "bytes": size, "json_bytes": json_size})
                 print(f"# measured {kind}-{n}: cli {cli:.3f}s floor {floor:.3f}s", file=sys.stderr, flush=True)
         ref = sizes[1]
         plain_ref = tmp / f"plain-{ref}.yaml"
@@ -300,13 +302,16 @@ def report(results: dict) -> None:
     sizes, rows = results["sizes"], results["rows"]
     stage_names = list(rows[0]["stages"])
     print(f"\nPer workflow (seconds; minimum of {results['repeat']} runs; 'floor' = C-loader load of the input "
-          "+ load and dump of the output, in its own process)")
-    header = ["workflow", "tasks", *stage_names, "sum", "cli", "floor", "cli/floor", "bytes", "B/task"]
+          "+ load and dump of the output, in its own process; 'nogc' = the same with the collector off, "
+          "for information)")
+    header = ["workflow", "tasks", *stage_names, "sum", "cli", "floor", "cli/floor", "nogc", "cli/nogc", "bytes",
+              "B/task"]
     table = []
     for r in rows:
         total = sum(r["stages"].values())
         table.append([r["kind"], str(r["n"]), *(f"{r['stages'][s]:.3f}" for s in stage_names), f"{total:.3f}",
                       f"{r['cli']:.3f}", f"{r['floor']:.3f}", f"{r['cli'] / r['floor']:.2f}",
+                      f"{r['floor_nogc']:.3f}", f"{r['cli'] / r['floor_nogc']:.2f}",
                       str(r["bytes"]), str(r["bytes"] // r["n"])])
     _print_table(header, table)
 
