@@ -169,14 +169,21 @@ def size_diagnostics(manifest: dict, limit: int = MAX_WORKFLOW_BYTES) -> list:
     """Argo stores the whole Workflow in one etcd object: refuse what cannot be stored."""
     from .diagnostics import Diagnostic, Severity
 
-    size = len(json.dumps(manifest, separators=(",", ":")).encode())
+    size = len(json.dumps(manifest, separators=(",", ":"), ensure_ascii=False).encode())
     if size < 0.8 * limit:
         return []
-    largest = sorted(manifest["spec"]["templates"], key=lambda t: -len(json.dumps(t)))[:3]
-    names = ", ".join(f"{t['name']} ({len(json.dumps(t)) // 1024} KiB)" for t in largest)
+    sizes = sorted(((len(json.dumps(t, separators=(",", ":"), ensure_ascii=False).encode()), t["name"])
+                    for t in manifest["spec"]["templates"]), reverse=True)[:3]
+    names = ", ".join(f"{name} ({_kib(n)})" for n, name in sizes)
+    advice = ("move big file contents to `url:` inputs, or split the workflow (the DAG itself is the largest part)"
+              if manifest["spec"]["templates"] and sizes[0][1] == ENTRYPOINT else "move big file contents to `url:` inputs")
     over = size > limit
     return [Diagnostic(
         "A501" if over else "A502",
-        f"the Argo manifest is {size // 1024} KiB, " + ("over" if over else "near") + f" the {limit // 1024} KiB limit",
+        f"the Argo manifest is {_kib(size)}, " + ("over" if over else "near") + f" the {_kib(limit)} limit",
         severity=Severity.ERROR if over else Severity.WARNING, path=("workflow", "name"),
-        hint=f"largest templates: {names}; move big file contents to `url:` inputs")]
+        hint=f"largest templates: {names}; {advice}; the limit is set with --max-bytes")]
+
+
+def _kib(n: int) -> str:
+    return f"{n / 1024:.1f} KiB" if n < 10 * 1024 else f"{n // 1024} KiB"

@@ -8,6 +8,7 @@ Heavy imports (hera) happen inside the commands that need them, so that
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import List, Optional
 
 import typer
@@ -30,6 +31,7 @@ SET_STRING_HELP = "Jinja value KEY=VALUE, always a string; overrides --set. Repe
 SET_ENV_HELP = "Environment variable KEY=VALUE added to every task (overrides the spec). Repeatable."
 PROFILE_HELP = "Cluster profile (default: $OSMO_PROFILE, else osmo-profile.yaml next to the workflow or above)."
 POOL_HELP = "Pool whose placement the tasks get (default: the profile's defaultPool)."
+MAX_BYTES_HELP = "Refuse manifests larger than this many bytes (compact JSON), warn at 80%. [default: Argo's 1 MiB]"
 
 
 def _version(value: bool) -> None:
@@ -68,6 +70,7 @@ def validate(
         help="Silently skip files without a top-level `workflow:` key (the pre-commit hook sets it)."),
     profile: Optional[str] = typer.Option(None, "--profile", help=PROFILE_HELP),
     pool: Optional[str] = typer.Option(None, "--pool", help=POOL_HELP),
+    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", min=1, help=MAX_BYTES_HELP, show_default=False),
 ) -> None:
     """Check workflow files; print every problem as path:line:col: CODE message. Silent when clean."""
     from .pipeline import CompileOptions, compile_file
@@ -76,6 +79,8 @@ def validate(
     if output_format not in FORMATS:
         _fail_usage(f"--output-format {output_format!r}: expected " + ", ".join(FORMATS))
     options = CompileOptions(set_values=tuple(set_values), set_strings=tuple(set_strings), profile=profile, pool=pool)
+    if max_bytes is not None:
+        options = replace(options, max_bytes=max_bytes)
     stream_err = output_format not in TO_STDOUT
     failed, whole_run = False, []
     for path in files:
@@ -127,6 +132,11 @@ def compile(
         False, "--check", help="Write nothing; exit 1 when the -o file differs from what would be written."),
     profile: Optional[str] = typer.Option(None, "--profile", help=PROFILE_HELP),
     pool: Optional[str] = typer.Option(None, "--pool", help=POOL_HELP),
+    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", min=1, help=MAX_BYTES_HELP, show_default=False),
+    share_templates: bool = typer.Option(
+        True, "--share-templates/--no-share-templates",
+        help="One parametrised template for tasks that differ only in a few strings."),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="Report the manifest's size on stderr."),
 ) -> None:
     """Compile a workflow to an Argo manifest (YAML on stdout by default)."""
     from .output import render
@@ -140,13 +150,20 @@ def compile(
         set_values=tuple(set_values), set_strings=tuple(set_strings), set_env=tuple(set_env),
         namespace=namespace, service_account=service_account,
         artifact_repository_ref=artifact_repository_ref, kind=kind, allow_any_localpath=allow_any_localpath,
-        profile=profile, pool=pool,
+        profile=profile, pool=pool, share_templates=share_templates,
     )  # fmt: skip
+    if max_bytes is not None:
+        options = replace(options, max_bytes=max_bytes)
     try:
         result = compile_file(file, options)
     except UsageError as exc:
         _fail_usage(str(exc))
     _print_diagnostics(result.diagnostics)
+    if verbose:
+        from .share import size_report
+
+        for document in result.documents:
+            typer.echo(f"osmo: {file}: {size_report(document, options.max_bytes)}", err=True)
     if result.has_errors:
         raise typer.Exit(EXIT_FINDINGS)
     text = render(result.documents, fmt)

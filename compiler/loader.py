@@ -111,6 +111,9 @@ def split_sections(source: SourceFile) -> list[Diagnostic]:
     return diagnostics
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 class _Loader(_BaseLoader):
     """Safe loader that records duplicate mapping keys instead of keeping the last."""
 
@@ -119,6 +122,10 @@ class _Loader(_BaseLoader):
         self.duplicates: list[tuple[object, yaml.Mark, yaml.Mark]] = []
 
     def construct_mapping(self, node, deep=False):
+        # Fast path (nearly every mapping): plain string keys, all different.
+        keys = [k.value for k, _ in node.value if k.tag == _STR_TAG]
+        if len(keys) == len(node.value) and len(set(keys)) == len(keys):
+            return super().construct_mapping(node, deep)
         seen: dict = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge" or not isinstance(key_node, yaml.ScalarNode):

@@ -9,7 +9,7 @@ text and are mapped back to source lines (see ``render.Rendered``).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import yaml
 
@@ -28,6 +28,8 @@ class _Entry:
     rendered: Rendered | None
     root: object = None
     composed: bool = False
+    lines: list | None = None  # entry.text split into lines, once
+    guesses: dict = field(default_factory=dict)  # rendered line text -> most similar template line
 
 
 class Locator:
@@ -66,15 +68,17 @@ class Locator:
         if exact:
             return line, True
         # Not a verbatim copy (e.g. a loop body with {{item}} filled in): pick the most similar template line.
-        rendered_lines = entry.text.splitlines()
-        target = rendered_lines[line0] if line0 < len(rendered_lines) else ""
-        source_lines = entry.rendered.source.splitlines()
-        best, best_score = line, -1.0
-        for i, candidate in enumerate(source_lines):
-            score = difflib.SequenceMatcher(None, candidate, target).ratio()
-            if score > best_score:
-                best, best_score = i, score
-        return best, False
+        if entry.lines is None:
+            entry.lines = entry.text.splitlines()
+        target = entry.lines[line0] if line0 < len(entry.lines) else ""
+        if (target, line) not in entry.guesses:  # loops repeat lines: one search per distinct line
+            best, best_score = line, -1.0
+            for i, candidate in enumerate(entry.rendered.source.splitlines()):
+                score = difflib.SequenceMatcher(None, candidate, target).ratio()
+                if score > best_score:
+                    best, best_score = i, score
+            entry.guesses[(target, line)] = best
+        return entry.guesses[(target, line)], False
 
     def _root(self, entry: _Entry):
         if not entry.composed:

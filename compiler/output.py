@@ -14,6 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from .gcpause import paused_gc
+
 try:
     from yaml import CSafeDumper as _BaseDumper
 except ImportError:  # pragma: no cover
@@ -23,7 +25,8 @@ NO_WRAP = 2**31 - 1  # the C dumper needs an int; float("inf") overflows
 
 
 class _Dumper(_BaseDumper):
-    pass
+    def ignore_aliases(self, data) -> bool:
+        return True  # never &anchors/*aliases, even if a stage reuses one object in two places
 
 
 def _represent_str(dumper, data: str):
@@ -34,6 +37,7 @@ def _represent_str(dumper, data: str):
 _Dumper.add_representer(str, _represent_str)
 
 
+@paused_gc
 def to_yaml(documents: list[dict]) -> str:
     return yaml.dump_all(
         documents, Dumper=_Dumper, sort_keys=False, width=NO_WRAP, allow_unicode=True,
@@ -46,6 +50,7 @@ def to_json(documents: list[dict]) -> str:
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
 
 
+@paused_gc
 def render(documents: list[dict], fmt: str = "yaml") -> str:
     return to_json(documents) if fmt == "json" else to_yaml(documents)
 

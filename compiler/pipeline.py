@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import argo, argo_task, ir, loader, render, schema, semantic, suppress
+from . import argo, argo_task, ir, loader, render, schema, semantic, share, suppress
 from . import profile as profiles
 from .diagnostics import CompileError, Diagnostic, UsageError, has_errors
+from .gcpause import paused_gc
 from .locate import Locator
 
 
@@ -31,6 +32,7 @@ class CompileOptions:
     profile: str | None = None  # --profile PATH (else $OSMO_PROFILE, else osmo-profile.yaml upward)
     pool: str | None = None  # --pool (else the profile's defaultPool)
     environ: dict | None = None  # for tests: the environment to read OSMO_PROFILE from
+    share_templates: bool = True  # one parametrised template for tasks of the same shape (share.py)
 
 
 @dataclass
@@ -52,6 +54,7 @@ def compile_file(path: str, options: CompileOptions = CompileOptions()) -> Compi
     return compile_text(text, path, options)
 
 
+@paused_gc
 def compile_text(text: str, path: str, options: CompileOptions = CompileOptions()) -> CompileResult:
     profile, profile_problems = profiles.resolve(path, options.profile, options.environ)
     emit_options = _emit_options(options, profile)
@@ -65,6 +68,8 @@ def compile_text(text: str, path: str, options: CompileOptions = CompileOptions(
     if document is not None and not has_errors(run.diagnostics):
         workflow = ir.build(document, set_env)
         manifest = argo.emit(workflow, emit_options)
+        if options.share_templates:
+            manifest = share.share_templates(manifest)
         run.diagnostics += argo.size_diagnostics(manifest, options.max_bytes)
         run.documents.append(manifest)
     diagnostics = suppress.apply(run.finish(), text, path)  # `# osmo: ignore[CODE]` comments silence warnings

@@ -16,6 +16,7 @@ import difflib
 import re
 import traceback
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .diagnostics import Diagnostic, UsageError, did_you_mean
 from .spec import PROTECTED_TOKEN_RE
@@ -24,6 +25,7 @@ _TEMPLATE_NAME = "<workflow>"
 # Private-use characters: cannot clash with Jinja syntax, survive rendering as text.
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _PLACEHOLDER_RE = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
+_JINJA_SYNTAX_RE = re.compile(r"\{\{|\{%|\{#|\r")
 
 
 def parse_set_value(item: str, *, as_string: bool, flag: str) -> tuple[str, object]:
@@ -56,7 +58,7 @@ class Rendered:
     text: str
     _map: list[int | None] | None = field(default=None, repr=False)
 
-    @property
+    @cached_property
     def lines_unchanged(self) -> bool:
         return (
             "{%" not in self.source and "{#" not in self.source
@@ -72,8 +74,18 @@ class Rendered:
         exact = line < len(self._map) and self._map[line] is not None
         if exact:
             return self._map[line], True
-        known = [i for i in range(min(line, len(self._map) - 1), -1, -1) if self._map[i] is not None]
-        return (self._map[known[0]] if known else 0), False
+        if not self._map:
+            return 0, False
+        return self._previous_known[min(line, len(self._map) - 1)], False
+
+    @cached_property
+    def _previous_known(self) -> list[int]:
+        """For each rendered line, the source line of the nearest exact line at or before it (one pass)."""
+        out, last = [], 0
+        for mapped in self._map or ():
+            last = mapped if mapped is not None else last
+            out.append(last)
+        return out
 
 
 def _align(src: list[str], out: list[str]) -> list[int | None]:
@@ -169,8 +181,6 @@ def _render_bounded(template, values: dict) -> str:
 
 def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Rendered | None, list[Diagnostic]]:
     """Render a section; on failure return the located Jinja diagnostic."""
-    from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
-
     tokens: list[str] = []
 
     def shield(match) -> str:
@@ -178,6 +188,11 @@ def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Re
         return f"{_OPEN}{len(tokens) - 1}{_CLOSE}"
 
     shielded = PROTECTED_TOKEN_RE.sub(shield, source)
+    if not _JINJA_SYNTAX_RE.search(shielded):
+        # Nothing for Jinja to do: it would return the text as it is (it only rewrites "\r" line ends),
+        # so do not pay for importing and running it.
+        return Rendered(source, source), []
+    from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
 
     def located(code: str, message: str, lineno: int | None, hint: str | None = None):
         line = start_line + (lineno or 1)

@@ -43,8 +43,21 @@ def _validator(name: str = SCHEMA_FILE):
     return Draft7Validator(load_schema(name))
 
 
+@lru_cache(maxsize=None)
+def _fast_check(name: str = SCHEMA_FILE):
+    from .schema_fast import Unsupported, compile_schema
+
+    try:
+        return compile_schema(load_schema(name))
+    except Unsupported:  # pragma: no cover - the bundled schema uses only supported keywords
+        return None
+
+
 def validate(document: object, name: str = SCHEMA_FILE) -> list[Diagnostic]:
     """Every structural problem in ``document`` (the whole file, as loaded)."""
+    fast = _fast_check(name)
+    if fast is not None and fast(document):
+        return []  # valid: no need for jsonschema (slow to import, slow on big files)
     diagnostics: list[Diagnostic] = []
     for error in _validator(name).iter_errors(document):
         diagnostics.extend(_explain(error))

@@ -16,6 +16,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from . import semantic_groups
 from .diagnostics import Diagnostic, Severity, did_you_mean
@@ -48,6 +49,11 @@ class TaskRef:
     group_name: str
     group_path: tuple
 
+    @cached_property
+    def strings(self) -> list[tuple[str, tuple]]:
+        """Every string of the task with its path, collected once for all the checks that read them."""
+        return _strings(self.data, self.path)
+
 
 def check(document: object) -> list[Diagnostic]:
     workflow = document.get("workflow") if isinstance(document, dict) else None
@@ -60,8 +66,9 @@ def check(document: object) -> list[Diagnostic]:
     out += _check_names(workflow, tasks)
     out += _check_inputs(tasks)
     out += _check_resources(workflow, tasks)
+    members = _members_by_group(tasks)
     for task in tasks:
-        out += _check_tokens(task, tasks)
+        out += _check_tokens(task, tasks, members[task.group_index])
         out += _check_files(task)
         out += _check_regexes(task)
         out += _check_exit_codes(task)
@@ -97,6 +104,14 @@ def collect_tasks(workflow: dict) -> list[TaskRef]:
     return refs
 
 
+def _members_by_group(tasks: list[TaskRef]) -> dict[int, set[str]]:
+    """k8s names of the tasks of each group (computed once: per task it would be quadratic)."""
+    members: dict[int, set[str]] = {}
+    for t in tasks:
+        members.setdefault(t.group_index, set()).add(k8s_name(t.name))
+    return members
+
+
 def _check_tasks_or_groups(workflow: dict) -> list[Diagnostic]:
     has_tasks, has_groups = bool(workflow.get("tasks")), bool(workflow.get("groups"))
     if has_tasks and has_groups:
@@ -129,10 +144,13 @@ def _check_names(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
     out = []
     named = []  # (name, path) in document order, groups before their tasks
     if workflow.get("groups"):
+        by_group: dict[int, list[TaskRef]] = {}
+        for t in tasks:
+            by_group.setdefault(t.group_index, []).append(t)
         for gi, group in _dicts(workflow.get("groups")):
             if _str(group.get("name")):
                 named.append((group["name"], ("workflow", "groups", gi, "name")))
-            named += [(t.name, t.path + ("name",)) for t in tasks if t.group_index == gi and t.name]
+            named += [(t.name, t.path + ("name",)) for t in by_group.get(gi, ()) if t.name]
     else:
         named += [(t.name, t.path + ("name",)) for t in tasks if t.name]
     seen: dict[str, str] = {}
@@ -214,24 +232,29 @@ def _check_resources(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
     return out
 
 
-def _strings(value: object, path: tuple):
-    """Every string inside ``value`` with its path."""
+def _strings(value: object, path: tuple) -> list[tuple[str, tuple]]:
+    """Every string inside ``value`` with its path (a list: callers walk it more than once)."""
+    out: list[tuple[str, tuple]] = []
+    _collect_strings(value, path, out)
+    return out
+
+
+def _collect_strings(value: object, path: tuple, out: list) -> None:
     if isinstance(value, str):
-        yield value, path
+        out.append((value, path))
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from _strings(v, path + (k,))
+            _collect_strings(v, path + (k,), out)
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _strings(v, path + (i,))
+            _collect_strings(v, path + (i,), out)
 
 
-def _check_tokens(task: TaskRef, tasks: list[TaskRef]) -> list[Diagnostic]:
+def _check_tokens(task: TaskRef, tasks: list[TaskRef], group_members: set[str]) -> list[Diagnostic]:
     inputs = _list(task.data.get("inputs"))
     input_tasks = [k8s_name(i["task"].split(":")[-1]) for i in inputs if isinstance(i, dict) and _str(i.get("task"))]
-    group_members = {k8s_name(t.name) for t in tasks if t.group_index == task.group_index}
     out = []
-    for text, path in _strings(task.data, task.path):
+    for text, path in task.strings:
         if "{{" not in text:
             continue
         token_spans = []
