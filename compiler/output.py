@@ -1,8 +1,10 @@
 """Stage 6: write manifests as YAML or JSON, deterministically and atomically.
 
 YAML policy: key order as built (never sorted), multi-line strings as block
-scalars, and no line wrapping (PyYAML wraps at 80 columns by default, which can
-split an Argo ``{{ ... }}`` expression across lines).
+scalars, no line wrapping (PyYAML wraps at 80 columns by default, which can
+split an Argo ``{{ ... }}`` expression across lines), and one line per DAG task
+(as in Argo's own examples: a DAG reads as a list of nodes, diffs show one line
+per changed node, and a 1,000-task DAG is a third smaller than in block style).
 """
 
 from __future__ import annotations
@@ -34,14 +36,37 @@ def _represent_str(dumper, data: str):
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
+class _OneLine(dict):
+    """A mapping written in flow style, on one line."""
+
+
+def _represent_one_line(dumper, data: _OneLine):
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+
+
 _Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(_OneLine, _represent_one_line)
+
+
+def _dag_tasks_on_one_line(document: dict) -> dict:
+    """A shallow copy of ``document`` whose DAG tasks are written one per line."""
+    spec = document.get("spec")
+    if not isinstance(spec, dict) or not isinstance(spec.get("templates"), list):
+        return document
+    templates = []
+    for template in spec["templates"]:
+        dag = template.get("dag") if isinstance(template, dict) else None
+        if isinstance(dag, dict) and isinstance(dag.get("tasks"), list):
+            template = {**template, "dag": {**dag, "tasks": [_OneLine(task) for task in dag["tasks"]]}}
+        templates.append(template)
+    return {**document, "spec": {**spec, "templates": templates}}
 
 
 @paused_gc
 def to_yaml(documents: list[dict]) -> str:
     return yaml.dump_all(
-        documents, Dumper=_Dumper, sort_keys=False, width=NO_WRAP, allow_unicode=True,
-        default_flow_style=False, explicit_start=len(documents) > 1,
+        [_dag_tasks_on_one_line(d) for d in documents], Dumper=_Dumper, sort_keys=False, width=NO_WRAP,
+        allow_unicode=True, default_flow_style=False, explicit_start=len(documents) > 1,
     )  # fmt: skip
 
 

@@ -67,3 +67,15 @@ def test_tutorial_artifact_wiring():
     for producer in ("task1", "task2"):
         assert templates[dag[producer]["template"]]["outputs"]["artifacts"] == [
             {"name": "output", "path": "/osmo/data/output"}]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
+def test_yaml_output_round_trips_with_one_line_per_dag_task(example: Path):
+    import yaml
+
+    result = compile_file(str(example), CompileOptions(set_values=EXAMPLE_VALUES))
+    text = to_yaml(result.documents)
+    assert yaml.safe_load(text) == result.documents[0]
+    for template in result.documents[0]["spec"]["templates"]:
+        for task in template.get("dag", {}).get("tasks", []):
+            assert f"- {{name: {task['name']}, " in text  # a DAG task is one flow-style line
