@@ -168,7 +168,7 @@ def test_compile_check(tmp_path):
     workflow.write_text(workflow.read_text().replace("name: train\n  tasks", "name: train2\n  tasks"))
     stale = run(check)
     assert stale.returncode == 1 and f"{manifest}:" in stale.stderr and "out of date" in stale.stderr
-    assert "name: train\n" in manifest.read_text()  # --check writes nothing
+    assert "osmo.nvidia.com/workflow: train\n" in manifest.read_text()  # --check writes nothing
 
 
 def test_compile_check_needs_output():
