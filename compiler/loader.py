@@ -49,18 +49,20 @@ def read_source(path: str) -> str:
         if path == "-":
             import sys
 
-            data = sys.stdin.buffer.read()
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         else:
             p = Path(path)
             if p.is_dir():
                 raise UsageError(f"{path}: is a directory, not a workflow file")
-            if p.stat().st_size > MAX_FILE_BYTES:
-                raise CompileError([Diagnostic(
-                    "L101", f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
-                    "refusing to read it as a workflow", file=path, line=1, column=1)])
-            data = p.read_bytes()
+            # Bounded read, not stat(): a pipe or /dev/zero reports size 0 and never ends.
+            with p.open("rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise CompileError([Diagnostic(
+            "L101", f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
+            "refusing to read it as a workflow", file=path, line=1, column=1)])
     return decode(data, path)
 
 

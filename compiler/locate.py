@@ -17,6 +17,8 @@ from .diagnostics import Diagnostic
 from .loader import compose
 from .render import Rendered
 
+SIMILARITY_CHARS = 500  # compare line beginnings only: the cost is quadratic in the length compared
+SIMILARITY_LINES = 2000  # and search for the most similar line only in templates up to this long
 APPROXIMATE = ("Jinja changed the lines here: the line shown is the template line "
                "that most likely produced the rendered line")
 
@@ -28,6 +30,8 @@ class _Entry:
     rendered: Rendered | None
     root: object = None
     composed: bool = False
+    lines: list | None = None  # text and rendered source split into lines, once
+    source_lines: list | None = None
 
 
 class Locator:
@@ -58,12 +62,15 @@ class Locator:
         if exact:
             return line, True
         # Not a verbatim copy (e.g. a loop body with {{item}} filled in): pick the most similar template line.
-        rendered_lines = entry.text.splitlines()
-        target = rendered_lines[line0] if line0 < len(rendered_lines) else ""
-        source_lines = entry.rendered.source.splitlines()
+        if entry.lines is None:
+            entry.lines, entry.source_lines = entry.text.splitlines(), entry.rendered.source.splitlines()
+        rendered_lines, source_lines = entry.lines, entry.source_lines
+        target = rendered_lines[line0][:SIMILARITY_CHARS] if line0 < len(rendered_lines) else ""
         best, best_score = line, -1.0
+        if len(source_lines) > SIMILARITY_LINES:  # too costly per diagnostic: keep the nearest exact line
+            return line, False
         for i, candidate in enumerate(source_lines):
-            score = difflib.SequenceMatcher(None, candidate, target).ratio()
+            score = difflib.SequenceMatcher(None, candidate[:SIMILARITY_CHARS], target).ratio()
             if score > best_score:
                 best, best_score = i, score
         return best, False

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import functools
 import io
+import itertools
 import re
 import traceback
 from dataclasses import dataclass, field
@@ -58,7 +60,7 @@ class Rendered:
     text: str
     _map: list[int | None] | None = field(default=None, repr=False)
 
-    @property
+    @functools.cached_property  # asked once per diagnostic: computed once
     def lines_unchanged(self) -> bool:
         return (
             "{%" not in self.source and "{#" not in self.source
@@ -71,20 +73,43 @@ class Rendered:
             return line, True
         if self._map is None:
             self._map = _align(self.source.splitlines(), self.text.splitlines())
+            self._nearest = list(itertools.accumulate(self._map, lambda above, here: above if here is None else here,
+                                                      initial=0))[1:]  # the nearest exact line at or above
         exact = line < len(self._map) and self._map[line] is not None
         if exact:
             return self._map[line], True
-        known = [i for i in range(min(line, len(self._map) - 1), -1, -1) if self._map[i] is not None]
-        return (self._map[known[0]] if known else 0), False
+        return (self._nearest[min(line, len(self._map) - 1)] if self._map else 0), False
 
 
 def _align(src: list[str], out: list[str]) -> list[int | None]:
     """For each rendered line, the source line it is a verbatim copy of (if any)."""
     mapping: list[int | None] = [None] * len(out)
+    if len(src) * len(out) > MAX_DIFF_CELLS:
+        return _align_greedy(src, out, mapping)
     matcher = difflib.SequenceMatcher(None, src, out, autojunk=False)
     for block in matcher.get_matching_blocks():
         for k in range(block.size):
             mapping[block.b + k] = block.a + k
+    return mapping
+
+
+# difflib is quadratic on repetitive text (thousands of identical task lines); above this many
+# source x rendered lines, a greedy in-order match is used (same result on ordinary templates).
+MAX_DIFF_CELLS = 4_000_000
+
+
+def _align_greedy(src: list[str], out: list[str], mapping: list[int | None]) -> list[int | None]:
+    where: dict[str, list[int]] = {}
+    for i, line in enumerate(src):
+        where.setdefault(line, []).append(i)
+    position = 0  # matches are kept in order, like difflib's
+    for j, line in enumerate(out):
+        candidates = where.get(line)
+        if candidates:
+            k = bisect.bisect_left(candidates, position)
+            if k < len(candidates):
+                mapping[j] = candidates[k]
+                position = candidates[k] + 1
     return mapping
 
 
@@ -183,8 +208,9 @@ def _checked_result(value):
 
 
 # Field widths and precisions: printf style ("%-10.3f", "%*d") and str.format style ("{:>10}", "{:{}}").
-_PRINTF_WIDTH_RE = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
-_FORMAT_SPEC_RE = re.compile(r"\{[^{}]*?:([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
+# Quantifiers are bounded so that scanning a hostile 10 MiB string stays linear.
+_PRINTF_WIDTH_RE = re.compile(r"%(?:\([^)]{0,100}\))?[-+ #0]{0,10}(\*|\d+)?(?:\.(\*|\d+))?")
+_FORMAT_SPEC_RE = re.compile(r"\{[^{}]{0,100}?:([^{}]{0,100}(?:\{[^{}]{0,100}\}[^{}]{0,100}){0,10})\}")
 
 
 def _check_format(fmt: str, args: object = ()) -> None:

@@ -183,7 +183,7 @@ def _check_inputs(tasks: list[TaskRef]) -> list[Diagnostic]:
                 continue  # a task of an earlier workflow: reported as not supported yet
             upstream = by_name.get(k8s_name(target))
             if upstream is None:
-                guess = did_you_mean(target, [t.name for t in tasks])
+                guess = did_you_mean(target, [t.name for t in tasks] if len(tasks) <= 1000 else [])
                 out.append(Diagnostic("V305", f"Task input {target} does not exist.", path=path,
                                       hint=f'did you mean "{guess}"?' if guess else None))
             elif upstream.group_index >= task.group_index:
@@ -232,7 +232,6 @@ def _strings(value: object, path: tuple):
 def _check_tokens(task: TaskRef, tasks: list[TaskRef]) -> list[Diagnostic]:
     inputs = _list(task.data.get("inputs"))
     input_tasks = [k8s_name(i["task"].split(":")[-1]) for i in inputs if isinstance(i, dict) and _str(i.get("task"))]
-    group_members = {k8s_name(t.name) for t in tasks if t.group_index == task.group_index}
     out = []
     for text, path in _strings(task.data, task.path):
         if "{{" not in text:
@@ -257,6 +256,7 @@ def _check_tokens(task: TaskRef, tasks: list[TaskRef]) -> list[Diagnostic]:
                         hint="task inputs here: " + (", ".join(input_tasks) or "none"), **where))
             elif body.startswith("host:"):
                 ref = body[len("host:"):].strip()
+                group_members = {k8s_name(t.name) for t in tasks if t.group_index == task.group_index}
                 if k8s_name(ref) not in group_members:
                     out.append(Diagnostic(
                         "V309", f'{match.group(0)}: "{ref}" is not a task of the same group as "{task.name}"',

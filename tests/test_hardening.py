@@ -384,6 +384,21 @@ def test_file_size_limit(tmp_path):
     assert cli_run(["validate", str(path)]).exit_code == 1
 
 
+def test_endless_inputs_are_read_with_a_bound():
+    """A character device or pipe reports size 0: the read itself must be bounded."""
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    result = compile_file("/dev/zero")
+    assert codes(result) == ["L101"]
+    r = CliRunner().invoke(cli.app, ["validate", "-"], input=b"a" * (limits.MAX_FILE_BYTES + 10))
+    assert r.exit_code == 1 and "L101" in r.output and "larger than" in r.output
+
+
+def test_standard_input_is_compiled():
+    r = CliRunner().invoke(cli.app, ["compile", "-"], input=VALID.encode())
+    assert r.exit_code == 0 and "kind: Workflow" in r.stdout
+
+
 @pytest.mark.parametrize("make", ["missing", "directory", "unreadable"])
 def test_unreadable_paths_exit_2(tmp_path, make):
     path = tmp_path / "wf.yaml"
@@ -748,3 +763,69 @@ def test_compile_text_handles_every_top_level_shape():
         result = compile_text(text, "t.yaml")
         assert result.has_errors
         assert all(d.line is not None for d in result.diagnostics)
+
+
+# ------------------------------------------------------------------------------------------------
+# Regular expressions stay linear on hostile strings (ReDoS)
+# ------------------------------------------------------------------------------------------------
+
+HOSTILE_STRINGS = {
+    "exit codes (OSMO's regex is exponential)": ("exitActions", {"COMPLETE": "1" * 5000 + "x"}),
+    "exit codes, ranges": ("exitActions", {"FAIL": "1-11" * 20000 + "-x"}),
+    "unclosed braces": ("command", ["{% raw %}" + "{{" * 200000 + "{% endraw %}"]),
+    "unclosed input tokens": ("command", ["{% raw %}" + "{{input:" * 100000 + "}x}}{% endraw %}"]),
+    "unclosed host tokens": ("args", ["{% raw %}" + "{{ host:" * 100000 + "}x}}{% endraw %}"]),
+    "printf-like": ("command", ["{{ '" + "%(" * 200000 + "' % {} }}"]),
+}
+
+
+@pytest.mark.parametrize("key,value", HOSTILE_STRINGS.values(), ids=HOSTILE_STRINGS.keys())
+def test_hostile_strings_are_handled_quickly(write_workflow, key, value):
+    document = yaml.safe_load(VALID)
+    document["workflow"]["tasks"][0][key] = value
+    started = time.monotonic()
+    result = compile_file(write_workflow(yaml.safe_dump(document, width=2**31 - 1)))
+    assert time.monotonic() - started < GENEROUS_S
+    assert all(d.line for d in result.diagnostics)
+
+
+def test_exit_code_regex_is_osmos_language():
+    import itertools
+    import re
+
+    from compiler.spec import EXIT_CODES_RE
+
+    osmo = re.compile(r"^(\d+(-\d+)?)+(,\d+(-\d+)?)*$")  # exponential, but fine on short strings
+    for length in range(1, 9):
+        for chars in itertools.product("12-,x", repeat=length):
+            text = "".join(chars)
+            assert bool(EXIT_CODES_RE.match(text)) == bool(osmo.match(text)), text
+
+
+def test_schema_exit_code_pattern_is_the_linear_one():
+    import json
+
+    from compiler.spec import EXIT_CODES_RE
+
+    schema = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "osmo-workflow.schema.json").read_text())
+    patterns = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            patterns.extend([node["pattern"]] if isinstance(node.get("pattern"), str) else [])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    assert EXIT_CODES_RE.pattern in patterns
+    assert r"^(\d+(-\d+)?)+(,\d+(-\d+)?)*$" not in patterns
+
+
+def test_exit_codes_with_two_dashes_do_not_crash(write_workflow):
+    document = yaml.safe_load(VALID)
+    document["workflow"]["tasks"][0]["exitActions"] = {"COMPLETE": "1-22-3"}
+    result = compile_file(write_workflow(yaml.safe_dump(document)))
+    assert result.has_errors and "U401" in codes(result)

@@ -4,8 +4,8 @@ CI runs a bounded number of examples per property (profile ``ci``). For a long f
 
     HYPOTHESIS_PROFILE=fuzz python -m pytest tests/test_properties.py -q
 
-(``fuzz`` runs 20,000 examples per property and prints statistics with ``--hypothesis-show-statistics``;
-failures found are saved in ``.hypothesis/`` and replayed first on the next run.)
+(``fuzz`` runs 20,000 examples per property, or ``FUZZ_EXAMPLES``; ``--hypothesis-show-statistics``
+prints timings; failures found are saved in ``.hypothesis/`` and replayed first on the next run.)
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from compiler.spec import INPUT_DIR, OUTPUT_DIR, k8s_name
 _SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
          HealthCheck.function_scoped_fixture]
 settings.register_profile("ci", max_examples=50, deadline=None, suppress_health_check=_SLOW, print_blob=True)
-settings.register_profile("fuzz", max_examples=20_000, deadline=None, suppress_health_check=_SLOW, print_blob=True)
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20000"))
+settings.register_profile("fuzz", max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=_SLOW, print_blob=True)
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
