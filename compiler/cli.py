@@ -274,6 +274,6 @@ def main(argv: list[str] | None = None) -> None:
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         typer.echo(
             f"osmo: internal error: {type(exc).__name__} at {frame.name} ({frame.filename.rsplit('/', 1)[-1]}:"
-            f"{frame.lineno}). This is a bug in osmo-compiler: please report it with the workflow file "
-            "that caused it. Rerun with --debug to see the traceback.", err=True)
+            f"{frame.lineno}). This is a bug in osmo-compiler: please report it on the osmo-compiler issue tracker "
+            "with the workflow file that caused it. Rerun with --debug to see the traceback.", err=True)
         sys.exit(EXIT_USAGE)

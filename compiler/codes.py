@@ -56,6 +56,7 @@ _TABLE = [
     ("L112", "localpath-and-contents", E, "a file sets both `contents` and `localpath`"),
     ("L113", "localpath-outside", E, "a `localpath` points outside the workflow's directory or git repository"),
     ("L114", "bad-suppression", W, "an `# osmo: ignore[...]` comment is malformed, names an unknown code or an error"),
+    ("L115", "yaml-limit", E, "YAML alias expansion, a recursive alias or nesting depth over the limits"),
     # S2xx: schema
     ("S201", "unknown-key", E, "a key that is not allowed at this place (with a did-you-mean)"),
     ("S202", "missing-key", E, "a required key is missing"),
@@ -84,6 +85,7 @@ _TABLE = [
     ("V320", "ignored-key", W, "a key accepted by OSMO that has no meaning on Argo and is ignored"),
     ("V321", "empty-exit-range", W, "an exit-code range whose start is after its end"),
     ("V322", "invalid-regex", E, "an input/output/checkpoint regex does not compile"),
+    ("V323", "ambiguous-exit-codes", E, "an exit-code range with two dashes (like 1-22-3): OSMO's pattern accepts it, it means nothing"),
     ("V330", "invalid-volume-mount", E, "a `volumeMounts` entry is not `src` or `src:dst` (OSMO's rule)"),
     ("V331", "invalid-storage-url", E, "not a storage URL: unknown scheme, or an azure URL without a container"),
     ("V332", "http-input", W, "an http(s) input is not an OSMO storage URL; it is downloaded as one file"),
@@ -91,6 +93,7 @@ _TABLE = [
     ("V341", "nonlead-output", W, "a task reads a non-lead task's output, which exists only if it ended before its lead"),
     ("V342", "topology-keys", E, "the tasks of a workflow use different sets of topology keys (OSMO's rule)"),
     ("V343", "topology-node-label", W, "a topology key without '/' is used as the Kubernetes node-label name"),
+    ("V350", "secret-in-environment", E, "an environment variable that looks like a secret has a literal value; use credentials"),
     # U4xx: unsupported
     ("U402", "removed-feature", E, "a key OSMO itself removed (dataset inputs/outputs)"),
     ("U403", "binary-file", E, "binary file contents that an Argo raw artifact cannot carry"),

@@ -99,9 +99,14 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
 
 
+MAX_SUGGESTION_CANDIDATES = 1000
+
+
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """The closest candidate to a misspelt ``word``, if any is close enough."""
     candidates = list(candidates)
+    if len(candidates) > MAX_SUGGESTION_CANDIDATES:  # one search per diagnostic must stay cheap
+        return None
     by_lower = {c.lower(): c for c in candidates}
     if word.lower() in by_lower:
         return by_lower[word.lower()]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from . import limits
 from .diagnostics import CompileError, Diagnostic, UsageError, did_you_mean
 
 try:  # libyaml is ~7x faster; the pure-Python loader is the fallback.
@@ -25,7 +26,7 @@ SECTIONS = ("workflow", "default-values", "version")
 _SECTION_RE = re.compile(
     r"^([a-zA-Z][a-zA-Z0-9_-]*):(.*?)(?=^[a-zA-Z][a-zA-Z0-9_-]*:|\Z)", re.DOTALL | re.MULTILINE
 )
-MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILE_BYTES = limits.MAX_FILE_BYTES
 
 
 @dataclass(frozen=True)
@@ -48,18 +49,20 @@ def read_source(path: str) -> str:
         if path == "-":
             import sys
 
-            data = sys.stdin.buffer.read()
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         else:
             p = Path(path)
             if p.is_dir():
                 raise UsageError(f"{path}: is a directory, not a workflow file")
-            if p.stat().st_size > MAX_FILE_BYTES:
-                raise CompileError([Diagnostic(
-                    "L101", f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
-                    "refusing to read it as a workflow", file=path, line=1, column=1)])
-            data = p.read_bytes()
+            # Bounded read, not stat(): a pipe or /dev/zero reports size 0 and never ends.
+            with p.open("rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise CompileError([Diagnostic(
+            "L101", f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
+            "refusing to read it as a workflow", file=path, line=1, column=1)])
     return decode(data, path)
 
 
@@ -105,13 +108,87 @@ def split_sections(source: SourceFile) -> list[Diagnostic]:
         else:
             source.sections[name] = Section(name, match.group(0), line)
     if "workflow" not in source.sections:
+        message, line = _missing_workflow(source.text)
         diagnostics.append(Diagnostic(
-            "L106", "no `workflow:` section found", file=source.path, line=1, column=1,
+            "L106", message, file=source.path, line=line, column=1,
             hint="an OSMO workflow file needs a top-level `workflow:` key at column 0"))
     return diagnostics
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _missing_workflow(text: str) -> tuple[str, int]:
+    """Why there is no ``workflow:`` section, and the 1-based line to show."""
+    for number, line in enumerate(text.splitlines(), 1):
+        content = line.strip()
+        if not content or content.startswith("#") or content in ("---", "...") or content.startswith("%"):
+            continue
+        if content.startswith("- ") or content == "-" or content.startswith("["):
+            return "no `workflow:` section found: the file is a list, not a mapping", number
+        if not _SECTION_RE.match(line + "\n"):
+            return "no `workflow:` section found: the file does not start with a top-level key", number
+        return "no `workflow:` section found", number
+    return "the file is empty: no `workflow:` section found", 1
+
+
+class YamlLimitError(Exception):
+    """The YAML is well-formed but would cost too much to load (L115)."""
+
+    def __init__(self, message: str, mark: yaml.Mark | None):
+        super().__init__(message)
+        self.mark = mark
+
+
+def check_node_graph(root: yaml.Node) -> None:
+    """Refuse recursive aliases, alias expansion beyond MAX_ALIAS_NODES and nesting beyond MAX_YAML_DEPTH.
+
+    The composer shares an anchored node between its aliases, so the node graph is
+    small even for a "billion laughs" file; every later stage, though, walks the
+    loaded data as a tree. This measures that tree without building it: one pass
+    over the distinct nodes, iterative (a deep file must not exhaust Python's stack).
+    """
+    size: dict[int, int] = {}  # id(node) -> nodes in its expanded tree
+    height: dict[int, int] = {}  # id(node) -> nesting levels below and including it
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            on_path.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            height[key] = 1 + max((height[id(c)] for c in children), default=0)
+            if height[key] > limits.MAX_YAML_DEPTH:
+                raise YamlLimitError(f"YAML nesting is deeper than {limits.MAX_YAML_DEPTH} levels", node.start_mark)
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise YamlLimitError("recursive YAML alias: a node contains itself", node.start_mark)
+        on_path.add(key)
+        stack.append((node, True))
+        if len(on_path) > limits.MAX_YAML_DEPTH:
+            raise YamlLimitError(f"YAML nesting is deeper than {limits.MAX_YAML_DEPTH} levels", node.start_mark)
+        stack.extend((c, False) for c in children if id(c) not in size)
+    expanded, distinct = size[id(root)], len(size)
+    if expanded - distinct > limits.MAX_ALIAS_NODES:
+        raise YamlLimitError(
+            f"YAML aliases would expand this document to {_count(expanded)} nodes (from {distinct}); "
+            f"the limit is {limits.MAX_ALIAS_NODES} added by aliases", root.start_mark)
+
+
+def _children(node: yaml.Node) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _count(n: int) -> str:
+    return str(n) if n < 10**12 else f"about 10^{len(str(n)) - 1}"
 
 
 class _Loader(_BaseLoader):
@@ -120,6 +197,10 @@ class _Loader(_BaseLoader):
     def __init__(self, stream):
         super().__init__(stream)
         self.duplicates: list[tuple[object, yaml.Mark, yaml.Mark]] = []
+
+    def construct_document(self, node):
+        check_node_graph(node)  # before anything is constructed
+        return super().construct_document(node)
 
     def construct_mapping(self, node, deep=False):
         # Fast path (nearly every mapping): plain string keys, all different.
@@ -147,15 +228,21 @@ class Parsed:
 
 
 class YamlSyntaxError(Exception):
-    def __init__(self, message: str, line: int, column: int):
+    def __init__(self, message: str, line: int, column: int, code: str = "L102"):
         super().__init__(message)
         self.line, self.column = line, column  # 0-based, in the parsed text
+        self.code = code  # L102 invalid YAML, L115 a YAML limit
 
 
 def parse_yaml(text: str) -> Parsed:
     loader = _Loader(text)
     try:
         data = loader.get_single_data()
+    except YamlLimitError as exc:
+        mark = exc.mark
+        raise YamlSyntaxError(str(exc), mark.line if mark else 0, mark.column if mark else 0, "L115") from None
+    except RecursionError:  # the pure-Python parser recurses per nesting level
+        raise YamlSyntaxError(f"YAML nesting is deeper than {limits.MAX_YAML_DEPTH} levels", 0, 0, "L115") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
@@ -207,6 +294,10 @@ def inline_local_files(document: dict, base: Path, allow_any: bool = False) -> l
                     "pass --allow-any-localpath to lift this"))
                 continue
             try:
+                if target.exists() and not target.is_file():  # a FIFO or a device would block or never end
+                    raise IsADirectoryError(0, "it is not a regular file")
+                if target.exists() and target.stat().st_size > MAX_FILE_BYTES:
+                    raise OSError(0, f"it is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
                 contents = target.read_text(encoding="utf-8")
             except FileNotFoundError:
                 out.append(Diagnostic("L111", f"The file/path {local} does not exist!", path=path,

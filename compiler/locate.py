@@ -17,6 +17,8 @@ from .diagnostics import Diagnostic
 from .loader import compose
 from .render import Rendered
 
+SIMILARITY_CHARS = 500  # compare line beginnings only: the cost is quadratic in the length compared
+SIMILARITY_LINES = 2000  # and search for the most similar line only in templates up to this long
 APPROXIMATE = ("Jinja changed the lines here: the line shown is the template line "
                "that most likely produced the rendered line")
 
@@ -28,7 +30,8 @@ class _Entry:
     rendered: Rendered | None
     root: object = None
     composed: bool = False
-    lines: list | None = None  # entry.text split into lines, once
+    lines: list | None = None  # text and rendered source split into lines, once
+    source_lines: list | None = None
     guesses: dict = field(default_factory=dict)  # rendered line text -> most similar template line
 
 
@@ -59,7 +62,8 @@ class Locator:
         def indent(lines, i):
             return len(lines[i]) - len(lines[i].lstrip()) if i < len(lines) else -1
 
-        return indent(entry.text.splitlines(), rendered_line) == indent(entry.rendered.source.splitlines(), source_line)
+        # _source_line has split both texts already (it is only asked for lines that are not exact copies)
+        return indent(entry.lines, rendered_line) == indent(entry.source_lines, source_line)
 
     def _source_line(self, entry: _Entry, line0: int) -> tuple[int, bool]:
         if entry.rendered is None:
@@ -69,12 +73,15 @@ class Locator:
             return line, True
         # Not a verbatim copy (e.g. a loop body with {{item}} filled in): pick the most similar template line.
         if entry.lines is None:
-            entry.lines = entry.text.splitlines()
-        target = entry.lines[line0] if line0 < len(entry.lines) else ""
+            entry.lines, entry.source_lines = entry.text.splitlines(), entry.rendered.source.splitlines()
+        rendered_lines, source_lines = entry.lines, entry.source_lines
+        if len(source_lines) > SIMILARITY_LINES:  # too costly per diagnostic: keep the nearest exact line
+            return line, False
+        target = rendered_lines[line0][:SIMILARITY_CHARS] if line0 < len(rendered_lines) else ""
         if (target, line) not in entry.guesses:  # loops repeat lines: one search per distinct line
             best, best_score = line, -1.0
-            for i, candidate in enumerate(entry.rendered.source.splitlines()):
-                score = difflib.SequenceMatcher(None, candidate, target).ratio()
+            for i, candidate in enumerate(source_lines):
+                score = difflib.SequenceMatcher(None, candidate[:SIMILARITY_CHARS], target).ratio()
                 if score > best_score:
                     best, best_score = i, score
             entry.guesses[(target, line)] = best

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import argo, argo_task, ir, loader, render, schema, semantic, share, suppress
+from . import argo, argo_task, ir, loader, render, schema, semantic, sensitive, share, suppress
 from . import profile as profiles
 from .diagnostics import CompileError, Diagnostic, UsageError, has_errors
 from .gcpause import paused_gc
@@ -119,7 +119,8 @@ class _Run:
         try:
             parsed = loader.parse_yaml(text)
         except loader.YamlSyntaxError as exc:
-            self.diagnostics.append(Diagnostic("L102", f"invalid YAML: {exc}", path=(section,),
+            message = f"invalid YAML: {exc}" if exc.code == "L102" else str(exc)
+            self.diagnostics.append(Diagnostic(exc.code, message, path=(section,),
                                                mark=(exc.line, exc.column)))
             return None
         for key, mark, first in parsed.duplicates:
@@ -132,6 +133,7 @@ class _Run:
     def check(self, document: dict) -> None:
         self.diagnostics += schema.validate(document)
         self.diagnostics += semantic.check(document)
+        self.diagnostics += sensitive.check(document)
 
     def finish(self) -> list[Diagnostic]:
         # A semantic rule is more specific than the schema's generic "invalid value" at the same place.

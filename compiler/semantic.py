@@ -20,7 +20,7 @@ from functools import cached_property
 
 from . import semantic_groups
 from .diagnostics import Diagnostic, Severity, did_you_mean
-from .spec import BRACES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
+from .spec import BRACES_RE, EXIT_CODES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
 
 WARNING = Severity.WARNING
 BRACES_HINT = ("OSMO tokens are {{output}}, {{input:N}}, {{workflow_id}} and {{host:task}}; Argo has no escape "
@@ -198,7 +198,7 @@ def _check_inputs(tasks: list[TaskRef]) -> list[Diagnostic]:
                 continue  # a task of an earlier workflow: reported as not supported yet
             upstream = by_name.get(k8s_name(target))
             if upstream is None:
-                guess = did_you_mean(target, [t.name for t in tasks])
+                guess = did_you_mean(target, [t.name for t in tasks] if len(tasks) <= 1000 else [])
                 out.append(Diagnostic("V305", f"Task input {target} does not exist.", path=path,
                                       hint=f'did you mean "{guess}"?' if guess else None))
             elif upstream.group_index >= task.group_index:
@@ -277,6 +277,7 @@ def _check_tokens(task: TaskRef, tasks: list[TaskRef], group_members: set[str]) 
                         hint="task inputs here: " + (", ".join(input_tasks) or "none"), **where))
             elif body.startswith("host:"):
                 ref = body[len("host:"):].strip()
+                group_members = {k8s_name(t.name) for t in tasks if t.group_index == task.group_index}
                 if k8s_name(ref) not in group_members:
                     out.append(Diagnostic(
                         "V309", f'{match.group(0)}: "{ref}" is not a task of the same group as "{task.name}"',
@@ -348,7 +349,13 @@ def _check_exit_codes(task: TaskRef) -> list[Diagnostic]:
     actions = task.data.get("exitActions")
     out = []
     for action, codes in (actions.items() if isinstance(actions, dict) else ()):
-        for low, high in parse_exit_codes(codes) or ():
+        ranges = parse_exit_codes(codes)
+        if ranges is None and EXIT_CODES_RE.match(str(codes).strip()):
+            out.append(Diagnostic(
+                "V323", f'exit codes "{codes}" for {action} have a range with two dashes, which has no meaning',
+                path=task.path + ("exitActions", action),
+                hint="OSMO's pattern lets it through; write single codes and ranges like 1-22,30"))
+        for low, high in ranges or ():
             if low > high:
                 out.append(Diagnostic(
                     "V321", f"exit code range {low}-{high} for {action} is empty (the start is after the end)",

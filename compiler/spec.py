@@ -10,13 +10,31 @@ import re
 from datetime import timedelta
 
 # Tokens OSMO shields from Jinja: written exactly like this, without spaces.
-PROTECTED_TOKEN_RE = re.compile(r"{{(uuid|workflow_id|output|input:[^}]+|host:[^}]+)}}")
+# (OSMO writes `[^}]+`; the bound keeps matching linear on hostile text such as "{{input:" * 10**6,
+# and is far above the longest valid reference: task names have at most 64 characters.)
+PROTECTED_TOKEN_RE = re.compile(r"{{(uuid|workflow_id|output|input:[^}]{1,128}|host:[^}]{1,128})}}")
 
 # Tokens as OSMO substitutes them at run time (spaces tolerated inside the braces).
-TOKEN_RE = re.compile(r"{{[ ]*(uuid|workflow_id|output|input:[^}]*?|host:[^}]*?)[ ]*}}")
+TOKEN_RE = re.compile(r"{{[ ]*(uuid|workflow_id|output|input:[^}]{0,128}?|host:[^}]{0,128}?)[ ]*}}")
 
-# Any leftover double-brace expression: Argo would try to interpret it.
-BRACES_RE = re.compile(r"{{.*?}}", re.DOTALL)
+
+class _Braces:
+    """Any leftover double-brace expression, ``{{.*?}}`` across lines: Argo would try to interpret it.
+
+    A plain ``re`` finditer is quadratic when many "{{" have no "}}" after them (each
+    start scans to the end); searching only up to the last "}}" gives the same matches
+    in linear time.
+    """
+
+    _re = re.compile(r"{{.*?}}", re.DOTALL)
+    pattern = _re.pattern
+
+    def finditer(self, text: str):
+        end = text.rfind("}}")
+        return self._re.finditer(text, 0, end + 2) if end >= 0 else iter(())
+
+
+BRACES_RE = _Braces()
 
 OUTPUT_DIR = "/osmo/data/output"
 INPUT_DIR = "/osmo/data/input"
@@ -78,7 +96,9 @@ def parse_duration(value: object) -> timedelta | None:
 
 
 EXIT_ACTIONS = ("COMPLETE", "FAIL", "RESCHEDULE")
-EXIT_CODES_RE = re.compile(r"^(\d+(-\d+)?)+(,\d+(-\d+)?)*$")
+# OSMO's CODE_REGEX is ^(\d+(-\d+)?)+(,\d+(-\d+)?)*$, which backtracks exponentially ("1" * 30 + "x"
+# takes hours). This is the same language (checked exhaustively on short strings) in linear time.
+EXIT_CODES_RE = re.compile(r"^\d+(-\d{2,})*(-\d+)?(,\d+(-\d+)?)*$")
 
 
 def parse_exit_codes(value: object) -> list[tuple[int, int]] | None:
@@ -89,6 +109,8 @@ def parse_exit_codes(value: object) -> list[tuple[int, int]] | None:
     ranges = []
     for part in text.split(","):
         low, _, high = part.partition("-")
+        if "-" in high:
+            return None  # "1-22-3" passes OSMO's regex but is no range
         ranges.append((int(low), int(high or low)))
     return ranges
 
