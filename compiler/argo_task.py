@@ -484,7 +484,8 @@ def check(document: dict, profile: Profile = NO_PROFILE, pool: str | None = None
     platform_of = _check_platforms(findings, workflow, profile, pool)
     _check_timeouts(findings, workflow, profile)
     for task in collect_tasks(workflow):
-        platform = platform_of.get(task.data.get("resource", "default"))
+        resource = task.data.get("resource", "default")
+        platform = platform_of.get(resource) if isinstance(resource, str) else None  # else: a schema error
         _check_data_io(findings, task, profile)
         _check_checkpoints(findings, task, profile)
         _check_reschedule(findings, task, profile)
