@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
-from . import __version__
+from . import __version__, shared_options
 from .diagnostics import UsageError
 
 app = typer.Typer(
@@ -26,12 +26,6 @@ app = typer.Typer(
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
-SET_HELP = "Jinja value KEY=VALUE (int, then float, else string); overrides default-values. Repeatable."
-SET_STRING_HELP = "Jinja value KEY=VALUE, always a string; overrides --set. Repeatable."
-SET_ENV_HELP = "Environment variable KEY=VALUE added to every task (overrides the spec). Repeatable."
-PROFILE_HELP = "Cluster profile (default: $OSMO_PROFILE, else osmo-profile.yaml next to the workflow or above)."
-POOL_HELP = "Pool whose placement the tasks get (default: the profile's defaultPool)."
-MAX_BYTES_HELP = "Refuse manifests larger than this many bytes (compact JSON), warn at 80%. [default: Argo's 1 MiB]"
 
 
 def _version(value: bool) -> None:
@@ -61,16 +55,16 @@ def _print_diagnostics(diagnostics) -> None:
 @app.command()
 def validate(
     files: List[str] = typer.Argument(..., help="Workflow files to check ('-' reads standard input)."),
-    set_values: List[str] = typer.Option([], "--set", help=SET_HELP),
-    set_strings: List[str] = typer.Option([], "--set-string", help=SET_STRING_HELP),
+    set_values: List[str] = typer.Option([], "--set", help=shared_options.SET),
+    set_strings: List[str] = typer.Option([], "--set-string", help=shared_options.SET_STRING),
     output_format: str = typer.Option(
         "text", "--output-format", help="text (on stderr), json (one list on stdout) or github (annotations)."),
     skip_non_workflows: bool = typer.Option(
         False, "--skip-non-workflows",
         help="Silently skip files without a top-level `workflow:` key (the pre-commit hook sets it)."),
-    profile: Optional[str] = typer.Option(None, "--profile", help=PROFILE_HELP),
-    pool: Optional[str] = typer.Option(None, "--pool", help=POOL_HELP),
-    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", min=1, help=MAX_BYTES_HELP, show_default=False),
+    profile: Optional[str] = typer.Option(None, "--profile", help=shared_options.PROFILE),
+    pool: Optional[str] = typer.Option(None, "--pool", help=shared_options.POOL),
+    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", min=1, help=shared_options.MAX_BYTES, show_default=False),
 ) -> None:
     """Check workflow files; print every problem as path:line:col: CODE message. Silent when clean."""
     from .pipeline import CompileOptions, compile_file
@@ -117,25 +111,25 @@ def compile(
     file: str = typer.Argument(..., help="The OSMO workflow file ('-' reads standard input)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
     fmt: str = typer.Option("yaml", "--format", help="yaml or json."),
-    set_values: List[str] = typer.Option([], "--set", help=SET_HELP),
-    set_strings: List[str] = typer.Option([], "--set-string", help=SET_STRING_HELP),
-    set_env: List[str] = typer.Option([], "--set-env", help=SET_ENV_HELP),
+    set_values: List[str] = typer.Option([], "--set", help=shared_options.SET),
+    set_strings: List[str] = typer.Option([], "--set-string", help=shared_options.SET_STRING),
+    set_env: List[str] = typer.Option([], "--set-env", help=shared_options.SET_ENV),
     namespace: Optional[str] = typer.Option(None, "-n", "--namespace", help="metadata.namespace of the Workflow."),
-    service_account: Optional[str] = typer.Option(None, "--service-account", help="spec.serviceAccountName."),
+    service_account: Optional[str] = typer.Option(None, "--service-account", help=shared_options.SERVICE_ACCOUNT),
     artifact_repository_ref: Optional[str] = typer.Option(
         None, "--artifact-repository-ref", metavar="CONFIGMAP:KEY",
-        help="spec.artifactRepositoryRef: where task outputs are stored."),
+        help=shared_options.ARTIFACT_REPOSITORY_REF),
     kind: str = typer.Option("Workflow", "--kind", help="Workflow or WorkflowTemplate."),
     allow_any_localpath: bool = typer.Option(
-        False, "--allow-any-localpath", help="Let files[].localpath read outside the workflow's directory."),
+        False, "--allow-any-localpath", help=shared_options.ALLOW_ANY_LOCALPATH),
     check: bool = typer.Option(
         False, "--check", help="Write nothing; exit 1 when the -o file differs from what would be written."),
-    profile: Optional[str] = typer.Option(None, "--profile", help=PROFILE_HELP),
-    pool: Optional[str] = typer.Option(None, "--pool", help=POOL_HELP),
-    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", min=1, help=MAX_BYTES_HELP, show_default=False),
+    profile: Optional[str] = typer.Option(None, "--profile", help=shared_options.PROFILE),
+    pool: Optional[str] = typer.Option(None, "--pool", help=shared_options.POOL),
+    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", min=1, help=shared_options.MAX_BYTES, show_default=False),
     share_templates: bool = typer.Option(
         True, "--share-templates/--no-share-templates",
-        help="One parametrised template for tasks that differ only in a few strings."),
+        help=shared_options.SHARE_TEMPLATES),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Report the manifest's size on stderr."),
 ) -> None:
     """Compile a workflow to an Argo manifest (YAML on stdout by default)."""
@@ -254,9 +248,65 @@ def profile_check(path: str = typer.Argument(..., help="The profile file to chec
     raise typer.Exit(EXIT_FINDINGS if has_errors(problems) else EXIT_OK)
 
 
-from .submit import submit_command  # noqa: E402  (hera is imported inside, only when submitting)
+@app.command("submit")
+def submit(
+    file: Annotated[str, typer.Argument(help="The OSMO workflow file ('-' reads standard input).")],
+    set_values: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help=shared_options.SET)] = None,
+    set_strings: Annotated[Optional[list[str]], typer.Option("--set-string", metavar="KEY=VALUE", help=shared_options.SET_STRING)] = None,
+    set_env: Annotated[Optional[list[str]], typer.Option("--set-env", metavar="KEY=VALUE", help=shared_options.SET_ENV)] = None,
+    service_account: Annotated[Optional[str], typer.Option("--service-account", help=shared_options.SERVICE_ACCOUNT)] = None,
+    artifact_repository_ref: Annotated[Optional[str], typer.Option("--artifact-repository-ref", metavar="CONFIGMAP:KEY", help=shared_options.ARTIFACT_REPOSITORY_REF)] = None,
+    allow_any_localpath: Annotated[bool, typer.Option("--allow-any-localpath", help=shared_options.ALLOW_ANY_LOCALPATH)] = False,
+    profile: Annotated[Optional[str], typer.Option("--profile", help=shared_options.PROFILE)] = None,
+    pool: Annotated[Optional[str], typer.Option("--pool", help=shared_options.POOL)] = None,
+    max_bytes: Annotated[Optional[int], typer.Option("--max-bytes", min=1, help=shared_options.MAX_BYTES, show_default=False)] = None,
+    share_templates: Annotated[bool, typer.Option("--share-templates/--no-share-templates", help=shared_options.SHARE_TEMPLATES)] = True,
+    namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; default: argo).")] = None,
+    argo_server: Annotated[Optional[str], typer.Option("--argo-server", "-s", metavar="HOST:PORT", help="Argo Server (env: ARGO_SERVER).")] = None,
+    token: Annotated[Optional[str], typer.Option("--token", help="Bearer token (env: ARGO_TOKEN). Prefer the env var: flags show up in `ps`.", show_default=False)] = None,
+    secure: Annotated[Optional[bool], typer.Option("--secure/--insecure", help="https (default) or plain http (env: ARGO_SECURE).", show_default=False)] = None,
+    insecure_skip_verify: Annotated[Optional[bool], typer.Option("--insecure-skip-verify", "-k", help="Do not verify the server's TLS certificate (env: ARGO_INSECURE_SKIP_VERIFY). To trust a private CA instead, set REQUESTS_CA_BUNDLE.", show_default=False)] = None,
+    base_href: Annotated[Optional[str], typer.Option("--argo-base-href", metavar="PATH", help="Path prefix of the Argo Server (env: ARGO_BASE_HREF).")] = None,
+    name: Annotated[Optional[str], typer.Option("--name", help="Fixed metadata.name (removes generateName).")] = None,
+    generate_name: Annotated[bool, typer.Option("--generate-name", help="Let the server pick the name (metadata.generateName).")] = False,
+    lint: Annotated[bool, typer.Option("--lint", help="Ask the server to lint the workflow before creating it.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", "-w", help="Follow the workflow until it finishes; exit 1 unless it Succeeded.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the request that would be sent (token redacted); send nothing.")] = False,
+    poll_interval: Annotated[float, typer.Option("--poll-interval", min=0.0, metavar="SECONDS", help="Polling interval for --wait when the watch stream is unavailable.")] = shared_options.POLL_INTERVAL_S,
+    request_timeout: Annotated[float, typer.Option("--request-timeout", min=0.1, metavar="SECONDS", help="Timeout of each request to the Argo Server.")] = shared_options.REQUEST_TIMEOUT_S,
+) -> None:
+    """Compile an OSMO workflow and submit it to an Argo Server (hera is imported only here)."""
+    from .submit import SubmitOptions, run_submit
 
-app.command("submit")(submit_command)
+    code = run_submit(
+        SubmitOptions(
+            file=file,
+            set_values=tuple(set_values or ()),
+            set_strings=tuple(set_strings or ()),
+            set_env=tuple(set_env or ()),
+            service_account=service_account,
+            artifact_repository_ref=artifact_repository_ref,
+            allow_any_localpath=allow_any_localpath,
+            profile=profile,
+            pool=pool,
+            max_bytes=max_bytes,
+            share_templates=share_templates,
+            namespace=namespace,
+            argo_server=argo_server,
+            token=token,
+            secure=secure,
+            insecure_skip_verify=insecure_skip_verify,
+            base_href=base_href,
+            name=name,
+            generate_name=generate_name,
+            lint=lint,
+            wait=wait,
+            dry_run=dry_run,
+            poll_interval=poll_interval,
+            request_timeout=request_timeout,
+        )
+    )
+    raise typer.Exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:

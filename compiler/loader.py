@@ -140,7 +140,32 @@ class YamlLimitError(Exception):
         self.mark = mark
 
 
-def check_node_graph(root: yaml.Node) -> None:
+def check_node_graph(root: yaml.Node, may_alias: bool = True) -> None:
+    """The YAML limits (L115). Without aliases (``may_alias`` false: the text has no ``*``) only depth can
+    be exceeded, and a walk over the collections answers that at a fraction of the full check's cost."""
+    if may_alias:
+        _check_expansion(root)
+    else:
+        _check_depth(root)
+
+
+def _check_depth(root: yaml.Node) -> None:
+    """Nesting depth as ``_check_expansion`` counts it (a scalar is one level), visiting collections only."""
+    scalar, mapping, limit = yaml.ScalarNode, yaml.MappingNode, limits.MAX_YAML_DEPTH
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if node.__class__ is scalar or not node.value:
+            if depth > limit:
+                raise YamlLimitError(f"YAML nesting is deeper than {limit} levels", node.start_mark)
+            continue
+        if depth >= limit:  # it has children, one level deeper
+            raise YamlLimitError(f"YAML nesting is deeper than {limit} levels", node.start_mark)
+        children = (n for pair in node.value for n in pair) if node.__class__ is mapping else node.value
+        stack.extend((child, depth + 1) for child in children if child.__class__ is not scalar)
+
+
+def _check_expansion(root: yaml.Node) -> None:
     """Refuse recursive aliases, alias expansion beyond MAX_ALIAS_NODES and nesting beyond MAX_YAML_DEPTH.
 
     The composer shares an anchored node between its aliases, so the node graph is
@@ -198,8 +223,10 @@ class _Loader(_BaseLoader):
         super().__init__(stream)
         self.duplicates: list[tuple[object, yaml.Mark, yaml.Mark]] = []
 
+    may_alias = True  # parse_yaml says whether the text can hold an alias at all
+
     def construct_document(self, node):
-        check_node_graph(node)  # before anything is constructed
+        check_node_graph(node, self.may_alias)  # before anything is constructed
         return super().construct_document(node)
 
     def construct_mapping(self, node, deep=False):
@@ -236,6 +263,7 @@ class YamlSyntaxError(Exception):
 
 def parse_yaml(text: str) -> Parsed:
     loader = _Loader(text)
+    loader.may_alias = "*" in text  # an alias is written *name
     try:
         data = loader.get_single_data()
     except YamlLimitError as exc:

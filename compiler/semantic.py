@@ -68,7 +68,7 @@ def check(document: object) -> list[Diagnostic]:
     out += _check_resources(workflow, tasks)
     members = _members_by_group(tasks)
     for task in tasks:
-        out += _check_tokens(task, tasks, members[task.group_index])
+        out += _check_tokens(task, members[task.group_index])
         out += _check_files(task)
         out += _check_regexes(task)
         out += _check_exit_codes(task)
@@ -250,7 +250,7 @@ def _collect_strings(value: object, path: tuple, out: list) -> None:
             _collect_strings(v, path + (i,), out)
 
 
-def _check_tokens(task: TaskRef, tasks: list[TaskRef], group_members: set[str]) -> list[Diagnostic]:
+def _check_tokens(task: TaskRef, group_members: set[str]) -> list[Diagnostic]:
     inputs = _list(task.data.get("inputs"))
     input_tasks = [k8s_name(i["task"].split(":")[-1]) for i in inputs if isinstance(i, dict) and _str(i.get("task"))]
     out = []
@@ -277,7 +277,6 @@ def _check_tokens(task: TaskRef, tasks: list[TaskRef], group_members: set[str]) 
                         hint="task inputs here: " + (", ".join(input_tasks) or "none"), **where))
             elif body.startswith("host:"):
                 ref = body[len("host:"):].strip()
-                group_members = {k8s_name(t.name) for t in tasks if t.group_index == task.group_index}
                 if k8s_name(ref) not in group_members:
                     out.append(Diagnostic(
                         "V309", f'{match.group(0)}: "{ref}" is not a task of the same group as "{task.name}"',

@@ -18,6 +18,7 @@ hera is imported lazily (inside functions): importing it costs about a second.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import re
@@ -26,12 +27,14 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, TextIO
 
+from . import shared_options
+
 if TYPE_CHECKING:  # pragma: no cover
     import requests
 
 DEFAULT_NAMESPACE = "argo"
-DEFAULT_POLL_INTERVAL = 2.0
-DEFAULT_REQUEST_TIMEOUT = 30.0
+DEFAULT_POLL_INTERVAL = shared_options.POLL_INTERVAL_S
+DEFAULT_REQUEST_TIMEOUT = shared_options.REQUEST_TIMEOUT_S
 # The watch stream is idle while nothing changes; after this long without a line we fall
 # back to polling instead of hanging forever on a dead connection.
 DEFAULT_STREAM_IDLE_TIMEOUT = 300.0
@@ -630,6 +633,10 @@ class SubmitOptions:
     service_account: Optional[str] = None
     artifact_repository_ref: Optional[str] = None
     allow_any_localpath: bool = False
+    profile: Optional[str] = None
+    pool: Optional[str] = None
+    max_bytes: Optional[int] = None
+    share_templates: bool = True
     namespace: Optional[str] = None
     argo_server: Optional[str] = None
     token: Optional[str] = field(default=None, repr=False)
@@ -661,7 +668,12 @@ def compile_workflow(path: str, options: SubmitOptions, namespace: str) -> Any:
         service_account=options.service_account,
         artifact_repository_ref=options.artifact_repository_ref,
         allow_any_localpath=options.allow_any_localpath,
+        profile=options.profile,
+        pool=options.pool,
+        share_templates=options.share_templates,
     )
+    if options.max_bytes is not None:
+        compile_options = dataclasses.replace(compile_options, max_bytes=options.max_bytes)
     try:
         return compile_file(path, compile_options)
     except UsageError as exc:
@@ -792,56 +804,3 @@ def _run(options: SubmitOptions, env: Optional[Mapping[str, str]], out: TextIO, 
 # --------------------------------------------------------------------------------------
 # Typer command (registered in compiler/cli.py as `app.command("submit")(submit_command)`)
 # --------------------------------------------------------------------------------------
-
-import typer  # noqa: E402
-from typing import Annotated  # noqa: E402
-
-
-def submit_command(
-    file: Annotated[str, typer.Argument(help="The OSMO workflow file ('-' reads standard input).")],
-    set_values: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Jinja value KEY=VALUE (int, then float, else string); overrides default-values. Repeatable.")] = None,
-    set_strings: Annotated[Optional[list[str]], typer.Option("--set-string", metavar="KEY=VALUE", help="Jinja value KEY=VALUE, always a string; overrides --set. Repeatable.")] = None,
-    set_env: Annotated[Optional[list[str]], typer.Option("--set-env", metavar="KEY=VALUE", help="Environment variable KEY=VALUE added to every task (overrides the spec). Repeatable.")] = None,
-    service_account: Annotated[Optional[str], typer.Option("--service-account", help="spec.serviceAccountName.")] = None,
-    artifact_repository_ref: Annotated[Optional[str], typer.Option("--artifact-repository-ref", metavar="CONFIGMAP:KEY", help="spec.artifactRepositoryRef: where task outputs are stored.")] = None,
-    allow_any_localpath: Annotated[bool, typer.Option("--allow-any-localpath", help="Let files[].localpath read outside the workflow's directory.")] = False,
-    namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; default: argo).")] = None,
-    argo_server: Annotated[Optional[str], typer.Option("--argo-server", "-s", metavar="HOST:PORT", help="Argo Server (env: ARGO_SERVER).")] = None,
-    token: Annotated[Optional[str], typer.Option("--token", help="Bearer token (env: ARGO_TOKEN). Prefer the env var: flags show up in `ps`.", show_default=False)] = None,
-    secure: Annotated[Optional[bool], typer.Option("--secure/--insecure", help="https (default) or plain http (env: ARGO_SECURE).", show_default=False)] = None,
-    insecure_skip_verify: Annotated[Optional[bool], typer.Option("--insecure-skip-verify", "-k", help="Do not verify the server's TLS certificate (env: ARGO_INSECURE_SKIP_VERIFY). To trust a private CA instead, set REQUESTS_CA_BUNDLE.", show_default=False)] = None,
-    base_href: Annotated[Optional[str], typer.Option("--argo-base-href", metavar="PATH", help="Path prefix of the Argo Server (env: ARGO_BASE_HREF).")] = None,
-    name: Annotated[Optional[str], typer.Option("--name", help="Fixed metadata.name (removes generateName).")] = None,
-    generate_name: Annotated[bool, typer.Option("--generate-name", help="Let the server pick the name (metadata.generateName).")] = False,
-    lint: Annotated[bool, typer.Option("--lint", help="Ask the server to lint the workflow before creating it.")] = False,
-    wait: Annotated[bool, typer.Option("--wait", "-w", help="Follow the workflow until it finishes; exit 1 unless it Succeeded.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the request that would be sent (token redacted); send nothing.")] = False,
-    poll_interval: Annotated[float, typer.Option("--poll-interval", min=0.0, metavar="SECONDS", help="Polling interval for --wait when the watch stream is unavailable.")] = DEFAULT_POLL_INTERVAL,
-    request_timeout: Annotated[float, typer.Option("--request-timeout", min=0.1, metavar="SECONDS", help="Timeout of each request to the Argo Server.")] = DEFAULT_REQUEST_TIMEOUT,
-) -> None:
-    """Compile an OSMO workflow and submit it to an Argo Server."""
-    code = run_submit(
-        SubmitOptions(
-            file=file,
-            set_values=tuple(set_values or ()),
-            set_strings=tuple(set_strings or ()),
-            set_env=tuple(set_env or ()),
-            service_account=service_account,
-            artifact_repository_ref=artifact_repository_ref,
-            allow_any_localpath=allow_any_localpath,
-            namespace=namespace,
-            argo_server=argo_server,
-            token=token,
-            secure=secure,
-            insecure_skip_verify=insecure_skip_verify,
-            base_href=base_href,
-            name=name,
-            generate_name=generate_name,
-            lint=lint,
-            wait=wait,
-            dry_run=dry_run,
-            poll_interval=poll_interval,
-            request_timeout=request_timeout,
-        )
-    )
-    raise typer.Exit(code)

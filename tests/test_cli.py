@@ -98,3 +98,19 @@ def test_internal_errors_are_one_line(monkeypatch, capsys):
     assert "Traceback" not in err and "secret-internal-detail" not in err
     with pytest.raises(RuntimeError):
         cli.main(["--debug", "validate", str(TUTORIAL)])
+
+
+def test_submit_takes_the_same_compile_options(tmp_path):
+    """`osmo submit` compiles exactly like `osmo compile`: profile, size limit and sharing reach the compiler."""
+    from compiler import submit
+
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("serviceAccountName: from-profile\n")
+    options = submit.SubmitOptions(file=str(TUTORIAL), profile=str(profile), share_templates=False)
+    (manifest,) = submit.compile_workflow(str(TUTORIAL), options, "argo").documents
+    assert manifest["spec"]["serviceAccountName"] == "from-profile"
+    small = submit.SubmitOptions(file=str(TUTORIAL), max_bytes=100)
+    assert [d.code for d in submit.compile_workflow(str(TUTORIAL), small, "argo").diagnostics] == ["A501"]
+    run = osmo("submit", "--help")
+    for flag in ("--profile", "--pool", "--max-bytes", "--no-share-templates", "--set-env", "--artifact-repository-ref"):
+        assert flag in run.stdout, flag

@@ -829,3 +829,25 @@ def test_exit_codes_with_two_dashes_do_not_crash(write_workflow):
     document["workflow"]["tasks"][0]["exitActions"] = {"COMPLETE": "1-22-3"}
     result = compile_file(write_workflow(yaml.safe_dump(document)))
     assert codes(result) == ["V323"]  # located, never silently dropped
+
+
+@pytest.mark.parametrize("depth", range(limits.MAX_YAML_DEPTH - 3, limits.MAX_YAML_DEPTH + 3))
+@pytest.mark.parametrize("shape", ["block", "flow", "list"])
+def test_depth_only_walk_agrees_with_the_full_check(depth, shape):
+    """Files without '*' take the cheaper depth-only walk; it must draw the line at the same depth."""
+    if shape == "block":
+        text = _nested_block(depth)
+    elif shape == "flow":
+        text = "a: " + "[" * depth + "1" + "]" * depth + "\n"
+    else:
+        text = "a:\n" + "".join(" " * (2 * i + 2) + "- \n" for i in range(depth)) + " " * (2 * depth + 2) + "x\n"
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+
+    def refused(may_alias: bool) -> bool:
+        try:
+            loader.check_node_graph(node, may_alias)
+        except loader.YamlLimitError:
+            return True
+        return False
+
+    assert refused(False) == refused(True)
