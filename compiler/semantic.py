@@ -50,9 +50,9 @@ class TaskRef:
     group_path: tuple
 
     @cached_property
-    def strings(self) -> list[tuple[str, tuple]]:
-        """Every string of the task with its path, collected once for all the checks that read them."""
-        return _strings(self.data, self.path)
+    def braced_strings(self) -> list[tuple[str, tuple]]:
+        """The task's strings that hold a ``{{``, with their paths, collected once."""
+        return _braced_strings(self.data, self.path)
 
 
 def check(document: object) -> list[Diagnostic]:
@@ -232,31 +232,27 @@ def _check_resources(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
     return out
 
 
-def _strings(value: object, path: tuple) -> list[tuple[str, tuple]]:
-    """Every string inside ``value`` with its path (a list: callers walk it more than once)."""
+def _braced_strings(value: object, path: tuple) -> list[tuple[str, tuple]]:
+    """Every string inside ``value`` that holds a ``{{``, with its path (the only ones a token check needs)."""
     out: list[tuple[str, tuple]] = []
-    _collect_strings(value, path, out)
-    return out
-
-
-def _collect_strings(value: object, path: tuple, out: list) -> None:
-    if isinstance(value, str):
-        out.append((value, path))
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _collect_strings(v, path + (k,), out)
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _collect_strings(v, path + (i,), out)
+    stack = [(value, path)]
+    while stack:
+        value, path = stack.pop()
+        if value.__class__ is str:
+            if "{{" in value:
+                out.append((value, path))
+        elif isinstance(value, dict):
+            stack.extend((v, path + (k,)) for k, v in value.items() if not isinstance(v, (bool, int, float)))
+        elif isinstance(value, list):
+            stack.extend((v, path + (i,)) for i, v in enumerate(value) if not isinstance(v, (bool, int, float)))
+    return out  # in no particular order: diagnostics are sorted by position at the end
 
 
 def _check_tokens(task: TaskRef, group_members: set[str]) -> list[Diagnostic]:
     inputs = _list(task.data.get("inputs"))
     input_tasks = [k8s_name(i["task"].split(":")[-1]) for i in inputs if isinstance(i, dict) and _str(i.get("task"))]
     out = []
-    for text, path in task.strings:
-        if "{{" not in text:
-            continue
+    for text, path in task.braced_strings:
         token_spans = []
         for match in TOKEN_RE.finditer(text):
             token_spans.append(match.span())
