@@ -258,31 +258,31 @@ def prepare_workflow(
     return wf
 
 
-def dropped_fields(sent: Any, original: Any, path: str = "") -> list[str]:
-    """Paths present in ``original`` but missing from ``sent`` (hera drops unknown keys)."""
-    out: list[str] = []
-    if isinstance(original, dict) and isinstance(sent, dict):
-        for k, v in original.items():
-            p = f"{path}.{k}" if path else str(k)
-            if k not in sent:
-                if v is not None:
-                    out.append(p)
-            else:
-                out.extend(dropped_fields(sent[k], v, p))
-    elif isinstance(original, list) and isinstance(sent, list) and len(original) == len(sent):
-        for i, (s, o) in enumerate(zip(sent, original)):
-            out.extend(dropped_fields(s, o, f"{path}[{i}]"))
-    return out
-
-
 def build_create_request(workflow: dict) -> tuple[Any, dict]:
-    """Return hera's ``WorkflowCreateRequest`` and the exact JSON body hera will send."""
-    from pydantic import ValidationError
-
+    """hera's ``WorkflowCreateRequest`` for ``workflow``, and the exact JSON body it will send."""
     from hera.workflows.models import WorkflowCreateRequest
 
+    return verbatim_request(WorkflowCreateRequest, workflow)
+
+
+def verbatim_request(model: Any, workflow: dict) -> tuple[Any, dict]:
+    """A hera request (``model``: create or lint) whose body is the compiled manifest as it is.
+
+    hera checks the manifest against its Argo models (types, required fields), but
+    its models are older than some Argo fields the compiler emits (``pendingTimeout``
+    for OSMO's queue timeout, for one) and would silently drop them. So the body is
+    the manifest itself; everything else (URL, auth, TLS, errors) stays hera's.
+    """
+    from pydantic import ValidationError
+
+    body = {"workflow": workflow}
+
+    class Verbatim(model):
+        def json(self, *args: Any, **kwargs: Any) -> str:  # what WorkflowsService sends
+            return json.dumps(body)
+
     try:
-        req = WorkflowCreateRequest(workflow=workflow)
+        return Verbatim(workflow=workflow), body
     except ValidationError as e:
         first = e.errors()[0] if e.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
@@ -291,14 +291,6 @@ def build_create_request(workflow: dict) -> tuple[Any, dict]:
             f"first: {where}: {first.get('msg', e)}",
             EXIT_FAILED,
         ) from None
-    body = json.loads(_hera_body(req))
-    return req, body
-
-
-def _hera_body(req: Any) -> str:
-    # exactly the serialisation hera's WorkflowsService uses (req.json(...)), without the
-    # pydantic deprecation warning of the v1-style .json()
-    return req.model_dump_json(exclude_none=True, by_alias=True, exclude_unset=True, exclude_defaults=True)
 
 
 def dry_run_request(conn: ArgoConnection, body: dict) -> dict:
@@ -744,13 +736,6 @@ def _run(options: SubmitOptions, env: Optional[Mapping[str, str]], out: TextIO, 
         generate_name=options.generate_name,
     )
     req, body = build_create_request(workflow)
-    dropped = dropped_fields(body.get("workflow", {}), workflow)
-    if dropped:
-        err.write(
-            "osmo submit: warning: hera's Argo model does not know these fields; they are NOT sent: "
-            + ", ".join(dropped)
-            + "\n"
-        )
 
     if options.dry_run:
         if options.lint:
@@ -771,7 +756,8 @@ def _run(options: SubmitOptions, env: Optional[Mapping[str, str]], out: TextIO, 
         if options.lint:
             from hera.workflows.models import WorkflowLintRequest
 
-            call_server(svc, conn, "lint the workflow", svc.lint_workflow, WorkflowLintRequest(workflow=req.workflow))
+            lint, _ = verbatim_request(WorkflowLintRequest, workflow)
+            call_server(svc, conn, "lint the workflow", svc.lint_workflow, lint)
             err.write("osmo submit: lint passed\n")
         created = call_server(svc, conn, "create the workflow", svc.create_workflow, req, name=workflow["metadata"].get("name"))
         name = created.metadata.name if created.metadata and created.metadata.name else workflow["metadata"].get("name")

@@ -41,6 +41,7 @@ def test_example_is_valid_argo(example: Path):
     result = compile_file(str(example), CompileOptions(set_values=EXAMPLE_VALUES))
     for document in result.documents:
         assert argo_errors(document) == []
+        assert argo_errors(document, schema_path=None) == []  # hera's models: a fresh clone's check
 
 
 def test_every_golden_has_an_example():
