@@ -449,17 +449,3 @@ def _syntax_hint(source: str, lineno: int | None) -> str | None:
         if "{{ input:" in line or "{{ host:" in line or "{{ output }}" in line:
             return "OSMO tokens must be written without spaces, e.g. {{input:0}}"
     return None
-
-
-def line_starts(text: str) -> list[int]:
-    starts = [0]
-    pos = text.find("\n")
-    while pos != -1:
-        starts.append(pos + 1)
-        pos = text.find("\n", pos + 1)
-    return starts
-
-
-def offset_to_position(starts: list[int], offset: int) -> tuple[int, int]:
-    line = bisect.bisect_right(starts, offset) - 1
-    return line, offset - starts[line]

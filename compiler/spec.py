@@ -39,8 +39,6 @@ BRACES_RE = _Braces()
 OUTPUT_DIR = "/osmo/data/output"
 INPUT_DIR = "/osmo/data/input"
 
-NAME_RE = re.compile(r"^[a-zA-Z]([a-zA-Z0-9_-]*[a-zA-Z0-9])?$")
-MAX_NAME_LENGTH = 64
 
 
 def k8s_name(name: str) -> str:
@@ -95,7 +93,6 @@ def parse_duration(value: object) -> timedelta | None:
     return None
 
 
-EXIT_ACTIONS = ("COMPLETE", "FAIL", "RESCHEDULE")
 # OSMO's CODE_REGEX is ^(\d+(-\d+)?)+(,\d+(-\d+)?)*$, which backtracks exponentially ("1" * 30 + "x"
 # takes hours). This is the same language (checked exhaustively on short strings) in linear time.
 EXIT_CODES_RE = re.compile(r"^\d+(-\d{2,})*(-\d+)?(,\d+(-\d+)?)*$")
@@ -115,4 +112,3 @@ def parse_exit_codes(value: object) -> list[tuple[int, int]] | None:
     return ranges
 
 
-STORAGE_SCHEMES = ("s3", "gs", "swift", "tos", "azure")

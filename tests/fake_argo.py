@@ -232,14 +232,22 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return wf
 
-    def _create(self, ns: str, body: bytes):
-        fake = self.server.fake
+    def _valid_workflow(self, ns: str, body: bytes, status: int, code: int) -> Optional[dict]:
+        """The posted workflow if it is valid; otherwise the error is sent and None returned."""
         wf = self._parse_request(ns, body)
         if wf is None:
-            return
-        errors = validate_workflow(wf, fake.schema_path)
+            return None
+        errors = validate_workflow(wf, self.server.fake.schema_path)
         if errors:
-            return self._send_error(400, 3, "; ".join(errors[:5]))
+            self._send_error(status, code, "; ".join(errors[:5]))
+            return None
+        return wf
+
+    def _create(self, ns: str, body: bytes):
+        fake = self.server.fake
+        wf = self._valid_workflow(ns, body, 400, 3)  # create: InvalidArgument
+        if wf is None:
+            return
         meta = wf["metadata"]
         with fake._lock:
             if not meta.get("name"):
@@ -267,15 +275,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(200, out)
 
     def _lint(self, ns: str, body: bytes):
-        fake = self.server.fake
-        wf = self._parse_request(ns, body)
-        if wf is None:
-            return
-        errors = validate_workflow(wf, fake.schema_path)
-        if errors:
-            # lint quirk: the raw validation error becomes gRPC Unknown → HTTP 500, code 2
-            return self._send_error(500, 2, "; ".join(errors[:5]))
-        self._send_json(200, wf)
+        # lint quirk: the raw validation error becomes gRPC Unknown -> HTTP 500, code 2
+        wf = self._valid_workflow(ns, body, 500, 2)
+        if wf is not None:
+            self._send_json(200, wf)
 
     def _get(self, ns: str, name: str):
         fake = self.server.fake
