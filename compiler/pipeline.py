@@ -166,4 +166,8 @@ def _env_pair(item: str) -> tuple[str, str]:
     key, sep, value = item.partition("=")
     if not sep or not key:
         raise UsageError(f"--set-env {item!r}: expected KEY=VALUE")
+    if sensitive.secret_like_name(key) and sensitive.literal_secret(value):
+        # the same rule as V350 for a file's environment; never echo the value
+        raise UsageError(f"--set-env {key}=...: the name looks like a secret and its value would be stored in "
+                         "plain text in the Argo manifest; use the task's `credentials:` (a Secret reference)")
     return key, value

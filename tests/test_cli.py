@@ -114,3 +114,10 @@ def test_submit_takes_the_same_compile_options(tmp_path):
     run = osmo("submit", "--help")
     for flag in ("--profile", "--pool", "--max-bytes", "--no-share-templates", "--set-env", "--artifact-repository-ref"):
         assert flag in run.stdout, flag
+
+
+def test_set_env_refuses_a_secret_without_echoing_it():
+    run = osmo("compile", str(TUTORIAL), "--set-env", "HF_TOKEN=hf_abcdefghijklmnop")
+    assert run.returncode == 2 and "HF_TOKEN" in run.stderr and "credentials" in run.stderr
+    assert "hf_abcdefghijklmnop" not in run.stderr + run.stdout
+    assert osmo("compile", str(TUTORIAL), "--set-env", "HF_TOKEN_FILE=/run/secrets/hf").returncode == 0
