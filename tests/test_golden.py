@@ -80,3 +80,10 @@ def test_yaml_output_round_trips_with_one_line_per_dag_task(example: Path):
     for template in result.documents[0]["spec"]["templates"]:
         for task in template.get("dag", {}).get("tasks", []):
             assert f"- {{name: {task['name']}, " in text  # a DAG task is one flow-style line
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
+def test_example_validates_as_it_is(example: Path):
+    """A user copies an example and runs `osmo validate` on it: no --set needed, no errors."""
+    result = compile_file(str(example))
+    assert not result.has_errors, [d.format() for d in result.diagnostics]
