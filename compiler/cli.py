@@ -48,8 +48,9 @@ def _fail_usage(message: str) -> None:
 
 
 def _print_diagnostics(diagnostics) -> None:
-    for d in diagnostics:
-        typer.echo(d.format(), err=True)
+    from .report import format_text
+
+    typer.echo(format_text(diagnostics), err=True, nl=False)
 
 
 @app.command()

@@ -672,14 +672,6 @@ def compile_workflow(path: str, options: SubmitOptions, namespace: str) -> Any:
         raise SubmitError(str(exc), EXIT_USAGE) from None
 
 
-def print_diagnostics(diagnostics: list[Any], err: TextIO) -> None:
-    """Print compile diagnostics the way ``osmo compile`` does (``Diagnostic.format()``)."""
-    for d in diagnostics:
-        fmt = getattr(d, "format", None)
-        err.write(f"{fmt() if callable(fmt) else d}\n")
-    err.flush()
-
-
 def run_submit(options: SubmitOptions, *, env: Optional[Mapping[str, str]] = None, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
     """Run ``osmo submit``; return the exit code. Never raises for expected failures."""
     out = out or sys.stdout
@@ -726,7 +718,10 @@ def _run(options: SubmitOptions, env: Optional[Mapping[str, str]], out: TextIO, 
 
     result = compile_workflow(options.file, options, conn.namespace)
     if result.diagnostics:
-        print_diagnostics(list(result.diagnostics), err)
+        from .report import format_text
+
+        err.write(format_text(result.diagnostics))  # as `osmo compile` prints them
+        err.flush()
     if result.has_errors:
         return EXIT_FAILED
     workflow = prepare_workflow(
