@@ -19,7 +19,6 @@ import itertools
 import re
 import traceback
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from . import limits
 from .diagnostics import Diagnostic, UsageError, did_you_mean
@@ -62,7 +61,7 @@ class Rendered:
     text: str
     _map: list[int | None] | None = field(default=None, repr=False)
 
-    @cached_property  # asked once per diagnostic: computed once
+    @functools.cached_property  # asked once per diagnostic: computed once
     def lines_unchanged(self) -> bool:
         return (
             "{%" not in self.source and "{#" not in self.source
@@ -236,13 +235,13 @@ def _str_size(values) -> int:
     return sum(len(v) if isinstance(v, str) else len(str(v)) for v in values)
 
 
-def _bounded_join(values) -> str:
+def _bounded_join(values, what: str = "joined text") -> str:
     out, size = io.StringIO(), 0  # not a list of chunks: a million 1-character chunks cost 50 MiB
     for value in values:
         chunk = value if isinstance(value, str) else str(value)
         size += len(chunk)
         if size > MAX_RENDERED_CHARS:
-            raise RenderLimitError(f"joined text is larger than {MAX_RENDERED_CHARS} characters")
+            raise RenderLimitError(f"{what} is larger than {MAX_RENDERED_CHARS} characters")
         out.write(chunk)
     return out.getvalue()
 
@@ -291,8 +290,6 @@ def _check_call(obj: object, args: tuple, kwargs: dict) -> tuple:
 
 
 def _guarded_filter(name: str, func):
-    import functools
-
     from jinja2.utils import _PassArg
 
     skip = 1 if _PassArg.from_obj(func) is not None else 0
@@ -366,14 +363,8 @@ class _Deadline:
 
 
 def _render_bounded(template, values: dict) -> str:
-    out, size = io.StringIO(), 0
     with _Deadline():
-        for chunk in template.generate(values):
-            size += len(chunk)
-            if size > MAX_RENDERED_CHARS:
-                raise RenderLimitError(f"rendered text is larger than {MAX_RENDERED_CHARS // (1024 * 1024)} MiB")
-            out.write(chunk)
-    return out.getvalue()
+        return _bounded_join(template.generate(values), "rendered text")
 
 
 def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Rendered | None, list[Diagnostic]]:
