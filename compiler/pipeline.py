@@ -63,8 +63,7 @@ def compile_text(text: str, path: str, options: CompileOptions = CompileOptions(
     run.diagnostics += profile_problems
     document = run.load(text)
     if document is not None:
-        run.check(document)
-        run.diagnostics += argo_task.check(document, profile, emit_options.pool)
+        run.check(document, profile, emit_options.pool)
     if document is not None and not has_errors(run.diagnostics):
         workflow = ir.build(document, set_env)
         manifest = argo.emit(workflow, emit_options)
@@ -130,10 +129,11 @@ class _Run:
                 mark=(mark.line, mark.column), hint="YAML would silently keep only the last value; remove one"))
         return parsed.data
 
-    def check(self, document: dict) -> None:
+    def check(self, document: dict, profile: profiles.Profile, pool: str | None) -> None:
         self.diagnostics += schema.validate(document)
         self.diagnostics += semantic.check(document)
         self.diagnostics += sensitive.check(document)
+        self.diagnostics += argo_task.check(document, profile, pool)  # what the profile refuses or assumes
 
     def finish(self) -> list[Diagnostic]:
         # A semantic rule is more specific than the schema's generic "invalid value" at the same place.
@@ -153,7 +153,8 @@ def _emit_options(options: CompileOptions, profile: profiles.Profile = profiles.
     if repository:
         config_map, sep, key = repository.partition(":")
         if not sep or not config_map or not key:
-            raise UsageError(f"--artifact-repository-ref {options.artifact_repository_ref!r}: expected CONFIGMAP:KEY")
+            where = "--artifact-repository-ref" if options.artifact_repository_ref else "the profile's artifactRepositoryRef"
+            raise UsageError(f"{where} {repository!r}: expected CONFIGMAP:KEY")
         ref = (config_map, key)
     if options.kind not in ("Workflow", "WorkflowTemplate"):
         raise UsageError(f"--kind {options.kind!r}: expected Workflow or WorkflowTemplate")

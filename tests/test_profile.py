@@ -128,3 +128,15 @@ def test_golden_with_a_profile(regen):
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(text)
     assert text == GOLDEN.read_text()
+
+
+def test_a_malformed_artifact_repository_ref_names_its_source(tmp_path):
+    import pytest
+
+    from compiler.diagnostics import UsageError
+    from compiler.pipeline import CompileOptions, compile_file
+
+    workflow = tmp_path / "wf.yaml"
+    workflow.write_text("workflow:\n  name: w\n  tasks:\n  - name: a\n    image: u\n    command: [sh]\n")
+    with pytest.raises(UsageError, match="--artifact-repository-ref 'nokey'"):
+        compile_file(str(workflow), CompileOptions(artifact_repository_ref="nokey"))
