@@ -26,6 +26,7 @@ from importlib.resources import files
 
 from . import ir
 from .diagnostics import Diagnostic, Severity
+from .document import as_list, collect_tasks, dicts
 from .profile import NO_PROFILE, Profile
 from .spec import INPUT_DIR, OUTPUT_DIR, parse_duration, parse_exit_codes
 
@@ -472,8 +473,6 @@ class _Findings:
 
 def check(document: dict, profile: Profile = NO_PROFILE, pool: str | None = None) -> list[Diagnostic]:
     """Diagnostics of the per-task features, located in the workflow."""
-    from .semantic import collect_tasks
-
     workflow = document.get("workflow") if isinstance(document, dict) else None
     if not isinstance(workflow, dict):
         return []
@@ -493,10 +492,6 @@ def check(document: dict, profile: Profile = NO_PROFILE, pool: str | None = None
         _check_pod_options(findings, task, profile, platform)
         _check_volume_mounts(findings, task, profile, platform)
     return findings.out
-
-
-def _dicts(value) -> list[tuple[int, dict]]:
-    return [(i, v) for i, v in enumerate(_list(value)) if isinstance(v, dict)]
 
 
 def _check_platforms(findings: _Findings, workflow: dict, profile: Profile, pool: str | None) -> dict:
@@ -541,7 +536,7 @@ def _check_timeouts(findings: _Findings, workflow: dict, profile: Profile) -> No
 def _check_data_io(findings: _Findings, task, profile: Profile) -> None:
     """URL inputs and outputs, and inputs from earlier workflows."""
     for key in ("inputs", "outputs"):
-        for i, item in _dicts(task.data.get(key)):
+        for i, item in dicts(task.data.get(key)):
             url = item.get("url")
             if isinstance(url, str):
                 findings.add(*_check_url(url, key, task.path + (key, i, "url"), profile, findings.assume))
@@ -555,7 +550,7 @@ def _check_data_io(findings: _Findings, task, profile: Profile) -> None:
 
 
 def _check_checkpoints(findings: _Findings, task, profile: Profile) -> None:
-    for i, item in _dicts(task.data.get("checkpoint")):
+    for i, item in dicts(task.data.get("checkpoint")):
         path, url = item.get("path"), item.get("url")
         if isinstance(path, str) and not path.startswith("/") and "{{" not in path:
             findings.add(Diagnostic(
@@ -615,7 +610,7 @@ def _check_pod_options(findings: _Findings, task, profile: Profile, platform) ->
 
 
 def _check_volume_mounts(findings: _Findings, task, profile: Profile, platform) -> None:
-    for i, mount in enumerate(_list(task.data.get("volumeMounts"))):
+    for i, mount in enumerate(as_list(task.data.get("volumeMounts"))):
         if not isinstance(mount, str):
             continue
         where = task.path + ("volumeMounts", i)
@@ -635,10 +630,6 @@ def _check_volume_mounts(findings: _Findings, task, profile: Profile, platform) 
         elif parts[0] not in allowed:
             findings.add(Diagnostic("P606", f"Task with platform: {platform} does not allow mount: {parts[0]}. "
                                     f"Task {task.name}", path=where, hint="allowed: " + (", ".join(allowed) or "none")))
-
-
-def _list(value):
-    return value if isinstance(value, list) else []
 
 
 def _check_url(url: str, key: str, where: tuple, profile: Profile, assume) -> list[Diagnostic]:

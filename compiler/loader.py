@@ -16,6 +16,7 @@ import yaml
 
 from . import limits
 from .diagnostics import CompileError, Diagnostic, UsageError, did_you_mean
+from .document import collect_tasks
 
 try:  # libyaml is ~7x faster; the pure-Python loader is the fallback.
     from yaml import CSafeLoader as _BaseLoader
@@ -300,9 +301,11 @@ def inline_local_files(document: dict, base: Path, allow_any: bool = False) -> l
     if not isinstance(workflow, dict):
         return []
     out: list[Diagnostic] = []
-    roots = [base.resolve()] + ([_repo_root(base)] if _repo_root(base) else [])
-    for task_path, task in _task_dicts(workflow):
-        files = task.get("files")
+    repository = _repo_root(base)
+    roots = [base.resolve()] + ([repository] if repository else [])
+    for task in collect_tasks(workflow):
+        task_path = task.path
+        files = task.data.get("files")
         for i, item in enumerate(files if isinstance(files, list) else []):
             if not isinstance(item, dict) or "localpath" not in item:
                 continue
@@ -338,20 +341,6 @@ def inline_local_files(document: dict, base: Path, allow_any: bool = False) -> l
             item.pop("localpath")
             item["contents"] = contents
     return out
-
-
-def _task_dicts(workflow: dict):
-    groups = workflow.get("groups")
-    if isinstance(groups, list) and groups:
-        for gi, group in enumerate(groups):
-            tasks = group.get("tasks") if isinstance(group, dict) else None
-            for ti, task in enumerate(tasks if isinstance(tasks, list) else []):
-                if isinstance(task, dict):
-                    yield ("workflow", "groups", gi, "tasks", ti), task
-    tasks = workflow.get("tasks")
-    for ti, task in enumerate(tasks if isinstance(tasks, list) else []):
-        if isinstance(task, dict):
-            yield ("workflow", "tasks", ti), task
 
 
 def _repo_root(start: Path) -> Path | None:

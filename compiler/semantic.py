@@ -15,11 +15,10 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
-from functools import cached_property
 
 from . import semantic_groups
 from .diagnostics import Diagnostic, Severity, did_you_mean
+from .document import TaskRef, as_list, as_str, collect_tasks, dicts
 from .spec import BRACES_RE, EXIT_CODES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
 
 WARNING = Severity.WARNING
@@ -36,23 +35,6 @@ IGNORED = {
         "cacheSize": "Argo has no data cache",
     },
 }  # fmt: skip
-
-
-@dataclass(frozen=True)
-class TaskRef:
-    """Where a task sits: its data, its path in the document, and its group."""
-
-    data: dict
-    path: tuple
-    name: str
-    group_index: int
-    group_name: str
-    group_path: tuple
-
-    @cached_property
-    def braced_strings(self) -> list[tuple[str, tuple]]:
-        """The task's strings that hold a ``{{``, with their paths, collected once."""
-        return _braced_strings(self.data, self.path)
 
 
 def check(document: object) -> list[Diagnostic]:
@@ -77,33 +59,6 @@ def check(document: object) -> list[Diagnostic]:
     return out
 
 
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _list(value: object) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _dicts(value: object):
-    return [(i, v) for i, v in enumerate(_list(value)) if isinstance(v, dict)]
-
-
-def collect_tasks(workflow: dict) -> list[TaskRef]:
-    refs = []
-    if "groups" in workflow and workflow.get("groups"):
-        for gi, group in _dicts(workflow.get("groups")):
-            gname = _str(group.get("name")) or f"group-{gi}"
-            for ti, task in _dicts(group.get("tasks")):
-                refs.append(TaskRef(task, ("workflow", "groups", gi, "tasks", ti),
-                                    _str(task.get("name")) or "", gi, gname, ("workflow", "groups", gi)))
-    else:
-        for ti, task in _dicts(workflow.get("tasks")):
-            name = _str(task.get("name")) or ""
-            refs.append(TaskRef(task, ("workflow", "tasks", ti), name, ti, f"{name}-group", ("workflow", "tasks", ti)))
-    return refs
-
-
 def _members_by_group(tasks: list[TaskRef]) -> dict[int, set[str]]:
     """k8s names of the tasks of each group (computed once: per task it would be quadratic)."""
     members: dict[int, set[str]] = {}
@@ -126,13 +81,13 @@ def _check_tasks_or_groups(workflow: dict) -> list[Diagnostic]:
 
 def _check_leads(workflow: dict) -> list[Diagnostic]:
     out = []
-    for gi, group in _dicts(workflow.get("groups")):
-        members = _dicts(group.get("tasks"))
+    for gi, group in dicts(workflow.get("groups")):
+        members = dicts(group.get("tasks"))
         if len(members) <= 1:
             continue  # a single task is its group's lead
         leads = sum(1 for _, t in members if t.get("lead") is True)
         if leads != 1:
-            name = _str(group.get("name")) or gi
+            name = as_str(group.get("name")) or gi
             out.append(Diagnostic(
                 "V304", f'Group "{name}" has {leads} leader(s) but must have exactly one.',
                 path=("workflow", "groups", gi, "name"),
@@ -147,8 +102,8 @@ def _check_names(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
         by_group: dict[int, list[TaskRef]] = {}
         for t in tasks:
             by_group.setdefault(t.group_index, []).append(t)
-        for gi, group in _dicts(workflow.get("groups")):
-            if _str(group.get("name")):
+        for gi, group in dicts(workflow.get("groups")):
+            if as_str(group.get("name")):
                 named.append((group["name"], ("workflow", "groups", gi, "name")))
             named += [(t.name, t.path + ("name",)) for t in by_group.get(gi, ()) if t.name]
     else:
@@ -177,7 +132,7 @@ def _check_names(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
         if k8s_name(t.name) == "osmo-ctrl":
             out.append(Diagnostic("V312", f'Container {t.name} cannot be named "osmo-ctrl". This is a restricted name.',
                                   path=t.path + ("name",)))
-    name = _str(workflow.get("name"))
+    name = as_str(workflow.get("name"))
     if name and len(name) > ARGO_LABEL_MAX:
         out.append(Diagnostic(
             "V316", f"workflow name is {len(name)} characters; Argo allows at most {ARGO_LABEL_MAX}",
@@ -189,8 +144,8 @@ def _check_inputs(tasks: list[TaskRef]) -> list[Diagnostic]:
     out = []
     by_name = {k8s_name(t.name): t for t in tasks if t.name}
     for task in tasks:
-        for ii, item in _dicts(task.data.get("inputs")):
-            target = _str(item.get("task"))
+        for ii, item in dicts(task.data.get("inputs")):
+            target = as_str(item.get("task"))
             if target is None:
                 continue
             path = task.path + ("inputs", ii, "task")
@@ -232,25 +187,9 @@ def _check_resources(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
     return out
 
 
-def _braced_strings(value: object, path: tuple) -> list[tuple[str, tuple]]:
-    """Every string inside ``value`` that holds a ``{{``, with its path (the only ones a token check needs)."""
-    out: list[tuple[str, tuple]] = []
-    stack = [(value, path)]
-    while stack:
-        value, path = stack.pop()
-        if value.__class__ is str:
-            if "{{" in value:
-                out.append((value, path))
-        elif isinstance(value, dict):
-            stack.extend((v, path + (k,)) for k, v in value.items() if not isinstance(v, (bool, int, float)))
-        elif isinstance(value, list):
-            stack.extend((v, path + (i,)) for i, v in enumerate(value) if not isinstance(v, (bool, int, float)))
-    return out  # in no particular order: diagnostics are sorted by position at the end
-
-
 def _check_tokens(task: TaskRef, group_members: set[str]) -> list[Diagnostic]:
-    inputs = _list(task.data.get("inputs"))
-    input_tasks = [k8s_name(i["task"].split(":")[-1]) for i in inputs if isinstance(i, dict) and _str(i.get("task"))]
+    inputs = as_list(task.data.get("inputs"))
+    input_tasks = [k8s_name(i["task"].split(":")[-1]) for i in inputs if isinstance(i, dict) and as_str(i.get("task"))]
     out = []
     for text, path in task.braced_strings:
         token_spans = []
@@ -293,7 +232,7 @@ def _check_tokens(task: TaskRef, group_members: set[str]) -> list[Diagnostic]:
 def _check_files(task: TaskRef) -> list[Diagnostic]:
     out = []
     seen: set[str] = set()
-    for fi, item in _dicts(task.data.get("files")):
+    for fi, item in dicts(task.data.get("files")):
         path = item.get("path")
         where = task.path + ("files", fi, "path")
         if not isinstance(path, str):
@@ -329,7 +268,7 @@ def _check_files(task: TaskRef) -> list[Diagnostic]:
 def _check_regexes(task: TaskRef) -> list[Diagnostic]:
     out = []
     for key in ("inputs", "outputs", "checkpoint"):
-        for i, item in _dicts(task.data.get(key)):
+        for i, item in dicts(task.data.get(key)):
             regex = item.get("regex")
             if isinstance(regex, str) and regex:
                 try:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 
 from .diagnostics import Diagnostic
+from .document import collect_tasks
 from .spec import TOKEN_RE
 
 SECRET_WORDS = frozenset({
@@ -58,8 +59,6 @@ def literal_secret(value: object) -> bool:
 
 def check(document: object) -> list[Diagnostic]:
     """V350 for every task environment entry that writes a secret-looking value in clear."""
-    from .semantic import collect_tasks
-
     workflow = document.get("workflow") if isinstance(document, dict) else None
     if not isinstance(workflow, dict):
         return []
