@@ -69,9 +69,10 @@ def emit(workflow: ir.Workflow, options: EmitOptions = EmitOptions()) -> dict:
     templates: dict[str, dict] = {}  # template content key -> template
     dag_tasks = []
     context = argo_task.Context(options.profile, options.pool, workflow.timeout)
+    group_of = {t.k8s_name: g for g in workflow.groups for t in g.tasks}
     for group in workflow.groups:
         if not group.implicit:  # an OSMO group: a nested DAG (see argo_groups)
-            dag_tasks.append(argo_groups.emit_group(workflow, group, templates, context))
+            dag_tasks.append(argo_groups.emit_group(group, templates, context, group_of=group_of, consumed=consumed))
     for task in (t for g in workflow.groups if g.implicit for t in g.tasks):
         template = _container_template(task, exports_output=task.k8s_name in consumed, context=context)
         key = json.dumps(template, sort_keys=True)

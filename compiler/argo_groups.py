@@ -85,10 +85,13 @@ def topology_label(key: str) -> str:
     return TOPOLOGY_LABEL_PREFIX + dns_label(re.sub(r"[^A-Za-z0-9_.-]", "-", key), DNS_LABEL_MAX - len("topology-"))
 
 
-def emit_group(workflow: ir.Workflow, group: ir.Group, templates: dict[str, dict], context) -> dict:
-    """Add the templates of ``group`` to ``templates``; return its DAG task for ``main``."""
-    group_of = {t.k8s_name: g for g in workflow.groups for t in g.tasks}
-    consumed = {item.task for task in workflow.tasks for item in task.inputs}
+def emit_group(group: ir.Group, templates: dict[str, dict], context, *, group_of: dict[str, ir.Group],
+               consumed: set[str]) -> dict:
+    """Add the templates of ``group`` to ``templates``; return its DAG task for ``main``.
+
+    ``group_of`` maps every task (k8s name) to its group; ``consumed`` holds the tasks whose output
+    a later task reads. Both are the workflow's, computed once by ``argo.emit``.
+    """
     hosts = host_names(group) if needs_hosts(group) else {}
     service = service_name(group) if hosts else None
     lead = group.lead or group.tasks[0].k8s_name
