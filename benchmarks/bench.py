@@ -106,8 +106,8 @@ import json, sys, tracemalloc, yaml
 from yaml import CSafeLoader
 from compiler.pipeline import CompileOptions, compile_file
 from compiler.output import to_yaml
-import compiler.schema, compiler.semantic, compiler.argo, compiler.share, compiler.render
-compiler.schema._validator()
+import compiler.checks.schema, compiler.checks.semantic, compiler.argo, compiler.argo.share, compiler.render
+compiler.checks.schema._validator()
 from jinja2.sandbox import SandboxedEnvironment
 tracemalloc.start()
 with open(sys.argv[1]) as f:
@@ -150,7 +150,9 @@ def run(cmd: list[str], repeat: int, ok=(0,)) -> float:
 
 def stage_times(path: Path, repeat: int) -> tuple[dict, str]:
     """Each stage of ``pipeline.compile_text`` run on its own, in-process (warm: imports done)."""
-    from compiler import argo, ir, loader, output, render, schema, semantic, share
+    from compiler import argo, ir, loader, output, render
+    from compiler.argo import share
+    from compiler.checks import schema, semantic
 
     text = loader.read_source(str(path))
     state: dict = {}

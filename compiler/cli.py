@@ -48,7 +48,7 @@ def _fail_usage(message: str) -> None:
 
 
 def _print_diagnostics(diagnostics) -> None:
-    from .report import format_text
+    from .diagnostics.report import format_text
 
     typer.echo(format_text(diagnostics), err=True, nl=False)
 
@@ -69,7 +69,7 @@ def validate(
 ) -> None:
     """Check workflow files; print every problem as path:line:col: CODE message. Silent when clean."""
     from .pipeline import CompileOptions, compile_file
-    from .report import FORMATS, TO_STDOUT, WHOLE_RUN, render
+    from .diagnostics.report import FORMATS, TO_STDOUT, WHOLE_RUN, render
 
     if output_format not in FORMATS:
         _fail_usage(f"--output-format {output_format!r}: expected " + ", ".join(FORMATS))
@@ -97,7 +97,7 @@ def validate(
 
 def _is_workflow(path: str) -> bool:
     """For --skip-non-workflows; unreadable paths count as workflows so that they are reported."""
-    from .hooks import file_looks_like_workflow
+    from .precommit import file_looks_like_workflow
 
     if path == "-":
         return True
@@ -155,7 +155,7 @@ def compile(
         _fail_usage(str(exc))
     _print_diagnostics(result.diagnostics)
     if verbose:
-        from .share import size_report
+        from .argo.size import size_report
 
         for document in result.documents:
             typer.echo(f"osmo: {file}: {size_report(document, options.max_bytes)}", err=True)
@@ -183,7 +183,7 @@ def _write_or_print(text: str, output: str | None) -> None:
 
 def _check_up_to_date(file: str, output: str, text: str) -> None:
     """``osmo compile --check``: is the committed manifest what the compiler produces now?"""
-    from .hooks import stale_message
+    from .precommit import stale_message
 
     message = stale_message(file, output, text)
     if message:
@@ -196,7 +196,7 @@ def schema(
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
 ) -> None:
     """Print the JSON Schema (draft-07) of OSMO workflow files, for editors (yaml-language-server)."""
-    from .schema import schema_text
+    from .checks.schema import schema_text
 
     _write_or_print(schema_text(), output)
 
@@ -204,7 +204,7 @@ def schema(
 @app.command()
 def explain(code: str = typer.Argument(..., help="A diagnostic code, e.g. V320.")) -> None:
     """Explain a diagnostic code: its name, severity, meaning and whether it can be silenced."""
-    from .codes import explain as explain_code
+    from .diagnostics.codes import explain as explain_code
 
     text = explain_code(code)
     if text is None:
@@ -277,7 +277,7 @@ def submit(
     request_timeout: Annotated[float, typer.Option("--request-timeout", min=0.1, metavar="SECONDS", help="Timeout of each request to the Argo Server.")] = shared_options.REQUEST_TIMEOUT_S,
 ) -> None:
     """Compile an OSMO workflow and submit it to an Argo Server (hera is imported only here)."""
-    from .submit import SubmitOptions, run_submit
+    from .submit.command import SubmitOptions, run_submit
 
     code = run_submit(
         SubmitOptions(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from .spec import TOKEN_RE, k8s_name, k8s_quantity, parse_duration, parse_exit_codes
+from .osmo import TOKEN_RE, k8s_name, k8s_quantity, parse_duration, parse_exit_codes
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 SECTIONS = ("workflow", "default-values", "version")
-_SECTION_RE = re.compile(
+SECTION_RE = re.compile(
     r"^([a-zA-Z][a-zA-Z0-9_-]*):(.*?)(?=^[a-zA-Z][a-zA-Z0-9_-]*:|\Z)", re.DOTALL | re.MULTILINE
 )
 MAX_FILE_BYTES = limits.MAX_FILE_BYTES
@@ -91,7 +91,7 @@ def _position_of(data: bytes, offset: int) -> tuple[int, int]:
 def split_sections(source: SourceFile) -> list[Diagnostic]:
     """Fill ``source.sections``; report unknown, duplicate and missing sections."""
     diagnostics = []
-    for match in _SECTION_RE.finditer(source.text):
+    for match in SECTION_RE.finditer(source.text):
         name = match.group(1)
         line = source.text.count("\n", 0, match.start())
         if name not in SECTIONS:
@@ -127,7 +127,7 @@ def _missing_workflow(text: str) -> tuple[str, int]:
             continue
         if content.startswith("- ") or content == "-" or content.startswith("["):
             return "no `workflow:` section found: the file is a list, not a mapping", number
-        if not _SECTION_RE.match(line + "\n"):
+        if not SECTION_RE.match(line + "\n"):
             return "no `workflow:` section found: the file does not start with a top-level key", number
         return "no `workflow:` section found", number
     return "the file is empty: no `workflow:` section found", 1

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import argo, argo_task, ir, loader, render, schema, semantic, sensitive, share, suppress
+from . import argo, ir, loader, render
+from .argo import share
+from .checks import schema, secrets, semantic, target
+from .diagnostics import suppress
 from . import profile as profiles
 from .diagnostics import CompileError, Diagnostic, UsageError, has_errors
 from .gcpause import paused_gc
@@ -132,8 +135,8 @@ class _Run:
     def check(self, document: dict, profile: profiles.Profile, pool: str | None) -> None:
         self.diagnostics += schema.validate(document)
         self.diagnostics += semantic.check(document)
-        self.diagnostics += sensitive.check(document)
-        self.diagnostics += argo_task.check(document, profile, pool)  # what the profile refuses or assumes
+        self.diagnostics += secrets.check(document)
+        self.diagnostics += target.check(document, profile, pool)  # what the profile refuses or assumes
 
     def finish(self) -> list[Diagnostic]:
         # A semantic rule is more specific than the schema's generic "invalid value" at the same place.
@@ -167,7 +170,7 @@ def _env_pair(item: str) -> tuple[str, str]:
     key, sep, value = item.partition("=")
     if not sep or not key:
         raise UsageError(f"--set-env {item!r}: expected KEY=VALUE")
-    if sensitive.secret_like_name(key) and sensitive.literal_secret(value):
+    if secrets.secret_like_name(key) and secrets.literal_secret(value):
         # the same rule as V350 for a file's environment; never echo the value
         raise UsageError(f"--set-env {key}=...: the name looks like a secret and its value would be stored in "
                          "plain text in the Argo manifest; use the task's `credentials:` (a Secret reference)")

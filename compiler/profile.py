@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
-from . import loader, schema
+from . import loader
+from .checks import schema
 from .diagnostics import CompileError, Diagnostic, UsageError
 from .locate import Locator
-from .spec import k8s_name, parse_duration
+from .osmo import k8s_name, parse_duration
 
 PROFILE_FILE = "osmo-profile.yaml"
 PROFILE_ENV = "OSMO_PROFILE"
@@ -190,5 +191,11 @@ def resolve(workflow_path: str, explicit: str | None = None, environ=None) -> tu
 
 
 def init_text() -> str:
-    """A commented starter profile (``osmo profile init``)."""
-    return (files("compiler.templates") / INIT_TEMPLATE).read_text(encoding="utf-8")
+    """A commented starter profile (``osmo profile init``), rendered with the compiler's own defaults."""
+    from jinja2 import Environment, StrictUndefined
+
+    template = (files("compiler.templates") / INIT_TEMPLATE).read_text(encoding="utf-8")
+    environment = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    return environment.from_string(template).render(
+        platform_label=DEFAULT_PLATFORM_LABEL, uploader_image=DEFAULT_UPLOADER_IMAGE,
+        barrier_image=DEFAULT_BARRIER_IMAGE)

@@ -31,7 +31,6 @@ import random
 import socket
 import ssl
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

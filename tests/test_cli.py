@@ -102,7 +102,7 @@ def test_internal_errors_are_one_line(monkeypatch, capsys):
 
 def test_submit_takes_the_same_compile_options(tmp_path):
     """`osmo submit` compiles exactly like `osmo compile`: profile, size limit and sharing reach the compiler."""
-    from compiler import submit
+    from compiler.submit import command as submit
 
     profile = tmp_path / "osmo-profile.yaml"
     profile.write_text("serviceAccountName: from-profile\n")

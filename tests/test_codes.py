@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from compiler.cli import app
-from compiler.codes import CODES, FAMILIES, explain, lookup, with_table
+from compiler.diagnostics.codes import CODES, FAMILIES, explain, lookup, with_table
 from compiler.diagnostics import Severity
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,7 +19,7 @@ CODE_LITERAL = re.compile(r"""["']([LSVUAPB][0-9]{3})["']""")
 def code_literals() -> dict[str, set[str]]:
     """Every quoted code literal in compiler/*.py (except the registry itself) -> files using it."""
     found: dict[str, set[str]] = {}
-    for path in sorted((ROOT / "compiler").glob("*.py")):
+    for path in sorted((ROOT / "compiler").rglob("*.py")):
         if path.name == "codes.py":
             continue
         for code in CODE_LITERAL.findall(path.read_text(encoding="utf-8")):

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from compiler import loader, render
 from compiler.cli import app
-from compiler.hooks import looks_like_workflow
-from compiler.schema import schema_text
+from compiler.precommit import looks_like_workflow
+from compiler.checks.schema import schema_text
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))

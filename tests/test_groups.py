@@ -11,7 +11,7 @@ import pytest
 import yaml
 from argo_schema import argo_errors
 
-from compiler import argo_groups
+from compiler.argo import groups as argo_groups
 from compiler.pipeline import CompileOptions, compile_text
 
 UID = "0123abcd-4567-89ef-0123-456789abcdef"  # what Argo puts for {{workflow.uid}}
@@ -427,7 +427,7 @@ def test_topology_on_flat_tasks_is_trivially_met():
 
 
 def test_barrier_script_queries_fully_qualified_names(tmp_path):
-    script = (files("compiler.templates") / "group_barrier.sh").read_text()
+    script = (files("compiler.assets") / "group_barrier.sh").read_text()
     queries = tmp_path / "queries"
     fake = tmp_path / "nslookup"
     fake.write_text(f'#!/bin/sh\necho "$1" >> {queries}\necho "Server: 10.0.0.10"\necho "Name: $1"\n')

@@ -14,7 +14,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from compiler import cli, limits, loader, output, render, sensitive
+from compiler import cli, limits, loader, output, render
+from compiler.checks import secrets as sensitive
 from compiler.pipeline import CompileOptions, compile_file, compile_text
 
 GENEROUS_S = 5.0  # a sanity bound only: the limits themselves are 0.5 s; CI machines are slow
@@ -793,7 +794,7 @@ def test_exit_code_regex_is_osmos_language():
     import itertools
     import re
 
-    from compiler.spec import EXIT_CODES_RE
+    from compiler.osmo import EXIT_CODES_RE
 
     osmo = re.compile(r"^(\d+(-\d+)?)+(,\d+(-\d+)?)*$")  # exponential, but fine on short strings
     for length in range(1, 9):
@@ -805,7 +806,7 @@ def test_exit_code_regex_is_osmos_language():
 def test_schema_exit_code_pattern_is_the_linear_one():
     import json
 
-    from compiler.spec import EXIT_CODES_RE
+    from compiler.osmo import EXIT_CODES_RE
 
     schema = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "osmo-workflow.schema.json").read_text())
     patterns = []

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler import loader, render
+from compiler import loader, render, sandbox
 from compiler.gcpause import paused_gc
 from compiler.pipeline import CompileOptions, compile_text
 
@@ -29,7 +29,7 @@ def test_text_without_jinja_syntax_renders_as_jinja_would(text):
     if any(s in shielded for s in ("{{", "{%", "{#")):
         return  # Jinja's business (and maybe an error)
     assert problems == [] and rendered.text == text
-    jinja = render._environment().from_string(text.replace("{{output}}", "O").replace("{{input:0}}", "I"))
+    jinja = sandbox.environment().from_string(text.replace("{{output}}", "O").replace("{{input:0}}", "I"))
     assert jinja.render({}) == text.replace("{{output}}", "O").replace("{{input:0}}", "I")
 
 

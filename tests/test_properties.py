@@ -23,9 +23,10 @@ from typer.testing import CliRunner
 
 from argo_schema import argo_errors
 from argo_substitute import resolved_template
-from compiler import cli, output, sensitive
+from compiler import cli, output
+from compiler.checks import secrets as sensitive
 from compiler.pipeline import compile_file, compile_text
-from compiler.spec import INPUT_DIR, OUTPUT_DIR, k8s_name
+from compiler.osmo import INPUT_DIR, OUTPUT_DIR, k8s_name
 
 _SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
          HealthCheck.function_scoped_fixture]

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from compiler.cli import app
 from compiler.diagnostics import Diagnostic, Severity
-from compiler.report import format_github, format_json, format_text
+from compiler.diagnostics.report import format_github, format_json, format_text
 
 BROKEN = """\
 workflow:

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 
-from compiler import schema
+from compiler.checks import schema
 from compiler.loader import parse_yaml
-from compiler.schema_fast import Unsupported, compile_schema
+from compiler.checks.schema_fast import Unsupported, compile_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "osmo-examples"

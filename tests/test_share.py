@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from compiler.output import to_yaml
 from compiler.pipeline import CompileOptions, compile_text
-from compiler.share import share_templates
+from compiler.argo.share import share_templates
 
 GLOBALS = {"workflow.name": "sweep-x7k2p", "workflow.namespace": "ml", "workflow.uid": "0d3c-11ef"}
 

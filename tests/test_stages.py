@@ -7,7 +7,8 @@ import json
 import pytest
 import yaml
 
-from compiler import argo, ir, loader, render, schema, semantic
+from compiler import argo, ir, loader, render
+from compiler.checks import schema, semantic
 from compiler.diagnostics import CompileError, UsageError, did_you_mean, format_path
 from compiler.output import to_json, to_yaml
 from compiler.pipeline import CompileOptions, compile_text

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_argo import SCHEMA_PATH, FakeArgoServer, pod_status, schema_available  # noqa: E402
 
-import compiler.submit as submit  # noqa: E402
+import compiler.submit.command as submit  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "s3cr3t-T0KEN-d0-not-print"
@@ -656,7 +656,7 @@ def test_workflow_progress_counts_only_pod_nodes():
 
 RUNNER = """
 import json, sys
-import compiler.submit as s
+import compiler.submit.command as s
 docs = json.load(open(sys.argv[1]))
 class R:
     documents = docs; diagnostics = []; has_errors = False

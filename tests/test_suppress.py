@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.pipeline import compile_text
-from compiler.suppress import apply, parse
+from compiler.diagnostics.suppress import apply, parse
 
 W = Severity.WARNING
 

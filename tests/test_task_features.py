@@ -221,7 +221,7 @@ def test_reschedule_on_zero_is_refused(write_workflow, tmp_path):
 ])
 def test_launcher_applies_exit_actions(tmp_path, actions, command_exit, expected):
     script = tmp_path / "launch.sh"
-    script.write_text((files("compiler.templates") / "osmo-launch.sh").read_text())
+    script.write_text((files("compiler.assets") / "osmo-launch.sh").read_text())
     run = subprocess.run(["/bin/sh", str(script), "/bin/sh", "-c", f"exit {command_exit}"],
                          env={"PATH": "/usr/bin:/bin", "OSMO_EXIT_ACTIONS": actions}, capture_output=True)
     assert run.returncode == expected, run.stderr
@@ -233,7 +233,7 @@ def test_launcher_filters_with_python_regex_semantics(tmp_path):
     (data / "sub").mkdir(parents=True)
     for name in ("a.txt", "b.json", "sub/c.txt"):
         (data / name).write_text("x")
-    script = (files("compiler.templates") / "osmo-launch.sh").read_text()
+    script = (files("compiler.assets") / "osmo-launch.sh").read_text()
     helper = script[script.index("osmo_list() {"):script.index("\nfor i in")]
     run = subprocess.run(["/bin/sh", "-c", helper + '\nosmo_list "$1" "$2" | sort', "sh", str(data), r".*\.txt$"],
                          capture_output=True, text=True)
@@ -263,7 +263,7 @@ def test_timeouts_above_osmo_service_maximum_warn_without_profile(write_workflow
 
 
 def test_timeout_fields_helper_for_group_members():
-    from compiler.argo_task import timeout_fields
+    from compiler.argo.features import timeout_fields
     from compiler.ir import Timeout
 
     assert timeout_fields(Timeout(0.5, 90)) == {"activeDeadlineSeconds": "1", "pendingTimeout": "90s"}
@@ -431,4 +431,4 @@ def test_workflow_template_kind_end_to_end(write_workflow, tmp_path):
 
 def test_every_launcher_and_sidecar_script_is_free_of_argo_braces():
     for name in ("osmo-launch.sh", "osmo-checkpoint.sh"):
-        assert "{{" not in (files("compiler.templates") / name).read_text()
+        assert "{{" not in (files("compiler.assets") / name).read_text()

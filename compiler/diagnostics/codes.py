@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .diagnostics import Severity
+from .model import Severity
 
 E, W = Severity.ERROR, Severity.WARNING
 

@@ -13,7 +13,7 @@ import json
 from functools import lru_cache
 from importlib.resources import files
 
-from .diagnostics import Diagnostic, did_you_mean
+from ..diagnostics import Diagnostic, did_you_mean
 
 SCHEMA_FILE = "osmo-workflow.schema.json"
 

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, TextIO
 
-from . import shared_options
+from .. import shared_options
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -649,8 +649,8 @@ def compile_workflow(path: str, options: SubmitOptions, namespace: str) -> Any:
 
     The compiler's ``UsageError`` (unreadable file, bad ``--set``...) becomes exit 2.
     """
-    from .diagnostics import UsageError
-    from .pipeline import CompileOptions, compile_file
+    from ..diagnostics import UsageError
+    from ..pipeline import CompileOptions, compile_file
 
     compile_options = CompileOptions(
         set_values=tuple(options.set_values),
@@ -718,7 +718,7 @@ def _run(options: SubmitOptions, env: Optional[Mapping[str, str]], out: TextIO, 
 
     result = compile_workflow(options.file, options, conn.namespace)
     if result.diagnostics:
-        from .report import format_text
+        from ..diagnostics.report import format_text
 
         err.write(format_text(result.diagnostics))  # as `osmo compile` prints them
         err.flush()

@@ -1,4 +1,4 @@
-"""OSMO task groups on Argo: called by ``argo.emit`` for every explicit group.
+"""OSMO task groups on Argo: called by ``emit.emit`` for every explicit group.
 
 Layout of one group ``G`` (tasks ``lead``, ``w1``, ...):
 
@@ -33,12 +33,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from importlib.resources import files
 
 import yaml
 
-from . import argo, ir
-from .spec import TOKEN_RE
+from .. import assets, ir
+from ..osmo import TOKEN_RE
+from .container import API_VERSION, MANAGED_BY, container_template
 
 BARRIER_CONTAINER = "osmo-barrier"
 BARRIER_RESOURCES = {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}}
@@ -90,7 +90,7 @@ def emit_group(group: ir.Group, templates: dict[str, dict], context, *, group_of
     """Add the templates of ``group`` to ``templates``; return its DAG task for ``main``.
 
     ``group_of`` maps every task (k8s name) to its group; ``consumed`` holds the tasks whose output
-    a later task reads. Both are the workflow's, computed once by ``argo.emit``.
+    a later task reads. Both are the workflow's, computed once by ``emit.emit``.
     """
     hosts = host_names(group) if needs_hosts(group) else {}
     service = service_name(group) if hosts else None
@@ -167,7 +167,7 @@ def _output_ref(group: ir.Group, task: str) -> str:
 
 def _member_template(group: ir.Group, task: ir.Task, *, is_lead: bool, hosts: dict[str, str], service: str | None,
                      exports_output: bool, optional_inputs: set[str], context) -> dict:
-    base = argo._container_template(task, exports_output=exports_output, context=context, hosts=hosts)
+    base = container_template(task, exports_output=exports_output, context=context, hosts=hosts)
     for artifact in base.get("inputs", {}).get("artifacts", []):
         index = artifact["name"].removeprefix("input-")
         if index.isdigit() and any(i.index == int(index) and i.task in optional_inputs for i in task.inputs):
@@ -214,7 +214,7 @@ def _pod_affinity(group: ir.Group, task: ir.Task) -> dict:
 
 
 def _barrier_container(hosts: list[str], image: str) -> dict:
-    script = (files("compiler.templates") / "group_barrier.sh").read_text(encoding="utf-8")
+    script = assets.read("group_barrier.sh")
     return {
         "name": BARRIER_CONTAINER,
         "image": image,
@@ -239,8 +239,8 @@ def hosts_template() -> dict:
         "kind": "Service",
         "metadata": {
             "name": "{{inputs.parameters.service}}",
-            "labels": {"app.kubernetes.io/managed-by": argo.MANAGED_BY, **selector},
-            "ownerReferences": [{"apiVersion": argo.API_VERSION, "kind": "Workflow",
+            "labels": {"app.kubernetes.io/managed-by": MANAGED_BY, **selector},
+            "ownerReferences": [{"apiVersion": API_VERSION, "kind": "Workflow",
                                  "name": "{{workflow.name}}", "uid": "{{workflow.uid}}"}],
         },
         "spec": {"clusterIP": "None", "publishNotReadyAddresses": True, "selector": selector},

@@ -17,9 +17,9 @@ import binascii
 import re
 
 from . import semantic_groups
-from .diagnostics import Diagnostic, Severity, did_you_mean
-from .document import TaskRef, as_list, as_str, collect_tasks, dicts
-from .spec import BRACES_RE, EXIT_CODES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
+from ..diagnostics import Diagnostic, Severity, did_you_mean
+from ..document import TaskRef, as_list, as_str, collect_tasks, dicts
+from ..osmo import BRACES_RE, EXIT_CODES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
 
 WARNING = Severity.WARNING
 BRACES_HINT = ("OSMO tokens are {{output}}, {{input:N}}, {{workflow_id}} and {{host:task}}; Argo has no escape "

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import re
 
-from .diagnostics import Diagnostic
-from .document import collect_tasks
-from .spec import TOKEN_RE
+from ..diagnostics import Diagnostic
+from ..document import collect_tasks
+from ..osmo import TOKEN_RE
 
 SECRET_WORDS = frozenset({
     "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "APIKEY", "CREDENTIAL", "CREDENTIALS",

@@ -12,7 +12,7 @@ import os
 from typing import Callable, Iterable
 
 from .codes import lookup
-from .diagnostics import Diagnostic
+from .model import Diagnostic
 
 
 def format_text(diagnostics: Iterable[Diagnostic]) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .loader import _SECTION_RE, MAX_FILE_BYTES, SECTIONS
+from .loader import SECTION_RE, MAX_FILE_BYTES, SECTIONS
 
 _TASKS_RE = re.compile(r"^[ \t]+-?[ \t]*(tasks|groups)[ \t]*:", re.MULTILINE)
 
@@ -25,7 +25,7 @@ _TASKS_RE = re.compile(r"^[ \t]+-?[ \t]*(tasks|groups)[ \t]*:", re.MULTILINE)
 def looks_like_workflow(text: str) -> bool:
     """True when ``text`` has a top-level ``workflow:`` section that is OSMO's (see the module doc)."""
     sections: dict[str, str] = {}
-    for match in _SECTION_RE.finditer(text):
+    for match in SECTION_RE.finditer(text):
         sections.setdefault(match.group(1), match.group(2))
     if "workflow" not in sections:
         return False

@@ -7,8 +7,8 @@ behaves differently from OSMO, so no difference goes unmentioned.
 
 from __future__ import annotations
 
-from .diagnostics import Diagnostic, Severity
-from .spec import k8s_name
+from ..diagnostics import Diagnostic, Severity
+from ..osmo import k8s_name
 
 WARNING = Severity.WARNING
 

@@ -88,24 +88,6 @@ def share_templates(manifest: dict) -> dict:
     return manifest
 
 
-def size_report(manifest: dict, limit: int) -> str:
-    """One line for ``osmo compile -v``: the size Argo will store, against the limit, and what takes it."""
-    size = len(json.dumps(manifest, separators=(",", ":"), ensure_ascii=False).encode())
-    templates = manifest.get("spec", {}).get("templates", [])
-    tasks = [t for tmpl in templates if isinstance(tmpl, dict)
-             for t in (tmpl.get("dag") or {}).get("tasks", ())]
-    containers = sum(1 for t in templates if isinstance(t, dict) and "container" in t)
-    largest = sorted(((len(json.dumps(t, separators=(",", ":"), ensure_ascii=False).encode()), t.get("name"))
-                      for t in templates if isinstance(t, dict)), reverse=True)[:3]
-    return (f"manifest {_kib(size)} (compact JSON, as Argo stores it), {100 * size / limit:.0f}% of the "
-            f"{_kib(limit)} limit; {len(tasks)} DAG tasks, {containers} container templates; largest: "
-            + ", ".join(f"{name} {_kib(n)}" for n, name in largest))
-
-
-def _kib(n: int) -> str:
-    return f"{n / 1024:.1f} KiB" if n < 10 * 1024 else f"{n // 1024} KiB"
-
-
 # --- finding the templates we may touch -------------------------------------------------------------
 
 

@@ -112,3 +112,35 @@ def parse_exit_codes(value: object) -> list[tuple[int, int]] | None:
     return ranges
 
 
+def split_url(url: str) -> tuple[str, str, str]:
+    """``s3://bucket/a/b/`` -> ``("s3", "bucket", "a/b")``."""
+    scheme, _, rest = url.partition("://")
+    bucket, _, key = rest.partition("/")
+    return scheme.lower(), bucket, key.strip("/")
+
+
+def _subtract(ranges: list[tuple[int, int]], taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out = list(ranges)
+    for lo_t, hi_t in taken:
+        nxt = []
+        for lo, hi in out:
+            if hi < lo_t or lo > hi_t:
+                nxt.append((lo, hi))
+                continue
+            if lo < lo_t:
+                nxt.append((lo, lo_t - 1))
+            if hi > hi_t:
+                nxt.append((hi_t + 1, hi))
+        out = nxt
+    return out
+
+
+def effective_actions(actions) -> dict[str, list[tuple[int, int]]]:
+    """The codes each action really gets: OSMO applies the first action (in order) whose codes match."""
+    taken: list[tuple[int, int]] = []
+    out: dict[str, list[tuple[int, int]]] = {}
+    for action, ranges in actions:
+        ranges = [(lo, hi) for lo, hi in ranges if lo <= hi]
+        out.setdefault(action, []).extend(_subtract(ranges, taken))
+        taken += ranges
+    return out

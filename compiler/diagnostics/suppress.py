@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from .codes import lookup
-from .diagnostics import Diagnostic, Severity
+from .model import Diagnostic, Severity
 
 _DIRECTIVE_RE = re.compile(r"(?:^|(?<=\s))#\s*osmo\s*:\s*(?P<rest>ignore.*)$")
 _IGNORE_RE = re.compile(r"(?P<kind>ignore-file|ignore)\s*\[(?P<codes>[^\]]*)\]")
