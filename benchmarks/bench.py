@@ -76,8 +76,10 @@ with Workflow(generate_name=spec["name"] + "-", entrypoint="main") as w:
     containers = {}
     for t in spec["tasks"]:
         p = profiles.get(t.get("resource", "default"), {})
-        inputs = [Artifact(name="input-%d" % k, path="/osmo/data/input/%d" % k) for k, _ in enumerate(t.get("inputs", []))]
-        inputs += [RawArtifact(name="file-%d" % k, path=f["path"], data=sub(f["contents"])) for k, f in enumerate(t.get("files", []))]
+        inputs = [Artifact(name="input-%d" % k, path="/osmo/data/input/%d" % k)
+                  for k, _ in enumerate(t.get("inputs", []))]
+        inputs += [RawArtifact(name="file-%d" % k, path=f["path"], data=sub(f["contents"]))
+                   for k, f in enumerate(t.get("files", []))]
         containers[t["name"]] = Container(
             name="t-" + t["name"], image=t["image"], command=[sub(c) for c in t["command"]],
             args=[sub(a) for a in t.get("args", [])],
@@ -197,8 +199,14 @@ def stage_times(path: Path, repeat: int) -> tuple[dict, str]:
         state["text"] = output.to_yaml([state["shared"]])
 
     times = {}
-    for name, fn in (("render", do_render), ("load", do_load), ("schema", do_schema), ("semantic", do_semantic),
-                     ("IR", do_ir), ("emit", do_emit)):
+    for name, fn in (
+        ("render", do_render),
+        ("load", do_load),
+        ("schema", do_schema),
+        ("semantic", do_semantic),
+        ("IR", do_ir),
+        ("emit", do_emit),
+    ):
         times[name] = best(fn, repeat)
     gc.disable()
     times["share"] = min(do_share() for _ in range(repeat))
@@ -249,32 +257,50 @@ def main(argv: list[str] | None = None) -> int:
                 stage_repeat = repeat if n <= sizes[1] else max(1, repeat - 1)
                 stages, text = stage_times(source, stage_repeat)
                 warm = in_process(source, stage_repeat)
-                cli = run([python, "-m", "compiler", "compile", str(source), "-o", str(out), "--max-bytes", NO_LIMIT], repeat)
+                cli = run(
+                    [python, "-m", "compiler", "compile", str(source), "-o", str(out), "--max-bytes", NO_LIMIT], repeat
+                )
                 assert out.read_text() == text, "the CLI and the stages disagree"
                 floor = run([python, "-c", FLOOR, str(expanded), str(out)], repeat)
                 # For information: the same floor with the collector off, as the compiler runs its stages.
                 floor_nogc = run([python, "-c", "import gc; gc.disable()\n" + FLOOR, str(expanded), str(out)], repeat)
                 size = len(text.encode())
                 json_size = len(json.dumps(json.loads(json.dumps(_load(out))), separators=(",", ":")).encode())
-                rows.append({"kind": kind, "n": n, "stages": stages, "in_process": warm, "cli": cli,
-                             "floor": floor, "floor_nogc": floor_nogc, "bytes": size, "json_bytes": json_size})
+                rows.append(
+                    {
+                        "kind": kind,
+                        "n": n,
+                        "stages": stages,
+                        "in_process": warm,
+                        "cli": cli,
+                        "floor": floor,
+                        "floor_nogc": floor_nogc,
+                        "bytes": size,
+                        "json_bytes": json_size,
+                    }
+                )
                 print(f"# measured {kind}-{n}: cli {cli:.3f}s floor {floor:.3f}s", file=sys.stderr, flush=True)
         ref = sizes[1]
         plain_ref = tmp / f"plain-{ref}.yaml"
         hera_cli = run([python, "-c", HERA, str(plain_ref)], repeat)
-        hera_parts = json.loads(subprocess.run([python, "-c", HERA, str(plain_ref)], capture_output=True,
-                                               text=True, check=True).stdout)
+        hera_parts = json.loads(
+            subprocess.run([python, "-c", HERA, str(plain_ref)], capture_output=True, text=True, check=True).stdout
+        )
         results["hera"] = {"cli": hera_cli, **hera_parts}
         checker = _check_jsonschema(python)
         results["validate"] = {
             "osmo": run([python, "-m", "compiler", "validate", str(SMALL)], max(repeat, 3) if not args.quick else 1),
-            "check_jsonschema": run(checker + ["--schemafile", str(SCHEMA), str(SMALL)],
-                                    max(repeat, 3) if not args.quick else 1) if checker else None,
+            "check_jsonschema": run(
+                [*checker, "--schemafile", str(SCHEMA), str(SMALL)], max(repeat, 3) if not args.quick else 1
+            )
+            if checker
+            else None,
             "imports": run([python, "-c", IMPORTS], max(repeat, 3) if not args.quick else 1),
             "python": run([python, "-c", "pass"], max(repeat, 3) if not args.quick else 1),
         }
-        memory = subprocess.run([python, "-c", MEMORY, str(tmp / f"plain-{sizes[2]}.yaml")], capture_output=True,
-                                text=True, env=env)
+        memory = subprocess.run(
+            [python, "-c", MEMORY, str(tmp / f"plain-{sizes[2]}.yaml")], capture_output=True, text=True, env=env
+        )
         if memory.returncode:
             raise SystemExit(memory.stderr)
         results["memory"] = json.loads(memory.stdout)
@@ -303,18 +329,42 @@ def _check_jsonschema(python: str) -> list[str]:
 def report(results: dict) -> None:
     sizes, rows = results["sizes"], results["rows"]
     stage_names = list(rows[0]["stages"])
-    print(f"\nPer workflow (seconds; minimum of {results['repeat']} runs; 'floor' = C-loader load of the input "
-          "+ load and dump of the output, in its own process; 'nogc' = the same with the collector off, "
-          "for information)")
-    header = ["workflow", "tasks", *stage_names, "sum", "cli", "floor", "cli/floor", "nogc", "cli/nogc", "bytes",
-              "B/task"]
+    print(
+        f"\nPer workflow (seconds; minimum of {results['repeat']} runs; 'floor' = C-loader load of the input "
+        "+ load and dump of the output, in its own process; 'nogc' = the same with the collector off, "
+        "for information)"
+    )
+    header = [
+        "workflow",
+        "tasks",
+        *stage_names,
+        "sum",
+        "cli",
+        "floor",
+        "cli/floor",
+        "nogc",
+        "cli/nogc",
+        "bytes",
+        "B/task",
+    ]
     table = []
     for r in rows:
         total = sum(r["stages"].values())
-        table.append([r["kind"], str(r["n"]), *(f"{r['stages'][s]:.3f}" for s in stage_names), f"{total:.3f}",
-                      f"{r['cli']:.3f}", f"{r['floor']:.3f}", f"{r['cli'] / r['floor']:.2f}",
-                      f"{r['floor_nogc']:.3f}", f"{r['cli'] / r['floor_nogc']:.2f}",
-                      str(r["bytes"]), str(r["bytes"] // r["n"])])
+        table.append(
+            [
+                r["kind"],
+                str(r["n"]),
+                *(f"{r['stages'][s]:.3f}" for s in stage_names),
+                f"{total:.3f}",
+                f"{r['cli']:.3f}",
+                f"{r['floor']:.3f}",
+                f"{r['cli'] / r['floor']:.2f}",
+                f"{r['floor_nogc']:.3f}",
+                f"{r['cli'] / r['floor_nogc']:.2f}",
+                str(r["bytes"]),
+                str(r["bytes"] // r["n"]),
+            ]
+        )
     _print_table(header, table)
 
     def row(kind: str, n: int) -> dict:
@@ -323,44 +373,81 @@ def report(results: dict) -> None:
     ref, big = sizes[1], sizes[2]
     hera, val, mem = results["hera"], results["validate"], results["memory"]
     plain_ref, loop_ref = row("plain", ref), row("loop", ref)
-    print(f"\nHera, same DAG as plain-{ref} (one process): {hera['cli']:.3f}s "
-          f"(import {hera['import']:.3f}s, build+dump {hera['build_dump']:.3f}s, {hera['bytes']} bytes)")
-    checked = (f"{val['check_jsonschema']:.3f}s" if val["check_jsonschema"]
-               else "not installed (pip install -e '.[bench]')")
-    print(f"osmo validate {SMALL.name}: {val['osmo']:.3f}s; check-jsonschema: {checked}; "
-          f"bare imports of yaml, jsonschema, jinja2, typer: {val['imports']:.3f}s; bare python: {val['python']:.3f}s")
-    print(f"memory, plain-{big}: input loaded {mem['loaded'] / 2**20:.1f} MiB, compile peak {mem['peak'] / 2**20:.1f} MiB")
+    print(
+        f"\nHera, same DAG as plain-{ref} (one process): {hera['cli']:.3f}s "
+        f"(import {hera['import']:.3f}s, build+dump {hera['build_dump']:.3f}s, {hera['bytes']} bytes)"
+    )
+    checked = (
+        f"{val['check_jsonschema']:.3f}s" if val["check_jsonschema"] else "not installed (pip install -e '.[bench]')"
+    )
+    print(
+        f"osmo validate {SMALL.name}: {val['osmo']:.3f}s; check-jsonschema: {checked}; "
+        f"bare imports of yaml, jsonschema, jinja2, typer: {val['imports']:.3f}s; bare python: {val['python']:.3f}s"
+    )
+    print(
+        f"memory, plain-{big}: input loaded {mem['loaded'] / 2**20:.1f} MiB, compile peak {mem['peak'] / 2**20:.1f} MiB"
+    )
 
     targets = []
     for kind in ("plain", "loop"):
         r = row(kind, ref)
         targets.append((f"osmo compile {kind}-{ref}, whole process / I/O floor", r["cli"] / r["floor"], 1.5))
-    targets.append((f"osmo compile plain-{ref} / Hera build+dump of the same DAG (both whole processes)",
-                    plain_ref["cli"] / hera["cli"], 0.4))
+    targets.append(
+        (
+            f"osmo compile plain-{ref} / Hera build+dump of the same DAG (both whole processes)",
+            plain_ref["cli"] / hera["cli"],
+            0.4,
+        )
+    )
     for kind in ("plain", "loop"):
-        targets.append((f"linear growth: osmo compile {kind}-{big} / {kind}-{ref}",
-                        row(kind, big)["cli"] / row(kind, ref)["cli"], big / ref * 1.1))
-    targets.append(("osmo validate cold start / check-jsonschema",
-                    val["osmo"] / val["check_jsonschema"] if val["check_jsonschema"] else None, 0.8))
-    targets.append((f"YAML written by osmo compile for loop-{ref}, KiB (compact JSON as Argo stores it: "
-                    f"{loop_ref['json_bytes'] / KIB:.0f} KiB)", loop_ref["bytes"] / KIB, 256 * ref / 1000))
+        targets.append(
+            (
+                f"linear growth: osmo compile {kind}-{big} / {kind}-{ref}",
+                row(kind, big)["cli"] / row(kind, ref)["cli"],
+                big / ref * 1.1,
+            )
+        )
+    targets.append(
+        (
+            "osmo validate cold start / check-jsonschema",
+            val["osmo"] / val["check_jsonschema"] if val["check_jsonschema"] else None,
+            0.8,
+        )
+    )
+    targets.append(
+        (
+            f"YAML written by osmo compile for loop-{ref}, KiB (compact JSON as Argo stores it: "
+            f"{loop_ref['json_bytes'] / KIB:.0f} KiB)",
+            loop_ref["bytes"] / KIB,
+            256 * ref / 1000,
+        )
+    )
     targets.append((f"peak memory compiling plain-{big} / input's loaded size", mem["peak"] / mem["loaded"], 10))
     print("\nTargets (issue 8)")
-    _print_table(["target", "measured", "limit", "status"],
-                 [[name, "-" if value is None else f"{value:.2f}", f"<= {limit:g}",
-                   "not measured" if value is None else "met" if value <= limit else "NOT MET"]
-                  for name, value, limit in targets])
-    results["targets"] = [{"target": n, "measured": v, "limit": lim, "met": v is not None and v <= lim}
-                          for n, v, lim in targets]
+    _print_table(
+        ["target", "measured", "limit", "status"],
+        [
+            [
+                name,
+                "-" if value is None else f"{value:.2f}",
+                f"<= {limit:g}",
+                "not measured" if value is None else "met" if value <= limit else "NOT MET",
+            ]
+            for name, value, limit in targets
+        ],
+    )
+    results["targets"] = [
+        {"target": n, "measured": v, "limit": lim, "met": v is not None and v <= lim} for n, v, lim in targets
+    ]
 
 
 def _print_table(header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
-    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths)))
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
+    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths, strict=False)))
     print(line)
     print("-" * len(line))
     for r in rows:
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=False))))
 
 
 if __name__ == "__main__":

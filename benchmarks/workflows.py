@@ -92,7 +92,8 @@ workflow:
   - name: shard-{{{{ i }}}}
     image: {{{{ image }}}}
     command: [python3, /workspace/run.py]
-    args: [--shard, "{{{{ i }}}}", --num-shards, "{{{{ n - 1 }}}}", --data, "{{{{input:0}}}}/shards.txt", --out, "{{{{output}}}}"]
+    args: [--shard, "{{{{ i }}}}", --num-shards, "{{{{ n - 1 }}}}",
+           --data, "{{{{input:0}}}}/shards.txt", --out, "{{{{output}}}}"]
     environment:
       SHARD_INDEX: "{{{{ i }}}}"
       NUM_SHARDS: "{{{{ n - 1 }}}}"

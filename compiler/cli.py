@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import replace
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
@@ -25,7 +25,6 @@ app = typer.Typer(
 )
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-
 
 
 def _version(value: bool) -> None:
@@ -55,21 +54,24 @@ def _print_diagnostics(diagnostics) -> None:
 
 @app.command()
 def validate(
-    files: List[str] = typer.Argument(..., help="Workflow files to check ('-' reads standard input)."),
-    set_values: List[str] = typer.Option([], "--set", help=shared_options.SET),
-    set_strings: List[str] = typer.Option([], "--set-string", help=shared_options.SET_STRING),
+    files: list[str] = typer.Argument(..., help="Workflow files to check ('-' reads standard input)."),
+    set_values: list[str] = typer.Option([], "--set", help=shared_options.SET),
+    set_strings: list[str] = typer.Option([], "--set-string", help=shared_options.SET_STRING),
     output_format: str = typer.Option(
-        "text", "--output-format", help="text (on stderr), json (one list on stdout) or github (annotations)."),
+        "text", "--output-format", help="text (on stderr), json (one list on stdout) or github (annotations)."
+    ),
     skip_non_workflows: bool = typer.Option(
-        False, "--skip-non-workflows",
-        help="Silently skip files without a top-level `workflow:` key (the pre-commit hook sets it)."),
-    profile: Optional[str] = typer.Option(None, "--profile", help=shared_options.PROFILE),
-    pool: Optional[str] = typer.Option(None, "--pool", help=shared_options.POOL),
-    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", min=1, help=shared_options.MAX_BYTES, show_default=False),
+        False,
+        "--skip-non-workflows",
+        help="Silently skip files without a top-level `workflow:` key (the pre-commit hook sets it).",
+    ),
+    profile: str | None = typer.Option(None, "--profile", help=shared_options.PROFILE),
+    pool: str | None = typer.Option(None, "--pool", help=shared_options.POOL),
+    max_bytes: int | None = typer.Option(None, "--max-bytes", min=1, help=shared_options.MAX_BYTES, show_default=False),
 ) -> None:
     """Check workflow files; print every problem as path:line:col: CODE message. Silent when clean."""
-    from .pipeline import CompileOptions, compile_file
     from .diagnostics.report import FORMATS, TO_STDOUT, WHOLE_RUN, render
+    from .pipeline import CompileOptions, compile_file
 
     if output_format not in FORMATS:
         _fail_usage(f"--output-format {output_format!r}: expected " + ", ".join(FORMATS))
@@ -110,27 +112,27 @@ def _is_workflow(path: str) -> bool:
 @app.command()
 def compile(
     file: str = typer.Argument(..., help="The OSMO workflow file ('-' reads standard input)."),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
+    output: str | None = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
     fmt: str = typer.Option("yaml", "--format", help="yaml or json."),
-    set_values: List[str] = typer.Option([], "--set", help=shared_options.SET),
-    set_strings: List[str] = typer.Option([], "--set-string", help=shared_options.SET_STRING),
-    set_env: List[str] = typer.Option([], "--set-env", help=shared_options.SET_ENV),
-    namespace: Optional[str] = typer.Option(None, "-n", "--namespace", help="metadata.namespace of the Workflow."),
-    service_account: Optional[str] = typer.Option(None, "--service-account", help=shared_options.SERVICE_ACCOUNT),
-    artifact_repository_ref: Optional[str] = typer.Option(
-        None, "--artifact-repository-ref", metavar="CONFIGMAP:KEY",
-        help=shared_options.ARTIFACT_REPOSITORY_REF),
+    set_values: list[str] = typer.Option([], "--set", help=shared_options.SET),
+    set_strings: list[str] = typer.Option([], "--set-string", help=shared_options.SET_STRING),
+    set_env: list[str] = typer.Option([], "--set-env", help=shared_options.SET_ENV),
+    namespace: str | None = typer.Option(None, "-n", "--namespace", help="metadata.namespace of the Workflow."),
+    service_account: str | None = typer.Option(None, "--service-account", help=shared_options.SERVICE_ACCOUNT),
+    artifact_repository_ref: str | None = typer.Option(
+        None, "--artifact-repository-ref", metavar="CONFIGMAP:KEY", help=shared_options.ARTIFACT_REPOSITORY_REF
+    ),
     kind: str = typer.Option("Workflow", "--kind", help="Workflow or WorkflowTemplate."),
-    allow_any_localpath: bool = typer.Option(
-        False, "--allow-any-localpath", help=shared_options.ALLOW_ANY_LOCALPATH),
+    allow_any_localpath: bool = typer.Option(False, "--allow-any-localpath", help=shared_options.ALLOW_ANY_LOCALPATH),
     check: bool = typer.Option(
-        False, "--check", help="Write nothing; exit 1 when the -o file differs from what would be written."),
-    profile: Optional[str] = typer.Option(None, "--profile", help=shared_options.PROFILE),
-    pool: Optional[str] = typer.Option(None, "--pool", help=shared_options.POOL),
-    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", min=1, help=shared_options.MAX_BYTES, show_default=False),
+        False, "--check", help="Write nothing; exit 1 when the -o file differs from what would be written."
+    ),
+    profile: str | None = typer.Option(None, "--profile", help=shared_options.PROFILE),
+    pool: str | None = typer.Option(None, "--pool", help=shared_options.POOL),
+    max_bytes: int | None = typer.Option(None, "--max-bytes", min=1, help=shared_options.MAX_BYTES, show_default=False),
     share_templates: bool = typer.Option(
-        True, "--share-templates/--no-share-templates",
-        help=shared_options.SHARE_TEMPLATES),
+        True, "--share-templates/--no-share-templates", help=shared_options.SHARE_TEMPLATES
+    ),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Report the manifest's size on stderr."),
 ) -> None:
     """Compile a workflow to an Argo manifest (YAML on stdout by default)."""
@@ -193,7 +195,7 @@ def _check_up_to_date(file: str, output: str, text: str) -> None:
 
 @app.command()
 def schema(
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
+    output: str | None = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
 ) -> None:
     """Print the JSON Schema (draft-07) of OSMO workflow files, for editors (yaml-language-server)."""
     from .checks.schema import schema_text
@@ -212,8 +214,9 @@ def explain(code: str = typer.Argument(..., help="A diagnostic code, e.g. V320."
     typer.echo(text)
 
 
-profile_app = typer.Typer(help="The cluster profile: how OSMO pools, platforms and credentials map to this cluster.",
-                          no_args_is_help=True)
+profile_app = typer.Typer(
+    help="The cluster profile: how OSMO pools, platforms and credentials map to this cluster.", no_args_is_help=True
+)
 app.add_typer(profile_app, name="profile")
 
 
@@ -252,29 +255,93 @@ def profile_check(path: str = typer.Argument(..., help="The profile file to chec
 @app.command("submit")
 def submit(
     file: Annotated[str, typer.Argument(help="The OSMO workflow file ('-' reads standard input).")],
-    set_values: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help=shared_options.SET)] = None,
-    set_strings: Annotated[Optional[list[str]], typer.Option("--set-string", metavar="KEY=VALUE", help=shared_options.SET_STRING)] = None,
-    set_env: Annotated[Optional[list[str]], typer.Option("--set-env", metavar="KEY=VALUE", help=shared_options.SET_ENV)] = None,
-    service_account: Annotated[Optional[str], typer.Option("--service-account", help=shared_options.SERVICE_ACCOUNT)] = None,
-    artifact_repository_ref: Annotated[Optional[str], typer.Option("--artifact-repository-ref", metavar="CONFIGMAP:KEY", help=shared_options.ARTIFACT_REPOSITORY_REF)] = None,
-    allow_any_localpath: Annotated[bool, typer.Option("--allow-any-localpath", help=shared_options.ALLOW_ANY_LOCALPATH)] = False,
-    profile: Annotated[Optional[str], typer.Option("--profile", help=shared_options.PROFILE)] = None,
-    pool: Annotated[Optional[str], typer.Option("--pool", help=shared_options.POOL)] = None,
-    max_bytes: Annotated[Optional[int], typer.Option("--max-bytes", min=1, help=shared_options.MAX_BYTES, show_default=False)] = None,
-    share_templates: Annotated[bool, typer.Option("--share-templates/--no-share-templates", help=shared_options.SHARE_TEMPLATES)] = True,
-    namespace: Annotated[Optional[str], typer.Option("--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; default: argo).")] = None,
-    argo_server: Annotated[Optional[str], typer.Option("--argo-server", "-s", metavar="HOST:PORT", help="Argo Server (env: ARGO_SERVER).")] = None,
-    token: Annotated[Optional[str], typer.Option("--token", help="Bearer token (env: ARGO_TOKEN). Prefer the env var: flags show up in `ps`.", show_default=False)] = None,
-    secure: Annotated[Optional[bool], typer.Option("--secure/--insecure", help="https (default) or plain http (env: ARGO_SECURE).", show_default=False)] = None,
-    insecure_skip_verify: Annotated[Optional[bool], typer.Option("--insecure-skip-verify", "-k", help="Do not verify the server's TLS certificate (env: ARGO_INSECURE_SKIP_VERIFY). To trust a private CA instead, set REQUESTS_CA_BUNDLE.", show_default=False)] = None,
-    base_href: Annotated[Optional[str], typer.Option("--argo-base-href", metavar="PATH", help="Path prefix of the Argo Server (env: ARGO_BASE_HREF).")] = None,
-    name: Annotated[Optional[str], typer.Option("--name", help="Fixed metadata.name (removes generateName).")] = None,
-    generate_name: Annotated[bool, typer.Option("--generate-name", help="Let the server pick the name (metadata.generateName).")] = False,
-    lint: Annotated[bool, typer.Option("--lint", help="Ask the server to lint the workflow before creating it.")] = False,
-    wait: Annotated[bool, typer.Option("--wait", "-w", help="Follow the workflow until it finishes; exit 1 unless it Succeeded.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the request that would be sent (token redacted); send nothing.")] = False,
-    poll_interval: Annotated[float, typer.Option("--poll-interval", min=0.0, metavar="SECONDS", help="Polling interval for --wait when the watch stream is unavailable.")] = shared_options.POLL_INTERVAL_S,
-    request_timeout: Annotated[float, typer.Option("--request-timeout", min=0.1, metavar="SECONDS", help="Timeout of each request to the Argo Server.")] = shared_options.REQUEST_TIMEOUT_S,
+    set_values: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=shared_options.SET)] = None,
+    set_strings: Annotated[
+        list[str] | None, typer.Option("--set-string", metavar="KEY=VALUE", help=shared_options.SET_STRING)
+    ] = None,
+    set_env: Annotated[
+        list[str] | None, typer.Option("--set-env", metavar="KEY=VALUE", help=shared_options.SET_ENV)
+    ] = None,
+    service_account: Annotated[
+        str | None, typer.Option("--service-account", help=shared_options.SERVICE_ACCOUNT)
+    ] = None,
+    artifact_repository_ref: Annotated[
+        str | None,
+        typer.Option("--artifact-repository-ref", metavar="CONFIGMAP:KEY", help=shared_options.ARTIFACT_REPOSITORY_REF),
+    ] = None,
+    allow_any_localpath: Annotated[
+        bool, typer.Option("--allow-any-localpath", help=shared_options.ALLOW_ANY_LOCALPATH)
+    ] = False,
+    profile: Annotated[str | None, typer.Option("--profile", help=shared_options.PROFILE)] = None,
+    pool: Annotated[str | None, typer.Option("--pool", help=shared_options.POOL)] = None,
+    max_bytes: Annotated[
+        int | None, typer.Option("--max-bytes", min=1, help=shared_options.MAX_BYTES, show_default=False)
+    ] = None,
+    share_templates: Annotated[
+        bool, typer.Option("--share-templates/--no-share-templates", help=shared_options.SHARE_TEMPLATES)
+    ] = True,
+    namespace: Annotated[
+        str | None, typer.Option("--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; default: argo).")
+    ] = None,
+    argo_server: Annotated[
+        str | None, typer.Option("--argo-server", "-s", metavar="HOST:PORT", help="Argo Server (env: ARGO_SERVER).")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            help="Bearer token (env: ARGO_TOKEN). Prefer the env var: flags show up in `ps`.",
+            show_default=False,
+        ),
+    ] = None,
+    secure: Annotated[
+        bool | None,
+        typer.Option(
+            "--secure/--insecure", help="https (default) or plain http (env: ARGO_SECURE).", show_default=False
+        ),
+    ] = None,
+    insecure_skip_verify: Annotated[
+        bool | None,
+        typer.Option(
+            "--insecure-skip-verify",
+            "-k",
+            help="Do not verify the server's TLS certificate (env: ARGO_INSECURE_SKIP_VERIFY). "
+            "To trust a private CA instead, set REQUESTS_CA_BUNDLE.",
+            show_default=False,
+        ),
+    ] = None,
+    base_href: Annotated[
+        str | None,
+        typer.Option("--argo-base-href", metavar="PATH", help="Path prefix of the Argo Server (env: ARGO_BASE_HREF)."),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Fixed metadata.name (removes generateName).")] = None,
+    generate_name: Annotated[
+        bool, typer.Option("--generate-name", help="Let the server pick the name (metadata.generateName).")
+    ] = False,
+    lint: Annotated[
+        bool, typer.Option("--lint", help="Ask the server to lint the workflow before creating it.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", "-w", help="Follow the workflow until it finishes; exit 1 unless it Succeeded.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the request that would be sent (token redacted); send nothing.")
+    ] = False,
+    poll_interval: Annotated[
+        float,
+        typer.Option(
+            "--poll-interval",
+            min=0.0,
+            metavar="SECONDS",
+            help="Polling interval for --wait when the watch stream is unavailable.",
+        ),
+    ] = shared_options.POLL_INTERVAL_S,
+    request_timeout: Annotated[
+        float,
+        typer.Option(
+            "--request-timeout", min=0.1, metavar="SECONDS", help="Timeout of each request to the Argo Server."
+        ),
+    ] = shared_options.REQUEST_TIMEOUT_S,
 ) -> None:
     """Compile an OSMO workflow and submit it to an Argo Server (hera is imported only here)."""
     from .submit.command import SubmitOptions, run_submit
@@ -317,7 +384,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("osmo: interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last resort
+    except Exception as exc:
         if "--debug" in (argv if argv is not None else sys.argv):
             raise
         import traceback
@@ -326,5 +393,7 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo(
             f"osmo: internal error: {type(exc).__name__} at {frame.name} ({frame.filename.rsplit('/', 1)[-1]}:"
             f"{frame.lineno}). This is a bug in osmo-compiler: please report it on the osmo-compiler issue tracker "
-            "with the workflow file that caused it. Rerun with --debug to see the traceback.", err=True)
+            "with the workflow file that caused it. Rerun with --debug to see the traceback.",
+            err=True,
+        )
         sys.exit(EXIT_USAGE)

@@ -47,8 +47,16 @@ def collect_tasks(workflow: dict) -> list[TaskRef]:
         for gi, group in dicts(workflow.get("groups")):
             gname = as_str(group.get("name")) or f"group-{gi}"
             for ti, task in dicts(group.get("tasks")):
-                refs.append(TaskRef(task, ("workflow", "groups", gi, "tasks", ti),
-                                    as_str(task.get("name")) or "", gi, gname, ("workflow", "groups", gi)))
+                refs.append(
+                    TaskRef(
+                        task,
+                        ("workflow", "groups", gi, "tasks", ti),
+                        as_str(task.get("name")) or "",
+                        gi,
+                        gname,
+                        ("workflow", "groups", gi),
+                    )
+                )
     else:
         for ti, task in dicts(workflow.get("tasks")):
             name = as_str(task.get("name")) or ""
@@ -66,7 +74,7 @@ def strings_with_braces(value: object, path: tuple) -> list[tuple[str, tuple]]:
             if "{{" in value:
                 out.append((value, path))
         elif isinstance(value, dict):
-            stack.extend((v, path + (k,)) for k, v in value.items() if not isinstance(v, (bool, int, float)))
+            stack.extend((v, (*path, k)) for k, v in value.items() if not isinstance(v, (bool, int, float)))
         elif isinstance(value, list):
-            stack.extend((v, path + (i,)) for i, v in enumerate(value) if not isinstance(v, (bool, int, float)))
+            stack.extend((v, (*path, i)) for i, v in enumerate(value) if not isinstance(v, (bool, int, float)))
     return out  # in no particular order: diagnostics are sorted by position at the end

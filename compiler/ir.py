@@ -151,8 +151,11 @@ def build(document: dict, set_env: tuple[tuple[str, str], ...] = ()) -> Workflow
     workflow = document["workflow"]
     declared = workflow.get("resources")
     # Without a `resources:` section OSMO gives every task an empty `default` profile.
-    profiles = ({name: _resources(spec or {}) for name, spec in declared.items()}
-                if isinstance(declared, dict) else {"default": Resources()})
+    profiles = (
+        {name: _resources(spec or {}) for name, spec in declared.items()}
+        if isinstance(declared, dict)
+        else {"default": Resources()}
+    )
     group_specs = workflow.get("groups") or [
         {"name": f"{t['name']}-group", "tasks": [t], "_implicit": True} for t in workflow.get("tasks") or []
     ]
@@ -167,13 +170,27 @@ def build(document: dict, set_env: tuple[tuple[str, str], ...] = ()) -> Workflow
                 if up not in upstream:
                     upstream.append(up)
         lead = next((t.k8s_name for t in tasks if t.lead), "")
-        groups.append(Group(spec["name"], k8s_name(spec["name"]), tasks, tuple(upstream), spec.get("_implicit", False),
-                            barrier=spec.get("barrier") is not False,
-                            ignore_nonlead_status=spec.get("ignoreNonleadStatus") is not False, lead=lead))
+        groups.append(
+            Group(
+                spec["name"],
+                k8s_name(spec["name"]),
+                tasks,
+                tuple(upstream),
+                spec.get("_implicit", False),
+                barrier=spec.get("barrier") is not False,
+                ignore_nonlead_status=spec.get("ignoreNonleadStatus") is not False,
+                lead=lead,
+            )
+        )
     labels = tuple((str(k), osmo_str(v)) for k, v in (workflow.get("labels") or {}).items())
     timeout = workflow.get("timeout") or {}
-    return Workflow(workflow["name"], k8s_name(workflow["name"]), tuple(groups), labels,
-                    Timeout(_seconds(timeout.get("exec_timeout")), _seconds(timeout.get("queue_timeout"))))
+    return Workflow(
+        workflow["name"],
+        k8s_name(workflow["name"]),
+        tuple(groups),
+        labels,
+        Timeout(_seconds(timeout.get("exec_timeout")), _seconds(timeout.get("queue_timeout"))),
+    )
 
 
 def _seconds(value: object) -> float | None:
@@ -194,15 +211,18 @@ def _resources(spec: dict) -> Resources:
         storage=k8s_quantity(spec["storage"]) if spec.get("storage") is not None else None,
         platform=osmo_str(spec["platform"]) if spec.get("platform") is not None else None,
         nodes_excluded=tuple(osmo_str(n) for n in spec.get("nodesExcluded") or ()),
-        topology=tuple(Topology(str(t["key"]), str(t.get("group", "default")), t.get("requirementType") != "preferred")
-                       for t in spec.get("topology") or ()),
+        topology=tuple(
+            Topology(str(t["key"]), str(t.get("group", "default")), t.get("requirementType") != "preferred")
+            for t in spec.get("topology") or ()
+        ),
     )
 
 
 def _task(spec: dict, profiles: dict, set_env, *, single: bool) -> Task:
     inputs = tuple(
         TaskInput(i, k8s_name(item["task"]), osmo_str(item.get("regex") or ""))
-        for i, item in enumerate(spec.get("inputs") or []) if "task" in item and ":" not in item["task"]
+        for i, item in enumerate(spec.get("inputs") or [])
+        if "task" in item and ":" not in item["task"]
     )
     positions = {item.task: item.index for item in inputs}
     for i, item in enumerate(spec.get("inputs") or []):
@@ -231,15 +251,26 @@ def _task(spec: dict, profiles: dict, set_env, *, single: bool) -> Task:
         files=tuple(files),
         resources=profiles[spec.get("resource", "default")],
         lead=single or spec.get("lead") is True,
-        data_inputs=tuple(_data_input(i, item, text) for i, item in enumerate(spec.get("inputs") or [])
-                          if "url" in item or ":" in item.get("task", "")),
-        outputs=tuple(DataOutput(i, text(item["url"]), osmo_str(item.get("regex") or ""))
-                      for i, item in enumerate(spec.get("outputs") or [])),
-        exit_actions=tuple((str(action).upper(), tuple(parse_exit_codes(codes) or ()))
-                           for action, codes in (spec.get("exitActions") or {}).items()),
-        checkpoints=tuple(Checkpoint(text(c["path"]), text(c["url"]), _seconds(c["frequency"]) or 0.0,
-                                     osmo_str(c.get("regex") or "")) for c in spec.get("checkpoint") or []),
-        credentials=tuple(_credential(str(name), value, text) for name, value in (spec.get("credentials") or {}).items()),
+        data_inputs=tuple(
+            _data_input(i, item, text)
+            for i, item in enumerate(spec.get("inputs") or [])
+            if "url" in item or ":" in item.get("task", "")
+        ),
+        outputs=tuple(
+            DataOutput(i, text(item["url"]), osmo_str(item.get("regex") or ""))
+            for i, item in enumerate(spec.get("outputs") or [])
+        ),
+        exit_actions=tuple(
+            (str(action).upper(), tuple(parse_exit_codes(codes) or ()))
+            for action, codes in (spec.get("exitActions") or {}).items()
+        ),
+        checkpoints=tuple(
+            Checkpoint(text(c["path"]), text(c["url"]), _seconds(c["frequency"]) or 0.0, osmo_str(c.get("regex") or ""))
+            for c in spec.get("checkpoint") or []
+        ),
+        credentials=tuple(
+            _credential(str(name), value, text) for name, value in (spec.get("credentials") or {}).items()
+        ),
         privileged=spec.get("privileged") is True,
         host_network=spec.get("hostNetwork") is True,
         volume_mounts=tuple(_volume_mount(osmo_str(m)) for m in spec.get("volumeMounts") or []),
@@ -274,12 +305,12 @@ def canonical_tokens(text: str, input_positions: dict[str, int]) -> str:
     def canon(match) -> str:
         body = match.group(1).strip()
         if body.startswith("input:"):
-            ref = body[len("input:"):].strip()
+            ref = body[len("input:") :].strip()
             if not ref.isdigit():
                 ref = str(input_positions[k8s_name(ref.split(":")[-1])])
             return "{{input:" + ref + "}}"
         if body.startswith("host:"):
-            return "{{host:" + k8s_name(body[len("host:"):].strip()) + "}}"
+            return "{{host:" + k8s_name(body[len("host:") :].strip()) + "}}"
         return "{{" + body + "}}"
 
     return TOKEN_RE.sub(canon, text)

@@ -24,9 +24,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 SECTIONS = ("workflow", "default-values", "version")
-SECTION_RE = re.compile(
-    r"^([a-zA-Z][a-zA-Z0-9_-]*):(.*?)(?=^[a-zA-Z][a-zA-Z0-9_-]*:|\Z)", re.DOTALL | re.MULTILINE
-)
+SECTION_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9_-]*):(.*?)(?=^[a-zA-Z][a-zA-Z0-9_-]*:|\Z)", re.DOTALL | re.MULTILINE)
 MAX_FILE_BYTES = limits.MAX_FILE_BYTES
 
 
@@ -61,26 +59,50 @@ def read_source(path: str) -> str:
     except OSError as exc:
         raise UsageError(f"{path}: cannot read file: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:
-        raise CompileError([Diagnostic(
-            "L101", f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; "
-            "refusing to read it as a workflow", file=path, line=1, column=1)])
+        raise CompileError(
+            [
+                Diagnostic(
+                    "L101",
+                    f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refusing to read it as a workflow",
+                    file=path,
+                    line=1,
+                    column=1,
+                )
+            ]
+        )
     return decode(data, path)
 
 
 def decode(data: bytes, path: str) -> str:
     if b"\x00" in data:
         line, col = _position_of(data, data.index(b"\x00"))
-        raise CompileError([Diagnostic(
-            "L101", "file contains NUL bytes: it looks binary, not a YAML workflow",
-            file=path, line=line, column=col)])
+        raise CompileError(
+            [
+                Diagnostic(
+                    "L101",
+                    "file contains NUL bytes: it looks binary, not a YAML workflow",
+                    file=path,
+                    line=line,
+                    column=col,
+                )
+            ]
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line, col = _position_of(data, exc.start)
-        raise CompileError([Diagnostic(
-            "L101", f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
-            file=path, line=line, column=col,
-            hint="save the workflow file as UTF-8")]) from None
+        raise CompileError(
+            [
+                Diagnostic(
+                    "L101",
+                    f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+                    file=path,
+                    line=line,
+                    column=col,
+                    hint="save the workflow file as UTF-8",
+                )
+            ]
+        ) from None
 
 
 def _position_of(data: bytes, offset: int) -> tuple[int, int]:
@@ -96,23 +118,43 @@ def split_sections(source: SourceFile) -> list[Diagnostic]:
         line = source.text.count("\n", 0, match.start())
         if name not in SECTIONS:
             suggestion = did_you_mean(name, SECTIONS)
-            diagnostics.append(Diagnostic(
-                "L104", f'unknown top-level key "{name}"',
-                file=source.path, line=line + 1, column=1,
-                hint=f'did you mean "{suggestion}"?' if suggestion
-                else "a workflow file has only: " + ", ".join(SECTIONS)))
+            diagnostics.append(
+                Diagnostic(
+                    "L104",
+                    f'unknown top-level key "{name}"',
+                    file=source.path,
+                    line=line + 1,
+                    column=1,
+                    hint=f'did you mean "{suggestion}"?'
+                    if suggestion
+                    else "a workflow file has only: " + ", ".join(SECTIONS),
+                )
+            )
         elif name in source.sections:
             first = source.sections[name].start_line + 1
-            diagnostics.append(Diagnostic(
-                "L105", f'duplicate top-level key "{name}" (first defined on line {first})',
-                file=source.path, line=line + 1, column=1))
+            diagnostics.append(
+                Diagnostic(
+                    "L105",
+                    f'duplicate top-level key "{name}" (first defined on line {first})',
+                    file=source.path,
+                    line=line + 1,
+                    column=1,
+                )
+            )
         else:
             source.sections[name] = Section(name, match.group(0), line)
     if "workflow" not in source.sections:
         message, line = _missing_workflow(source.text)
-        diagnostics.append(Diagnostic(
-            "L106", message, file=source.path, line=line, column=1,
-            hint="an OSMO workflow file needs a top-level `workflow:` key at column 0"))
+        diagnostics.append(
+            Diagnostic(
+                "L106",
+                message,
+                file=source.path,
+                line=line,
+                column=1,
+                hint="an OSMO workflow file needs a top-level `workflow:` key at column 0",
+            )
+        )
     return diagnostics
 
 
@@ -123,9 +165,9 @@ def _missing_workflow(text: str) -> tuple[str, int]:
     """Why there is no ``workflow:`` section, and the 1-based line to show."""
     for number, line in enumerate(text.splitlines(), 1):
         content = line.strip()
-        if not content or content.startswith("#") or content in ("---", "...") or content.startswith("%"):
+        if not content or content.startswith(("#", "%")) or content in ("---", "..."):
             continue
-        if content.startswith("- ") or content == "-" or content.startswith("["):
+        if content.startswith(("- ", "[")) or content == "-":
             return "no `workflow:` section found: the file is a list, not a mapping", number
         if not SECTION_RE.match(line + "\n"):
             return "no `workflow:` section found: the file does not start with a top-level key", number
@@ -202,7 +244,9 @@ def _check_expansion(root: yaml.Node) -> None:
     if expanded - distinct > limits.MAX_ALIAS_NODES:
         raise YamlLimitError(
             f"YAML aliases would expand this document to {_count(expanded)} nodes (from {distinct}); "
-            f"the limit is {limits.MAX_ALIAS_NODES} added by aliases", root.start_mark)
+            f"the limit is {limits.MAX_ALIAS_NODES} added by aliases",
+            root.start_mark,
+        )
 
 
 def _children(node: yaml.Node) -> list:
@@ -309,20 +353,32 @@ def inline_local_files(document: dict, base: Path, allow_any: bool = False) -> l
         for i, item in enumerate(files if isinstance(files, list) else []):
             if not isinstance(item, dict) or "localpath" not in item:
                 continue
-            path = task_path + ("files", i, "localpath")
+            path = (*task_path, "files", i, "localpath")
             if "contents" in item:
-                out.append(Diagnostic("L112", "Files tag dont support contents and localpath together",
-                                      path=path, at_key=True, hint="keep either `contents:` or `localpath:`"))
+                out.append(
+                    Diagnostic(
+                        "L112",
+                        "Files tag dont support contents and localpath together",
+                        path=path,
+                        at_key=True,
+                        hint="keep either `contents:` or `localpath:`",
+                    )
+                )
                 continue
             local = item["localpath"]
             if not isinstance(local, str):
                 continue  # the schema stage reports the type
             target = (base / local).resolve()
             if not allow_any and not any(target == r or r in target.parents for r in roots):
-                out.append(Diagnostic(
-                    "L113", f'localpath "{local}" is outside the workflow\'s directory', path=path,
-                    hint="only files under the workflow file's directory (or its git repository) are inlined; "
-                    "pass --allow-any-localpath to lift this"))
+                out.append(
+                    Diagnostic(
+                        "L113",
+                        f'localpath "{local}" is outside the workflow\'s directory',
+                        path=path,
+                        hint="only files under the workflow file's directory (or its git repository) are inlined; "
+                        "pass --allow-any-localpath to lift this",
+                    )
+                )
                 continue
             try:
                 if target.exists() and not target.is_file():  # a FIFO or a device would block or never end
@@ -331,8 +387,14 @@ def inline_local_files(document: dict, base: Path, allow_any: bool = False) -> l
                     raise OSError(0, f"it is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
                 contents = target.read_text(encoding="utf-8")
             except FileNotFoundError:
-                out.append(Diagnostic("L111", f"The file/path {local} does not exist!", path=path,
-                                      hint=f"localpath is relative to the workflow file's directory ({base})"))
+                out.append(
+                    Diagnostic(
+                        "L111",
+                        f"The file/path {local} does not exist!",
+                        path=path,
+                        hint=f"localpath is relative to the workflow file's directory ({base})",
+                    )
+                )
                 continue
             except (IsADirectoryError, UnicodeDecodeError, OSError) as exc:
                 reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (exc.strerror or str(exc))

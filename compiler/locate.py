@@ -19,8 +19,9 @@ from .render import Rendered
 
 SIMILARITY_CHARS = 500  # compare line beginnings only: the cost is quadratic in the length compared
 SIMILARITY_LINES = 2000  # and search for the most similar line only in templates up to this long
-APPROXIMATE = ("Jinja changed the lines here: the line shown is the template line "
-               "that most likely produced the rendered line")
+APPROXIMATE = (
+    "Jinja changed the lines here: the line shown is the template line that most likely produced the rendered line"
+)
 
 
 @dataclass
@@ -53,12 +54,17 @@ class Locator:
         line0, col0 = position
         source_line, exact = self._source_line(entry, line0)
         note = d.note if exact else (d.note or APPROXIMATE)
-        return d.with_(file=self.file, line=entry.start_line + source_line + 1,
-                       column=col0 + 1 if exact or self._same_indent(entry, line0, source_line) else 1, note=note)
+        return d.with_(
+            file=self.file,
+            line=entry.start_line + source_line + 1,
+            column=col0 + 1 if exact or self._same_indent(entry, line0, source_line) else 1,
+            note=note,
+        )
 
     @staticmethod
     def _same_indent(entry: _Entry, rendered_line: int, source_line: int) -> bool:
         """A loop body keeps its template's indentation: then the rendered column is right too."""
+
         def indent(lines, i):
             return len(lines[i]) - len(lines[i].lstrip()) if i < len(lines) else -1
 
@@ -136,7 +142,7 @@ def _offset_position(text: str, node: yaml.ScalarNode, offset: int) -> tuple[int
         lines = text.splitlines()
         first = start.line + 1
         indent = None
-        for line in lines[first:node.end_mark.line + 1]:
+        for line in lines[first : node.end_mark.line + 1]:
             if line.strip():
                 indent = len(line) - len(line.lstrip(" "))
                 break

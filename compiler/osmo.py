@@ -40,7 +40,6 @@ OUTPUT_DIR = "/osmo/data/output"
 INPUT_DIR = "/osmo/data/input"
 
 
-
 def k8s_name(name: str) -> str:
     """OSMO's normalisation: names are case-insensitive and '_' equals '-'."""
     return name.lower().replace("_", "-")
@@ -66,9 +65,7 @@ def k8s_quantity(value: str) -> str | None:
 
 
 # Durations: seconds as a number, ISO-8601, or <int><unit> with one unit.
-_ISO_DURATION_RE = re.compile(
-    r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
-)
+_ISO_DURATION_RE = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$")
 _UNIT_DURATION_RE = re.compile(r"^(?P<n>\d+)(?P<unit>d|h|m|s|ms|us)$")
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}
 

@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import argo, ir, loader, render
+from . import profile as profiles
 from .argo import share
 from .checks import schema, secrets, semantic, target
-from .diagnostics import suppress
-from . import profile as profiles
-from .diagnostics import CompileError, Diagnostic, UsageError, has_errors
+from .diagnostics import CompileError, Diagnostic, UsageError, has_errors, suppress
 from .gcpause import paused_gc
 from .locate import Locator
 
@@ -102,8 +101,9 @@ class _Run:
         if workflow is None:
             return None
         defaults = document.get("default-values")
-        values = render.template_values(defaults if isinstance(defaults, dict) else {},
-                                        self.options.set_values, self.options.set_strings)
+        values = render.template_values(
+            defaults if isinstance(defaults, dict) else {}, self.options.set_values, self.options.set_strings
+        )
         rendered, problems = render.render(workflow.text, values, file=self.path, start_line=workflow.start_line)
         self.diagnostics += problems
         if rendered is None:
@@ -122,14 +122,21 @@ class _Run:
             parsed = loader.parse_yaml(text)
         except loader.YamlSyntaxError as exc:
             message = f"invalid YAML: {exc}" if exc.code == "L102" else str(exc)
-            self.diagnostics.append(Diagnostic(exc.code, message, path=(section,),
-                                               mark=(exc.line, exc.column)))
+            self.diagnostics.append(Diagnostic(exc.code, message, path=(section,), mark=(exc.line, exc.column)))
             return None
         for key, mark, first in parsed.duplicates:
-            first_line = self.locator.locate(Diagnostic("", "", path=(section,), mark=(first.line, first.column))).line
-            self.diagnostics.append(Diagnostic(
-                "L103", f'duplicate key "{key}" (first set on line {first_line})', path=(section,),
-                mark=(mark.line, mark.column), hint="YAML would silently keep only the last value; remove one"))
+            first_line = self.locator.locate(
+                Diagnostic("L103", "", path=(section,), mark=(first.line, first.column))
+            ).line
+            self.diagnostics.append(
+                Diagnostic(
+                    "L103",
+                    f'duplicate key "{key}" (first set on line {first_line})',
+                    path=(section,),
+                    mark=(mark.line, mark.column),
+                    hint="YAML would silently keep only the last value; remove one",
+                )
+            )
         return parsed.data
 
     def check(self, document: dict, profile: profiles.Profile, pool: str | None) -> None:
@@ -156,14 +163,23 @@ def _emit_options(options: CompileOptions, profile: profiles.Profile = profiles.
     if repository:
         config_map, sep, key = repository.partition(":")
         if not sep or not config_map or not key:
-            where = "--artifact-repository-ref" if options.artifact_repository_ref else "the profile's artifactRepositoryRef"
+            where = (
+                "--artifact-repository-ref"
+                if options.artifact_repository_ref
+                else "the profile's artifactRepositoryRef"
+            )
             raise UsageError(f"{where} {repository!r}: expected CONFIGMAP:KEY")
         ref = (config_map, key)
     if options.kind not in ("Workflow", "WorkflowTemplate"):
         raise UsageError(f"--kind {options.kind!r}: expected Workflow or WorkflowTemplate")
-    return argo.EmitOptions(options.namespace or profile.get("namespace"),
-                            options.service_account or profile.get("serviceAccountName"), ref, options.kind,
-                            profile, options.pool or profile.get("defaultPool"))
+    return argo.EmitOptions(
+        options.namespace or profile.get("namespace"),
+        options.service_account or profile.get("serviceAccountName"),
+        ref,
+        options.kind,
+        profile,
+        options.pool or profile.get("defaultPool"),
+    )
 
 
 def _env_pair(item: str) -> tuple[str, str]:
@@ -172,6 +188,8 @@ def _env_pair(item: str) -> tuple[str, str]:
         raise UsageError(f"--set-env {item!r}: expected KEY=VALUE")
     if secrets.secret_like_name(key) and secrets.literal_secret(value):
         # the same rule as V350 for a file's environment; never echo the value
-        raise UsageError(f"--set-env {key}=...: the name looks like a secret and its value would be stored in "
-                         "plain text in the Argo manifest; use the task's `credentials:` (a Secret reference)")
+        raise UsageError(
+            f"--set-env {key}=...: the name looks like a secret and its value would be stored in "
+            "plain text in the Argo manifest; use the task's `credentials:` (a Secret reference)"
+        )
     return key, value

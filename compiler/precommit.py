@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .loader import SECTION_RE, MAX_FILE_BYTES, SECTIONS
+from .loader import MAX_FILE_BYTES, SECTION_RE, SECTIONS
 
 _TASKS_RE = re.compile(r"^[ \t]+-?[ \t]*(tasks|groups)[ \t]*:", re.MULTILINE)
 
@@ -55,6 +55,8 @@ def stale_message(workflow: str, manifest: str | Path, text: str) -> str | None:
     if current == text:
         return None
     old, new = current.splitlines(), text.splitlines()
-    first = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)))
-    return (f"{manifest}:{first + 1}: out of date with {workflow}; regenerate it "
-            f"(the same `osmo compile` command without --check)")
+    first = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
+    return (
+        f"{manifest}:{first + 1}: out of date with {workflow}; regenerate it "
+        f"(the same `osmo compile` command without --check)"
+    )

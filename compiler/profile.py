@@ -96,8 +96,14 @@ class Profile:
         entries = [e for e in self.data.get("storage") or [] if url.startswith(e["prefix"])]
         if entries:
             e = max(entries, key=lambda e: len(e["prefix"]))
-            return Storage(e["prefix"], e.get("endpoint"), e.get("region"), e.get("insecure", False),
-                           e.get("secret"), e.get("useSDKCreds", False))
+            return Storage(
+                e["prefix"],
+                e.get("endpoint"),
+                e.get("region"),
+                e.get("insecure", False),
+                e.get("secret"),
+                e.get("useSDKCreds", False),
+            )
         scheme = url.split("://", 1)[0]
         return Storage(f"{scheme}://", DEFAULT_ENDPOINTS.get(scheme), secret=f"osmo-data-{scheme}", assumed=True)
 
@@ -111,8 +117,10 @@ class Profile:
         timeouts = self.data.get("timeouts") or {}
         default = parse_duration(timeouts[f"default{kind}"]) if f"default{kind}" in timeouts else None
         maximum = parse_duration(timeouts[f"max{kind}"]) if f"max{kind}" in timeouts else None
-        return (default.total_seconds() if default else None,
-                maximum.total_seconds() if maximum else SERVICE_MAX_TIMEOUT)
+        return (
+            default.total_seconds() if default else None,
+            maximum.total_seconds() if maximum else SERVICE_MAX_TIMEOUT,
+        )
 
     @property
     def uploader_image(self) -> str:
@@ -162,18 +170,28 @@ def load(path: str) -> tuple[Profile, list[Diagnostic]]:
     try:
         parsed = loader.parse_yaml(text)
     except loader.YamlSyntaxError as exc:
-        return NO_PROFILE, [locator.locate(Diagnostic("P602", f"invalid YAML in the profile: {exc}",
-                                                      path=("profile",), mark=(exc.line, exc.column)))]
-    problems = [Diagnostic("P602", f'duplicate key "{key}" in the profile', path=("profile",),
-                           mark=(mark.line, mark.column)) for key, mark, _ in parsed.duplicates]
+        return NO_PROFILE, [
+            locator.locate(
+                Diagnostic(
+                    "P602", f"invalid YAML in the profile: {exc}", path=("profile",), mark=(exc.line, exc.column)
+                )
+            )
+        ]
+    problems = [
+        Diagnostic("P602", f'duplicate key "{key}" in the profile', path=("profile",), mark=(mark.line, mark.column))
+        for key, mark, _ in parsed.duplicates
+    ]
     data = parsed.data if parsed.data is not None else {}
     problems += [d.with_(code="P601", message=f"profile: {d.message}") for d in schema.validate(data, SCHEMA_FILE)]
     if isinstance(data, dict):
         for kind in ("Exec", "Queue"):
             default, maximum = Profile(data, path).timeout(kind) if not problems else (None, 0)
             if default is not None and default > maximum:
-                problems.append(Diagnostic("P601", f"profile: default{kind} is larger than max{kind}",
-                                           path=("timeouts", f"default{kind}")))
+                problems.append(
+                    Diagnostic(
+                        "P601", f"profile: default{kind} is larger than max{kind}", path=("timeouts", f"default{kind}")
+                    )
+                )
     located = [locator.locate(d) for d in problems]
     if problems:
         return NO_PROFILE, located
@@ -197,5 +215,7 @@ def init_text() -> str:
     template = (files("compiler.templates") / INIT_TEMPLATE).read_text(encoding="utf-8")
     environment = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
     return environment.from_string(template).render(
-        platform_label=DEFAULT_PLATFORM_LABEL, uploader_image=DEFAULT_UPLOADER_IMAGE,
-        barrier_image=DEFAULT_BARRIER_IMAGE)
+        platform_label=DEFAULT_PLATFORM_LABEL,
+        uploader_image=DEFAULT_UPLOADER_IMAGE,
+        barrier_image=DEFAULT_BARRIER_IMAGE,
+    )

@@ -23,7 +23,6 @@ from . import sandbox
 from .diagnostics import Diagnostic, UsageError, did_you_mean
 from .osmo import PROTECTED_TOKEN_RE
 
-
 # Private-use characters: cannot clash with Jinja syntax, survive rendering as text.
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _PLACEHOLDER_RE = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
@@ -73,8 +72,9 @@ class Rendered:
             return line, True
         if self._map is None:
             self._map = _align(self.source.splitlines(), self.text.splitlines())
-            self._nearest = list(itertools.accumulate(self._map, lambda above, here: above if here is None else here,
-                                                      initial=0))[1:]  # the nearest exact line at or above
+            self._nearest = list(
+                itertools.accumulate(self._map, lambda above, here: above if here is None else here, initial=0)
+            )[1:]  # the nearest exact line at or above
         exact = line < len(self._map) and self._map[line] is not None
         if exact:
             return self._map[line], True
@@ -135,11 +135,18 @@ def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Re
     try:
         text = sandbox.render_bounded(sandbox.environment().from_string(shielded), values)
     except sandbox.RenderLimitError as exc:
-        return None, [located("L110", f"Jinja template refused: {exc}", _template_lineno(exc),
-                              "templates are limited in time and size, like OSMO's sandbox")]
+        return None, [
+            located(
+                "L110",
+                f"Jinja template refused: {exc}",
+                _template_lineno(exc),
+                "templates are limited in time and size, like OSMO's sandbox",
+            )
+        ]
     except TemplateSyntaxError as exc:
-        return None, [located("L107", f"Jinja syntax error: {exc.message}", exc.lineno,
-                              _syntax_hint(source, exc.lineno))]
+        return None, [
+            located("L107", f"Jinja syntax error: {exc.message}", exc.lineno, _syntax_hint(source, exc.lineno))
+        ]
     except UndefinedError as exc:
         name = _undefined_name(str(exc))
         hint = "define it under `default-values:` or pass `--set NAME=VALUE`"
@@ -151,11 +158,20 @@ def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Re
         elif values:
             hint += "; defined: " + ", ".join(sorted(map(str, values)))
         return None, [located("L108", f"Jinja: {exc.message}", _template_lineno(exc), hint)]
-    except (TemplateError, TypeError, ValueError, ArithmeticError, OverflowError,
-            MemoryError, RecursionError, AttributeError, KeyError, IndexError) as exc:
+    except (
+        TemplateError,
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        OverflowError,
+        MemoryError,
+        RecursionError,
+        AttributeError,
+        KeyError,
+        IndexError,
+    ) as exc:
         message = getattr(exc, "message", None) or str(exc)
-        return None, [located("L109", f"Jinja error: {type(exc).__name__}: {message}",
-                              _template_lineno(exc))]
+        return None, [located("L109", f"Jinja error: {type(exc).__name__}: {message}", _template_lineno(exc))]
 
     def unshield(match) -> str:
         return tokens[int(match.group(1))]
@@ -175,7 +191,7 @@ def _template_lineno(exc: BaseException) -> int | None:
 def _undefined_name(message: str) -> str | None:
     # jinja2: "'foo' is undefined"
     if message.startswith("'") and "' is undefined" in message:
-        return message[1:message.index("' is undefined")]
+        return message[1 : message.index("' is undefined")]
     return None
 
 

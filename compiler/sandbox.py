@@ -66,7 +66,7 @@ def environment():
             _check_binop(operator, left, right)
             return _checked_result(super().call_binop(context, operator, left, right))
 
-        def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - jinja's convention
+        def call(__self, __context, __obj, *args, **kwargs):
             args = _check_call(__obj, args, kwargs)
             return _checked_result(super().call(__context, __obj, *args, **kwargs))
 
@@ -128,7 +128,9 @@ def _check_format(fmt: str, args: object = ()) -> None:
     for match in _FORMAT_SPEC_RE.finditer(fmt):
         from_args |= "{" in match.group(1)
         widths += re.findall(r"\d+", match.group(1))
-    values = list(args.values()) if isinstance(args, dict) else list(args) if isinstance(args, (tuple, list)) else [args]
+    values = (
+        list(args.values()) if isinstance(args, dict) else list(args) if isinstance(args, (tuple, list)) else [args]
+    )
     numbers = [int(w) if len(w) <= 9 else MAX_RENDERED_CHARS + 1 for w in widths]
     numbers += [v for v in values if from_args and isinstance(v, int)]
     if any(n > MAX_RENDERED_CHARS for n in numbers):
@@ -170,8 +172,12 @@ def _check_amplifier(name: str, value: object, args: tuple, kwargs: dict) -> Non
             count = value.count(old) if old else len(value) + 1
             _check_size(len(value) + count * len(new), value, "replace()")
     elif name in ("format", "format_map") and isinstance(value, str):
-        _check_format(value, list(args) + list(kwargs.values()) + (list(args[0].values()) if name == "format_map"
-                                                                     and args and isinstance(args[0], dict) else []))
+        _check_format(
+            value,
+            list(args)
+            + list(kwargs.values())
+            + (list(args[0].values()) if name == "format_map" and args and isinstance(args[0], dict) else []),
+        )
     elif name in ("extend", "append", "insert", "update") and isinstance(value, (list, dict, set)):
         added = args[-1] if args else ()
         extra = len(added) if name in ("extend", "update") and hasattr(added, "__len__") else 1
@@ -187,7 +193,7 @@ def _check_call(obj: object, args: tuple, kwargs: dict) -> tuple:
     if name == "join" and isinstance(receiver, str) and args:
         items = list(args[0])
         _check_size(_str_size(items) + len(receiver) * len(items), receiver, "join()")
-        return (items,) + args[1:]
+        return (items, *args[1:])
     if receiver is not None:
         _check_amplifier(name, receiver, args, kwargs)
     return args
@@ -200,12 +206,12 @@ def _guarded_filter(name: str, func):
 
     @functools.wraps(func)
     def guarded(*args, **kwargs):
-        value, rest = (args[skip], args[skip + 1:]) if len(args) > skip else (None, ())
+        value, rest = (args[skip], args[skip + 1 :]) if len(args) > skip else (None, ())
         if name == "join" and value is not None:
             items = list(value)
             sep = rest[0] if rest else kwargs.get("d", "")
             _check_size(_str_size(items) + len(str(sep)) * len(items), "", "join")
-            args = args[:skip] + (items,) + rest
+            args = (*args[:skip], items, *rest)
         else:
             _check_amplifier(name, value, rest, kwargs)
         return _checked_result(func(*args, **kwargs))
@@ -236,6 +242,7 @@ class _Deadline:
             and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
         )  # fmt: skip
         if self._signal:
+
             def expire(signum, frame):
                 raise RenderLimitError(f"rendering took longer than {TIME_LIMIT_S} s")
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 ARGO_SCHEMA = SHARED / "argo" / "schema.json"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(kind: str, schema_path: Path = ARGO_SCHEMA):
     from jsonschema import Draft7Validator
 
@@ -54,8 +54,11 @@ def _hera_errors(manifest: dict, kind: str) -> list[str]:
     except pydantic.ValidationError as exc:
         return [str(exc)]
     dumped = json.loads(parsed.model_dump_json(by_alias=True, exclude_none=True))
-    return [f"{path}: unknown key" for path in _dropped(manifest, dumped, "")
-            if path.rsplit("/", 1)[-1] not in NEWER_THAN_HERA]
+    return [
+        f"{path}: unknown key"
+        for path in _dropped(manifest, dumped, "")
+        if path.rsplit("/", 1)[-1] not in NEWER_THAN_HERA
+    ]
 
 
 def _dropped(original, dumped, path):
@@ -66,5 +69,5 @@ def _dropped(original, dumped, path):
             else:
                 yield from _dropped(value, dumped[key], f"{path}/{key}")
     elif isinstance(original, list) and isinstance(dumped, list):
-        for i, (a, b) in enumerate(zip(original, dumped)):
+        for i, (a, b) in enumerate(zip(original, dumped, strict=False)):
             yield from _dropped(a, b, f"{path}/{i}")

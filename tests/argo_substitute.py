@@ -52,7 +52,7 @@ def replace(text: str, values: dict[str, str]) -> str:
         if end < 0:
             raise SubstitutionError("cannot find end tag")
         out.append(text[at:start])
-        tag = text[start + 2:end]
+        tag = text[start + 2 : end]
         key = tag.strip()
         if key.startswith("="):
             raise SubstitutionError("expression tags are not modelled")

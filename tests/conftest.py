@@ -11,7 +11,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/ helpers: argo
 
 def pytest_addoption(parser):
     parser.addoption(
-        "--regen-goldens", action="store_true", default=False,
+        "--regen-goldens",
+        action="store_true",
+        default=False,
         help="rewrite tests/golden/* and the conformance record from the current compiler output",
     )
 

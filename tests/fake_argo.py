@@ -35,22 +35,23 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 # repo root's parent / shared / argo / schema.json  (tests/ -> repo -> parent)
-from argo_schema import ARGO_SCHEMA as SCHEMA_PATH  # noqa: E402
-from argo_schema import argo_errors  # noqa: E402
+from argo_schema import ARGO_SCHEMA as SCHEMA_PATH
+from argo_schema import argo_errors
 
 TOKEN_INVALID = "token not valid. see https://argo-workflows.readthedocs.io/en/latest/faq/"
 _K8S_RAND_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand
 FINISHED = {"Succeeded", "Failed", "Error"}
 
+
 def schema_available(schema_path: Path = SCHEMA_PATH) -> bool:
     return Path(schema_path).is_file()
 
 
-def validate_workflow(wf: Any, schema_path: Optional[Path] = SCHEMA_PATH) -> list[str]:
+def validate_workflow(wf: Any, schema_path: Path | None = SCHEMA_PATH) -> list[str]:
     """Error messages for ``wf`` (empty = valid): schema (or hera fallback) + some validate.go checks."""
     errors = argo_errors(wf, Path(schema_path) if schema_path is not None else None)
     if errors or not isinstance(wf, dict):
@@ -76,20 +77,34 @@ def validate_workflow(wf: Any, schema_path: Optional[Path] = SCHEMA_PATH) -> lis
         for task in tasks:
             ref = task.get("template")
             if ref and ref not in templates:
-                errors.append(f"templates.{tname}.tasks.{task.get('name')} template name '{ref}' undefined")  # approximation
+                errors.append(
+                    f"templates.{tname}.tasks.{task.get('name')} template name '{ref}' undefined"
+                )  # approximation
     return errors
 
 
-def pod_status(phase: str, *pods: tuple[str, str], message: Optional[str] = None, wf_name: str = "WF") -> dict:
+def pod_status(phase: str, *pods: tuple[str, str], message: str | None = None, wf_name: str = "WF") -> dict:
     """A ``status`` block: workflow ``phase`` + one DAG node + one Pod node per ``(name, phase)``."""
     nodes: dict[str, dict] = {
-        wf_name: {"id": wf_name, "name": wf_name, "displayName": wf_name, "type": "DAG", "phase": phase,
-                  "children": [f"{wf_name}-{i}" for i in range(len(pods))]}
+        wf_name: {
+            "id": wf_name,
+            "name": wf_name,
+            "displayName": wf_name,
+            "type": "DAG",
+            "phase": phase,
+            "children": [f"{wf_name}-{i}" for i in range(len(pods))],
+        }
     }
     for i, (pname, pphase) in enumerate(pods):
         nid = f"{wf_name}-{i}"
-        node = {"id": nid, "name": f"{wf_name}.{pname}", "displayName": pname, "type": "Pod", "phase": pphase,
-                "templateName": pname}
+        node = {
+            "id": nid,
+            "name": f"{wf_name}.{pname}",
+            "displayName": pname,
+            "type": "Pod",
+            "phase": pphase,
+            "templateName": pname,
+        }
         if pphase in ("Failed", "Error"):
             node["message"] = "Error (exit code 1)"
         nodes[nid] = node
@@ -122,7 +137,7 @@ class _Stored:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_HTTPServer"
+    server: _HTTPServer
 
     def log_message(self, fmt, *args):  # quiet
         pass
@@ -165,13 +180,15 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        rec = RecordedRequest(method, parts.path, parse_qs(parts.query), {k.lower(): v for k, v in self.headers.items()}, body)
+        rec = RecordedRequest(
+            method, parts.path, parse_qs(parts.query), {k.lower(): v for k, v in self.headers.items()}, body
+        )
         with fake._lock:
             fake.requests.append(rec)
         path = parts.path
         if not path.startswith(fake.base_href):
             return self._not_found_plain()
-        path = "/" + path[len(fake.base_href):]
+        path = "/" + path[len(fake.base_href) :]
         if not path.startswith("/api/v1/"):
             return self._not_found_plain()
         if fake.token is not None and self.headers.get("Authorization") != f"Bearer {fake.token}":
@@ -194,22 +211,23 @@ class _Handler(BaseHTTPRequestHandler):
     def _guarded(self, ns: str, verb: str, fn):
         if ns in self.server.fake.forbidden_namespaces:
             return self._send_error(
-                403, 7,
+                403,
+                7,
                 f'workflows.argoproj.io is forbidden: User "system:serviceaccount:{ns}:osmo" cannot {verb} '
                 f'resource "workflows" in API group "argoproj.io" in the namespace "{ns}"',
             )
         return fn()
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         self._handle("GET")
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         self._handle("POST")
 
-    def do_PUT(self):  # noqa: N802
+    def do_PUT(self):
         self._handle("PUT")
 
-    def do_DELETE(self):  # noqa: N802
+    def do_DELETE(self):
         self._handle("DELETE")
 
     # -- endpoints --------------------------------------------------------------------------------
@@ -227,11 +245,13 @@ class _Handler(BaseHTTPRequestHandler):
         if not meta.get("namespace"):
             meta["namespace"] = ns
         elif meta["namespace"] != ns:
-            self._send_error(400, 3, "the namespace of the provided object does not match the namespace sent on the request")
+            self._send_error(
+                400, 3, "the namespace of the provided object does not match the namespace sent on the request"
+            )
             return None
         return wf
 
-    def _valid_workflow(self, ns: str, body: bytes, status: int, code: int) -> Optional[dict]:
+    def _valid_workflow(self, ns: str, body: bytes, status: int, code: int) -> dict | None:
         """The posted workflow if it is valid; otherwise the error is sent and None returned."""
         wf = self._parse_request(ns, body)
         if wf is None:
@@ -253,7 +273,10 @@ class _Handler(BaseHTTPRequestHandler):
                 gen = meta.get("generateName")
                 if not gen:
                     return self._send_error(
-                        400, 3, 'Workflow.argoproj.io "" is invalid: metadata.name: Required value: name or generateName is required'
+                        400,
+                        3,
+                        'Workflow.argoproj.io "" is invalid: metadata.name: Required value: '
+                        "name or generateName is required",
                     )
                 while True:
                     name = gen[:58] + "".join(random.choice(_K8S_RAND_ALPHABET) for _ in range(5))
@@ -339,8 +362,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    fake: "FakeArgoServer"
-    ssl_context: Optional[ssl.SSLContext] = None
+    fake: FakeArgoServer
+    ssl_context: ssl.SSLContext | None = None
 
     def finish_request(self, request, client_address):
         if self.ssl_context is not None:
@@ -363,9 +386,9 @@ class FakeArgoServer:
     the workflow name). The workflow stays in its last state (e.g. Running) if that is not final.
     """
 
-    token: Optional[str] = "good-token"
-    schema_path: Optional[Path] = SCHEMA_PATH
-    tls: Optional[tuple[str, str]] = None  # (certfile, keyfile)
+    token: str | None = "good-token"
+    schema_path: Path | None = SCHEMA_PATH
+    tls: tuple[str, str] | None = None  # (certfile, keyfile)
     base_href: str = "/"
     watch_mode: str = "stream"  # stream | 404 | 501 | drop
     error_style: str = "grpc"  # grpc | no-message | text
@@ -380,13 +403,13 @@ class FakeArgoServer:
         self._cond = threading.Condition(self._lock)
         self._stopping = threading.Event()
         self._rv = 1000
-        self._httpd: Optional[_HTTPServer] = None
+        self._httpd: _HTTPServer | None = None
         self._threads: list[threading.Thread] = []
         if not self.base_href.endswith("/"):
             self.base_href += "/"
 
     # -- lifecycle --------------------------------------------------------------------------------
-    def start(self) -> "FakeArgoServer":
+    def start(self) -> FakeArgoServer:
         httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         httpd.fake = self
         if self.tls:
@@ -408,7 +431,7 @@ class FakeArgoServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> "FakeArgoServer":
+    def __enter__(self) -> FakeArgoServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

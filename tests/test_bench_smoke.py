@@ -15,8 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_quick_benchmark_runs_and_prints_every_target(tmp_path):
     out = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--quick", "--json", str(out)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--quick", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = proc.stdout
     for heading in ("Per workflow", "Hera, same DAG", "osmo validate", "memory, plain-", "Targets (issue 8)"):

@@ -15,8 +15,14 @@ TUTORIAL = ROOT / "examples" / "serial_workflow.yaml"
 
 
 def osmo(*args: str, cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "compiler", *args], capture_output=True, text=True,
-                          cwd=cwd, input=stdin, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        input=stdin,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def test_version():
@@ -34,7 +40,7 @@ def test_validate_reports_every_file_and_exits_1(tmp_path):
     bad.write_text("workflow:\n  name: x\n  tasks:\n  - name: a\n    image: u\n    command: [sh]\n    imag: v\n")
     run = osmo("validate", str(TUTORIAL), str(bad))
     assert run.returncode == 1 and run.stdout == ""
-    assert f"{bad}:7:5: S201 unknown key \"imag\"" in run.stderr
+    assert f'{bad}:7:5: S201 unknown key "imag"' in run.stderr
 
 
 def test_unreadable_file_is_exit_2(tmp_path):
@@ -74,7 +80,10 @@ def test_failed_compile_leaves_an_existing_output_untouched(tmp_path):
 
 
 def test_compile_reads_stdin_and_applies_set_values():
-    text = "workflow:\n  name: '{{ n }}'\n  tasks:\n  - name: a\n    image: u\n    command: [sh]\ndefault-values:\n  n: x\n"
+    text = (
+        "workflow:\n  name: '{{ n }}'\n  tasks:\n  - name: a\n    image: u\n    command: [sh]\n"
+        "default-values:\n  n: x\n"
+    )
     run = osmo("compile", "-", "--set", "n=fromcli", "--set-env", "K=a=b", stdin=text)
     assert run.returncode == 0, run.stderr
     manifest = yaml.safe_load(run.stdout)
@@ -112,7 +121,14 @@ def test_submit_takes_the_same_compile_options(tmp_path):
     small = submit.SubmitOptions(file=str(TUTORIAL), max_bytes=100)
     assert [d.code for d in submit.compile_workflow(str(TUTORIAL), small, "argo").diagnostics] == ["A501"]
     run = osmo("submit", "--help")
-    for flag in ("--profile", "--pool", "--max-bytes", "--no-share-templates", "--set-env", "--artifact-repository-ref"):
+    for flag in (
+        "--profile",
+        "--pool",
+        "--max-bytes",
+        "--no-share-templates",
+        "--set-env",
+        "--artifact-repository-ref",
+    ):
         assert flag in run.stdout, flag
 
 

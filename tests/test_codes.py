@@ -8,8 +8,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from compiler.cli import app
-from compiler.diagnostics.codes import CODES, FAMILIES, explain, lookup, with_table
 from compiler.diagnostics import Severity
+from compiler.diagnostics.codes import CODES, FAMILIES, explain, lookup, with_table
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "diagnostics.md"

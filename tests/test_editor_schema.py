@@ -12,14 +12,15 @@ from jsonschema import Draft7Validator
 from typer.testing import CliRunner
 
 from compiler import loader, render
+from compiler.checks.schema import schema_text
 from compiler.cli import app
 from compiler.precommit import looks_like_workflow
-from compiler.checks.schema import schema_text
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-HOOK_POSITIVE = [p for p in sorted((ROOT / "tests" / "hook-files" / "positive").iterdir())
-                 if looks_like_workflow(p.read_text())]
+HOOK_POSITIVE = [
+    p for p in sorted((ROOT / "tests" / "hook-files" / "positive").iterdir()) if looks_like_workflow(p.read_text())
+]
 CORPUS = ROOT.parent / "shared" / "osmo-examples"
 RECORD = ROOT / "tests" / "conformance.txt"
 VALUES = ("storage_url=s3://my-bucket/osmo", "num_gpu=1", "epochs=1", "batch_size=8")

@@ -11,8 +11,8 @@ import pytest
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fake_argo import SCHEMA_PATH, TOKEN_INVALID, FakeArgoServer, pod_status, schema_available  # noqa: E402
-from test_submit import WORKFLOW  # noqa: E402
+from fake_argo import SCHEMA_PATH, TOKEN_INVALID, FakeArgoServer, pod_status, schema_available
+from test_submit import WORKFLOW
 
 AUTH = {"Authorization": "Bearer good-token"}
 needs_schema = pytest.mark.skipif(not schema_available(), reason=f"Argo schema not found at {SCHEMA_PATH}")
@@ -123,14 +123,21 @@ def test_watch_stream_ndjson_follows_progression():
         r = requests.get(
             url(s, "/api/v1/workflow-events/argo"),
             params={"listOptions.fieldSelector": "metadata.name=w1"},
-            headers=AUTH, stream=True, timeout=10,
+            headers=AUTH,
+            stream=True,
+            timeout=10,
         )
         assert r.status_code == 200 and r.headers["Transfer-Encoding"] == "chunked"
         events = []
         for line in r.iter_lines():
             ev = json.loads(line)
-            events.append((ev["result"]["type"], ev["result"]["object"]["metadata"]["name"],
-                           (ev["result"]["object"].get("status") or {}).get("phase")))
+            events.append(
+                (
+                    ev["result"]["type"],
+                    ev["result"]["object"]["metadata"]["name"],
+                    (ev["result"]["object"].get("status") or {}).get("phase"),
+                )
+            )
             if events[-1][2] == "Succeeded":
                 break
         r.close()

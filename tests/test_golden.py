@@ -67,7 +67,8 @@ def test_tutorial_artifact_wiring():
     assert "done < /osmo/data/input/0/test_read.txt" in script and "done < /osmo/data/input/1/test_read.txt" in script
     for producer in ("task1", "task2"):
         assert templates[dag[producer]["template"]]["outputs"]["artifacts"] == [
-            {"name": "output", "path": "/osmo/data/output"}]
+            {"name": "output", "path": "/osmo/data/output"}
+        ]
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])

@@ -157,14 +157,20 @@ def test_host_tokens_resolve_both_ways_to_the_pods_dns_names():
     service = "prep-{{workflow.uid}}"
     # lead -> worker and worker -> lead
     assert tmpl["t-fetch"]["container"]["env"] == [{"name": "WORKER", "value": f"helper.{service}"}]
-    assert tmpl["t-helper"]["container"]["command"][2] == f"echo worker; nc fetch.{service} 1234; echo y > /osmo/data/output/y"
+    assert (
+        tmpl["t-helper"]["container"]["command"][2]
+        == f"echo worker; nc fetch.{service} 1234; echo y > /osmo/data/output/y"
+    )
     # each name is <hostname>.<subdomain> of that pod, and the Service of that name selects the group's pods
     for task in ("fetch", "helper"):
         assert pod_patch(tmpl[f"t-{task}"]) == {"hostname": task, "subdomain": service}
         assert tmpl[f"t-{task}"]["metadata"]["labels"]["osmo.nvidia.com/group"] == "prep"
     ctrl = dag_tasks(tmpl["g-prep"])["osmo-ctrl"]
     assert ctrl["template"] == "osmo-hosts"
-    assert ctrl["arguments"]["parameters"] == [{"name": "service", "value": service}, {"name": "group", "value": "prep"}]
+    assert ctrl["arguments"]["parameters"] == [
+        {"name": "service", "value": service},
+        {"name": "group", "value": "prep"},
+    ]
 
 
 def test_hosts_service_is_headless_owned_by_the_workflow_and_selects_the_group():
@@ -179,8 +185,14 @@ def test_hosts_service_is_headless_owned_by_the_workflow_and_selects_the_group()
         "workflows.argoproj.io/workflow": "{{workflow.name}}",
         "osmo.nvidia.com/group": "{{inputs.parameters.group}}",
     }
-    assert service["metadata"]["ownerReferences"] == [{
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "name": "{{workflow.name}}", "uid": "{{workflow.uid}}"}]
+    assert service["metadata"]["ownerReferences"] == [
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Workflow",
+            "name": "{{workflow.name}}",
+            "uid": "{{workflow.uid}}",
+        }
+    ]
     # one shared template, used once per group that needs names
     assert [t["name"] for t in manifest["spec"]["templates"]].count("osmo-hosts") == 1
     for group in ("g-prep", "g-train"):
@@ -195,7 +207,9 @@ def test_lead_is_a_normal_task_and_the_others_are_daemons_started_with_it():
     inner = dag_tasks(tmpl["g-prep"])
     # all members start together, once the Service exists; nothing waits for anything else
     assert inner["fetch"]["dependencies"] == ["osmo-ctrl"] == inner["helper"]["dependencies"]
-    assert "target" not in tmpl["g-prep"]["dag"]  # every member is a leaf: the group ends when they are done or daemoned
+    assert (
+        "target" not in tmpl["g-prep"]["dag"]
+    )  # every member is a leaf: the group ends when they are done or daemoned
 
 
 def test_ignore_nonlead_status_default_true_the_group_status_is_the_leads():
@@ -223,7 +237,9 @@ def test_barrier_waits_for_every_member_name():
     for task in ("fetch", "helper"):
         (init,) = tmpl[f"t-{task}"]["initContainers"]
         assert init["image"] == "busybox:1.36"  # the default; a profile's images.barrier overrides it
-        assert init["env"] == [{"name": "OSMO_GROUP_HOSTS", "value": "fetch.prep-{{workflow.uid}} helper.prep-{{workflow.uid}}"}]
+        assert init["env"] == [
+            {"name": "OSMO_GROUP_HOSTS", "value": "fetch.prep-{{workflow.uid}} helper.prep-{{workflow.uid}}"}
+        ]
         assert init["command"][:2] == ["sh", "-c"] and "nslookup" in init["command"][2]
 
 
@@ -293,8 +309,11 @@ def test_flat_tasks_compile_as_before():
     tmpl = templates(manifest)
     assert set(tmpl) == {"main", "t-a", "t-b"}
     assert dag_tasks(tmpl["main"])["b"] == {
-        "name": "b", "template": "t-b", "depends": "a",
-        "arguments": {"artifacts": [{"name": "input-0", "from": "{{tasks.a.outputs.artifacts.output}}"}]}}
+        "name": "b",
+        "template": "t-b",
+        "depends": "a",
+        "arguments": {"artifacts": [{"name": "input-0", "from": "{{tasks.a.outputs.artifacts.output}}"}]},
+    }
     assert not {"metadata", "daemon", "podSpecPatch", "initContainers"} & set(tmpl["t-a"])
 
 
@@ -362,19 +381,28 @@ def test_topology_requirements_become_pod_affinity_within_the_group():
         affinity = tmpl[f"t-{task}"]["affinity"]["podAffinity"]
         (required,) = affinity["requiredDuringSchedulingIgnoredDuringExecution"]
         assert required == {
-            "labelSelector": {"matchLabels": {
-                "workflows.argoproj.io/workflow": "{{workflow.name}}",
-                "osmo.nvidia.com/group": "shards",
-                "osmo.nvidia.com/topology-topology.kubernetes.io-zone": "workflow-group",
-            }},
+            "labelSelector": {
+                "matchLabels": {
+                    "workflows.argoproj.io/workflow": "{{workflow.name}}",
+                    "osmo.nvidia.com/group": "shards",
+                    "osmo.nvidia.com/topology-topology.kubernetes.io-zone": "workflow-group",
+                }
+            },
             "topologyKey": "topology.kubernetes.io/zone",
         }
         (preferred,) = affinity["preferredDuringSchedulingIgnoredDuringExecution"]
         assert preferred["weight"] == 100
         assert preferred["podAffinityTerm"]["topologyKey"] == "nvidia.com/gpu-clique"
-        assert preferred["podAffinityTerm"]["labelSelector"]["matchLabels"]["osmo.nvidia.com/topology-nvidia.com-gpu-clique"] == "model-1"
+        assert (
+            preferred["podAffinityTerm"]["labelSelector"]["matchLabels"][
+                "osmo.nvidia.com/topology-nvidia.com-gpu-clique"
+            ]
+            == "model-1"
+        )
     # the selector matches the pods' own labels (Argo sets workflows.argoproj.io/workflow on every pod)
-    selector = tmpl["t-s1"]["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]["labelSelector"]
+    selector = tmpl["t-s1"]["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0][
+        "labelSelector"
+    ]
     own = {**tmpl["t-s2"]["metadata"]["labels"], "workflows.argoproj.io/workflow": "{{workflow.name}}"}
     assert selector["matchLabels"].items() <= own.items()
 
@@ -434,8 +462,12 @@ def test_barrier_script_queries_fully_qualified_names(tmp_path):
     fake.chmod(0o755)
     resolv = tmp_path / "resolv.conf"
     resolv.write_text("nameserver 10.0.0.10\nsearch ns1.svc.cluster.local svc.cluster.local\noptions ndots:5\n")
-    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "OSMO_RESOLV_CONF": str(resolv),
-           "OSMO_GROUP_HOSTS": "a.svc-1 b.svc-1"}
+    env = {
+        **os.environ,
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "OSMO_RESOLV_CONF": str(resolv),
+        "OSMO_GROUP_HOSTS": "a.svc-1 b.svc-1",
+    }
     done = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, check=True)
     assert queries.read_text().split() == ["a.svc-1.ns1.svc.cluster.local", "b.svc-1.ns1.svc.cluster.local"]
     assert "all tasks of the group are up" in done.stdout

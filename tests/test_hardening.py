@@ -113,9 +113,9 @@ COSTLY = {
     "replace": "{% set a = 'x' * 100000 %}{{ a|replace('x', a) }}",
     "indent": "{% set a = '\\n' * 1000000 %}{{ a|indent(1000) }}",
     "block set": "{% set x %}{% for i in range(100000) %}{% for j in range(100000) %}ab{% endfor %}"
-                 "{% endfor %}{% endset %}{{ x|length }}",
+    "{% endfor %}{% endset %}{{ x|length }}",
     "macro body": "{% macro m() %}{% for i in range(100000) %}{% for j in range(100000) %}ab{% endfor %}"
-                  "{% endfor %}{% endmacro %}{{ m()|length }}",
+    "{% endfor %}{% endmacro %}{{ m()|length }}",
     "lipsum": "{{ lipsum(100000000)|length }}",
 }
 
@@ -144,7 +144,7 @@ def test_costly_templates_are_refused_off_the_main_thread(template):
     worker.start()
     worker.join(timeout=60)
     assert not worker.is_alive()
-    (rendered, diagnostics), elapsed = box["out"]
+    (_rendered, diagnostics), elapsed = box["out"]
     assert [d.code for d in diagnostics] == ["L110"], diagnostics
     assert elapsed < GENEROUS_S
     assert box["trace"] is None  # the thread's trace function was restored
@@ -167,7 +167,7 @@ def test_deadline_leaves_an_applications_alarm_alone():
     previous = signal.signal(signal.SIGALRM, handler)
     try:
         signal.setitimer(signal.ITIMER_REAL, 100)
-        rendered, diagnostics = render.render(COSTLY["nested loops"], {}, file="f", start_line=0)
+        _rendered, diagnostics = render.render(COSTLY["nested loops"], {}, file="f", start_line=0)
         assert [d.code for d in diagnostics] == ["L110"]
         assert signal.getsignal(signal.SIGALRM) is handler
         remaining, _ = signal.getitimer(signal.ITIMER_REAL)
@@ -253,8 +253,7 @@ def test_billion_laughs_is_refused_quickly(write_workflow):
 
 
 def test_billion_laughs_in_default_values_is_refused(write_workflow):
-    text = VALID + "default-values:\n" + "".join(
-        "  " + line + "\n" for line in BILLION_LAUGHS.splitlines()[2:-1])
+    text = VALID + "default-values:\n" + "".join("  " + line + "\n" for line in BILLION_LAUGHS.splitlines()[2:-1])
     result = compile_file(write_workflow(text))
     assert "L115" in codes(result)
 
@@ -267,7 +266,8 @@ def test_recursive_alias_is_refused(write_workflow):
 
 def test_ordinary_anchors_and_aliases_still_work(write_workflow):
     text = VALID.replace("  - name: a\n", "  - name: a\n    environment: &env {A: '1', B: '2'}\n").replace(
-        "  - name: b\n", "  - name: b\n    environment: *env\n")
+        "  - name: b\n", "  - name: b\n    environment: *env\n"
+    )
     result = compile_file(write_workflow(text))
     assert not result.has_errors, [d.format() for d in result.diagnostics]
 
@@ -294,10 +294,13 @@ def test_nesting_depth_limit(write_workflow):
     assert "L115" not in codes(fine)
 
 
-@pytest.mark.parametrize("text", [
-    "workflow:\n  name: " + "[" * 5000 + "]" * 5000 + "\n",
-    _nested_block(3000),
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "workflow:\n  name: " + "[" * 5000 + "]" * 5000 + "\n",
+        _nested_block(3000),
+    ],
+)
 def test_extreme_nesting_is_a_diagnostic_not_a_crash(write_workflow, text):
     result = compile_file(write_workflow(text))
     assert codes(result) and set(codes(result)) <= {"L102", "L115"}
@@ -310,11 +313,14 @@ def test_depth_check_with_the_pure_python_parser():
         loader.check_node_graph(node)
 
 
-@pytest.mark.parametrize("tag", [
-    "!!python/object/apply:os.system ['echo pwned']",
-    "!!python/name:os.system",
-    "!!python/object/new:subprocess.Popen [['id']]",
-])
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "!!python/object/apply:os.system ['echo pwned']",
+        "!!python/name:os.system",
+        "!!python/object/new:subprocess.Popen [['id']]",
+    ],
+)
 def test_python_tags_are_not_constructed(write_workflow, tag):
     result = compile_file(write_workflow(f"workflow:\n  name: {tag}\n"))
     assert codes(result) == ["L102"]
@@ -324,10 +330,19 @@ def test_python_tags_are_not_constructed(write_workflow, tag):
 DUPLICATES = {
     "section": ("workflow:\n  name: a\nworkflow:\n  name: b\n", "L105", 3),
     "workflow key": ("workflow:\n  name: a\n  name: b\n  tasks: []\n", "L103", 3),
-    "task key": (VALID.replace("    image: ubuntu:22.04\n    command: [sh, -c, \"cat",
-                               "    image: ubuntu:22.04\n    image: alpine\n    command: [sh, -c, \"cat"), "L103", 9),
-    "environment key": (VALID.replace("  - name: b\n", "  - name: b\n    environment:\n      A: '1'\n      A: '2'\n"),
-                        "L103", 10),
+    "task key": (
+        VALID.replace(
+            '    image: ubuntu:22.04\n    command: [sh, -c, "cat',
+            '    image: ubuntu:22.04\n    image: alpine\n    command: [sh, -c, "cat',
+        ),
+        "L103",
+        9,
+    ),
+    "environment key": (
+        VALID.replace("  - name: b\n", "  - name: b\n    environment:\n      A: '1'\n      A: '2'\n"),
+        "L103",
+        10,
+    ),
     "input key": (VALID.replace("    - task: a\n", "    - task: a\n      task: a\n"), "L103", 12),
     "default-values key": (VALID + "default-values:\n  x: 1\n  x: 2\n", "L103", 14),
 }
@@ -464,8 +479,10 @@ def test_localpath_inside_is_inlined(tree):
     assert "echo inside" in output.render(result.documents)
 
 
-@pytest.mark.parametrize("localpath", ["../outside/secret.txt", "{root}/outside/secret.txt", "/etc/passwd",
-                                       "scripts/../../outside/secret.txt"])
+@pytest.mark.parametrize(
+    "localpath",
+    ["../outside/secret.txt", "{root}/outside/secret.txt", "/etc/passwd", "scripts/../../outside/secret.txt"],
+)
 def test_localpath_outside_is_refused(tree, localpath):
     result = compile_localpath(tree, localpath.format(root=tree))
     assert codes(result) == ["L113"]
@@ -523,6 +540,7 @@ def test_localpath_size_limit(tree):
 # ------------------------------------------------------------------------------------------------
 # Atomic output
 # ------------------------------------------------------------------------------------------------
+
 
 def _leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
@@ -615,33 +633,80 @@ def test_compile_with_errors_does_not_touch_the_output(tmp_path, write_workflow)
 # Secrets
 # ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["HF_TOKEN", "GITHUB_TOKEN", "DB_PASSWORD", "AWS_SECRET_ACCESS_KEY", "OPENAI_API_KEY",
-                                  "NGC_API_KEY", "SSH_PRIVATE_KEY", "CLIENT_SECRET", "APIKEY", "my-secret", "WANDB_API_KEY",
-                                  "ACCESS_KEY", "AUTH_TOKEN", "SECRET"])
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "HF_TOKEN",
+        "GITHUB_TOKEN",
+        "DB_PASSWORD",
+        "AWS_SECRET_ACCESS_KEY",
+        "OPENAI_API_KEY",
+        "NGC_API_KEY",
+        "SSH_PRIVATE_KEY",
+        "CLIENT_SECRET",
+        "APIKEY",
+        "my-secret",
+        "WANDB_API_KEY",
+        "ACCESS_KEY",
+        "AUTH_TOKEN",
+        "SECRET",
+    ],
+)
 def test_secret_like_names(name):
     assert sensitive.secret_like_name(name)
 
 
-@pytest.mark.parametrize("name", ["MAX_TOKENS", "TOKENIZER", "TOKENIZER_PATH", "HF_TOKEN_FILE", "SECRET_NAME",
-                                  "PASSWORD_FILE", "KEY", "MONKEY", "PATH", "HOME", "PWD", "NUM_KEYS", "API_URL",
-                                  "CUDA_VISIBLE_DEVICES", "PRIMARY_KEY_COLUMN"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "MAX_TOKENS",
+        "TOKENIZER",
+        "TOKENIZER_PATH",
+        "HF_TOKEN_FILE",
+        "SECRET_NAME",
+        "PASSWORD_FILE",
+        "KEY",
+        "MONKEY",
+        "PATH",
+        "HOME",
+        "PWD",
+        "NUM_KEYS",
+        "API_URL",
+        "CUDA_VISIBLE_DEVICES",
+        "PRIMARY_KEY_COLUMN",
+    ],
+)
 def test_names_that_are_not_secrets(name):
     assert not sensitive.secret_like_name(name)
 
 
-@pytest.mark.parametrize("value,secret", [
-    ("hf_abcdefghijklmnop", True), ("hunter2hunter2", True), ("Bearer abc.def.ghi", True),
-    ("", False), ("short", False), (12345678901, False), (True, False), (None, False),
-    ("{{input:0}}/token", False), ("$(HF_TOKEN)", False), ("{{output}}/secret.txt", False),
-    ("{{output}}abcdefghijkl", True),
-])
+@pytest.mark.parametrize(
+    "value,secret",
+    [
+        ("hf_abcdefghijklmnop", True),
+        ("hunter2hunter2", True),
+        ("Bearer abc.def.ghi", True),
+        ("", False),
+        ("short", False),
+        (12345678901, False),
+        (True, False),
+        (None, False),
+        ("{{input:0}}/token", False),
+        ("$(HF_TOKEN)", False),
+        ("{{output}}/secret.txt", False),
+        ("{{output}}abcdefghijkl", True),
+    ],
+)
 def test_literal_secret_values(value, secret):
     assert sensitive.literal_secret(value) is secret
 
 
 def test_secret_in_environment_is_an_error(write_workflow):
-    text = VALID.replace("  - name: b\n", "  - name: b\n    environment:\n      HF_TOKEN: hf_abcdefghijklmnopqrstuvwx\n"
-                         "      MAX_TOKENS: '4096'\n")
+    text = VALID.replace(
+        "  - name: b\n",
+        "  - name: b\n    environment:\n      HF_TOKEN: hf_abcdefghijklmnopqrstuvwx\n      MAX_TOKENS: '4096'\n",
+    )
     path = write_workflow(text)
     result = compile_file(path)
     assert codes(result) == ["V350"]
@@ -653,7 +718,7 @@ def test_secret_in_environment_is_an_error(write_workflow):
 
 
 def test_secret_from_jinja_values_is_caught(write_workflow):
-    text = VALID.replace("  - name: b\n", "  - name: b\n    environment:\n      DB_PASSWORD: \"{{ pw }}\"\n")
+    text = VALID.replace("  - name: b\n", '  - name: b\n    environment:\n      DB_PASSWORD: "{{ pw }}"\n')
     result = compile_file(write_workflow(text + "default-values:\n  pw: correct-horse-battery\n"))
     assert codes(result) == ["V350"]
     ok = compile_file(write_workflow(text + "default-values:\n  pw: ''\n"))
@@ -662,8 +727,11 @@ def test_secret_from_jinja_values_is_caught(write_workflow):
 
 def test_credential_values_are_never_inlined(write_workflow):
     marker = "cred-key-MARKER-3141"
-    text = VALID.replace("  - name: b\n", f"  - name: b\n    credentials:\n      my_cred:\n        HF_TOKEN: {marker}\n"
-                         "      other_cred: /mnt/MARKER-mount\n")
+    text = VALID.replace(
+        "  - name: b\n",
+        f"  - name: b\n    credentials:\n      my_cred:\n        HF_TOKEN: {marker}\n"
+        "      other_cred: /mnt/MARKER-mount\n",
+    )
     result = compile_file(write_workflow(text))
     for document in result.documents:  # credentials may be refused (U401) or mapped to secret references
         for env in (e for t in document["spec"]["templates"] for e in t.get("container", {}).get("env", [])):
@@ -687,16 +755,30 @@ def _dead_port() -> int:
 
 def test_argo_token_never_appears_in_any_output(write_workflow, tmp_path):
     good, bad = write_workflow(VALID), write_workflow("workflow:\n  name: [\n", name="bad.yaml")
-    leaky = write_workflow(VALID.replace("name: wf", "name: \"{{ ARGO_TOKEN }}\""), name="leaky.yaml")
+    leaky = write_workflow(VALID.replace("name: wf", 'name: "{{ ARGO_TOKEN }}"'), name="leaky.yaml")
     env = {"ARGO_TOKEN": TOKEN, "ARGO_SERVER": f"127.0.0.1:{_dead_port()}", "ARGO_SECURE": "false"}
     out = tmp_path / "out.yaml"
     commands = [
-        ["--help"], ["--version"], ["validate", "--help"], ["compile", "--help"], ["submit", "--help"],
-        ["validate", good], ["validate", bad], ["validate", leaky], ["validate", str(tmp_path / "missing.yaml")],
-        ["compile", good], ["compile", good, "--format", "json"], ["compile", bad], ["compile", leaky],
-        ["compile", good, "-o", str(out)], ["compile", good, "--set", "x"],
-        ["submit", good, "--dry-run"], ["submit", good, "--dry-run", "--token", TOKEN],
-        ["submit", good], ["submit", good, "--token", TOKEN], ["submit", bad],
+        ["--help"],
+        ["--version"],
+        ["validate", "--help"],
+        ["compile", "--help"],
+        ["submit", "--help"],
+        ["validate", good],
+        ["validate", bad],
+        ["validate", leaky],
+        ["validate", str(tmp_path / "missing.yaml")],
+        ["compile", good],
+        ["compile", good, "--format", "json"],
+        ["compile", bad],
+        ["compile", leaky],
+        ["compile", good, "-o", str(out)],
+        ["compile", good, "--set", "x"],
+        ["submit", good, "--dry-run"],
+        ["submit", good, "--dry-run", "--token", TOKEN],
+        ["submit", good],
+        ["submit", good, "--token", TOKEN],
+        ["submit", bad],
     ]
     for args in commands:
         r = CliRunner().invoke(cli.app, args, env=env)
@@ -722,6 +804,7 @@ def test_internal_error_message_never_carries_the_token(monkeypatch, capsys, wri
 # ------------------------------------------------------------------------------------------------
 # The last-resort handler
 # ------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("error", [RuntimeError("boom"), KeyError("k"), RecursionError(), MemoryError()])
 def test_internal_error_is_one_line_and_exit_2(monkeypatch, capsys, write_workflow, error):
@@ -750,8 +833,12 @@ def test_debug_shows_the_traceback(monkeypatch, write_workflow):
 
 
 def test_user_mistakes_are_not_internal_errors(capsys, write_workflow):
-    for argv in (["validate", write_workflow("workflow: [\n", name="bad.yaml")], ["compile", write_workflow(VALID), "--format", "xml"],
-                 ["compile", write_workflow(VALID), "--set", "novalue"], ["nonsense"]):
+    for argv in (
+        ["validate", write_workflow("workflow: [\n", name="bad.yaml")],
+        ["compile", write_workflow(VALID), "--format", "xml"],
+        ["compile", write_workflow(VALID), "--set", "novalue"],
+        ["nonsense"],
+    ):
         with pytest.raises(SystemExit) as info:
             cli.main(argv)
         assert info.value.code in (1, 2)
@@ -759,8 +846,20 @@ def test_user_mistakes_are_not_internal_errors(capsys, write_workflow):
 
 
 def test_compile_text_handles_every_top_level_shape():
-    for text in ("", "x", "- 1", "workflow:", "workflow: null", "workflow: []", "workflow: {}", "{", "version: 2",
-                 "default-values: null\nworkflow: {name: a}", "\ufeffworkflow: {name: a}", "---\n...\n"):
+    for text in (
+        "",
+        "x",
+        "- 1",
+        "workflow:",
+        "workflow: null",
+        "workflow: []",
+        "workflow: {}",
+        "{",
+        "version: 2",
+        "default-values: null\nworkflow: {name: a}",
+        "\ufeffworkflow: {name: a}",
+        "---\n...\n",
+    ):
         result = compile_text(text, "t.yaml")
         assert result.has_errors
         assert all(d.line is not None for d in result.diagnostics)

@@ -108,7 +108,7 @@ def test_binary_file_is_not_a_workflow(tmp_path):
 @pytest.mark.parametrize("path", POSITIVE, ids=lambda p: p.name)
 def test_positive_file_passes_silently(path: Path):
     before = path.read_bytes()
-    result = run(hook_command("osmo-validate") + [rel(path)])
+    result = run([*hook_command("osmo-validate"), rel(path)])
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     assert path.read_bytes() == before  # untouched
 
@@ -116,7 +116,7 @@ def test_positive_file_passes_silently(path: Path):
 @pytest.mark.parametrize("path", NEGATIVE, ids=lambda p: p.name)
 def test_negative_file_fails_with_location(path: Path):
     where, code = expectation(path)
-    result = run(hook_command("osmo-validate") + [rel(path)])
+    result = run([*hook_command("osmo-validate"), rel(path)])
     assert result.returncode == 1, result.stderr
     assert f"{rel(path)}:{where}: {code} " in result.stderr, result.stderr
 
@@ -132,18 +132,18 @@ def test_many_files_in_one_call():
 def test_explicit_non_workflow_without_the_flag_is_reported():
     # `osmo validate FILE` on a file that is not a workflow says so; the hook skips it instead.
     path = HOOK_FILES / "positive" / "values.yaml"
-    result = run(OSMO + ["validate", rel(path)])
+    result = run([*OSMO, "validate", rel(path)])
     assert result.returncode == 1 and "L106" in result.stderr
 
 
 def test_unreadable_path_is_still_a_usage_error():
-    result = run(hook_command("osmo-validate") + ["no/such/file.yaml"])
+    result = run([*hook_command("osmo-validate"), "no/such/file.yaml"])
     assert result.returncode == 2 and "cannot read file" in result.stderr
 
 
 def test_validate_does_not_import_hera():
     path = rel(POSITIVE[0])
-    result = run([sys.executable, "-X", "importtime"] + OSMO[1:] + ["validate", "--skip-non-workflows", path])
+    result = run([sys.executable, "-X", "importtime", *OSMO[1:], "validate", "--skip-non-workflows", path])
     assert result.returncode == 0
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line}
     assert "compiler.pipeline" in imported  # the scan sees the real imports
@@ -158,11 +158,11 @@ def test_compile_check(tmp_path):
     workflow = tmp_path / "wf.yaml"
     workflow.write_text((HOOK_FILES / "positive" / "train.yaml").read_text())
     manifest = tmp_path / "wf.argo.yaml"
-    check = hook_command("osmo-compile-check") + [str(workflow), "-o", str(manifest)]
+    check = [*hook_command("osmo-compile-check"), str(workflow), "-o", str(manifest)]
 
     missing = run(check)
     assert missing.returncode == 1 and "missing" in missing.stderr and not manifest.exists()
-    assert run(OSMO + ["compile", str(workflow), "-o", str(manifest)]).returncode == 0
+    assert run([*OSMO, "compile", str(workflow), "-o", str(manifest)]).returncode == 0
     assert run(check).returncode == 0 and run(check).stderr == ""
 
     workflow.write_text(workflow.read_text().replace("name: train\n  tasks", "name: train2\n  tasks"))
@@ -172,7 +172,7 @@ def test_compile_check(tmp_path):
 
 
 def test_compile_check_needs_output():
-    result = run(OSMO + ["compile", "--check", rel(POSITIVE[0])])
+    result = run([*OSMO, "compile", "--check", rel(POSITIVE[0])])
     assert result.returncode == 2 and "--check needs -o" in result.stderr
 
 
@@ -204,17 +204,30 @@ def test_pre_commit_try_repo(tmp_path):
     shutil.copytree(HOOK_FILES, work)
     _git("init", "-q", cwd=work)
     _git("add", ".", cwd=work)
-    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "cache"), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
-               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t", PRE_COMMIT_COLOR="never")
+    env = dict(
+        os.environ,
+        PRE_COMMIT_HOME=str(tmp_path / "cache"),
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@t",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@t",
+        PRE_COMMIT_COLOR="never",
+    )
 
     def try_repo(*files: str) -> subprocess.CompletedProcess:
-        return subprocess.run([pre_commit, "try-repo", str(ROOT), "osmo-validate", "--verbose", "--files", *files],
-                              cwd=work, env=env, capture_output=True, text=True, timeout=900)
+        return subprocess.run(
+            [pre_commit, "try-repo", str(ROOT), "osmo-validate", "--verbose", "--files", *files],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
 
     positive = [str(p.relative_to(HOOK_FILES)) for p in POSITIVE]
     clean = try_repo(*positive)
     if clean.returncode == 3 or "An unexpected error has occurred" in clean.stdout + clean.stderr:
-        log = (tmp_path / "cache" / "pre-commit.log")
+        log = tmp_path / "cache" / "pre-commit.log"
         detail = log.read_text()[-1500:] if log.exists() else clean.stdout[-1500:] + clean.stderr[-500:]
         pytest.skip(f"pre-commit could not install the hook (package index unreachable?):\n{detail}")
     assert clean.returncode == 0, clean.stdout + clean.stderr

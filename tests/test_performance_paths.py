@@ -21,8 +21,11 @@ EXAMPLE = ROOT / "examples" / "serial_workflow.yaml"
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(list("ab {}%#-:\n\t\"'|é\u2028") + ["{{output}}", "{{input:0}}"]),
-                max_size=40).map("".join))
+@given(
+    st.lists(st.sampled_from([*list("ab {}%#-:\n\t\"'|é\u2028"), "{{output}}", "{{input:0}}"]), max_size=40).map(
+        "".join
+    )
+)
 def test_text_without_jinja_syntax_renders_as_jinja_would(text):
     rendered, problems = render.render(text, {}, file="wf.yaml", start_line=0)
     shielded = render.PROTECTED_TOKEN_RE.sub("", text)
@@ -49,18 +52,21 @@ def test_validate_of_a_clean_file_imports_no_jinja_jsonschema_hera_or_pydantic()
         "import sys\n"
         "from compiler.cli import main\n"
         f"try:\n    main(['validate', {str(EXAMPLE)!r}])\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
-        "print(sorted(m for m in ('jinja2', 'jsonschema', 'hera', 'pydantic') if m in sys.modules))\n")
+        "print(sorted(m for m in ('jinja2', 'jsonschema', 'hera', 'pydantic') if m in sys.modules))\n"
+    )
     assert out.strip() == "[]"
 
 
 def test_an_invalid_file_still_gets_jsonschema_and_a_jinja_file_still_gets_jinja(write_workflow):
     bad = write_workflow("workflow:\n  name: x\n  tasks:\n  - name: a\n    imag: u\n    command: [ls]\n", "bad.yaml")
-    jinja = write_workflow("workflow:\n  name: {{ 'x' }}\n  tasks:\n  - name: a\n    image: u\n    command: [ls]\n",
-                           "jinja.yaml")
+    jinja = write_workflow(
+        "workflow:\n  name: {{ 'x' }}\n  tasks:\n  - name: a\n    image: u\n    command: [ls]\n", "jinja.yaml"
+    )
     out = run_python(
         "import sys\nfrom compiler.pipeline import compile_file\n"
         f"r = compile_file({bad!r})\nprint(sorted(d.code for d in r.diagnostics), 'jsonschema' in sys.modules)\n"
-        f"r = compile_file({jinja!r})\nprint(r.has_errors, 'jinja2' in sys.modules)\n")
+        f"r = compile_file({jinja!r})\nprint(r.has_errors, 'jinja2' in sys.modules)\n"
+    )
     assert out.splitlines() == ["['S201', 'S202'] True", "False True"]
 
 
@@ -104,8 +110,10 @@ def test_max_bytes_warns_at_80_percent_and_fails_above_naming_the_largest_templa
 
 def test_sharing_can_be_switched_off():
     text = EXAMPLE.read_text()
-    assert compile_text(text, "wf.yaml", CompileOptions(share_templates=False)).documents == \
-        compile_text(text, "wf.yaml").documents  # nothing to share here: no task has the shape of another
+    assert (
+        compile_text(text, "wf.yaml", CompileOptions(share_templates=False)).documents
+        == compile_text(text, "wf.yaml").documents
+    )  # nothing to share here: no task has the shape of another
     proc = cli("compile", str(EXAMPLE), "--no-share-templates")
     assert proc.returncode == 0 and "kind: Workflow" in proc.stdout
 

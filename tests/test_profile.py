@@ -67,8 +67,9 @@ def test_profile_sets_workflow_fields_and_flags_override(tmp_path, write_workflo
     assert manifest["metadata"]["namespace"] == "ml"
     assert manifest["spec"]["serviceAccountName"] == "runner"
     assert manifest["spec"]["artifactRepositoryRef"] == {"configMap": "repos", "key": "s3"}
-    (manifest,) = compile_file(path, CompileOptions(profile=str(p), namespace="other", service_account="sa",
-                                                    artifact_repository_ref="cm:k")).documents
+    (manifest,) = compile_file(
+        path, CompileOptions(profile=str(p), namespace="other", service_account="sa", artifact_repository_ref="cm:k")
+    ).documents
     assert (manifest["metadata"]["namespace"], manifest["spec"]["serviceAccountName"]) == ("other", "sa")
     assert manifest["spec"]["artifactRepositoryRef"] == {"configMap": "cm", "key": "k"}
 
@@ -118,8 +119,10 @@ GOLDEN = ROOT / "tests" / "golden" / "profile" / "task_features.argo.yaml"
 
 
 def test_golden_with_a_profile(regen):
-    result = compile_file(str(ROOT / "examples" / "task_features.yaml"),
-                          CompileOptions(profile=str(ROOT / "tests" / "profiles" / "cluster.yaml")))
+    result = compile_file(
+        str(ROOT / "examples" / "task_features.yaml"),
+        CompileOptions(profile=str(ROOT / "tests" / "profiles" / "cluster.yaml")),
+    )
     assert [d.format() for d in result.diagnostics] == []
     (manifest,) = result.documents
     assert argo_errors(manifest) == []

@@ -17,22 +17,28 @@ from pathlib import Path
 
 import pytest
 import yaml
+from argo_schema import argo_errors
+from argo_substitute import resolved_template
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from argo_schema import argo_errors
-from argo_substitute import resolved_template
 from compiler import cli, output
 from compiler.checks import secrets as sensitive
-from compiler.pipeline import compile_file, compile_text
 from compiler.osmo import INPUT_DIR, OUTPUT_DIR, k8s_name
+from compiler.pipeline import compile_file, compile_text
 
-_SLOW = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
-         HealthCheck.function_scoped_fixture]
+_SLOW = [
+    HealthCheck.too_slow,
+    HealthCheck.data_too_large,
+    HealthCheck.filter_too_much,
+    HealthCheck.function_scoped_fixture,
+]
 settings.register_profile("ci", max_examples=50, deadline=None, suppress_health_check=_SLOW, print_blob=True)
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20000"))
-settings.register_profile("fuzz", max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=_SLOW, print_blob=True)
+settings.register_profile(
+    "fuzz", max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=_SLOW, print_blob=True
+)
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +54,7 @@ _CHARS = st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn"), blacklist_
 TEXT = st.text(_CHARS | st.just("\n"), max_size=30)
 NAMES = st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True).filter(lambda n: n != "osmo")
 ENV_NAMES = st.from_regex(r"[A-Z][A-Z0-9_]{0,12}", fullmatch=True).filter(lambda n: not sensitive.secret_like_name(n))
-SCALARS = TEXT | st.integers(-10**6, 10**6) | st.booleans()
+SCALARS = TEXT | st.integers(-(10**6), 10**6) | st.booleans()
 
 
 @st.composite
@@ -86,10 +92,14 @@ def workflows(draw) -> dict:
         tasks.append(task)
     workflow: dict = {"name": draw(NAMES), "tasks": tasks}
     if with_resources:
-        workflow["resources"] = {"default": {
-            "cpu": draw(st.integers(1, 64)), "memory": f"{draw(st.integers(1, 512))}Gi",
-            "storage": f"{draw(st.integers(1, 100))}Gi", "gpu": draw(st.integers(0, 8)),
-        }}
+        workflow["resources"] = {
+            "default": {
+                "cpu": draw(st.integers(1, 64)),
+                "memory": f"{draw(st.integers(1, 512))}Gi",
+                "storage": f"{draw(st.integers(1, 100))}Gi",
+                "gpu": draw(st.integers(0, 8)),
+            }
+        }
     return {"workflow": workflow}
 
 
@@ -133,19 +143,21 @@ def test_structure_round_trips(document):
     dag = dag_of(manifest)
     assert [t["name"] for t in dag] == [k8s_name(t["name"]) for t in tasks]
     consumed = {k8s_name(i["task"]) for t in tasks for i in t.get("inputs", [])}
-    for task, dag_task in zip(tasks, dag):
+    for task, dag_task in zip(tasks, dag, strict=False):
         upstream = [k8s_name(i["task"]) for i in task.get("inputs", [])]
         # dependencies
         assert sorted(dag_task.get("depends", "").split(" && ") if upstream else []) == sorted(upstream)
         # artifacts passed from upstream tasks, in input order
         passed = dag_task.get("arguments", {}).get("artifacts", [])
         assert [(a["name"], a["from"]) for a in passed] == [
-            (f"input-{n}", f"{{{{tasks.{up}.outputs.artifacts.output}}}}") for n, up in enumerate(upstream)]
+            (f"input-{n}", f"{{{{tasks.{up}.outputs.artifacts.output}}}}") for n, up in enumerate(upstream)
+        ]
         # as Argo runs it: tasks of one shape share a template, their differences passed as parameters
         template = resolved_template(manifest, dag_task, {})
         artifacts = template.get("inputs", {}).get("artifacts", [])
         assert [(a["name"], a["path"]) for a in artifacts if a["name"].startswith("input-")] == [
-            (f"input-{n}", f"{INPUT_DIR}/{n}") for n in range(len(upstream))]
+            (f"input-{n}", f"{INPUT_DIR}/{n}") for n in range(len(upstream))
+        ]
         files = [(a["path"], a["raw"]["data"]) for a in artifacts if a["name"].startswith("file-")]
         assert files == [(f["path"], translate(f["contents"])) for f in task.get("files", [])]
         exported = template.get("outputs", {}).get("artifacts", [])
@@ -173,6 +185,7 @@ def test_generated_workflows_survive_the_cli(tmp_path_factory, document, data):
 # Garbage never raises
 # ------------------------------------------------------------------------------------------------
 
+
 def assert_handled(result) -> None:
     """A result whose every diagnostic is located and printable."""
     for d in result.diagnostics:
@@ -192,17 +205,74 @@ def test_random_bytes_never_raise(tmp_path_factory, data):
     assert_handled(compile_file(str(path)))
 
 
-KEYS = st.sampled_from([
-    "workflow", "name", "tasks", "groups", "image", "command", "args", "inputs", "outputs", "task", "files",
-    "path", "contents", "localpath", "base64", "environment", "resources", "resource", "default", "cpu", "gpu",
-    "memory", "storage", "lead", "labels", "timeout", "exec_timeout", "credentials", "url", "regex",
-    "default-values", "version", "exitActions", "COMPLETE", "privileged", "<<",
-]) | st.text(max_size=8)
-LEAVES = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20)
-          | st.sampled_from(["{{output}}", "{{input:0}}", "{{input:a}}", "{{host:a}}", "{{ x }}", "{% if %}", "1Gi",
-                             "/tmp/x", "a", "-1", "1-2,3", "{{workflow_id}}", "aGVsbG8=", "s3://b/k"]))
-YAML_VALUES = st.recursive(LEAVES, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=5),
-                           max_leaves=40)
+KEYS = st.sampled_from(
+    [
+        "workflow",
+        "name",
+        "tasks",
+        "groups",
+        "image",
+        "command",
+        "args",
+        "inputs",
+        "outputs",
+        "task",
+        "files",
+        "path",
+        "contents",
+        "localpath",
+        "base64",
+        "environment",
+        "resources",
+        "resource",
+        "default",
+        "cpu",
+        "gpu",
+        "memory",
+        "storage",
+        "lead",
+        "labels",
+        "timeout",
+        "exec_timeout",
+        "credentials",
+        "url",
+        "regex",
+        "default-values",
+        "version",
+        "exitActions",
+        "COMPLETE",
+        "privileged",
+        "<<",
+    ]
+) | st.text(max_size=8)
+LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True)
+    | st.text(max_size=20)
+    | st.sampled_from(
+        [
+            "{{output}}",
+            "{{input:0}}",
+            "{{input:a}}",
+            "{{host:a}}",
+            "{{ x }}",
+            "{% if %}",
+            "1Gi",
+            "/tmp/x",
+            "a",
+            "-1",
+            "1-2,3",
+            "{{workflow_id}}",
+            "aGVsbG8=",
+            "s3://b/k",
+        ]
+    )
+)
+YAML_VALUES = st.recursive(
+    LEAVES, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=5), max_leaves=40
+)
 
 
 @PROFILE
@@ -216,8 +286,9 @@ def test_random_yaml_never_raises(document):
 
 
 @PROFILE
-@given(st.dictionaries(KEYS, YAML_VALUES, max_size=6), st.lists(st.dictionaries(KEYS, YAML_VALUES, max_size=6),
-                                                                 max_size=3))
+@given(
+    st.dictionaries(KEYS, YAML_VALUES, max_size=6), st.lists(st.dictionaries(KEYS, YAML_VALUES, max_size=6), max_size=3)
+)
 def test_random_workflow_shapes_never_raise(workflow, tasks):
     workflow = {"name": "w", **workflow, "tasks": tasks}
     text = yaml.safe_dump({"workflow": workflow}, allow_unicode=True, sort_keys=False)
@@ -247,8 +318,33 @@ def mutate(text: str, rnd: random.Random, steps: int) -> str:
         elif kind == "duplicate":
             text = text[:j] + text[i:j] + text[j:]
         elif kind == "insert":
-            text = text[:i] + rnd.choice([":", "-", " ", "\n", "{{", "}}", "{%", "'", '"', "&a", "*a", "\t", "#", "\x00",
-                                          "workflow:", "  - ", "[", "{", "!!python/name:os.system"]) + text[i:]
+            text = (
+                text[:i]
+                + rnd.choice(
+                    [
+                        ":",
+                        "-",
+                        " ",
+                        "\n",
+                        "{{",
+                        "}}",
+                        "{%",
+                        "'",
+                        '"',
+                        "&a",
+                        "*a",
+                        "\t",
+                        "#",
+                        "\x00",
+                        "workflow:",
+                        "  - ",
+                        "[",
+                        "{",
+                        "!!python/name:os.system",
+                    ]
+                )
+                + text[i:]
+            )
         elif kind == "swap":
             lines = text.splitlines(keepends=True)
             if len(lines) > 1:
@@ -273,10 +369,19 @@ def test_mutated_generated_files_never_raise(document, rnd, steps):
 
 
 @PROFILE
-@given(st.one_of(st.binary(max_size=500), st.text(max_size=500).map(str.encode),
-                 st.builds(lambda i, r, n: mutate(SEEDS[i], r, n).encode("utf-8", "surrogatepass"),
-                           st.sampled_from(range(len(SEEDS))), st.randoms(use_true_random=False), st.integers(1, 4))),
-       st.sampled_from(["validate", "compile", "compile-json", "compile-o"]))
+@given(
+    st.one_of(
+        st.binary(max_size=500),
+        st.text(max_size=500).map(str.encode),
+        st.builds(
+            lambda i, r, n: mutate(SEEDS[i], r, n).encode("utf-8", "surrogatepass"),
+            st.sampled_from(range(len(SEEDS))),
+            st.randoms(use_true_random=False),
+            st.integers(1, 4),
+        ),
+    ),
+    st.sampled_from(["validate", "compile", "compile-json", "compile-o"]),
+)
 def test_cli_never_shows_a_traceback(tmp_path_factory, data, command):
     directory = tmp_path_factory.mktemp("cli")
     path = directory / "wf.yaml"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from compiler.cli import app
@@ -30,32 +31,55 @@ def invoke(*args):
 
 def test_text_is_diagnostic_format():
     d = Diagnostic("S201", "unknown key", file="wf.yaml", line=3, column=5, hint="try inputs")
-    w = Diagnostic("V320", "ignored", Severity.WARNING, file="wf.yaml", line=2, column=3)
-    assert format_text([d, w]) == "wf.yaml:3:5: S201 unknown key\n  hint: try inputs\nwf.yaml:2:3: V320 warning: ignored\n"
+    w = Diagnostic("V320", "ignored", file="wf.yaml", line=2, column=3)
+    assert (
+        format_text([d, w]) == "wf.yaml:3:5: S201 unknown key\n  hint: try inputs\nwf.yaml:2:3: V320 warning: ignored\n"
+    )
     assert format_text([]) == ""
 
 
 def test_json_fields():
-    d = Diagnostic("S201", "unknown key", path=("workflow", "tasks", 0, "a/b"), file="wf.yaml", line=3, column=5,
-                   hint="h")
+    d = Diagnostic(
+        "S201", "unknown key", path=("workflow", "tasks", 0, "a/b"), file="wf.yaml", line=3, column=5, hint="h"
+    )
     [item] = json.loads(format_json([d]))
-    assert item == {"code": "S201", "severity": "error", "message": "unknown key", "path": "wf.yaml", "line": 3,
-                    "column": 5, "json_pointer": "/workflow/tasks/0/a~1b", "hint": "h", "note": None}
+    assert item == {
+        "code": "S201",
+        "severity": "error",
+        "message": "unknown key",
+        "path": "wf.yaml",
+        "line": 3,
+        "column": 5,
+        "json_pointer": "/workflow/tasks/0/a~1b",
+        "hint": "h",
+        "note": None,
+    }
     assert json.loads(format_json([])) == []
 
 
 def test_github_annotation_escaping():
     d = Diagnostic("S201", "100% wrong\nreally", file="dir,x/wf:1.yaml", line=3, column=5, hint="a, b")
-    w = Diagnostic("V320", "ignored", Severity.WARNING, file="wf.yaml")
+    w = Diagnostic("V320", "ignored", file="wf.yaml")
     assert format_github([d, w]) == (
         "::error file=dir%2Cx/wf%3A1.yaml,line=3,col=5,title=S201 unknown-key::100%25 wrong%0Areally%0Ahint: a, b\n"
-        "::warning file=wf.yaml,title=V320 ignored-key::ignored\n")
+        "::warning file=wf.yaml,title=V320 ignored-key::ignored\n"
+    )
 
 
-def test_github_unregistered_code_and_absolute_path(tmp_path, monkeypatch):
+def test_an_unregistered_code_cannot_be_reported():
+    with pytest.raises(ValueError, match="Z999"):
+        Diagnostic("Z999", "m")
+
+
+def test_severity_and_name_come_from_the_registry():
+    assert Diagnostic("V320", "m").severity is Severity.WARNING and Diagnostic("V320", "m").name == "ignored-key"
+    assert Diagnostic("S201", "m").is_error
+
+
+def test_github_absolute_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    d = Diagnostic("Z999", "m", file=str(tmp_path / "sub" / "wf.yaml"), line=1, column=1)
-    assert format_github([d]) == "::error file=sub/wf.yaml,line=1,col=1,title=Z999::m\n"
+    d = Diagnostic("S201", "m", file=str(tmp_path / "sub" / "wf.yaml"), line=1, column=1)
+    assert format_github([d]) == "::error file=sub/wf.yaml,line=1,col=1,title=S201 unknown-key::m\n"
 
 
 def test_cli_text_default(write_workflow):

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 
 from compiler.checks import schema
-from compiler.loader import parse_yaml
 from compiler.checks.schema_fast import Unsupported, compile_schema
+from compiler.loader import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "osmo-examples"
@@ -53,12 +53,14 @@ def test_a_valid_document_is_valid_for_both():
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/osmo-examples is not present")
 def test_every_corpus_file_gets_the_same_answer():
-    from compiler.pipeline import CompileOptions, _Run
     from compiler.loader import read_source
+    from compiler.pipeline import CompileOptions, _Run
 
     checked = 0
     for path in sorted(CORPUS.rglob("*.yaml")):
-        run = _Run(str(path), CompileOptions(set_values=("storage_url=s3://b", "num_gpu=1", "epochs=1", "batch_size=8")))
+        run = _Run(
+            str(path), CompileOptions(set_values=("storage_url=s3://b", "num_gpu=1", "epochs=1", "batch_size=8"))
+        )
         document = run.load(read_source(str(path)))
         if document is not None:
             agree(document)
@@ -70,21 +72,51 @@ def paths(value, prefix=()):
     yield prefix
     if isinstance(value, dict):
         for k, v in value.items():
-            yield from paths(v, prefix + (k,))
+            yield from paths(v, (*prefix, k))
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from paths(v, prefix + (i,))
+            yield from paths(v, (*prefix, i))
 
 
 ALL_PATHS = [p for p in paths(VALID) if p]
-ODD_VALUES = [None, True, False, 0, 1, 1.0, 1.5, -3, "", "x", "Has Space", "a" * 70, "4Gi", "--", [], [1], {},
-              {"name": "n"}, "s3://bucket/p", "0,1-3", "P1D"]
+ODD_VALUES = [
+    None,
+    True,
+    False,
+    0,
+    1,
+    1.0,
+    1.5,
+    -3,
+    "",
+    "x",
+    "Has Space",
+    "a" * 70,
+    "4Gi",
+    "--",
+    [],
+    [1],
+    {},
+    {"name": "n"},
+    "s3://bucket/p",
+    "0,1-3",
+    "P1D",
+]
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), st.sampled_from(["set", "delete", "add"]),
-                          st.sampled_from(ODD_VALUES), st.sampled_from(["name", "image", "bogus", "lead", "url"])),
-                min_size=1, max_size=3))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(ALL_PATHS),
+            st.sampled_from(["set", "delete", "add"]),
+            st.sampled_from(ODD_VALUES),
+            st.sampled_from(["name", "image", "bogus", "lead", "url"]),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_mutated_documents_get_the_same_answer(mutations):
     document = copy.deepcopy(VALID)
     for path, action, value, key in mutations:

@@ -16,8 +16,7 @@ SCHEMA = json.loads(SCHEMA_TEXT)
 VALIDATOR = Draft7Validator(SCHEMA)
 
 # Keywords whose value is a single subschema / a list of subschemas / a map of subschemas.
-_ONE = ("items", "additionalProperties", "propertyNames", "not", "if", "then", "else",
-        "contains", "additionalItems")
+_ONE = ("items", "additionalProperties", "propertyNames", "not", "if", "then", "else", "contains", "additionalItems")
 _LIST = ("allOf", "anyOf", "oneOf")
 _MAP = ("properties", "patternProperties", "definitions")
 
@@ -67,8 +66,16 @@ def test_pretty_printed_deterministically():
 
 
 def test_only_draft7_keywords():
-    forbidden = {"$defs", "unevaluatedProperties", "unevaluatedItems", "dependentRequired",
-                 "dependentSchemas", "prefixItems", "$anchor", "$dynamicRef"}
+    forbidden = {
+        "$defs",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "dependentRequired",
+        "dependentSchemas",
+        "prefixItems",
+        "$anchor",
+        "$dynamicRef",
+    }
     offenders = [(p, k) for p, s in walk(SCHEMA) for k in s if k in forbidden]
     assert offenders == []
 
@@ -191,8 +198,9 @@ VALID = {
     "cpu 4.0": res(cpu=4.0, gpu=0),
     "memory bytes number": res(memory=1048576, storage="1024"),
     "all quantity units": res(memory="1T", storage="3KiB"),
-    "platform nodesExcluded topology": res(platform="dgx", nodesExcluded=["n1"],
-                                          topology=[{"key": "rack", "group": "g", "requirementType": "preferred"}]),
+    "platform nodesExcluded topology": res(
+        platform="dgx", nodesExcluded=["n1"], topology=[{"key": "rack", "group": "g", "requirementType": "preferred"}]
+    ),
     "timeouts": flat(timeout={"exec_timeout": "10m", "queue_timeout": 3600}),
     "timeout iso": flat(timeout={"exec_timeout": "PT1H30M", "queue_timeout": "P1D"}),
     "timeout digits string": flat(timeout={"exec_timeout": "30"}),
@@ -200,19 +208,36 @@ VALID = {
     "checkpoint number": ckpt(frequency=30, regex=r".*\.pth"),
     "checkpoint iso": ckpt(frequency="PT10S", url="gs://b/p/"),
     "exit actions mixed case": flat({"exitActions": {"complete": "0,2-5", "Reschedule": 42, "FAIL": "1"}}),
-    "inputs task, cross-workflow, url": flat({"inputs": [{"task": "prep"}, {"task": "wf-12:export"},
-                                                         {"url": "s3://b/d", "regex": ".*"}]}),
+    "inputs task, cross-workflow, url": flat(
+        {"inputs": [{"task": "prep"}, {"task": "wf-12:export"}, {"url": "s3://b/d", "regex": ".*"}]}
+    ),
     "outputs url": flat({"outputs": [{"url": "s3://b/{{workflow_id}}", "regex": "x"}]}),
-    "files": flat({"files": [{"path": "/tmp/a.sh", "contents": "echo"},
-                             {"path": "/tmp/b", "localpath": "b.sh"},
-                             {"path": "/tmp/c", "contents": "aGk=", "base64": True},
-                             {"path": "/osmo/data/output/meta.json", "contents": 1}]}),
+    "files": flat(
+        {
+            "files": [
+                {"path": "/tmp/a.sh", "contents": "echo"},
+                {"path": "/tmp/b", "localpath": "b.sh"},
+                {"path": "/tmp/c", "contents": "aGk=", "base64": True},
+                {"path": "/osmo/data/output/meta.json", "contents": 1},
+            ]
+        }
+    ),
     "credentials both forms": flat({"credentials": {"gh": "/tmp/gh", "hf": {"HF_TOKEN": "token", "N": 1}}}),
     "labels": flat(labels={"team": "robotics", "example.com/proj": "a.b_c-1"}),
     "volume mounts": flat({"volumeMounts": ["/dev/shm", "/data:/mnt/data"]}),
-    "misc task keys": flat({"privileged": True, "hostNetwork": False, "downloadType": "download",
-                            "cacheSize": "80%", "kpis": [{"index": "acc", "path": "/tmp/k"}],
-                            "resource": "default", "resources": {"cpu": 1}, "backend": "", "lead": True}),
+    "misc task keys": flat(
+        {
+            "privileged": True,
+            "hostNetwork": False,
+            "downloadType": "download",
+            "cacheSize": "80%",
+            "kpis": [{"index": "acc", "path": "/tmp/k"}],
+            "resource": "default",
+            "resources": {"cpu": 1},
+            "backend": "",
+            "lead": True,
+        }
+    ),
     "cacheSize quantity": flat({"cacheSize": "50Gi"}),
     "pool and backend": flat(pool="p", backend="b"),
     "name 64 chars": {"workflow": {"name": "a" * 64, "tasks": [task()]}},
@@ -276,8 +301,10 @@ INVALID = {
     "memory decimal k unit": (res(memory="1k"), "workflow/resources/default/memory"),
     "memory Pi unit": (res(memory="1Pi"), "workflow/resources/default/memory"),
     "storage with space": (res(storage="10 Gi"), "workflow/resources/default/storage"),
-    "requirementType bad": (res(topology=[{"key": "rack", "requirementType": "must"}]),
-                            "workflow/resources/default/topology/0/requirementType"),
+    "requirementType bad": (
+        res(topology=[{"key": "rack", "requirementType": "must"}]),
+        "workflow/resources/default/topology/0/requirementType",
+    ),
     "timeout combined units": (flat(timeout={"exec_timeout": "10h5m"}), "workflow/timeout/exec_timeout"),
     "timeout boolean": (flat(timeout={"queue_timeout": True}), "workflow/timeout/queue_timeout"),
     "timeout bare P": (flat(timeout={"exec_timeout": "PT"}), "workflow/timeout/exec_timeout"),
@@ -287,8 +314,10 @@ INVALID = {
     "checkpoint frequency 10h5m": (ckpt(frequency="10h5m"), f"{T0}/checkpoint/0/frequency"),
     "checkpoint url http": (ckpt(url="https://example.com/x"), f"{T0}/checkpoint/0/url"),
     "checkpoint url tos without path": (ckpt(url="tos://bucket"), f"{T0}/checkpoint/0/url"),
-    "checkpoint missing frequency": (_no_key(ckpt(), "workflow", "tasks", 0, "checkpoint", 0, "frequency"),
-                                     f"{T0}/checkpoint/0"),
+    "checkpoint missing frequency": (
+        _no_key(ckpt(), "workflow", "tasks", 0, "checkpoint", 0, "frequency"),
+        f"{T0}/checkpoint/0",
+    ),
     "exit action RESTART": (flat({"exitActions": {"RESTART": "1"}}), f"{T0}/exitActions"),
     "exit codes open range": (flat({"exitActions": {"FAIL": "1-"}}), f"{T0}/exitActions/FAIL"),
     "exit codes negative": (flat({"exitActions": {"FAIL": -1}}), f"{T0}/exitActions/FAIL"),
@@ -299,14 +328,15 @@ INVALID = {
     "input bad task name": (flat({"inputs": [{"task": "a:b:c"}]}), f"{T0}/inputs/0/task"),
     "output task": (flat({"outputs": [{"task": "a"}]}), f"{T0}/outputs/0"),
     "output update_dataset": (flat({"outputs": [{"update_dataset": {"name": "ds"}}]}), f"{T0}/outputs/0"),
-    "file contents and localpath": (flat({"files": [{"path": "/a", "contents": "x", "localpath": "a"}]}),
-                                    f"{T0}/files/0"),
+    "file contents and localpath": (
+        flat({"files": [{"path": "/a", "contents": "x", "localpath": "a"}]}),
+        f"{T0}/files/0",
+    ),
     "file neither contents nor localpath": (flat({"files": [{"path": "/a"}]}), f"{T0}/files/0"),
     "file without path": (flat({"files": [{"contents": "x"}]}), f"{T0}/files/0"),
     "file inside /osmo": (flat({"files": [{"path": "/osmo/run.sh", "contents": "x"}]}), f"{T0}/files/0/path"),
     "file empty path": (flat({"files": [{"path": "", "contents": "x"}]}), f"{T0}/files/0/path"),
-    "file base64 string": (flat({"files": [{"path": "/a", "contents": "x", "base64": "yes"}]}),
-                           f"{T0}/files/0/base64"),
+    "file base64 string": (flat({"files": [{"path": "/a", "contents": "x", "base64": "yes"}]}), f"{T0}/files/0/base64"),
     "labels 17": (flat(labels={f"k{i}": "v" for i in range(17)}), "workflow/labels"),
     "label key leading dash": (flat(labels={"-team": "a"}), "workflow/labels"),
     "label key uppercase prefix": (flat(labels={"Example.com/team": "a"}), "workflow/labels"),

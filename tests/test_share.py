@@ -12,9 +12,9 @@ from argo_substitute import SubstitutionError, comparable, resolved_template
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compiler.argo.share import share_templates
 from compiler.output import to_yaml
 from compiler.pipeline import CompileOptions, compile_text
-from compiler.argo.share import share_templates
 
 GLOBALS = {"workflow.name": "sweep-x7k2p", "workflow.namespace": "ml", "workflow.uid": "0d3c-11ef"}
 
@@ -57,8 +57,9 @@ def compiled(text: str, **options) -> dict:
 def assert_same_meaning(original: dict, shared: dict) -> None:
     """Every DAG task runs, once Argo has substituted everything, the very same template."""
     tasks = {t["name"]: t for tmpl in original["spec"]["templates"] for t in (tmpl.get("dag") or {}).get("tasks", [])}
-    shared_tasks = {t["name"]: t for tmpl in shared["spec"]["templates"]
-                    for t in (tmpl.get("dag") or {}).get("tasks", [])}
+    shared_tasks = {
+        t["name"]: t for tmpl in shared["spec"]["templates"] for t in (tmpl.get("dag") or {}).get("tasks", [])
+    }
     assert tasks.keys() == shared_tasks.keys()
     for name, task in tasks.items():
         before = comparable(resolved_template(original, task, GLOBALS))
@@ -94,7 +95,9 @@ def test_shared_loop_means_what_the_unshared_one_means():
 
 
 def test_no_yaml_anchors_even_for_tasks_sharing_arguments():
-    text = LOOP.replace('SHARD: "{{ i }}"', 'SHARD: "1"').replace("{{ i }}", "1").replace("range(1, n + 1)", "range(1, 2)")
+    text = (
+        LOOP.replace('SHARD: "{{ i }}"', 'SHARD: "1"').replace("{{ i }}", "1").replace("range(1, n + 1)", "range(1, 2)")
+    )
     assert "&id" not in to_yaml([compiled(LOOP)]) and "&id" not in to_yaml([compiled(text)])
 
 
@@ -118,18 +121,25 @@ workflow:
 
 def manifest_of(containers: list[dict], *, extra_templates=(), task_extra=None, templates_extra=None) -> dict:
     templates = [{"name": f"t-{i}", **copy.deepcopy(c)} for i, c in enumerate(containers)]
-    for t, more in zip(templates, templates_extra or ()):
+    for t, more in zip(templates, templates_extra or (), strict=False):
         t.update(more)
     tasks = [{"name": f"task-{i}", "template": f"t-{i}", **(task_extra or {})} for i in range(len(containers))]
-    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "w-"},
-            "spec": {"entrypoint": "main",
-                     "templates": [{"name": "main", "dag": {"tasks": tasks}}, *templates, *extra_templates]}}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"generateName": "w-"},
+        "spec": {
+            "entrypoint": "main",
+            "templates": [{"name": "main", "dag": {"tasks": tasks}}, *templates, *extra_templates],
+        },
+    }
 
 
 def container(args: list[str], env: str = "x", data: str = "echo hi\n", image: str = "ubuntu:22.04") -> dict:
-    return {"inputs": {"artifacts": [{"name": "file-0", "path": "/run.sh", "raw": {"data": data}}]},
-            "container": {"image": image, "command": ["sh", "/run.sh"], "args": args,
-                          "env": [{"name": "E", "value": env}]}}
+    return {
+        "inputs": {"artifacts": [{"name": "file-0", "path": "/run.sh", "raw": {"data": data}}]},
+        "container": {"image": image, "command": ["sh", "/run.sh"], "args": args, "env": [{"name": "E", "value": env}]},
+    }
 
 
 def names(manifest: dict) -> list[str]:
@@ -144,22 +154,38 @@ BIG = "line of a long script that every task has in common\n" * 20
 
 
 def test_values_with_argo_globals_are_passed_and_resolve_the_same():
-    original = manifest_of([container([f"--run={{{{workflow.name}}}}-{i}"], data=BIG + f"{{{{workflow.uid}}}} {i}\n")
-                            for i in range(4)])
+    original = manifest_of(
+        [container([f"--run={{{{workflow.name}}}}-{i}"], data=BIG + f"{{{{workflow.uid}}}} {i}\n") for i in range(4)]
+    )
     shared = shared_copy(original)
     assert names(shared) == ["main", "t-0"]
     assert_same_meaning(original, shared)
 
 
-@pytest.mark.parametrize("value", ["{{tasks.a.ip}}", "{{pod.name}}", "{{inputs.parameters.x}}", "{{=1+1}}",
-                                   "{{retries}}", "unclosed {{ brace", "bell \a", "vtab \v", "del \x7f",
-                                   "\U000f0000 private use"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "{{tasks.a.ip}}",
+        "{{pod.name}}",
+        "{{inputs.parameters.x}}",
+        "{{=1+1}}",
+        "{{retries}}",
+        "unclosed {{ brace",
+        "bell \a",
+        "vtab \v",
+        "del \x7f",
+        "\U000f0000 private use",
+    ],
+)
 def test_values_argo_would_read_differently_are_never_passed(value):
     original = manifest_of([container([value if i == 0 else f"plain {i}"], data=BIG) for i in range(3)])
     shared = shared_copy(original)
     assert "t-0" in names(shared)  # the odd one keeps its own template
-    assert all(value not in json.dumps(t.get("arguments")) for tmpl in shared["spec"]["templates"]
-               for t in (tmpl.get("dag") or {}).get("tasks", []))
+    assert all(
+        value not in json.dumps(t.get("arguments"))
+        for tmpl in shared["spec"]["templates"]
+        for t in (tmpl.get("dag") or {}).get("tasks", [])
+    )
     if "{{=" not in value and "unclosed" not in value:  # the model does not evaluate expressions
         assert_same_meaning(original, shared)
 
@@ -225,8 +251,9 @@ def test_sharing_only_when_smaller():
     assert len(names(shared_copy(manifest_of(variants)))) == 3
 
 
-leaf = st.lists(st.sampled_from(list("ab {}$\"\\\n\t-_.é😀") + ["{{workflow.name}}", "{{uuid}}", "\x07", "1", "2"]),
-               max_size=12).map("".join)
+leaf = st.lists(
+    st.sampled_from([*list('ab {}$"\\\n\t-_.é😀'), "{{workflow.name}}", "{{uuid}}", "\x07", "1", "2"]), max_size=12
+).map("".join)
 
 
 @settings(max_examples=150, deadline=None)

@@ -47,7 +47,7 @@ def test_sections_split_like_osmo_and_keep_their_lines():
 
 def test_duplicate_keys_are_recorded_with_both_positions():
     parsed = loader.parse_yaml("a: 1\nb:\n  c: 1\n  c: 2\n")
-    (key, mark, first), = parsed.duplicates
+    ((key, mark, first),) = parsed.duplicates
     assert key == "c" and (mark.line, first.line) == (3, 2)
     assert parsed.data == {"a": 1, "b": {"c": 2}}
 
@@ -109,7 +109,10 @@ def test_localpath_outside_the_workflow_directory_is_refused(tmp_path):
 def test_osmo_tokens_survive_jinja_and_variables_render():
     rendered, problems = render.render(
         "a: {{output}} {{input:0}} {{input:t}} {{host:x}} {{workflow_id}} {{uuid}} {{ n }}\n",
-        {"n": 3, "output": "NOT USED"}, file="f", start_line=0)
+        {"n": 3, "output": "NOT USED"},
+        file="f",
+        start_line=0,
+    )
     assert problems == []
     assert rendered.text == "a: {{output}} {{input:0}} {{input:t}} {{host:x}} {{workflow_id}} {{uuid}} 3\n"
 
@@ -131,10 +134,16 @@ def test_token_with_spaces_explains_the_rule():
     assert d.code == "L108" and "{{output}}" in d.hint
 
 
-@pytest.mark.parametrize("expression", [
-    "{{ 10 ** 10 ** 10 ** 10 ** 10 }}",  # Jinja's ** is left-associative: 10^10000
-    "{{ 2 ** 100000 }}", "{{ 'x' * 10 ** 9 }}", "{{ [1] * 10 ** 9 }}", "{{ 10 ** 2000 * 10 ** 2000 }}",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "{{ 10 ** 10 ** 10 ** 10 ** 10 }}",  # Jinja's ** is left-associative: 10^10000
+        "{{ 2 ** 100000 }}",
+        "{{ 'x' * 10 ** 9 }}",
+        "{{ [1] * 10 ** 9 }}",
+        "{{ 10 ** 2000 * 10 ** 2000 }}",
+    ],
+)
 def test_expensive_expressions_are_refused(expression):
     rendered, (d,) = render.render(f"x: {expression}\n", {}, file="f", start_line=0)
     assert rendered is None and d.code == "L110"
@@ -176,9 +185,14 @@ def test_schema_loads_from_the_package():
 
 
 def test_semantic_rules_run_on_malformed_documents_without_crashing():
-    for document in [None, [], {"workflow": None}, {"workflow": {"tasks": "x"}},
-                     {"workflow": {"tasks": [None, 1, {"name": 5}], "resources": []}},
-                     {"workflow": {"groups": [{"tasks": [{"inputs": [{"task": 3}]}]}]}}]:
+    for document in [
+        None,
+        [],
+        {"workflow": None},
+        {"workflow": {"tasks": "x"}},
+        {"workflow": {"tasks": [None, 1, {"name": 5}], "resources": []}},
+        {"workflow": {"groups": [{"tasks": [{"inputs": [{"task": 3}]}]}]}},
+    ]:
         semantic.check(document)
 
 
@@ -190,7 +204,9 @@ def test_a_clean_workflow_has_no_semantic_findings():
 
 
 def test_ir_applies_osmo_normalisations():
-    document = yaml.safe_load(FLAT.replace("command: [sh]\n  - name: b", "command: [sh, 1]\n    environment: {X: true, Y: 1.5}\n  - name: b"))
+    document = yaml.safe_load(
+        FLAT.replace("command: [sh]\n  - name: b", "command: [sh, 1]\n    environment: {X: true, Y: 1.5}\n  - name: b")
+    )
     workflow = ir.build(document, set_env=(("Y", "over"),))
     a, b = workflow.tasks
     assert a.command == ("sh", "1") and a.environment == (("X", "True"), ("Y", "over"))
@@ -214,7 +230,8 @@ def test_tokens_are_translated_for_argo():
     manifest = compiled(FLAT)
     b = next(t for t in manifest["spec"]["templates"] if t["name"] == "t-b")
     assert b["container"]["args"] == [
-        "cat /osmo/data/input/0/x /osmo/data/input/0/y > /osmo/data/output/z; echo {{workflow.name}}"]
+        "cat /osmo/data/input/0/x /osmo/data/input/0/y > /osmo/data/output/z; echo {{workflow.name}}"
+    ]
 
 
 def test_task_inputs_become_dependencies_and_artifacts():
@@ -240,15 +257,18 @@ def test_identical_tasks_share_one_template():
 
 
 def test_resources_become_requests_and_limits():
-    text = FLAT.replace("workflow:\n", "workflow:\n  resources:\n    default: {cpu: 2, gpu: 1, memory: 8G, storage: 10G}\n")
+    text = FLAT.replace(
+        "workflow:\n", "workflow:\n  resources:\n    default: {cpu: 2, gpu: 1, memory: 8G, storage: 10G}\n"
+    )
     container = compiled(text)["spec"]["templates"][1]["container"]
     amounts = {"cpu": "2", "memory": "8Gi", "ephemeral-storage": "10Gi", "nvidia.com/gpu": "1"}
     assert container["resources"] == {"requests": amounts, "limits": amounts}
 
 
 def test_options_set_metadata_and_spec():
-    manifest = compiled(FLAT, namespace="ml", service_account="runner", artifact_repository_ref="repos:s3",
-                        kind="WorkflowTemplate")
+    manifest = compiled(
+        FLAT, namespace="ml", service_account="runner", artifact_repository_ref="repos:s3", kind="WorkflowTemplate"
+    )
     assert manifest["kind"] == "WorkflowTemplate" and manifest["metadata"]["name"] == "wf"
     assert manifest["metadata"]["namespace"] == "ml"
     assert manifest["spec"]["serviceAccountName"] == "runner"
@@ -260,22 +280,28 @@ def test_options_set_metadata_and_spec():
 def test_labels_go_on_the_workflow_and_its_pods():
     manifest = compiled(FLAT.replace("  name: wf\n", "  name: wf\n  labels: {team: ml}\n"))
     assert manifest["metadata"]["labels"] == {
-        "app.kubernetes.io/managed-by": "osmo-compiler", "osmo.nvidia.com/workflow": "wf", "team": "ml"}
+        "app.kubernetes.io/managed-by": "osmo-compiler",
+        "osmo.nvidia.com/workflow": "wf",
+        "team": "ml",
+    }
     assert manifest["spec"]["podMetadata"] == {"labels": {"team": "ml"}}
 
 
 def test_base64_files_are_decoded_into_raw_artifacts():
-    text = FLAT.replace("    command: [sh]\n  - name: b",
-                        "    command: [sh]\n    files:\n    - path: /tmp/x\n      contents: aGkgdGhlcmUK\n"
-                        "      base64: true\n  - name: b")
+    text = FLAT.replace(
+        "    command: [sh]\n  - name: b",
+        "    command: [sh]\n    files:\n    - path: /tmp/x\n      contents: aGkgdGhlcmUK\n"
+        "      base64: true\n  - name: b",
+    )
     template = compiled(text)["spec"]["templates"][1]
     assert template["inputs"]["artifacts"] == [{"name": "file-0", "path": "/tmp/x", "raw": {"data": "hi there\n"}}]
 
 
 def test_braces_in_base64_files_are_refused():
-    text = FLAT.replace("    command: [sh]\n  - name: b",
-                        "    command: [sh]\n    files:\n    - path: /tmp/x\n      contents: e3t4fX0K\n"
-                        "      base64: true\n  - name: b")
+    text = FLAT.replace(
+        "    command: [sh]\n  - name: b",
+        "    command: [sh]\n    files:\n    - path: /tmp/x\n      contents: e3t4fX0K\n      base64: true\n  - name: b",
+    )
     result = compile_text(text, "wf.yaml")
     assert [d.code for d in result.diagnostics] == ["V317"]
 

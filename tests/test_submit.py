@@ -24,9 +24,9 @@ import pytest
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fake_argo import SCHEMA_PATH, FakeArgoServer, pod_status, schema_available  # noqa: E402
+from fake_argo import SCHEMA_PATH, FakeArgoServer, pod_status, schema_available
 
-import compiler.submit.command as submit  # noqa: E402
+import compiler.submit.command as submit
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "s3cr3t-T0KEN-d0-not-print"
@@ -171,10 +171,30 @@ def tls_cert(tmp_path_factory) -> tuple[str, str]:
         if not shutil.which("openssl"):
             pytest.skip("neither the cryptography package nor openssl is available to make a test certificate")
         subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
-             "-addext", "subjectAltName=IP:127.0.0.1", "-addext", "basicConstraints=critical,CA:TRUE"],
-            check=True, capture_output=True,
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+            ],
+            check=True,
+            capture_output=True,
         )
     return str(cert), str(key)
 
@@ -229,19 +249,39 @@ def test_resolve_connection_env_defaults_and_flag_precedence():
     }
     c = submit.resolve_connection(env=env)
     assert (c.server, c.secure, c.insecure_skip_verify, c.token, c.namespace, c.base_href) == (
-        "env-host:2746", False, True, "Bearer env-token", "env-ns", "/argo/",
+        "env-host:2746",
+        False,
+        True,
+        "Bearer env-token",
+        "env-ns",
+        "/argo/",
     )
     assert c.base_url == "http://env-host:2746/argo/"
     f = submit.resolve_connection(
-        argo_server="flag-host:1", secure=True, insecure_skip_verify=False, token="Bearer flag-token",
-        namespace="flag-ns", base_href="/p/", env=env,
+        argo_server="flag-host:1",
+        secure=True,
+        insecure_skip_verify=False,
+        token="Bearer flag-token",
+        namespace="flag-ns",
+        base_href="/p/",
+        env=env,
     )
     assert (f.server, f.secure, f.insecure_skip_verify, f.token, f.namespace, f.base_href) == (
-        "flag-host:1", True, False, "Bearer flag-token", "flag-ns", "/p/",
+        "flag-host:1",
+        True,
+        False,
+        "Bearer flag-token",
+        "flag-ns",
+        "/p/",
     )
     d = submit.resolve_connection(env={})
     assert (d.server, d.secure, d.insecure_skip_verify, d.token, d.namespace, d.base_href) == (
-        None, True, False, None, "argo", "/",
+        None,
+        True,
+        False,
+        None,
+        "argo",
+        "/",
     )
     assert d.verify is True  # verified TLS by default (requests then honours REQUESTS_CA_BUNDLE)
 
@@ -257,20 +297,32 @@ def test_resolve_connection_rejects_bad_values():
 
 @pytest.mark.parametrize(
     "raw, header",
-    [("abc", "Bearer abc"), ("  abc  ", "Bearer abc"), ("Bearer abc", "Bearer abc"), ("Basic dXNlcg==", "Basic dXNlcg=="), ("", None), (None, None)],
+    [
+        ("abc", "Bearer abc"),
+        ("  abc  ", "Bearer abc"),
+        ("Bearer abc", "Bearer abc"),
+        ("Basic dXNlcg==", "Basic dXNlcg=="),
+        ("", None),
+        (None, None),
+    ],
 )
 def test_normalise_token(raw, header):
     assert submit.normalise_token(raw) == header
 
 
-@pytest.mark.parametrize("href, norm", [(None, "/"), ("", "/"), ("/argo", "/argo/"), ("argo/", "/argo/"), ("/a/b/", "/a/b/")])
+@pytest.mark.parametrize(
+    "href, norm", [(None, "/"), ("", "/"), ("/argo", "/argo/"), ("argo/", "/argo/"), ("/a/b/", "/a/b/")]
+)
 def test_normalise_base_href(href, norm):
     assert submit.normalise_base_href(href) == norm
 
 
 def test_env_settings_are_used(argo, compiled, wf_file):
     s = argo()
-    r = run([str(wf_file)], env={"ARGO_SERVER": s.server, "ARGO_SECURE": "false", "ARGO_TOKEN": "good-token", "ARGO_NAMESPACE": "team-a"})
+    r = run(
+        [str(wf_file)],
+        env={"ARGO_SERVER": s.server, "ARGO_SECURE": "false", "ARGO_TOKEN": "good-token", "ARGO_NAMESPACE": "team-a"},
+    )
     assert r.exit_code == 0, r.stderr
     (post,) = s.find("POST", "/api/v1/workflows/team-a")
     assert post.headers["authorization"] == "Bearer good-token"
@@ -326,9 +378,7 @@ def test_success_prints_name_namespace_url_and_posts_the_manifest(argo, compiled
     ((ns, name),) = s.workflows
     assert ns == "argo" and name.startswith("serial-tasks-") and len(name) == len("serial-tasks-") + 5
     assert set(name[-5:]) <= K8S_ALPHABET
-    assert r.stdout == (
-        f"Name:      {name}\nNamespace: argo\nURL:       http://{s.server}/workflows/argo/{name}\n"
-    )
+    assert r.stdout == (f"Name:      {name}\nNamespace: argo\nURL:       http://{s.server}/workflows/argo/{name}\n")
     (post,) = s.find("POST", "/api/v1/workflows/argo")
     expected = copy.deepcopy(WORKFLOW)
     expected["metadata"]["namespace"] = "argo"
@@ -542,7 +592,9 @@ def test_request_timeout(compiled, wf_file):
     try:
         port = lsock.getsockname()[1]
         t0 = time.monotonic()
-        r = run([str(wf_file), "--request-timeout", "0.5"], env={"ARGO_SERVER": f"127.0.0.1:{port}", "ARGO_SECURE": "false"})
+        r = run(
+            [str(wf_file), "--request-timeout", "0.5"], env={"ARGO_SERVER": f"127.0.0.1:{port}", "ARGO_SECURE": "false"}
+        )
         assert time.monotonic() - t0 < 10
     finally:
         guard.cancel()
@@ -585,7 +637,10 @@ def test_tls_insecure_skip_verify(argo, compiled, wf_file, tls_cert, how):
 
 def test_tls_ca_bundle(argo, compiled, wf_file, tls_cert):
     s = argo(tls=tls_cert, progression=SUCCEEDING)
-    r = run([str(wf_file), "--wait"], env={"ARGO_SERVER": s.server, "ARGO_TOKEN": "good-token", "REQUESTS_CA_BUNDLE": tls_cert[0]})
+    r = run(
+        [str(wf_file), "--wait"],
+        env={"ARGO_SERVER": s.server, "ARGO_TOKEN": "good-token", "REQUESTS_CA_BUNDLE": tls_cert[0]},
+    )
     assert r.exit_code == 0, r.stderr
     assert len(s.workflows) == 1
     assert s.find("GET", "/api/v1/workflow-events/argo")  # the watch stream verified TLS too
@@ -670,12 +725,16 @@ def test_ctrl_c_stops_following_without_touching_the_workflow(argo, wf_file, tmp
     s = argo(progression=[pod_status("Running", ("task1", "Running"))])
     docs = tmp_path / "docs.json"
     docs.write_text(json.dumps([WORKFLOW]))
-    env = {k: v for k, v in os.environ.items()}
+    env = dict(os.environ.items())
     env.update(conn_env(s, ARGO_TOKEN=TOKEN))
     s.token = TOKEN
     p = subprocess.Popen(
         [sys.executable, "-c", RUNNER, str(docs), "submit", str(wf_file), "--wait"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, cwd=str(REPO),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+        cwd=str(REPO),
     )
     try:
         line = p.stderr.readline()

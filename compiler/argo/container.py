@@ -25,18 +25,23 @@ def translate(text: str, hosts: dict[str, str] | None = None) -> str:
         if body == "output":
             return OUTPUT_DIR
         if body.startswith("input:"):
-            return f"{INPUT_DIR}/{body[len('input:'):]}"
+            return f"{INPUT_DIR}/{body[len('input:') :]}"
         if body == "workflow_id":
             return "{{workflow.name}}"
-        if body.startswith("host:") and hosts and body[len("host:"):] in hosts:
-            return hosts[body[len("host:"):]]
+        if body.startswith("host:") and hosts and body[len("host:") :] in hosts:
+            return hosts[body[len("host:") :]]
         return match.group(0)  # {{uuid}}: OSMO leaves it literal, and so does Argo
 
     return TOKEN_RE.sub(token, text)
 
 
-def container_template(task: ir.Task, *, exports_output: bool, context: features.Context = features.Context(),
-                        hosts: dict[str, str] | None = None) -> dict:
+def container_template(
+    task: ir.Task,
+    *,
+    exports_output: bool,
+    context: features.Context = features.Context(),
+    hosts: dict[str, str] | None = None,
+) -> dict:
     """The leaf template of one task; ``hosts`` resolves ``{{host:...}}`` for members of a group."""
 
     def text(value: str) -> str:
@@ -45,8 +50,7 @@ def container_template(task: ir.Task, *, exports_output: bool, context: features
     template: dict = {}
     artifacts = [{"name": f"input-{item.index}", "path": f"{INPUT_DIR}/{item.index}"} for item in task.inputs]
     artifacts += [
-        {"name": f"file-{i}", "path": text(f.path), "raw": {"data": text(f.contents)}}
-        for i, f in enumerate(task.files)
+        {"name": f"file-{i}", "path": text(f.path), "raw": {"data": text(f.contents)}} for i, f in enumerate(task.files)
     ]
     if artifacts:
         template["inputs"] = {"artifacts": artifacts}

@@ -91,8 +91,10 @@ def _dag_task(task: ir.Task, template: str) -> dict:
     upstream = list(dict.fromkeys(item.task for item in task.inputs))
     if upstream:
         dag_task["depends"] = " && ".join(upstream)
-        dag_task["arguments"] = {"artifacts": [
-            {"name": f"input-{item.index}", "from": f"{{{{tasks.{item.task}.outputs.artifacts.output}}}}"}
-            for item in task.inputs
-        ]}
+        dag_task["arguments"] = {
+            "artifacts": [
+                {"name": f"input-{item.index}", "from": f"{{{{tasks.{item.task}.outputs.artifacts.output}}}}"}
+                for item in task.inputs
+            ]
+        }
     return dag_task

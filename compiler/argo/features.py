@@ -28,8 +28,22 @@ LAUNCHER = f"{RUN_DIR}/osmo-launch.sh"
 UPLOAD_DIR = "/osmo/data/upload"
 UPLOAD_VOLUME = "osmo-upload"
 # Order of keys in a container template, so the output reads top-down.
-TEMPLATE_ORDER = ("name", "inputs", "outputs", "retryStrategy", "activeDeadlineSeconds", "pendingTimeout", "timeout",
-                  "nodeSelector", "tolerations", "affinity", "podSpecPatch", "container", "sidecars", "volumes")
+TEMPLATE_ORDER = (
+    "name",
+    "inputs",
+    "outputs",
+    "retryStrategy",
+    "activeDeadlineSeconds",
+    "pendingTimeout",
+    "timeout",
+    "nodeSelector",
+    "tolerations",
+    "affinity",
+    "podSpecPatch",
+    "container",
+    "sidecars",
+    "volumes",
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,7 @@ class Context:
 
 # --------------------------------------------------------------------------- URLs
 
+
 def _secret_ref(secret: str, key: str) -> dict:
     return {"name": secret, "key": key}
 
@@ -54,13 +69,23 @@ def artifact_location(url: str, profile: Profile) -> dict:
         return {"http": {"url": url}}
     store = profile.storage(url)
     if scheme == "gs":
-        return {"gcs": {"bucket": bucket, "key": key,
-                        "serviceAccountKeySecret": _secret_ref(store.secret, "serviceAccountKey")}}
+        return {
+            "gcs": {
+                "bucket": bucket,
+                "key": key,
+                "serviceAccountKeySecret": _secret_ref(store.secret, "serviceAccountKey"),
+            }
+        }
     if scheme == "azure":  # azure://<account>/<container>/<blob>
         container, _, blob = key.partition("/")
-        return {"azure": {"endpoint": store.endpoint or f"https://{bucket}.blob.core.windows.net",
-                          "container": container, "blob": blob,
-                          "accountKeySecret": _secret_ref(store.secret, "accountKey")}}
+        return {
+            "azure": {
+                "endpoint": store.endpoint or f"https://{bucket}.blob.core.windows.net",
+                "container": container,
+                "blob": blob,
+                "accountKeySecret": _secret_ref(store.secret, "accountKey"),
+            }
+        }
     if scheme == "swift":  # swift://<account>/<container>/<path>, through an S3-compatible endpoint
         bucket, _, key = key.partition("/")
     s3: dict = {"endpoint": store.endpoint, "bucket": bucket, "key": key}
@@ -86,8 +111,9 @@ def rclone_env(url: str, profile: Profile) -> tuple[list[dict], str]:
         env.append({"name": f"RCLONE_CONFIG_OSMO_{name}", "value": value})
 
     def secret(name, secret_key):
-        env.append({"name": f"RCLONE_CONFIG_OSMO_{name}",
-                    "valueFrom": {"secretKeyRef": _secret_ref(store.secret, secret_key)}})
+        env.append(
+            {"name": f"RCLONE_CONFIG_OSMO_{name}", "valueFrom": {"secretKeyRef": _secret_ref(store.secret, secret_key)}}
+        )
 
     if scheme == "gs":
         plain("TYPE", "google cloud storage")
@@ -117,6 +143,7 @@ def rclone_env(url: str, profile: Profile) -> tuple[list[dict], str]:
 
 # --------------------------------------------------------------------------- exit actions
 
+
 def retry_expression(ranges: list[tuple[int, int]]) -> str:
     code = "asInt(lastRetry.exitCode)"
     parts = [f"{code} == {lo}" if lo == hi else f"({code} >= {lo} && {code} <= {hi})" for lo, hi in sorted(ranges)]
@@ -129,6 +156,7 @@ def _needs_launcher_for_exit(task: ir.Task) -> bool:
 
 
 # --------------------------------------------------------------------------- timeouts
+
 
 def clamp_timeouts(timeout: ir.Timeout, profile: Profile) -> tuple[float | None, float | None]:
     """(exec, queue) seconds after the profile's defaults and maxima, as OSMO's TimeoutSpec.fill_defaults."""
@@ -156,6 +184,7 @@ def timeout_fields(timeout: ir.Timeout, profile: Profile = NO_PROFILE) -> dict:
 
 
 # --------------------------------------------------------------------------- placement
+
 
 def placement(task: ir.Task, profile: Profile, pool: str | None) -> dict:
     """nodeSelector / tolerations / affinity from the pool, the platform and nodesExcluded."""
@@ -196,6 +225,7 @@ def placement(task: ir.Task, profile: Profile, pool: str | None) -> dict:
 
 # --------------------------------------------------------------------------- the template
 
+
 def _launcher_script() -> str:
     return assets.read("osmo-launch.sh")
 
@@ -224,13 +254,16 @@ class _Pod:
     filtered_outputs: list = field(default_factory=list)
 
     @classmethod
-    def of(cls, template: dict) -> "_Pod":
+    def of(cls, template: dict) -> _Pod:
         container = template["container"]
-        return cls(template, container,
-                   inputs=template.setdefault("inputs", {}).setdefault("artifacts", []),
-                   volumes=template.setdefault("volumes", []),
-                   mounts=container.setdefault("volumeMounts", []),
-                   env=container.setdefault("env", []))
+        return cls(
+            template,
+            container,
+            inputs=template.setdefault("inputs", {}).setdefault("artifacts", []),
+            volumes=template.setdefault("volumes", []),
+            mounts=container.setdefault("volumeMounts", []),
+            env=container.setdefault("env", []),
+        )
 
     def finish(self) -> dict:
         if self.outputs:
@@ -278,8 +311,9 @@ def _add_data_inputs(pod: _Pod, task: ir.Task, profile: Profile, translate) -> N
                 pod.inputs.append({"name": f"input-{item.index}", "path": path, **location, "archive": {"none": {}}})
         elif layout:
             key = layout["keyFormat"].format(workflow_id=item.workflow_id, task=item.task)
-            pod.inputs.append({"name": f"input-{item.index}", "path": path,
-                               layout.get("repository", "s3"): {"key": key}})
+            pod.inputs.append(
+                {"name": f"input-{item.index}", "path": path, layout.get("repository", "s3"): {"key": key}}
+            )
     for item in list(task.inputs) + list(task.data_inputs):
         if item.regex:
             pod.launcher_env.append({"name": f"OSMO_INPUT_FILTER_{item.index}", "value": item.regex})
@@ -294,8 +328,14 @@ def _add_url_outputs(pod: _Pod, task: ir.Task, profile: Profile, translate) -> N
             path = f"{UPLOAD_DIR}/{item.index}"
             pod.filtered_outputs.append(item.index)
             pod.launcher_env.append({"name": f"OSMO_OUTPUT_FILTER_{item.index}", "value": item.regex})
-        pod.outputs.append({"name": f"url-output-{item.index}", "path": path,
-                            **artifact_location(translate(item.url), profile), "archive": {"none": {}}})
+        pod.outputs.append(
+            {
+                "name": f"url-output-{item.index}",
+                "path": path,
+                **artifact_location(translate(item.url), profile),
+                "archive": {"none": {}},
+            }
+        )
     if pod.filtered_outputs:
         pod.volumes.append({"name": UPLOAD_VOLUME, "emptyDir": {}})
         pod.mounts.append({"name": UPLOAD_VOLUME, "mountPath": UPLOAD_DIR})
@@ -314,12 +354,22 @@ def _add_exit_actions(pod: _Pod, task: ir.Task, profile: Profile) -> None:
     """RESCHEDULE is a retryStrategy; COMPLETE/FAIL on other codes need the launcher."""
     reschedule = effective_actions(task.exit_actions).get("RESCHEDULE", [])
     if reschedule and profile.max_retries > 0:
-        pod.template["retryStrategy"] = {"limit": str(profile.max_retries), "retryPolicy": "Always",
-                                         "expression": retry_expression(reschedule)}
+        pod.template["retryStrategy"] = {
+            "limit": str(profile.max_retries),
+            "retryPolicy": "Always",
+            "expression": retry_expression(reschedule),
+        }
     if _needs_launcher_for_exit(task):
-        pod.launcher_env.append({"name": "OSMO_EXIT_ACTIONS", "value": " ".join(
-            f"{action}:" + ",".join(f"{lo}-{hi}" for lo, hi in ranges)
-            for action, ranges in task.exit_actions if ranges)})
+        pod.launcher_env.append(
+            {
+                "name": "OSMO_EXIT_ACTIONS",
+                "value": " ".join(
+                    f"{action}:" + ",".join(f"{lo}-{hi}" for lo, hi in ranges)
+                    for action, ranges in task.exit_actions
+                    if ranges
+                ),
+            }
+        )
 
 
 def _wrap_in_launcher(pod: _Pod, task: ir.Task) -> None:
@@ -365,17 +415,21 @@ def _add_checkpoints(pod: _Pod, task: ir.Task, profile: Profile, translate) -> N
         pod.volumes.append({"name": volume, "emptyDir": {}})
         pod.mounts.append({"name": volume, "mountPath": translate(checkpoint.path)})
         rclone, destination = rclone_env(translate(checkpoint.url), profile)
-        sidecars.append({
-            "name": f"osmo-checkpoint-{ki}",
-            "image": profile.uploader_image,
-            "command": ["/bin/sh", "-c", _checkpoint_script()],
-            "env": [{"name": "OSMO_CKPT_DIR", "value": "/osmo/checkpoint"},
+        sidecars.append(
+            {
+                "name": f"osmo-checkpoint-{ki}",
+                "image": profile.uploader_image,
+                "command": ["/bin/sh", "-c", _checkpoint_script()],
+                "env": [
+                    {"name": "OSMO_CKPT_DIR", "value": "/osmo/checkpoint"},
                     {"name": "OSMO_CKPT_DEST", "value": destination},
                     {"name": "OSMO_CKPT_FREQUENCY", "value": _duration_seconds(checkpoint.frequency)},
                     *([{"name": "OSMO_CKPT_REGEX", "value": checkpoint.regex}] if checkpoint.regex else []),
-                    *rclone],
-            "volumeMounts": [{"name": volume, "mountPath": "/osmo/checkpoint"}],
-        })
+                    *rclone,
+                ],
+                "volumeMounts": [{"name": volume, "mountPath": "/osmo/checkpoint"}],
+            }
+        )
     if sidecars:
         pod.template["sidecars"] = sidecars
 
@@ -385,8 +439,9 @@ def _add_pod_options(pod: _Pod, task: ir.Task, context: Context) -> None:
     if task.privileged:
         pod.container["securityContext"] = {"privileged": True}
     if task.host_network:
-        pod.template["podSpecPatch"] = json.dumps({"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"},
-                                                  separators=(",", ":"))
+        pod.template["podSpecPatch"] = json.dumps(
+            {"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"}, separators=(",", ":")
+        )
     pod.template.update(placement(task, context.profile, context.pool))
     pod.template.update(timeout_fields(context.timeout, context.profile))
 

@@ -85,8 +85,9 @@ def topology_label(key: str) -> str:
     return TOPOLOGY_LABEL_PREFIX + dns_label(re.sub(r"[^A-Za-z0-9_.-]", "-", key), DNS_LABEL_MAX - len("topology-"))
 
 
-def emit_group(group: ir.Group, templates: dict[str, dict], context, *, group_of: dict[str, ir.Group],
-               consumed: set[str]) -> dict:
+def emit_group(
+    group: ir.Group, templates: dict[str, dict], context, *, group_of: dict[str, ir.Group], consumed: set[str]
+) -> dict:
     """Add the templates of ``group`` to ``templates``; return its DAG task for ``main``.
 
     ``group_of`` maps every task (k8s name) to its group; ``consumed`` holds the tasks whose output
@@ -101,22 +102,42 @@ def emit_group(group: ir.Group, templates: dict[str, dict], context, *, group_of
     dag_tasks = []
     group_inputs: dict[str, dict] = {}  # upstream task -> input artifact of the group
     if service:
-        dag_tasks.append({"name": CTRL_TASK, "template": HOSTS_TEMPLATE, "arguments": {"parameters": [
-            {"name": "service", "value": service}, {"name": "group", "value": dns_label(group.k8s_name)}]}})
+        dag_tasks.append(
+            {
+                "name": CTRL_TASK,
+                "template": HOSTS_TEMPLATE,
+                "arguments": {
+                    "parameters": [
+                        {"name": "service", "value": service},
+                        {"name": "group", "value": dns_label(group.k8s_name)},
+                    ]
+                },
+            }
+        )
     for task in group.tasks:
         is_lead = task.k8s_name == lead
         upstream_nonlead = {item.task for item in task.inputs if _is_nonlead(group_of[item.task], item.task)}
-        template = _member_template(group, task, is_lead=is_lead, hosts=hosts, service=service,
-                                    exports_output=task.k8s_name in consumed, optional_inputs=upstream_nonlead,
-                                    context=context)
+        template = _member_template(
+            group,
+            task,
+            is_lead=is_lead,
+            hosts=hosts,
+            service=service,
+            exports_output=task.k8s_name in consumed,
+            optional_inputs=upstream_nonlead,
+            context=context,
+        )
         member_templates.append(template)
         dag_task: dict = {"name": task.k8s_name, "template": template["name"]}
         if service:
             dag_task["dependencies"] = [CTRL_TASK]
         if task.inputs:
-            dag_task["arguments"] = {"artifacts": [
-                {"name": f"input-{item.index}", "from": f"{{{{inputs.artifacts.{item.task}}}}}"}
-                for item in task.inputs]}
+            dag_task["arguments"] = {
+                "artifacts": [
+                    {"name": f"input-{item.index}", "from": f"{{{{inputs.artifacts.{item.task}}}}}"}
+                    for item in task.inputs
+                ]
+            }
         for item in task.inputs:
             artifact = {"name": item.task}
             if item.task in upstream_nonlead:
@@ -149,8 +170,9 @@ def emit_group(group: ir.Group, templates: dict[str, dict], context, *, group_of
     if group.upstream:
         main_task["depends"] = " && ".join(group.upstream)
     if group_inputs:
-        main_task["arguments"] = {"artifacts": [
-            {"name": name, "from": _output_ref(group_of[name], name)} for name in group_inputs]}
+        main_task["arguments"] = {
+            "artifacts": [{"name": name, "from": _output_ref(group_of[name], name)} for name in group_inputs]
+        }
     return main_task
 
 
@@ -165,8 +187,17 @@ def _output_ref(group: ir.Group, task: str) -> str:
     return f"{{{{tasks.{group.k8s_name}.outputs.artifacts.{task}}}}}"
 
 
-def _member_template(group: ir.Group, task: ir.Task, *, is_lead: bool, hosts: dict[str, str], service: str | None,
-                     exports_output: bool, optional_inputs: set[str], context) -> dict:
+def _member_template(
+    group: ir.Group,
+    task: ir.Task,
+    *,
+    is_lead: bool,
+    hosts: dict[str, str],
+    service: str | None,
+    exports_output: bool,
+    optional_inputs: set[str],
+    context,
+) -> dict:
     base = container_template(task, exports_output=exports_output, context=context, hosts=hosts)
     for artifact in base.get("inputs", {}).get("artifacts", []):
         index = artifact["name"].removeprefix("input-")
@@ -194,11 +225,13 @@ def _pod_affinity(group: ir.Group, task: ir.Task) -> dict:
     required, preferred = [], []
     for req in task.resources.topology:
         term = {
-            "labelSelector": {"matchLabels": {
-                ARGO_WORKFLOW_LABEL: "{{workflow.name}}",
-                GROUP_LABEL: dns_label(group.k8s_name),
-                topology_label(req.key): dns_label(req.group),
-            }},
+            "labelSelector": {
+                "matchLabels": {
+                    ARGO_WORKFLOW_LABEL: "{{workflow.name}}",
+                    GROUP_LABEL: dns_label(group.k8s_name),
+                    topology_label(req.key): dns_label(req.group),
+                }
+            },
             "topologyKey": req.key,
         }
         if req.required:
@@ -240,8 +273,9 @@ def hosts_template() -> dict:
         "metadata": {
             "name": "{{inputs.parameters.service}}",
             "labels": {"app.kubernetes.io/managed-by": MANAGED_BY, **selector},
-            "ownerReferences": [{"apiVersion": API_VERSION, "kind": "Workflow",
-                                 "name": "{{workflow.name}}", "uid": "{{workflow.uid}}"}],
+            "ownerReferences": [
+                {"apiVersion": API_VERSION, "kind": "Workflow", "name": "{{workflow.name}}", "uid": "{{workflow.uid}}"}
+            ],
         },
         "spec": {"clusterIP": "None", "publishNotReadyAddresses": True, "selector": selector},
     }
@@ -254,6 +288,11 @@ def hosts_template() -> dict:
 
 
 def _uses_host_token(task: ir.Task) -> bool:
-    texts = [*task.command, *task.args, *(v for _, v in task.environment), *(f.contents for f in task.files),
-             *(f.path for f in task.files)]
+    texts = [
+        *task.command,
+        *task.args,
+        *(v for _, v in task.environment),
+        *(f.contents for f in task.files),
+        *(f.path for f in task.files),
+    ]
     return any(m.group(1).startswith("host:") for text in texts for m in TOKEN_RE.finditer(text))

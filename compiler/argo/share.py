@@ -43,9 +43,9 @@ makes the manifest smaller; a template used by a single shape stays as it was.
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
+from os.path import commonprefix
 
 # Globals that resolve to the same string in a DAG task's arguments and in the template.
 ALLOWED_VALUE_TAGS = frozenset({"workflow.name", "workflow.namespace", "workflow.uid", "uuid"})
@@ -114,8 +114,11 @@ def _references(spec: dict) -> tuple[dict[str, list[dict]], set]:
             if not isinstance(task, dict):
                 continue
             name = task.get("template")
-            plain_call = (isinstance(name, str) and not any(k in task for k in ("withItems", "withParam", "withSequence"))
-                          and _self_contained_tags(json.dumps(task, ensure_ascii=False)) is not None)
+            plain_call = (
+                isinstance(name, str)
+                and not any(k in task for k in ("withItems", "withParam", "withSequence"))
+                and _self_contained_tags(json.dumps(task, ensure_ascii=False)) is not None
+            )
             if plain_call:
                 callers.setdefault(name, []).append(task)
             elif isinstance(name, str):
@@ -142,10 +145,10 @@ def _collect_names(value: object, out: set, key: str | None = None) -> None:
 class _Member:
     """One distinct template of a shape group: its leaf strings and the DAG tasks that call it."""
 
-    __slots__ = ("index", "template", "tasks", "slots", "values", "key")
+    __slots__ = ("index", "key", "slots", "tasks", "template", "values")
 
     @classmethod
-    def of(cls, index: int, template: dict, tasks: list[dict]) -> "_Member | None":
+    def of(cls, index: int, template: dict, tasks: list[dict]) -> _Member | None:
         self = cls()
         self.index, self.template, self.tasks = index, template, tasks
         self.slots = _slots(template)
@@ -155,7 +158,7 @@ class _Member:
         try:
             self.key = json.dumps({k: v for k, v in template.items() if k != "name"}, ensure_ascii=False)
         finally:
-            for (holder, k), value in zip(self.slots, self.values):
+            for (holder, k), value in zip(self.slots, self.values, strict=False):
                 holder[k] = value
         return self
 
@@ -259,10 +262,10 @@ def _declared_parameters(template: dict) -> list[str] | None:
     if spans is None:
         return None
     for start, end in spans:
-        tag = text[start + 2:end - 2].strip()
+        tag = text[start + 2 : end - 2].strip()
         if tag.startswith("=") or "{{" in tag:
             return None  # an expression sees every variable in scope
-        if tag.startswith("inputs.parameters") and tag[len("inputs.parameters."):] not in declared:
+        if tag.startswith("inputs.parameters") and tag[len("inputs.parameters.") :] not in declared:
             return None  # {{inputs.parameters}} (all of them), or an undeclared one we might add
     return declared
 
@@ -283,14 +286,15 @@ def _split_whole(values: list[str]):
 def _split_affix(values: list[str]):
     """One hole between the longest common prefix and suffix, widened to whole words."""
     start, end = _affix(values)
-    texts = [values[0][:start], values[0][len(values[0]) - end:] if end else ""]
-    return texts, [tuple(v[start:len(v) - end] for v in values)]
+    texts = [values[0][:start], values[0][len(values[0]) - end :] if end else ""]
+    return texts, [tuple(v[start : len(v) - end] for v in values)]
 
 
 def _affix(values: list[str]) -> tuple[int, int]:
     """Lengths of the common prefix and suffix of ``values``, not overlapping, cut between words."""
-    prefix = len(os.path.commonprefix(values))
-    suffix = len(os.path.commonprefix([v[::-1] for v in values]))
+    # character-wise common prefix of strings (not of paths)
+    prefix = len(commonprefix(values))  # noqa: RUF071
+    suffix = len(commonprefix([v[::-1] for v in values]))  # noqa: RUF071
     suffix = min(suffix, min(len(v) for v in values) - prefix)
     first = values[0]
     # Do not cut a word in two ("task-1" | "0"): move the cut to the start/end of the word.
@@ -310,7 +314,7 @@ def _is_word(char: str) -> bool:
 def _split_tokens(values: list[str]):
     """Several holes, when every value has the same number of tokens (words, spaces, signs, tags)."""
     start, suffix_len = _affix(values)
-    middles = [v[start:len(v) - suffix_len] for v in values]
+    middles = [v[start : len(v) - suffix_len] for v in values]
     tokens = [_TOKEN_RE.findall(m) for m in middles]
     count = len(tokens[0])
     if any(len(t) != count for t in tokens):
@@ -320,17 +324,17 @@ def _split_tokens(values: list[str]):
         column = tuple(t[i] for t in tokens)
         if all(c == column[0] for c in column):
             if current is not None:
-                holes.append(tuple("".join(parts) for parts in zip(*current)))
+                holes.append(tuple("".join(parts) for parts in zip(*current, strict=False)))
                 texts.append("".join(fixed))
                 fixed, current = [], None
             fixed.append(column[0])
         else:
             current = (current or []) + [column]
     if current is not None:
-        holes.append(tuple("".join(parts) for parts in zip(*current)))
+        holes.append(tuple("".join(parts) for parts in zip(*current, strict=False)))
         texts.append("".join(fixed))
         fixed = []
-    fixed.append(values[0][len(values[0]) - suffix_len:] if suffix_len else "")
+    fixed.append(values[0][len(values[0]) - suffix_len :] if suffix_len else "")
     texts.append("".join(fixed))
     if len(holes) < 2:
         return None  # one hole: _split_affix does the same, with word boundaries
@@ -355,7 +359,7 @@ def _verified(values: list[str], texts: list[str], holes: list[tuple]) -> bool:
         pieces = [hole[m] for hole in holes]
         if all(p and "{" not in p and "}" not in p for p in pieces):
             continue  # a non-empty hole without braces can neither open, close nor join a tag
-        if texts[0] + "".join(p + t for p, t in zip(pieces, texts[1:])) != value:
+        if texts[0] + "".join(p + t for p, t in zip(pieces, texts[1:], strict=False)) != value:
             return False
         if _tag_spans(value) != _joined(texts, text_spans, pieces):
             return False
@@ -414,7 +418,7 @@ def _safe_value(value: str) -> bool:
         spans = _tag_spans(value)
         if spans is None:
             return False
-        if any(value[s + 2:e - 2].strip() not in ALLOWED_VALUE_TAGS for s, e in spans):
+        if any(value[s + 2 : e - 2].strip() not in ALLOWED_VALUE_TAGS for s, e in spans):
             return False
     return True
 
@@ -424,7 +428,7 @@ def _smaller(plan: _Plan) -> bool:
     before = sum(len(m.key) for m in plan.members)
     after = len(plan.members[0].key) + _DECLARED_BYTES * len(plan.params)
     for values, _ in plan.params.items():
-        for member, value in zip(plan.members, values):
+        for member, value in zip(plan.members, values, strict=False):
             after += len(member.tasks) * (_ARGUMENT_BYTES + len(value))
     return after < before
 
@@ -453,6 +457,8 @@ def _apply(plan: _Plan, replaced: dict[int, dict | None]) -> None:
         for task in member.tasks:
             task["template"] = shared["name"]
             existing = task.get("arguments") or {}
-            task["arguments"] = {"parameters": list(existing.get("parameters") or ())
-                                 + [{"name": name, "value": value} for name, value in arguments],
-                                 **{k: v for k, v in existing.items() if k != "parameters"}}
+            task["arguments"] = {
+                "parameters": list(existing.get("parameters") or ())
+                + [{"name": name, "value": value} for name, value in arguments],
+                **{k: v for k, v in existing.items() if k != "parameters"},
+            }

@@ -10,7 +10,7 @@ regex (the schema's ``x-hint``).
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 
 from ..diagnostics import Diagnostic, did_you_mean
@@ -31,19 +31,19 @@ def schema_text(name: str = SCHEMA_FILE) -> str:
     return (files("compiler.schemas") / name).read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str = SCHEMA_FILE) -> dict:
     return json.loads(schema_text(name))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str = SCHEMA_FILE):
     from jsonschema import Draft7Validator
 
     return Draft7Validator(load_schema(name))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fast_check(name: str = SCHEMA_FILE):
     from .schema_fast import Unsupported, compile_schema
 
@@ -106,9 +106,15 @@ def _explain(error) -> list[Diagnostic]:
     instance = error.instance
 
     if "propertyNames" in error.schema_path:
-        return [Diagnostic(
-            "S204", f'invalid key "{instance}" in {_what(path)}', path=path + (instance,), at_key=True,
-            hint=schema.get("x-hint") or f"keys must match {schema.get('pattern')}")]
+        return [
+            Diagnostic(
+                "S204",
+                f'invalid key "{instance}" in {_what(path)}',
+                path=(*path, instance),
+                at_key=True,
+                hint=schema.get("x-hint") or f"keys must match {schema.get('pattern')}",
+            )
+        ]
 
     if kind == "additionalProperties" and isinstance(instance, dict):
         allowed = list(error.schema.get("properties", {}))
@@ -117,31 +123,53 @@ def _explain(error) -> list[Diagnostic]:
             if key in allowed:
                 continue
             if key in _REMOVED_KEYS:
-                out.append(Diagnostic(
-                    "U402", f'"{key}" is not supported: {_REMOVED_KEYS[key]}', path=path + (key,),
-                    at_key=True, hint='use a `url:` input/output (e.g. "s3://bucket/path") instead'))
+                out.append(
+                    Diagnostic(
+                        "U402",
+                        f'"{key}" is not supported: {_REMOVED_KEYS[key]}',
+                        path=(*path, key),
+                        at_key=True,
+                        hint='use a `url:` input/output (e.g. "s3://bucket/path") instead',
+                    )
+                )
                 continue
             guess = did_you_mean(str(key), allowed)
-            out.append(Diagnostic(
-                "S201", f'unknown key "{key}" in {_what(path, instance)}' + (f'; did you mean "{guess}"?' if guess else ""),
-                path=path + (key,), at_key=True,
-                hint="allowed keys here: " + ", ".join(allowed) if allowed else None))
+            out.append(
+                Diagnostic(
+                    "S201",
+                    f'unknown key "{key}" in {_what(path, instance)}' + (f'; did you mean "{guess}"?' if guess else ""),
+                    path=(*path, key),
+                    at_key=True,
+                    hint="allowed keys here: " + ", ".join(allowed) if allowed else None,
+                )
+            )
         return out
 
     if kind == "required":
         present = set(instance) if isinstance(instance, dict) else set()
         return [
-            Diagnostic("S202", f'{_what(path, instance)} is missing required key "{key}"', path=path,
-                       hint=schema.get("properties", {}).get(key, {}).get("description"))
-            for key in error.validator_value if key not in present
+            Diagnostic(
+                "S202",
+                f'{_what(path, instance)} is missing required key "{key}"',
+                path=path,
+                hint=schema.get("properties", {}).get(key, {}).get("description"),
+            )
+            for key in error.validator_value
+            if key not in present
         ]
 
     if kind == "type":
         expected = error.validator_value
         names = [expected] if isinstance(expected, str) else list(expected)
         wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-        return [Diagnostic("S203", f"{_what(path)} must be {wanted}, not {_yaml_type(instance)}", path=path,
-                           hint=schema.get("description"))]
+        return [
+            Diagnostic(
+                "S203",
+                f"{_what(path)} must be {wanted}, not {_yaml_type(instance)}",
+                path=path,
+                hint=schema.get("description"),
+            )
+        ]
 
     if kind == "pattern":
         rule = schema.get("x-hint") or f"it must match {error.validator_value}"
@@ -150,9 +178,14 @@ def _explain(error) -> list[Diagnostic]:
     if kind in ("enum", "const"):
         allowed = error.validator_value if kind == "enum" else [error.validator_value]
         guess = did_you_mean(str(instance), [str(a) for a in allowed])
-        return [Diagnostic(
-            "S204", f"invalid value {instance!r} for {_what(path)}" + (f'; did you mean "{guess}"?' if guess else ""),
-            path=path, hint="allowed: " + ", ".join(json.dumps(a) for a in allowed))]
+        return [
+            Diagnostic(
+                "S204",
+                f"invalid value {instance!r} for {_what(path)}" + (f'; did you mean "{guess}"?' if guess else ""),
+                path=path,
+                hint="allowed: " + ", ".join(json.dumps(a) for a in allowed),
+            )
+        ]
 
     if kind in ("oneOf", "anyOf"):
         alternatives = error.validator_value
@@ -162,10 +195,18 @@ def _explain(error) -> list[Diagnostic]:
             keys = [k for alt in alternatives for k in alt["required"]]
             given = [k for k in keys if isinstance(instance, dict) and k in instance]
             if len(given) > 1:
-                return [Diagnostic("S205", f"{_what(path)} takes only one of " + _either(keys)
-                                   + f", not {_either(given, 'and')}", path=path)]
-            return [Diagnostic("S202", f"{_what(path)} needs one of " + _either(keys), path=path,
-                               hint=schema.get("description"))]
+                return [
+                    Diagnostic(
+                        "S205",
+                        f"{_what(path)} takes only one of " + _either(keys) + f", not {_either(given, 'and')}",
+                        path=path,
+                    )
+                ]
+            return [
+                Diagnostic(
+                    "S202", f"{_what(path)} needs one of " + _either(keys), path=path, hint=schema.get("description")
+                )
+            ]
         from jsonschema.exceptions import best_match
 
         best = best_match(error.context) if error.context else None

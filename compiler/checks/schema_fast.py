@@ -17,7 +17,7 @@ the schema stage then always uses jsonschema: never a wrong "yes".
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import unquote
 
 Check = Callable[[object], bool]
@@ -67,7 +67,7 @@ def _equal(one: object, two: object) -> bool:
     if isinstance(one, str) or isinstance(two, str):
         return one == two
     if isinstance(one, list) and isinstance(two, list):
-        return len(one) == len(two) and all(_equal(a, b) for a, b in zip(one, two))
+        return len(one) == len(two) and all(_equal(a, b) for a, b in zip(one, two, strict=False))
     if isinstance(one, dict) and isinstance(two, dict):
         return one.keys() == two.keys() and all(_equal(one[k], two[k]) for k in one)
     if isinstance(one, bool) or isinstance(two, bool):
@@ -92,8 +92,19 @@ class _Compiler:
         unknown = {k for k in schema if k in DRAFT7_KEYWORDS} - _SUPPORTED
         if unknown:
             raise Unsupported(", ".join(sorted(unknown)))
-        checks = [c for c in (self._type(schema), self._object(schema), self._array(schema), self._string(schema),
-                              self._number(schema), self._enum(schema), self._combinators(schema)) if c]
+        checks = [
+            c
+            for c in (
+                self._type(schema),
+                self._object(schema),
+                self._array(schema),
+                self._string(schema),
+                self._number(schema),
+                self._enum(schema),
+                self._combinators(schema),
+            )
+            if c
+        ]
         if not checks:
             return _true
         if len(checks) == 1:
@@ -267,11 +278,32 @@ class _Compiler:
         return checks[0] if len(checks) == 1 else (lambda x: all(c(x) for c in checks))
 
 
-_SUPPORTED = frozenset({
-    "additionalProperties", "allOf", "anyOf", "const", "enum", "format", "items", "maxItems", "maxLength",
-    "maxProperties", "maximum", "minItems", "minLength", "minProperties", "minimum", "not", "oneOf", "pattern",
-    "properties", "propertyNames", "required", "type",
-})  # fmt: skip  ("format" is an annotation for jsonschema's Draft7Validator without a format checker)
+_SUPPORTED = frozenset(
+    {
+        "additionalProperties",
+        "allOf",
+        "anyOf",
+        "const",
+        "enum",
+        "format",
+        "items",
+        "maxItems",
+        "maxLength",
+        "maxProperties",
+        "maximum",
+        "minItems",
+        "minLength",
+        "minProperties",
+        "minimum",
+        "not",
+        "oneOf",
+        "pattern",
+        "properties",
+        "propertyNames",
+        "required",
+        "type",
+    }
+)  # fmt: skip  ("format" is an annotation for jsonschema's Draft7Validator without a format checker)
 
 
 def compile_schema(schema: dict) -> Check:

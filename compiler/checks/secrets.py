@@ -21,6 +21,7 @@ Kubernetes ``$(VAR)`` reference).
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from ..diagnostics import Diagnostic
@@ -44,7 +45,7 @@ def secret_like_name(name: str) -> bool:
     words = [w for w in re.split(r"[_.\-]+", name.upper()) if w]
     if not words or words[-1] in NOT_A_VALUE:
         return False
-    return any(w in SECRET_WORDS for w in words) or any(pair in SECRET_PAIRS for pair in zip(words, words[1:]))
+    return any(w in SECRET_WORDS for w in words) or any(pair in SECRET_PAIRS for pair in itertools.pairwise(words))
 
 
 def literal_secret(value: object) -> bool:
@@ -52,7 +53,7 @@ def literal_secret(value: object) -> bool:
     if not isinstance(value, str):
         return False  # numbers and booleans (and null) are never credentials
     rest = _REFERENCE_RE.sub("", TOKEN_RE.sub("", value)).strip()
-    if rest != value.strip() and not re.search(r"[A-Za-z0-9]{%d,}" % MIN_SECRET_LENGTH, rest):
+    if rest != value.strip() and not re.search(rf"[A-Za-z0-9]{{{MIN_SECRET_LENGTH},}}", rest):
         return False  # essentially a reference, e.g. "{{input:0}}/token" or "$(HF_TOKEN)"
     return len(rest) >= MIN_SECRET_LENGTH
 
@@ -67,10 +68,14 @@ def check(document: object) -> list[Diagnostic]:
         environment = task.data.get("environment")
         for name, value in environment.items() if isinstance(environment, dict) else ():
             if isinstance(name, str) and secret_like_name(name) and literal_secret(value):
-                out.append(Diagnostic(
-                    "V350", f'environment variable "{name}" looks like a secret and its value is written in clear; '
-                    "it would be stored in plain text in the Argo manifest",
-                    path=task.path + ("environment", name),
-                    hint="store it as an OSMO credential and map it with `credentials: {CRED: {"
-                    f"{name}: KEY}}}}` instead; if it is not a secret, rename the variable"))
+                out.append(
+                    Diagnostic(
+                        "V350",
+                        f'environment variable "{name}" looks like a secret and its value is written in clear; '
+                        "it would be stored in plain text in the Argo manifest",
+                        path=(*task.path, "environment", name),
+                        hint="store it as an OSMO credential and map it with `credentials: {CRED: {"
+                        f"{name}: KEY}}}}` instead; if it is not a secret, rename the variable",
+                    )
+                )
     return out

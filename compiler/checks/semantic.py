@@ -16,14 +16,15 @@ import base64
 import binascii
 import re
 
-from . import semantic_groups
-from ..diagnostics import Diagnostic, Severity, did_you_mean
+from ..diagnostics import Diagnostic, did_you_mean
 from ..document import TaskRef, as_list, as_str, collect_tasks, dicts
 from ..osmo import BRACES_RE, EXIT_CODES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
+from . import semantic_groups
 
-WARNING = Severity.WARNING
-BRACES_HINT = ("OSMO tokens are {{output}}, {{input:N}}, {{workflow_id}} and {{host:task}}; Argo has no escape "
-               "for '{{', so build literal braces at run time, e.g. B='{'; echo \"${B}${B}x}}\"")
+BRACES_HINT = (
+    "OSMO tokens are {{output}}, {{input:N}}, {{workflow_id}} and {{host:task}}; Argo has no escape "
+    "for '{{', so build literal braces at run time, e.g. B='{'; echo \"${B}${B}x}}\""
+)
 ARGO_LABEL_MAX = 63
 
 # Accepted by OSMO but without meaning on Argo: a warning, so nothing is dropped silently.
@@ -70,12 +71,21 @@ def _members_by_group(tasks: list[TaskRef]) -> dict[int, set[str]]:
 def _check_tasks_or_groups(workflow: dict) -> list[Diagnostic]:
     has_tasks, has_groups = bool(workflow.get("tasks")), bool(workflow.get("groups"))
     if has_tasks and has_groups:
-        return [Diagnostic("V302", "Cannot use both groups and tasks in the same workflow.",
-                           path=("workflow", "groups"), at_key=True,
-                           hint="put every task in a group, or list all tasks under `tasks:`")]
+        return [
+            Diagnostic(
+                "V302",
+                "Cannot use both groups and tasks in the same workflow.",
+                path=("workflow", "groups"),
+                at_key=True,
+                hint="put every task in a group, or list all tasks under `tasks:`",
+            )
+        ]
     if not has_tasks and not has_groups:
-        return [Diagnostic("V303", "Workflows need to have at least one group or one task.",
-                           path=("workflow",), at_key=True)]
+        return [
+            Diagnostic(
+                "V303", "Workflows need to have at least one group or one task.", path=("workflow",), at_key=True
+            )
+        ]
     return []
 
 
@@ -88,10 +98,14 @@ def _check_leads(workflow: dict) -> list[Diagnostic]:
         leads = sum(1 for _, t in members if t.get("lead") is True)
         if leads != 1:
             name = as_str(group.get("name")) or gi
-            out.append(Diagnostic(
-                "V304", f'Group "{name}" has {leads} leader(s) but must have exactly one.',
-                path=("workflow", "groups", gi, "name"),
-                hint="mark exactly one task of the group with `lead: true`"))
+            out.append(
+                Diagnostic(
+                    "V304",
+                    f'Group "{name}" has {leads} leader(s) but must have exactly one.',
+                    path=("workflow", "groups", gi, "name"),
+                    hint="mark exactly one task of the group with `lead: true`",
+                )
+            )
     return out
 
 
@@ -105,9 +119,9 @@ def _check_names(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
         for gi, group in dicts(workflow.get("groups")):
             if as_str(group.get("name")):
                 named.append((group["name"], ("workflow", "groups", gi, "name")))
-            named += [(t.name, t.path + ("name",)) for t in by_group.get(gi, ()) if t.name]
+            named += [(t.name, (*t.path, "name")) for t in by_group.get(gi, ()) if t.name]
     else:
-        named += [(t.name, t.path + ("name",)) for t in tasks if t.name]
+        named += [(t.name, (*t.path, "name")) for t in tasks if t.name]
     seen: dict[str, str] = {}
     if not workflow.get("groups"):
         # OSMO wraps each flat task in a group "<task>-group"; it may clash with another task's name.
@@ -117,26 +131,48 @@ def _check_names(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
         for t in tasks:
             clash = task_names.get(k8s_name(t.group_name))
             if t.name and clash and task_names[k8s_name(t.name)] == t.name:  # not itself a duplicate
-                out.append(Diagnostic(
-                    "V301", f'Multiple tasks/groups have the same name: "{clash}".', path=t.path + ("name",),
-                    hint=f'OSMO wraps task "{t.name}" in a group named "{t.group_name}", which clashes with task "{clash}"'))
+                out.append(
+                    Diagnostic(
+                        "V301",
+                        f'Multiple tasks/groups have the same name: "{clash}".',
+                        path=(*t.path, "name"),
+                        hint=f'OSMO wraps task "{t.name}" in a group named "{t.group_name}", '
+                        f'which clashes with task "{clash}"',
+                    )
+                )
     for name, path in named:
         key = k8s_name(name)
         if key in seen:
-            out.append(Diagnostic(
-                "V301", f'Multiple tasks/groups have the same name: "{name}".', path=path,
-                hint=f'names are not case sensitive and "-" equals "_": "{seen[key]}" and "{name}" are the same name'))
+            out.append(
+                Diagnostic(
+                    "V301",
+                    f'Multiple tasks/groups have the same name: "{name}".',
+                    path=path,
+                    hint=f'names are not case sensitive and "-" equals "_": "{seen[key]}" and "{name}" '
+                    "are the same name",
+                )
+            )
         else:
             seen[key] = name
     for t in tasks:
         if k8s_name(t.name) == "osmo-ctrl":
-            out.append(Diagnostic("V312", f'Container {t.name} cannot be named "osmo-ctrl". This is a restricted name.',
-                                  path=t.path + ("name",)))
+            out.append(
+                Diagnostic(
+                    "V312",
+                    f'Container {t.name} cannot be named "osmo-ctrl". This is a restricted name.',
+                    path=(*t.path, "name"),
+                )
+            )
     name = as_str(workflow.get("name"))
     if name and len(name) > ARGO_LABEL_MAX:
-        out.append(Diagnostic(
-            "V316", f"workflow name is {len(name)} characters; Argo allows at most {ARGO_LABEL_MAX}",
-            path=("workflow", "name"), hint="Argo uses the name as a Kubernetes label value"))
+        out.append(
+            Diagnostic(
+                "V316",
+                f"workflow name is {len(name)} characters; Argo allows at most {ARGO_LABEL_MAX}",
+                path=("workflow", "name"),
+                hint="Argo uses the name as a Kubernetes label value",
+            )
+        )
     return out
 
 
@@ -148,22 +184,35 @@ def _check_inputs(tasks: list[TaskRef]) -> list[Diagnostic]:
             target = as_str(item.get("task"))
             if target is None:
                 continue
-            path = task.path + ("inputs", ii, "task")
+            path = (*task.path, "inputs", ii, "task")
             if ":" in target:
                 continue  # a task of an earlier workflow: reported as not supported yet
             upstream = by_name.get(k8s_name(target))
             if upstream is None:
                 guess = did_you_mean(target, [t.name for t in tasks] if len(tasks) <= 1000 else [])
-                out.append(Diagnostic("V305", f"Task input {target} does not exist.", path=path,
-                                      hint=f'did you mean "{guess}"?' if guess else None))
+                out.append(
+                    Diagnostic(
+                        "V305",
+                        f"Task input {target} does not exist.",
+                        path=path,
+                        hint=f'did you mean "{guess}"?' if guess else None,
+                    )
+                )
             elif upstream.group_index >= task.group_index:
                 if task.group_path[1] == "groups":
-                    message = f'Group "{task.group_name}" requires input group "{upstream.group_name}" exists before itself.'
+                    message = (
+                        f'Group "{task.group_name}" requires input group "{upstream.group_name}" exists before itself.'
+                    )
                 else:
                     message = f'Task "{task.name}" reads task "{upstream.name}", which is not listed before it.'
-                out.append(Diagnostic(
-                    "V306", message, path=path,
-                    hint="a task may only read tasks listed before it (in an earlier group); this rules out cycles"))
+                out.append(
+                    Diagnostic(
+                        "V306",
+                        message,
+                        path=path,
+                        hint="a task may only read tasks listed before it (in an earlier group); this rules out cycles",
+                    )
+                )
     return out
 
 
@@ -175,15 +224,25 @@ def _check_resources(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
         requested = task.data.get("resource")
         if requested is None:
             if "default" not in profiles:
-                out.append(Diagnostic(
-                    "V311", f"Task {task.name} has no specified resource. Specify a default resource in the resources section.",
-                    path=task.path + ("name",),
-                    hint="add `resource: <profile>` to the task, or a `default` profile under `resources:`"))
+                out.append(
+                    Diagnostic(
+                        "V311",
+                        f"Task {task.name} has no specified resource. "
+                        "Specify a default resource in the resources section.",
+                        path=(*task.path, "name"),
+                        hint="add `resource: <profile>` to the task, or a `default` profile under `resources:`",
+                    )
+                )
         elif isinstance(requested, str) and requested not in profiles:
             guess = did_you_mean(requested, profiles)
-            out.append(Diagnostic(
-                "V310", f"Requesting undefined resource {requested}.", path=task.path + ("resource",),
-                hint=(f'did you mean "{guess}"? ' if guess else "") + "defined profiles: " + ", ".join(profiles)))
+            out.append(
+                Diagnostic(
+                    "V310",
+                    f"Requesting undefined resource {requested}.",
+                    path=(*task.path, "resource"),
+                    hint=(f'did you mean "{guess}"? ' if guess else "") + "defined profiles: " + ", ".join(profiles),
+                )
+            )
     return out
 
 
@@ -196,36 +255,55 @@ def _check_tokens(task: TaskRef, group_members: set[str]) -> list[Diagnostic]:
         for match in TOKEN_RE.finditer(text):
             token_spans.append(match.span())
             body = match.group(1)
-            where = dict(path=path, offset=match.start())
+            where = {"path": path, "offset": match.start()}
             if body.startswith("input:"):
-                ref = body[len("input:"):].strip()
+                ref = body[len("input:") :].strip()
                 if ref.isdigit():
                     if int(ref) >= len(inputs):
-                        out.append(Diagnostic(
-                            "V307", f"{match.group(0)} refers to input {ref}, but task \"{task.name}\" has "
-                            f"{len(inputs)} input(s)",
-                            hint="inputs are numbered from 0 in the order of the task's `inputs:` list "
-                            "(OSMO would leave the token unreplaced; this compiler refuses it)", **where))
+                        out.append(
+                            Diagnostic(
+                                "V307",
+                                f'{match.group(0)} refers to input {ref}, but task "{task.name}" has '
+                                f"{len(inputs)} input(s)",
+                                hint="inputs are numbered from 0 in the order of the task's `inputs:` list "
+                                "(OSMO would leave the token unreplaced; this compiler refuses it)",
+                                **where,
+                            )
+                        )
                 elif k8s_name(ref) not in input_tasks:
-                    out.append(Diagnostic(
-                        "V308", f'{match.group(0)} names "{ref}", which is not a task input of "{task.name}"',
-                        hint="task inputs here: " + (", ".join(input_tasks) or "none"), **where))
+                    out.append(
+                        Diagnostic(
+                            "V308",
+                            f'{match.group(0)} names "{ref}", which is not a task input of "{task.name}"',
+                            hint="task inputs here: " + (", ".join(input_tasks) or "none"),
+                            **where,
+                        )
+                    )
             elif body.startswith("host:"):
-                ref = body[len("host:"):].strip()
+                ref = body[len("host:") :].strip()
                 if k8s_name(ref) not in group_members:
-                    out.append(Diagnostic(
-                        "V309", f'{match.group(0)}: "{ref}" is not a task of the same group as "{task.name}"',
-                        hint="{{host:X}} only resolves for tasks of the same group", **where))
+                    out.append(
+                        Diagnostic(
+                            "V309",
+                            f'{match.group(0)}: "{ref}" is not a task of the same group as "{task.name}"',
+                            hint="{{host:X}} only resolves for tasks of the same group",
+                            **where,
+                        )
+                    )
             elif body == "uuid":
-                out.append(Diagnostic(
-                    "V318", "{{uuid}} is never replaced by OSMO; it stays literal text", severity=WARNING, **where))
+                out.append(Diagnostic("V318", "{{uuid}} is never replaced by OSMO; it stays literal text", **where))
         for match in BRACES_RE.finditer(text):
             if any(start <= match.start() < end for start, end in token_spans):
                 continue
-            out.append(Diagnostic(
-                "V317", f"{match.group(0)!s} is not an OSMO token, and Argo would try to interpret it",
-                path=path, offset=match.start(),
-                hint=BRACES_HINT))
+            out.append(
+                Diagnostic(
+                    "V317",
+                    f"{match.group(0)!s} is not an OSMO token, and Argo would try to interpret it",
+                    path=path,
+                    offset=match.start(),
+                    hint=BRACES_HINT,
+                )
+            )
     return out
 
 
@@ -234,34 +312,55 @@ def _check_files(task: TaskRef) -> list[Diagnostic]:
     seen: set[str] = set()
     for fi, item in dicts(task.data.get("files")):
         path = item.get("path")
-        where = task.path + ("files", fi, "path")
+        where = (*task.path, "files", fi, "path")
         if not isinstance(path, str):
             continue
         parts = [p for p in path.split("/") if p]
         if not parts or (parts[0] == "osmo" and not path.startswith(OUTPUT_DIR + "/")):
-            out.append(Diagnostic("V313", f'Empty path or adding file to "/osmo" is forbidden for file: {path}',
-                                  path=where, hint="/osmo is where OSMO keeps its own data; use e.g. /tmp"))
+            out.append(
+                Diagnostic(
+                    "V313",
+                    f'Empty path or adding file to "/osmo" is forbidden for file: {path}',
+                    path=where,
+                    hint="/osmo is where OSMO keeps its own data; use e.g. /tmp",
+                )
+            )
         elif not path.startswith("/"):
             out.append(Diagnostic("V313", f'file path "{path}" must be absolute', path=where))
         if path in seen:
-            out.append(Diagnostic(
-                "V314", f'Task "{task.name}" has multiple files at the same path "{path}". Each file path must be unique.',
-                path=where))
+            out.append(
+                Diagnostic(
+                    "V314",
+                    f'Task "{task.name}" has multiple files at the same path "{path}". Each file path must be unique.',
+                    path=where,
+                )
+            )
         seen.add(path)
         if item.get("base64") is True and isinstance(item.get("contents"), str):
             try:
                 decoded = base64.b64decode(item["contents"], validate=True).decode("utf-8")
                 if "{{" in decoded:
-                    out.append(Diagnostic(
-                        "V317", "the decoded file contains '{{', which Argo would try to interpret",
-                        path=task.path + ("files", fi, "contents"),
-                        hint=BRACES_HINT))
+                    out.append(
+                        Diagnostic(
+                            "V317",
+                            "the decoded file contains '{{', which Argo would try to interpret",
+                            path=(*task.path, "files", fi, "contents"),
+                            hint=BRACES_HINT,
+                        )
+                    )
             except binascii.Error:
-                out.append(Diagnostic("V319", "file contents are not valid base64", path=task.path + ("files", fi, "contents")))
+                out.append(
+                    Diagnostic("V319", "file contents are not valid base64", path=(*task.path, "files", fi, "contents"))
+                )
             except UnicodeDecodeError:
-                out.append(Diagnostic(
-                    "U403", "binary file contents (not UTF-8 once decoded) cannot be carried by an Argo raw artifact",
-                    path=task.path + ("files", fi, "contents"), hint="fetch binary files from a `url:` input instead"))
+                out.append(
+                    Diagnostic(
+                        "U403",
+                        "binary file contents (not UTF-8 once decoded) cannot be carried by an Argo raw artifact",
+                        path=(*task.path, "files", fi, "contents"),
+                        hint="fetch binary files from a `url:` input instead",
+                    )
+                )
     return out
 
 
@@ -274,26 +373,40 @@ def _check_regexes(task: TaskRef) -> list[Diagnostic]:
                 try:
                     re.compile(regex)
                 except re.error as exc:
-                    out.append(Diagnostic("V322", f"Invalid regex: {regex}", path=task.path + (key, i, "regex"),
-                                          hint=f"Python regex error: {exc}"))
+                    out.append(
+                        Diagnostic(
+                            "V322",
+                            f"Invalid regex: {regex}",
+                            path=(*task.path, key, i, "regex"),
+                            hint=f"Python regex error: {exc}",
+                        )
+                    )
     return out
 
 
 def _check_exit_codes(task: TaskRef) -> list[Diagnostic]:
     actions = task.data.get("exitActions")
     out = []
-    for action, codes in (actions.items() if isinstance(actions, dict) else ()):
+    for action, codes in actions.items() if isinstance(actions, dict) else ():
         ranges = parse_exit_codes(codes)
         if ranges is None and EXIT_CODES_RE.match(str(codes).strip()):
-            out.append(Diagnostic(
-                "V323", f'exit codes "{codes}" for {action} have a range with two dashes, which has no meaning',
-                path=task.path + ("exitActions", action),
-                hint="OSMO's pattern lets it through; write single codes and ranges like 1-22,30"))
+            out.append(
+                Diagnostic(
+                    "V323",
+                    f'exit codes "{codes}" for {action} have a range with two dashes, which has no meaning',
+                    path=(*task.path, "exitActions", action),
+                    hint="OSMO's pattern lets it through; write single codes and ranges like 1-22,30",
+                )
+            )
         for low, high in ranges or ():
             if low > high:
-                out.append(Diagnostic(
-                    "V321", f"exit code range {low}-{high} for {action} is empty (the start is after the end)",
-                    severity=WARNING, path=task.path + ("exitActions", action)))
+                out.append(
+                    Diagnostic(
+                        "V321",
+                        f"exit code range {low}-{high} for {action} is empty (the start is after the end)",
+                        path=(*task.path, "exitActions", action),
+                    )
+                )
     return out
 
 
@@ -302,8 +415,14 @@ def _check_ignored(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
     out = []
 
     def ignore(key: str, why: str, path: tuple) -> None:
-        out.append(Diagnostic("V320", f'"{key}" has no meaning on Argo and is ignored: {why}',
-                              severity=WARNING, path=path, at_key=True))
+        out.append(
+            Diagnostic(
+                "V320",
+                f'"{key}" has no meaning on Argo and is ignored: {why}',
+                path=path,
+                at_key=True,
+            )
+        )
 
     for key, why in IGNORED["workflow"].items():
         if key in workflow:
@@ -311,5 +430,5 @@ def _check_ignored(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
     for task in tasks:
         for key, why in IGNORED["task"].items():
             if key in task.data:
-                ignore(key, why, task.path + (key,))
+                ignore(key, why, (*task.path, key))
     return out

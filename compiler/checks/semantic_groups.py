@@ -7,10 +7,8 @@ behaves differently from OSMO, so no difference goes unmentioned.
 
 from __future__ import annotations
 
-from ..diagnostics import Diagnostic, Severity
+from ..diagnostics import Diagnostic
 from ..osmo import k8s_name
-
-WARNING = Severity.WARNING
 
 
 def check(workflow: dict, tasks: list) -> list[Diagnostic]:
@@ -25,12 +23,17 @@ def check(workflow: dict, tasks: list) -> list[Diagnostic]:
         members = [t for t in listed if isinstance(t, dict)]
         sizes[gi] = len(members)
         if group.get("ignoreNonleadStatus") is False and len(members) > 1:
-            out.append(Diagnostic(
-                "V340", "ignoreNonleadStatus: false: on Argo a non-lead task that ends before the lead, even with "
-                "exit code 0, fails the group, and the lead is not stopped early when a non-lead fails",
-                severity=WARNING, path=("workflow", "groups", gi, "ignoreNonleadStatus"), at_key=True,
-                hint="non-lead tasks run as Argo daemons, which must not exit; OSMO lets a non-lead complete and "
-                "stops the lead at once. Keep the default (true) unless every non-lead runs until the lead ends"))
+            out.append(
+                Diagnostic(
+                    "V340",
+                    "ignoreNonleadStatus: false: on Argo a non-lead task that ends before the lead, even with "
+                    "exit code 0, fails the group, and the lead is not stopped early when a non-lead fails",
+                    path=("workflow", "groups", gi, "ignoreNonleadStatus"),
+                    at_key=True,
+                    hint="non-lead tasks run as Argo daemons, which must not exit; OSMO lets a non-lead complete and "
+                    "stops the lead at once. Keep the default (true) unless every non-lead runs until the lead ends",
+                )
+            )
     out += _check_nonlead_inputs(groups, tasks, sizes)
     out += _check_topology(workflow, tasks, sizes)
     return out
@@ -62,12 +65,16 @@ def _check_nonlead_inputs(groups: list, tasks: list, sizes: dict) -> list[Diagno
                 continue
             if leads.get(upstream.group_index) in (None, k8s_name(upstream.name)):
                 continue
-            out.append(Diagnostic(
-                "V341", f'"{upstream.name}" is not the lead of group "{upstream.group_name}": on Argo its output '
-                f'reaches "{task.name}" only if it ends before the lead',
-                severity=WARNING, path=task.path + ("inputs", ii, "task"),
-                hint="a non-lead task still running when the lead ends is stopped and uploads nothing; the input "
-                f"directory of \"{task.name}\" is then missing. Read the lead's output where you can"))
+            out.append(
+                Diagnostic(
+                    "V341",
+                    f'"{upstream.name}" is not the lead of group "{upstream.group_name}": on Argo its output '
+                    f'reaches "{task.name}" only if it ends before the lead',
+                    path=(*task.path, "inputs", ii, "task"),
+                    hint="a non-lead task still running when the lead ends is stopped and uploads nothing; the input "
+                    f'directory of "{task.name}" is then missing. Read the lead\'s output where you can',
+                )
+            )
     return out
 
 
@@ -79,8 +86,11 @@ def _check_topology(workflow: dict, tasks: list, sizes: dict) -> list[Diagnostic
     def keys_of(profile: str) -> list[tuple[int, str]]:
         spec = resources.get(profile)
         reqs = spec.get("topology") if isinstance(spec, dict) else None
-        return [(i, r["key"]) for i, r in enumerate(reqs if isinstance(reqs, list) else [])
-                if isinstance(r, dict) and isinstance(r.get("key"), str)]
+        return [
+            (i, r["key"])
+            for i, r in enumerate(reqs if isinstance(reqs, list) else [])
+            if isinstance(r, dict) and isinstance(r.get("key"), str)
+        ]
 
     out = []
     key_sets: dict[tuple[str, ...], str] = {}  # key set -> first profile using it
@@ -97,18 +107,27 @@ def _check_topology(workflow: dict, tasks: list, sizes: dict) -> list[Diagnostic
         for i, key in keys:
             if in_group and "/" not in key and key not in warned:
                 warned.add(key)
-                out.append(Diagnostic(
-                    "V343", f'topology key "{key}" is used as the Kubernetes node label name', severity=WARNING,
-                    path=("workflow", "resources", profile, "topology", i, "key"),
-                    hint="an OSMO pool maps its topology keys to node labels (e.g. zone -> "
-                    "topology.kubernetes.io/zone); on Argo write the node label itself as the key"))
+                out.append(
+                    Diagnostic(
+                        "V343",
+                        f'topology key "{key}" is used as the Kubernetes node label name',
+                        path=("workflow", "resources", profile, "topology", i, "key"),
+                        hint="an OSMO pool maps its topology keys to node labels (e.g. zone -> "
+                        "topology.kubernetes.io/zone); on Argo write the node label itself as the key",
+                    )
+                )
     if len(key_sets) > 1:
         key_list = sorted(", ".join(keys) for keys in key_sets)
         profile = list(key_sets.values())[1]
-        out.append(Diagnostic(
-            "V342", "Topology validation failed: All tasks must use the same topology keys. "
-            f"Found different key sets: {key_list}. Either all tasks should have topology requirements with the "
-            "same keys, or no tasks should have topology requirements.",
-            path=("workflow", "resources", profile, "topology"), at_key=True,
-            hint=f'profile "{profile}" uses other topology keys than profile "{list(key_sets.values())[0]}"'))
+        out.append(
+            Diagnostic(
+                "V342",
+                "Topology validation failed: All tasks must use the same topology keys. "
+                f"Found different key sets: {key_list}. Either all tasks should have topology requirements with the "
+                "same keys, or no tasks should have topology requirements.",
+                path=("workflow", "resources", profile, "topology"),
+                at_key=True,
+                hint=f'profile "{profile}" uses other topology keys than profile "{next(iter(key_sets.values()))}"',
+            )
+        )
     return out

@@ -8,15 +8,20 @@ convention used for lack of a profile. The mapping itself is ``argo/features.py`
 
 from __future__ import annotations
 
-from ..diagnostics import Diagnostic, Severity
+from ..diagnostics import Diagnostic
 from ..document import as_list, collect_tasks, dicts
 from ..osmo import effective_actions, parse_duration, parse_exit_codes, split_url
 from ..profile import NO_PROFILE, Profile
 
-WARNING = Severity.WARNING
-SECRET_KEYS = {"s3": ("accessKey", "secretKey"), "tos": ("accessKey", "secretKey"), "swift": ("accessKey", "secretKey"),
-               "gs": ("serviceAccountKey",), "azure": ("accountKey",)}
+SECRET_KEYS = {
+    "s3": ("accessKey", "secretKey"),
+    "tos": ("accessKey", "secretKey"),
+    "swift": ("accessKey", "secretKey"),
+    "gs": ("serviceAccountKey",),
+    "azure": ("accountKey",),
+}
 URL_SCHEMES = ("s3", "gs", "tos", "azure", "swift")
+
 
 class _Findings:
     """Diagnostics of the per-task features; a convention assumed without a profile is reported once."""
@@ -31,8 +36,14 @@ class _Findings:
     def assume(self, kind: str, name: str, message: str, path: tuple, hint: str | None = None) -> None:
         if (kind, name) not in self._assumed:
             self._assumed.add((kind, name))
-            self.out.append(Diagnostic("P610", message, severity=WARNING, path=path,
-                                       hint=hint or "say it in a cluster profile (osmo profile init; see docs/profile.md)"))
+            self.out.append(
+                Diagnostic(
+                    "P610",
+                    message,
+                    path=path,
+                    hint=hint or "say it in a cluster profile (osmo profile init; see docs/profile.md)",
+                )
+            )
 
 
 def check(document: dict, profile: Profile = NO_PROFILE, pool: str | None = None) -> list[Diagnostic]:
@@ -42,8 +53,14 @@ def check(document: dict, profile: Profile = NO_PROFILE, pool: str | None = None
         return []
     findings = _Findings()
     if pool and profile.given and profile.pool(pool) is None:
-        findings.add(Diagnostic("P605", f'pool "{pool}" is not in the profile', path=("workflow", "name"),
-                                hint="pools in the profile: " + (", ".join(profile.get("pools") or {}) or "none")))
+        findings.add(
+            Diagnostic(
+                "P605",
+                f'pool "{pool}" is not in the profile',
+                path=("workflow", "name"),
+                hint="pools in the profile: " + (", ".join(profile.get("pools") or {}) or "none"),
+            )
+        )
     platform_of = _check_platforms(findings, workflow, profile, pool)
     _check_timeouts(findings, workflow, profile)
     for task in collect_tasks(workflow):
@@ -74,12 +91,22 @@ def _check_platforms(findings: _Findings, workflow: dict, profile: Profile, pool
         where = ("workflow", "resources", name, "platform")
         if profile.platform(platform) is None:
             if profile.given and profile.get("platforms"):
-                findings.add(Diagnostic(
-                    "P604", f"Platform {platform} does not exist in the profile!", path=where,
-                    hint="platforms in the profile: " + ", ".join(profile.get("platforms"))))
+                findings.add(
+                    Diagnostic(
+                        "P604",
+                        f"Platform {platform} does not exist in the profile!",
+                        path=where,
+                        hint="platforms in the profile: " + ", ".join(profile.get("platforms")),
+                    )
+                )
             else:
-                findings.assume("platform", platform, f'platform "{platform}" is mapped to the node label '
-                                f"{profile.platform_label}={platform} (no profile entry for it)", where)
+                findings.assume(
+                    "platform",
+                    platform,
+                    f'platform "{platform}" is mapped to the node label '
+                    f"{profile.platform_label}={platform} (no profile entry for it)",
+                    where,
+                )
     return platform_of
 
 
@@ -90,11 +117,16 @@ def _check_timeouts(findings: _Findings, workflow: dict, profile: Profile) -> No
         duration = parse_duration(timeout[key]) if key in timeout else None
         _, maximum = profile.timeout(kind)
         if duration is not None and duration.total_seconds() > maximum:
-            findings.add(Diagnostic(
-                "P607", f"{key} {timeout[key]} is above the maximum of {_human(maximum)}; it is reduced to it",
-                severity=WARNING, path=("workflow", "timeout", key),
-                hint="OSMO clamps it silently; the maximum comes from the profile's timeouts.max"
-                + kind + (" (OSMO's service default is 60d)" if not profile.given else "")))
+            findings.add(
+                Diagnostic(
+                    "P607",
+                    f"{key} {timeout[key]} is above the maximum of {_human(maximum)}; it is reduced to it",
+                    path=("workflow", "timeout", key),
+                    hint="OSMO clamps it silently; the maximum comes from the profile's timeouts.max"
+                    + kind
+                    + (" (OSMO's service default is 60d)" if not profile.given else ""),
+                )
+            )
 
 
 def _check_data_io(findings: _Findings, task, profile: Profile) -> None:
@@ -103,31 +135,43 @@ def _check_data_io(findings: _Findings, task, profile: Profile) -> None:
         for i, item in dicts(task.data.get(key)):
             url = item.get("url")
             if isinstance(url, str):
-                findings.add(*_check_url(url, key, task.path + (key, i, "url"), profile, findings.assume))
+                findings.add(*_check_url(url, key, (*task.path, key, i, "url"), profile, findings.assume))
             ref = item.get("task")
             if isinstance(ref, str) and ":" in ref and not profile.task_output_layout:
-                findings.add(Diagnostic(
-                    "U411", f'input "{ref}" reads a task of an earlier workflow, but the profile names no '
-                    "repository layout for task outputs", path=task.path + (key, i, "task"),
-                    hint="add taskOutputs.keyFormat (e.g. osmo/{workflow_id}/{task}/output.tgz) to the profile, "
-                    "so that workflows compiled with it store and find task outputs there"))
+                findings.add(
+                    Diagnostic(
+                        "U411",
+                        f'input "{ref}" reads a task of an earlier workflow, but the profile names no '
+                        "repository layout for task outputs",
+                        path=(*task.path, key, i, "task"),
+                        hint="add taskOutputs.keyFormat (e.g. osmo/{workflow_id}/{task}/output.tgz) to the profile, "
+                        "so that workflows compiled with it store and find task outputs there",
+                    )
+                )
 
 
 def _check_checkpoints(findings: _Findings, task, profile: Profile) -> None:
     for i, item in dicts(task.data.get("checkpoint")):
         path, url = item.get("path"), item.get("url")
         if isinstance(path, str) and not path.startswith("/") and "{{" not in path:
-            findings.add(Diagnostic(
-                "U412", f'checkpoint path "{path}" is relative; the uploader sidecar can only share an absolute '
-                "directory", path=task.path + ("checkpoint", i, "path"),
-                hint="write checkpoints under an absolute path, e.g. /tmp/checkpoints"))
+            findings.add(
+                Diagnostic(
+                    "U412",
+                    f'checkpoint path "{path}" is relative; the uploader sidecar can only share an absolute directory',
+                    path=(*task.path, "checkpoint", i, "path"),
+                    hint="write checkpoints under an absolute path, e.g. /tmp/checkpoints",
+                )
+            )
         if isinstance(url, str):
-            findings.add(*_check_url(url, "checkpoint", task.path + ("checkpoint", i, "url"), profile,
-                                     findings.assume))
+            findings.add(*_check_url(url, "checkpoint", (*task.path, "checkpoint", i, "url"), profile, findings.assume))
         if not (profile.get("images") or {}).get("uploader"):
-            findings.assume("image", "uploader", f"checkpoints are uploaded by a sidecar running "
-                            f"{profile.uploader_image}", task.path + ("checkpoint", i),
-                            hint="set images.uploader in the profile to pin another image")
+            findings.assume(
+                "image",
+                "uploader",
+                f"checkpoints are uploaded by a sidecar running {profile.uploader_image}",
+                (*task.path, "checkpoint", i),
+                hint="set images.uploader in the profile to pin another image",
+            )
 
 
 def _check_reschedule(findings: _Findings, task, profile: Profile) -> None:
@@ -136,15 +180,25 @@ def _check_reschedule(findings: _Findings, task, profile: Profile) -> None:
     for action in actions:
         if str(action).upper() != "RESCHEDULE":
             continue
-        where = task.path + ("exitActions", action)
+        where = (*task.path, "exitActions", action)
         if profile.max_retries == 0:
-            findings.add(Diagnostic(
-                "P608", "RESCHEDULE can never fire: the retry limit is 0", severity=WARNING, path=where,
-                hint="OSMO's default max_retry_per_task is 0 too; set maxRetries in the profile"))
+            findings.add(
+                Diagnostic(
+                    "P608",
+                    "RESCHEDULE can never fire: the retry limit is 0",
+                    path=where,
+                    hint="OSMO's default max_retry_per_task is 0 too; set maxRetries in the profile",
+                )
+            )
         if any(lo == 0 for lo, _ in effective.get("RESCHEDULE", [])):
-            findings.add(Diagnostic(
-                "U413", "RESCHEDULE on exit code 0 cannot be expressed: Argo never retries a task that "
-                "succeeded", path=where, hint="remove 0 from the RESCHEDULE codes"))
+            findings.add(
+                Diagnostic(
+                    "U413",
+                    "RESCHEDULE on exit code 0 cannot be expressed: Argo never retries a task that succeeded",
+                    path=where,
+                    hint="remove 0 from the RESCHEDULE codes",
+                )
+            )
 
 
 def _check_credentials(findings: _Findings, task, profile: Profile) -> None:
@@ -152,80 +206,147 @@ def _check_credentials(findings: _Findings, task, profile: Profile) -> None:
     for cred in credentials:
         secret, guessed = profile.credential_secret(str(cred))
         if guessed:
-            findings.assume("credential", str(cred), f'credential "{cred}" is read from the Kubernetes Secret '
-                            f'"{secret}"', task.path + ("credentials", cred),
-                            hint="map it to a Secret under credentials: in the profile")
+            findings.assume(
+                "credential",
+                str(cred),
+                f'credential "{cred}" is read from the Kubernetes Secret "{secret}"',
+                (*task.path, "credentials", cred),
+                hint="map it to a Secret under credentials: in the profile",
+            )
 
 
 def _check_pod_options(findings: _Findings, task, profile: Profile, platform) -> None:
     for key, policy, message in (
         ("privileged", "privilegedAllowed", "Task with platform: {p} does not have privileged flag enabled. Task {t}"),
-        ("hostNetwork", "hostNetworkAllowed", "Task with platform: {p} does not have hostNetwork flag enabled. Task {t}"),
+        (
+            "hostNetwork",
+            "hostNetworkAllowed",
+            "Task with platform: {p} does not have hostNetwork flag enabled. Task {t}",
+        ),
     ):
         if task.data.get(key) is not True:
             continue
         allowed = profile.platform_policy(platform, policy)
         if allowed is False:
-            findings.add(Diagnostic("P606", message.format(p=platform, t=task.name), path=task.path + (key,)))
+            findings.add(Diagnostic("P606", message.format(p=platform, t=task.name), path=(*task.path, key)))
         elif allowed is None:
-            findings.assume("policy", key, f"{key} tasks are assumed to be allowed in the namespace "
-                            "(Pod Security admission must permit them)", task.path + (key,),
-                            hint=f"say so with {policy} in the profile")
+            findings.assume(
+                "policy",
+                key,
+                f"{key} tasks are assumed to be allowed in the namespace (Pod Security admission must permit them)",
+                (*task.path, key),
+                hint=f"say so with {policy} in the profile",
+            )
 
 
 def _check_volume_mounts(findings: _Findings, task, profile: Profile, platform) -> None:
     for i, mount in enumerate(as_list(task.data.get("volumeMounts"))):
         if not isinstance(mount, str):
             continue
-        where = task.path + ("volumeMounts", i)
+        where = (*task.path, "volumeMounts", i)
         parts = mount.split(":")
         if len(parts) > 2 or (len(parts) == 2 and not parts[1]) or not parts[0]:
-            findings.add(Diagnostic("V330", f"Invalid task volume mount: {mount}.", path=where,
-                                    hint="a volume mount is a host path, optionally followed by :<path in the container>"))
+            findings.add(
+                Diagnostic(
+                    "V330",
+                    f"Invalid task volume mount: {mount}.",
+                    path=where,
+                    hint="a volume mount is a host path, optionally followed by :<path in the container>",
+                )
+            )
             continue
         if not parts[0].startswith("/") or (len(parts) == 2 and not parts[1].startswith("/")):
-            findings.add(Diagnostic("V330", f"Invalid task volume mount: {mount}.", path=where,
-                                    hint="both paths must be absolute"))
+            findings.add(
+                Diagnostic(
+                    "V330", f"Invalid task volume mount: {mount}.", path=where, hint="both paths must be absolute"
+                )
+            )
             continue
         allowed = profile.platform_policy(platform, "allowedMounts")
         if allowed is None:
-            findings.assume("mount", "hostPath", "host paths in volumeMounts are mounted without an allow-list",
-                            where, hint="list the allowed host paths under allowedMounts in the profile")
+            findings.assume(
+                "mount",
+                "hostPath",
+                "host paths in volumeMounts are mounted without an allow-list",
+                where,
+                hint="list the allowed host paths under allowedMounts in the profile",
+            )
         elif parts[0] not in allowed:
-            findings.add(Diagnostic("P606", f"Task with platform: {platform} does not allow mount: {parts[0]}. "
-                                    f"Task {task.name}", path=where, hint="allowed: " + (", ".join(allowed) or "none")))
+            findings.add(
+                Diagnostic(
+                    "P606",
+                    f"Task with platform: {platform} does not allow mount: {parts[0]}. Task {task.name}",
+                    path=where,
+                    hint="allowed: " + (", ".join(allowed) or "none"),
+                )
+            )
 
 
 def _check_url(url: str, key: str, where: tuple, profile: Profile, assume) -> list[Diagnostic]:
     if "{{" in url.split("://", 1)[0]:
         return []
-    scheme, bucket, rest = split_url(url)
+    scheme, _bucket, rest = split_url(url)
     if "://" not in url:
-        return [Diagnostic("V331", f'"{url}" is not a storage URL', path=where,
-                           hint="use s3://, gs://, azure://, tos:// or swift://")]
+        return [
+            Diagnostic(
+                "V331",
+                f'"{url}" is not a storage URL',
+                path=where,
+                hint="use s3://, gs://, azure://, tos:// or swift://",
+            )
+        ]
     if scheme in ("http", "https"):
         if key != "inputs":
-            return [Diagnostic("U414", f"{scheme}:// {key} cannot be mapped: Argo can only download from HTTP",
-                               path=where, hint="upload to s3://, gs:// or azure:// instead")]
-        return [Diagnostic("V332", f"{scheme}:// inputs are not OSMO storage URLs (OSMO would refuse them); "
-                           "this compiler downloads them as one file", severity=WARNING, path=where)]
+            return [
+                Diagnostic(
+                    "U414",
+                    f"{scheme}:// {key} cannot be mapped: Argo can only download from HTTP",
+                    path=where,
+                    hint="upload to s3://, gs:// or azure:// instead",
+                )
+            ]
+        return [
+            Diagnostic(
+                "V332",
+                f"{scheme}:// inputs are not OSMO storage URLs (OSMO would refuse them); "
+                "this compiler downloads them as one file",
+                path=where,
+            )
+        ]
     if scheme not in URL_SCHEMES:
-        return [Diagnostic("V331", f'unknown storage scheme "{scheme}://"', path=where,
-                           hint="OSMO storage URLs start with s3://, gs://, azure://, tos:// or swift://")]
+        return [
+            Diagnostic(
+                "V331",
+                f'unknown storage scheme "{scheme}://"',
+                path=where,
+                hint="OSMO storage URLs start with s3://, gs://, azure://, tos:// or swift://",
+            )
+        ]
     store = profile.storage(url)
     if scheme == "swift" and (store.assumed or not store.endpoint):
-        return [Diagnostic(
-            "U410", "swift:// has no Argo artifact driver", path=where,
-            hint="map it to an S3-compatible endpoint of your Swift cluster: a storage entry with prefix "
-            '"swift://<account>" and an endpoint in the profile')]
+        return [
+            Diagnostic(
+                "U410",
+                "swift:// has no Argo artifact driver",
+                path=where,
+                hint="map it to an S3-compatible endpoint of your Swift cluster: a storage entry with prefix "
+                '"swift://<account>" and an endpoint in the profile',
+            )
+        ]
     if scheme == "azure" and not rest.partition("/")[0]:
-        return [Diagnostic("V331", f'"{url}" names no container', path=where,
-                           hint="azure://<account>/<container>[/<path>]")]
+        return [
+            Diagnostic("V331", f'"{url}" names no container', path=where, hint="azure://<account>/<container>[/<path>]")
+        ]
     if store.assumed:
         endpoint = f", endpoint {store.endpoint}" if store.endpoint else ""
         keys = "/".join(SECRET_KEYS[scheme])
-        assume("storage", scheme, f"{scheme}:// data is accessed with the Kubernetes Secret \"{store.secret}\" "
-               f"(keys {keys}{endpoint})", where, hint="add a storage entry for this URL prefix to the profile")
+        assume(
+            "storage",
+            scheme,
+            f'{scheme}:// data is accessed with the Kubernetes Secret "{store.secret}" (keys {keys}{endpoint})',
+            where,
+            hint="add a storage entry for this URL prefix to the profile",
+        )
     return []
 
 
@@ -234,5 +355,3 @@ def _human(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"
-
-

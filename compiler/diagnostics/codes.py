@@ -12,8 +12,13 @@ Only warnings can be silenced with ``# osmo: ignore[CODE]`` (see ``suppress.py``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
-from .model import Severity
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
 
 E, W = Severity.ERROR, Severity.WARNING
 
@@ -24,7 +29,6 @@ FAMILIES = {
     "U": "unsupported (valid OSMO this compiler cannot map to Argo)",
     "A": "Argo limits and output",
     "P": "profiles",
-    "B": "submit (Argo Server)",
 }
 
 
@@ -45,7 +49,12 @@ _TABLE = [
     ("L101", "unreadable-file", E, "the file is too large, binary (NUL bytes) or not UTF-8"),
     ("L102", "invalid-yaml", E, "a section is not valid YAML (after Jinja rendering for `workflow`)"),
     ("L103", "duplicate-key", E, "a mapping sets the same key twice; YAML would silently keep the last"),
-    ("L104", "unknown-section", E, "an unknown top-level key (a workflow file has only workflow, default-values, version)"),
+    (
+        "L104",
+        "unknown-section",
+        E,
+        "an unknown top-level key (a workflow file has only workflow, default-values, version)",
+    ),
     ("L105", "duplicate-section", E, "a top-level section is defined twice"),
     ("L106", "no-workflow-section", E, "the file has no top-level `workflow:` key at column 0"),
     ("L107", "jinja-syntax", E, "Jinja syntax error in the `workflow` section"),
@@ -85,20 +94,45 @@ _TABLE = [
     ("V320", "ignored-key", W, "a key accepted by OSMO that has no meaning on Argo and is ignored"),
     ("V321", "empty-exit-range", W, "an exit-code range whose start is after its end"),
     ("V322", "invalid-regex", E, "an input/output/checkpoint regex does not compile"),
-    ("V323", "ambiguous-exit-codes", E, "an exit-code range with two dashes (like 1-22-3): OSMO's pattern accepts it, it means nothing"),
+    (
+        "V323",
+        "ambiguous-exit-codes",
+        E,
+        "an exit-code range with two dashes (like 1-22-3): OSMO's pattern accepts it, it means nothing",
+    ),
     ("V330", "invalid-volume-mount", E, "a `volumeMounts` entry is not `src` or `src:dst` (OSMO's rule)"),
     ("V331", "invalid-storage-url", E, "not a storage URL: unknown scheme, or an azure URL without a container"),
     ("V332", "http-input", W, "an http(s) input is not an OSMO storage URL; it is downloaded as one file"),
-    ("V340", "nonlead-status", W, "ignoreNonleadStatus: false: on Argo a non-lead that ends before the lead fails the group"),
-    ("V341", "nonlead-output", W, "a task reads a non-lead task's output, which exists only if it ended before its lead"),
+    (
+        "V340",
+        "nonlead-status",
+        W,
+        "ignoreNonleadStatus: false: on Argo a non-lead that ends before the lead fails the group",
+    ),
+    (
+        "V341",
+        "nonlead-output",
+        W,
+        "a task reads a non-lead task's output, which exists only if it ended before its lead",
+    ),
     ("V342", "topology-keys", E, "the tasks of a workflow use different sets of topology keys (OSMO's rule)"),
     ("V343", "topology-node-label", W, "a topology key without '/' is used as the Kubernetes node-label name"),
-    ("V350", "secret-in-environment", E, "an environment variable that looks like a secret has a literal value; use credentials"),
+    (
+        "V350",
+        "secret-in-environment",
+        E,
+        "an environment variable that looks like a secret has a literal value; use credentials",
+    ),
     # U4xx: unsupported
     ("U402", "removed-feature", E, "a key OSMO itself removed (dataset inputs/outputs)"),
     ("U403", "binary-file", E, "binary file contents that an Argo raw artifact cannot carry"),
     ("U410", "swift-url", E, "a `swift://` URL with no S3-compatible endpoint for it in the profile"),
-    ("U411", "cross-workflow-input", E, "a `task: <workflow_id>:<task>` input, but the profile has no `taskOutputs.keyFormat`"),
+    (
+        "U411",
+        "cross-workflow-input",
+        E,
+        "a `task: <workflow_id>:<task>` input, but the profile has no `taskOutputs.keyFormat`",
+    ),
     ("U412", "relative-checkpoint", E, "a checkpoint path that is not absolute"),
     ("U413", "reschedule-on-success", E, "RESCHEDULE on exit code 0, which Argo cannot retry"),
     ("U414", "http-output", E, "an http(s) output URL; Argo cannot upload there"),
@@ -146,12 +180,12 @@ def explain(code: str) -> str | None:
     c = lookup(code)
     if c is None:
         return None
-    how = (f"silence it with `# osmo: ignore[{c.code}]` on the line, or `# osmo: ignore-file[{c.code}]`"
-           if c.suppressible else "an error: it cannot be silenced; fix the workflow")
-    return (f"{c.code} {c.name} ({c.severity.value})\n"
-            f"  {c.summary}\n"
-            f"  family: {FAMILIES[c.code[0]]}\n"
-            f"  {how}")
+    how = (
+        f"silence it with `# osmo: ignore[{c.code}]` on the line, or `# osmo: ignore-file[{c.code}]`"
+        if c.suppressible
+        else "an error: it cannot be silenced; fix the workflow"
+    )
+    return f"{c.code} {c.name} ({c.severity.value})\n  {c.summary}\n  family: {FAMILIES[c.code[0]]}\n  {how}"
 
 
 DOC_BEGIN = "<!-- BEGIN CODES (generated from compiler/codes.py; do not edit by hand) -->"

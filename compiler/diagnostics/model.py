@@ -1,5 +1,10 @@
 """The one error type of the compiler: a located, coded diagnostic.
 
+A diagnostic is made from its code: the registry (``codes.py``) gives its
+severity and name, so a code that is not registered cannot be reported, and no
+call site can disagree with the registry about severity (as ruff ties each code
+to one violation type).
+
 Every stage reports problems as :class:`Diagnostic` values and keeps going, so a
 user sees every problem in one run. A stage that cannot continue at all raises
 :class:`CompileError`, which carries the diagnostics found so far.
@@ -12,25 +17,21 @@ locator turns paths into ``line``/``column`` at the end (see ``locate.py``).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, replace
-from enum import Enum
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import KW_ONLY, dataclass, replace
+
+from .codes import CODES, Severity
 
 JsonPath = tuple  # tuple[str | int, ...]
-
-
-class Severity(str, Enum):
-    ERROR = "error"
-    WARNING = "warning"
 
 
 @dataclass(frozen=True)
 class Diagnostic:
     """One problem found in a workflow file."""
 
-    code: str
+    code: str  # a code of the registry (codes.py), which gives the severity and the name
     message: str
-    severity: Severity = Severity.ERROR
+    _: KW_ONLY  # everything else by name, so no argument can land in the wrong field
     path: JsonPath = ()
     hint: str | None = None
     file: str | None = None
@@ -42,11 +43,23 @@ class Diagnostic:
     at_key: bool = False  # point at the mapping key rather than its value
     mark: tuple[int, int] | None = None  # 0-based (line, col) in the parsed section text
 
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"diagnostic code {self.code!r} is not in the registry (compiler/diagnostics/codes.py)")
+
+    @property
+    def severity(self) -> Severity:
+        return CODES[self.code].severity
+
+    @property
+    def name(self) -> str:
+        return CODES[self.code].name
+
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
-    def with_(self, **changes) -> "Diagnostic":
+    def with_(self, **changes) -> Diagnostic:
         return replace(self, **changes)
 
     @property

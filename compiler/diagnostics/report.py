@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
-from .codes import lookup
 from .model import Diagnostic
 
 
@@ -52,8 +51,7 @@ def format_github(diagnostics: Iterable[Diagnostic]) -> str:
         if d.line is not None:
             props.append(f"line={d.line}")
             props.append(f"col={d.column or 1}")
-        registered = lookup(d.code)
-        props.append("title=" + _escape_property(f"{d.code} {registered.name}" if registered else d.code))
+        props.append("title=" + _escape_property(f"{d.code} {d.name}"))
         message = d.message
         if d.hint:
             message += f"\nhint: {d.hint}"

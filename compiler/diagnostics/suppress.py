@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .codes import lookup
-from .model import Diagnostic, Severity
+from .codes import Severity, lookup
+from .model import Diagnostic
 
 _DIRECTIVE_RE = re.compile(r"(?:^|(?<=\s))#\s*osmo\s*:\s*(?P<rest>ignore.*)$")
 _IGNORE_RE = re.compile(r"(?P<kind>ignore-file|ignore)\s*\[(?P<codes>[^\]]*)\]")
@@ -58,10 +58,16 @@ def parse(text: str, file: str | None = None) -> Suppressions:
         column = match.start() + 1
         directive = _IGNORE_RE.match(match.group("rest").strip())
         if directive is None:
-            found.problems.append(Diagnostic(
-                "L114", f"malformed suppression comment: {line[column - 1:].strip()}", Severity.WARNING,
-                file=file, line=number, column=column,
-                hint="write `# osmo: ignore[CODE]` (this line) or `# osmo: ignore-file[CODE]` (whole file)"))
+            found.problems.append(
+                Diagnostic(
+                    "L114",
+                    f"malformed suppression comment: {line[column - 1 :].strip()}",
+                    file=file,
+                    line=number,
+                    column=column,
+                    hint="write `# osmo: ignore[CODE]` (this line) or `# osmo: ignore-file[CODE]` (whole file)",
+                )
+            )
         else:
             codes = _codes(directive.group("codes"), file, number, column, found.problems)
             if directive.group("kind") == "ignore-file":
@@ -80,20 +86,40 @@ def _codes(listed: str, file, line: int, column: int, problems: list[Diagnostic]
     codes = set()
     items = [item.strip().upper() for item in listed.split(",") if item.strip()]
     if not items:
-        problems.append(Diagnostic("L114", "`# osmo: ignore[]` names no code", Severity.WARNING,
-                                   file=file, line=line, column=column,
-                                   hint="name the warning to silence, e.g. `# osmo: ignore[V320]`"))
+        problems.append(
+            Diagnostic(
+                "L114",
+                "`# osmo: ignore[]` names no code",
+                file=file,
+                line=line,
+                column=column,
+                hint="name the warning to silence, e.g. `# osmo: ignore[V320]`",
+            )
+        )
     for item in items:
         registered = lookup(item) if _CODE_RE.match(item) else None
         if registered is None:
-            problems.append(Diagnostic("L114", f'unknown diagnostic code "{item}" in `# osmo:` comment',
-                                       Severity.WARNING, file=file, line=line, column=column,
-                                       hint="see `osmo explain CODE` or docs/diagnostics.md for the codes"))
+            problems.append(
+                Diagnostic(
+                    "L114",
+                    f'unknown diagnostic code "{item}" in `# osmo:` comment',
+                    file=file,
+                    line=line,
+                    column=column,
+                    hint="see `osmo explain CODE` or docs/diagnostics.md for the codes",
+                )
+            )
         elif not registered.suppressible:
-            problems.append(Diagnostic(
-                "L114", f"{item} is an error and cannot be silenced", Severity.WARNING,
-                file=file, line=line, column=column,
-                hint="only warnings can be silenced; an error means the workflow cannot be compiled faithfully"))
+            problems.append(
+                Diagnostic(
+                    "L114",
+                    f"{item} is an error and cannot be silenced",
+                    file=file,
+                    line=line,
+                    column=column,
+                    hint="only warnings can be silenced; an error means the workflow cannot be compiled faithfully",
+                )
+            )
         else:
             codes.add(item)
     return codes

@@ -24,8 +24,9 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import shared_options
 
@@ -79,7 +80,7 @@ def parse_bool(value: str, name: str) -> bool:
     raise SubmitError(f"{name} must be true or false, got {value!r}", EXIT_USAGE)
 
 
-def normalise_token(token: Optional[str]) -> Optional[str]:
+def normalise_token(token: str | None) -> str | None:
     """Return the ``Authorization`` header value for ``token``.
 
     Like hera (and the argo CLI's ``argo auth token`` output): a bare token gets a
@@ -96,7 +97,7 @@ def normalise_token(token: Optional[str]) -> Optional[str]:
     return t
 
 
-def normalise_base_href(base_href: Optional[str]) -> str:
+def normalise_base_href(base_href: str | None) -> str:
     """``None``/``""`` → ``/``; otherwise ensure a leading and a trailing ``/``.
 
     The trailing slash matters: hera builds URLs with ``urljoin(host, "api/v1/...")``,
@@ -129,10 +130,10 @@ def _check_server(server: str, source: str) -> str:
 class ArgoConnection:
     """Where and how to talk to the Argo Server. ``token`` is the normalised header value."""
 
-    server: Optional[str]
+    server: str | None
     secure: bool = True
     insecure_skip_verify: bool = False
-    token: Optional[str] = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
     namespace: str = DEFAULT_NAMESPACE
     base_href: str = "/"
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
@@ -154,7 +155,7 @@ class ArgoConnection:
     def api_url(self, path: str) -> str:
         return self.base_url + path.lstrip("/")
 
-    def ui_url(self, name: str, namespace: Optional[str] = None) -> str:
+    def ui_url(self, name: str, namespace: str | None = None) -> str:
         return f"{self.base_url}workflows/{namespace or self.namespace}/{name}"
 
     def secrets(self) -> list[str]:
@@ -167,14 +168,14 @@ class ArgoConnection:
 
 def resolve_connection(
     *,
-    argo_server: Optional[str] = None,
-    secure: Optional[bool] = None,
-    insecure_skip_verify: Optional[bool] = None,
-    token: Optional[str] = None,
-    namespace: Optional[str] = None,
-    base_href: Optional[str] = None,
+    argo_server: str | None = None,
+    secure: bool | None = None,
+    insecure_skip_verify: bool | None = None,
+    token: str | None = None,
+    namespace: str | None = None,
+    base_href: str | None = None,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
-    env: Optional[Mapping[str, str]] = None,
+    env: Mapping[str, str] | None = None,
 ) -> ArgoConnection:
     """Combine flags (``None`` = not given) with the ``ARGO_*`` environment; flags win."""
     env = os.environ if env is None else env
@@ -226,9 +227,7 @@ def select_workflow(documents: list[dict]) -> dict:
     return workflows[0]
 
 
-def prepare_workflow(
-    manifest: dict, *, namespace: str, name: Optional[str] = None, generate_name: bool = False
-) -> dict:
+def prepare_workflow(manifest: dict, *, namespace: str, name: str | None = None, generate_name: bool = False) -> dict:
     """Copy ``manifest`` and apply ``--name`` / ``--generate-name`` and the namespace."""
     wf = copy.deepcopy(manifest)
     meta = wf.setdefault("metadata", {})
@@ -246,7 +245,9 @@ def prepare_workflow(
     elif generate_name and meta.get("generateName"):
         meta.pop("name", None)
     if not meta.get("name") and not meta.get("generateName"):
-        raise SubmitError("the compiled workflow has neither metadata.name nor metadata.generateName; pass --name", EXIT_USAGE)
+        raise SubmitError(
+            "the compiled workflow has neither metadata.name nor metadata.generateName; pass --name", EXIT_USAGE
+        )
     ns = meta.get("namespace")
     if ns and ns != namespace:
         raise SubmitError(
@@ -313,7 +314,7 @@ def dry_run_request(conn: ArgoConnection, body: dict) -> dict:
 # --------------------------------------------------------------------------------------
 
 
-def _make_session(timeout: float) -> "requests.Session":
+def _make_session(timeout: float) -> requests.Session:
     import requests
 
     class _Session(requests.Session):
@@ -324,7 +325,7 @@ def _make_session(timeout: float) -> "requests.Session":
         without touching hera's request path.
         """
 
-        last_response: Optional[requests.Response] = None
+        last_response: requests.Response | None = None
 
         def request(self, method, url, **kwargs):  # type: ignore[override]
             kwargs.setdefault("timeout", timeout)
@@ -369,7 +370,7 @@ def _hera_message(exc: Exception) -> str:
     return m.group(1) if m else str(exc)
 
 
-def http_error(conn: ArgoConnection, action: str, status: int, message: str, *, name: Optional[str] = None) -> SubmitError:
+def http_error(conn: ArgoConnection, action: str, status: int, message: str, *, name: str | None = None) -> SubmitError:
     """Translate an HTTP error status into a one-line :class:`SubmitError`."""
     msg = " ".join(message.split())
     if status == 401:
@@ -432,7 +433,17 @@ def connection_error(conn: ArgoConnection, exc: Exception) -> SubmitError:
         )
     if isinstance(exc, requests.exceptions.ConnectionError):
         low = text.lower()
-        if any(s in low for s in ("name or service not known", "nodename nor servname", "temporary failure in name resolution", "getaddrinfo failed", "no address associated", "failed to resolve")):
+        if any(
+            s in low
+            for s in (
+                "name or service not known",
+                "nodename nor servname",
+                "temporary failure in name resolution",
+                "getaddrinfo failed",
+                "no address associated",
+                "failed to resolve",
+            )
+        ):
             reason = f"cannot resolve host {conn.server.rsplit(':', 1)[0] if conn.server else ''!r}"
         elif "connection refused" in low:
             reason = "connection refused"
@@ -448,10 +459,17 @@ def connection_error(conn: ArgoConnection, exc: Exception) -> SubmitError:
     return SubmitError(f"request to the Argo Server at {url} failed: {type(exc).__name__}", EXIT_USAGE)
 
 
-def call_server(svc: Any, conn: ArgoConnection, action: str, fn: Callable[..., Any], *args: Any, name: Optional[str] = None, **kwargs: Any) -> Any:
+def call_server(
+    svc: Any,
+    conn: ArgoConnection,
+    action: str,
+    fn: Callable[..., Any],
+    *args: Any,
+    name: str | None = None,
+    **kwargs: Any,
+) -> Any:
     """Run a hera service call and turn every failure into a :class:`SubmitError`."""
     import requests
-
     from hera.exceptions import HeraException
 
     session = svc.session
@@ -468,7 +486,9 @@ def call_server(svc: Any, conn: ArgoConnection, action: str, fn: Callable[..., A
         resp = getattr(session, "last_response", None)
         if resp is not None and not resp.ok:
             raise http_error(conn, action, resp.status_code, _response_message(resp), name=name) from None
-        raise SubmitError(f"unexpected reply from the Argo Server while trying to {action}: {type(e).__name__}", EXIT_FAILED) from None
+        raise SubmitError(
+            f"unexpected reply from the Argo Server while trying to {action}: {type(e).__name__}", EXIT_FAILED
+        ) from None
     except requests.exceptions.RequestException as e:
         raise connection_error(conn, e) from None
 
@@ -494,7 +514,7 @@ class ProgressReporter:
     def __init__(self, name: str, err: TextIO) -> None:
         self.name = name
         self.err = err
-        self.last: Optional[tuple[str, int, int]] = None
+        self.last: tuple[str, int, int] | None = None
 
     def update(self, wf: Mapping[str, Any]) -> tuple[str, int, int]:
         p = workflow_progress(wf)
@@ -510,7 +530,14 @@ class _StreamUnavailable(Exception):
     pass
 
 
-def watch_workflow(svc: Any, conn: ArgoConnection, name: str, reporter: ProgressReporter, *, idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT) -> dict:
+def watch_workflow(
+    svc: Any,
+    conn: ArgoConnection,
+    name: str,
+    reporter: ProgressReporter,
+    *,
+    idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT,
+) -> dict:
     """Follow ``GET /api/v1/workflow-events/{ns}`` until the workflow finishes.
 
     Raises ``_StreamUnavailable`` when the stream cannot be used (404/501/other non-2xx,
@@ -568,7 +595,15 @@ def watch_workflow(svc: Any, conn: ArgoConnection, name: str, reporter: Progress
         resp.close()
 
 
-def poll_workflow(svc: Any, conn: ArgoConnection, name: str, reporter: ProgressReporter, *, interval: float = DEFAULT_POLL_INTERVAL, sleep: Callable[[float], None] = time.sleep) -> dict:
+def poll_workflow(
+    svc: Any,
+    conn: ArgoConnection,
+    name: str,
+    reporter: ProgressReporter,
+    *,
+    interval: float = DEFAULT_POLL_INTERVAL,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
     """Poll ``get_workflow`` every ``interval`` seconds until the workflow finishes."""
     failures = 0
     while True:
@@ -589,7 +624,15 @@ def poll_workflow(svc: Any, conn: ArgoConnection, name: str, reporter: ProgressR
         sleep(interval)
 
 
-def follow_workflow(svc: Any, conn: ArgoConnection, name: str, err: TextIO, *, poll_interval: float = DEFAULT_POLL_INTERVAL, idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT) -> dict:
+def follow_workflow(
+    svc: Any,
+    conn: ArgoConnection,
+    name: str,
+    err: TextIO,
+    *,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    idle_timeout: float = DEFAULT_STREAM_IDLE_TIMEOUT,
+) -> dict:
     """Watch the workflow (stream first, polling as fallback); return its final state."""
     reporter = ProgressReporter(name, err)
     try:
@@ -622,20 +665,20 @@ class SubmitOptions:
     set_values: tuple[str, ...] = ()
     set_strings: tuple[str, ...] = ()
     set_env: tuple[str, ...] = ()
-    service_account: Optional[str] = None
-    artifact_repository_ref: Optional[str] = None
+    service_account: str | None = None
+    artifact_repository_ref: str | None = None
     allow_any_localpath: bool = False
-    profile: Optional[str] = None
-    pool: Optional[str] = None
-    max_bytes: Optional[int] = None
+    profile: str | None = None
+    pool: str | None = None
+    max_bytes: int | None = None
     share_templates: bool = True
-    namespace: Optional[str] = None
-    argo_server: Optional[str] = None
-    token: Optional[str] = field(default=None, repr=False)
-    secure: Optional[bool] = None
-    insecure_skip_verify: Optional[bool] = None
-    base_href: Optional[str] = None
-    name: Optional[str] = None
+    namespace: str | None = None
+    argo_server: str | None = None
+    token: str | None = field(default=None, repr=False)
+    secure: bool | None = None
+    insecure_skip_verify: bool | None = None
+    base_href: str | None = None
+    name: str | None = None
     generate_name: bool = False
     lint: bool = False
     wait: bool = False
@@ -672,7 +715,13 @@ def compile_workflow(path: str, options: SubmitOptions, namespace: str) -> Any:
         raise SubmitError(str(exc), EXIT_USAGE) from None
 
 
-def run_submit(options: SubmitOptions, *, env: Optional[Mapping[str, str]] = None, out: Optional[TextIO] = None, err: Optional[TextIO] = None) -> int:
+def run_submit(
+    options: SubmitOptions,
+    *,
+    env: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
     """Run ``osmo submit``; return the exit code. Never raises for expected failures."""
     out = out or sys.stdout
     err = err or sys.stderr
@@ -693,11 +742,11 @@ def run_submit(options: SubmitOptions, *, env: Optional[Mapping[str, str]] = Non
         return fail(e.message, e.exit_code)
     except KeyboardInterrupt:
         return fail("interrupted", EXIT_INTERRUPTED)
-    except Exception as e:  # noqa: BLE001 - never show a traceback that could carry the token
+    except Exception as e:
         return fail(f"internal error: {type(e).__name__}: {e}", EXIT_USAGE)
 
 
-def _run(options: SubmitOptions, env: Optional[Mapping[str, str]], out: TextIO, err: TextIO, secrets: list[str]) -> int:
+def _run(options: SubmitOptions, env: Mapping[str, str] | None, out: TextIO, err: TextIO, secrets: list[str]) -> int:
     if options.name is not None and options.generate_name:
         raise SubmitError("--name and --generate-name are mutually exclusive", EXIT_USAGE)
     conn = resolve_connection(
@@ -754,7 +803,9 @@ def _run(options: SubmitOptions, env: Optional[Mapping[str, str]], out: TextIO, 
             lint, _ = verbatim_request(WorkflowLintRequest, workflow)
             call_server(svc, conn, "lint the workflow", svc.lint_workflow, lint)
             err.write("osmo submit: lint passed\n")
-        created = call_server(svc, conn, "create the workflow", svc.create_workflow, req, name=workflow["metadata"].get("name"))
+        created = call_server(
+            svc, conn, "create the workflow", svc.create_workflow, req, name=workflow["metadata"].get("name")
+        )
         name = created.metadata.name if created.metadata and created.metadata.name else workflow["metadata"].get("name")
         namespace = (created.metadata.namespace if created.metadata else None) or conn.namespace
         url = conn.ui_url(name, namespace)
@@ -771,7 +822,7 @@ def _run(options: SubmitOptions, env: Optional[Mapping[str, str]], out: TextIO, 
             )
             err.flush()
             return EXIT_INTERRUPTED
-        phase, done, total = workflow_progress(final)
+        phase, _done, _total = workflow_progress(final)
         message = (final.get("status") or {}).get("message")
         out.write(f"Phase:     {phase}" + (f" ({message})" if message and phase != "Succeeded" else "") + "\n")
         if phase != "Succeeded":
