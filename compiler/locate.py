@@ -31,8 +31,8 @@ class _Entry:
     rendered: Rendered | None
     root: object = None
     composed: bool = False
-    lines: list | None = None  # text and rendered source split into lines, once
-    source_lines: list | None = None
+    lines: list[str] | None = None  # text and rendered source split into lines, once (both or neither)
+    source_lines: list[str] | None = None
     guesses: dict = field(default_factory=dict)  # rendered line text -> most similar template line
 
 
@@ -78,7 +78,7 @@ class Locator:
         if exact:
             return line, True
         # Not a verbatim copy (e.g. a loop body with {{item}} filled in): pick the most similar template line.
-        if entry.lines is None:
+        if entry.lines is None or entry.source_lines is None:
             entry.lines, entry.source_lines = entry.text.splitlines(), entry.rendered.source.splitlines()
         rendered_lines, source_lines = entry.lines, entry.source_lines
         if len(source_lines) > SIMILARITY_LINES:  # too costly per diagnostic: keep the nearest exact line

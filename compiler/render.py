@@ -75,9 +75,9 @@ class Rendered:
             self._nearest = list(
                 itertools.accumulate(self._map, lambda above, here: above if here is None else here, initial=0)
             )[1:]  # the nearest exact line at or above
-        exact = line < len(self._map) and self._map[line] is not None
-        if exact:
-            return self._map[line], True
+        copied_from = self._map[line] if line < len(self._map) else None
+        if copied_from is not None:
+            return copied_from, True
         return (self._nearest[min(line, len(self._map) - 1)] if self._map else 0), False
 
 

@@ -189,7 +189,9 @@ def _check_call(obj: object, args: tuple, kwargs: dict) -> tuple:
     import inspect
 
     name = getattr(obj, "__name__", "")
-    receiver = getattr(inspect.unwrap(obj), "__self__", None)
+    # unwrap only follows __wrapped__ attributes, so any object will do (typeshed asks for a callable; the
+    # template may call anything, and Jinja raises for a non-callable after this check)
+    receiver = getattr(inspect.unwrap(obj), "__self__", None)  # type: ignore[arg-type]
     if name == "join" and isinstance(receiver, str) and args:
         items = list(args[0])
         _check_size(_str_size(items) + len(receiver) * len(items), receiver, "join()")
@@ -246,7 +248,7 @@ class _Deadline:
             def expire(signum, frame):
                 raise RenderLimitError(f"rendering took longer than {TIME_LIMIT_S} s")
 
-            self._previous = signal.signal(signal.SIGALRM, expire)
+            self._previous_handler = signal.signal(signal.SIGALRM, expire)
             signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT_S)
             return self
         deadline = time.monotonic() + TIME_LIMIT_S
@@ -257,7 +259,7 @@ class _Deadline:
             # Trace lines only in template code: loops there may make no calls at all.
             return check if frame.f_code.co_filename in (TEMPLATE_NAME, "<template>") else None
 
-        self._previous = sys.gettrace()
+        self._previous_trace = sys.gettrace()
         sys.settrace(check)
         return self
 
@@ -267,9 +269,9 @@ class _Deadline:
 
         if self._signal:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._previous)
+            signal.signal(signal.SIGALRM, self._previous_handler)
         else:
-            sys.settrace(self._previous)
+            sys.settrace(self._previous_trace)
         return False
 
 

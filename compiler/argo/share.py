@@ -46,6 +46,7 @@ import json
 import re
 import unicodedata
 from os.path import commonprefix
+from typing import Any, TypeAlias
 
 # Globals that resolve to the same string in a DAG task's arguments and in the template.
 ALLOWED_VALUE_TAGS = frozenset({"workflow.name", "workflow.namespace", "workflow.uid", "uuid"})
@@ -62,11 +63,13 @@ _DECLARED_BYTES = 14
 def share_templates(manifest: dict) -> dict:
     """Merge same-shape container templates of ``manifest`` (in place); returns ``manifest``."""
     spec = manifest.get("spec")
-    templates = spec.get("templates") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict):
+        return manifest
+    templates = spec.get("templates")
     if not isinstance(templates, list):
         return manifest
     callers, pinned = _references(spec)
-    seen: set = set()
+    seen: set[object] = set()
     for template in templates:
         name = template.get("name") if isinstance(template, dict) else None
         (pinned if name in seen else seen).add(name)
@@ -91,10 +94,10 @@ def share_templates(manifest: dict) -> dict:
 # --- finding the templates we may touch -------------------------------------------------------------
 
 
-def _references(spec: dict) -> tuple[dict[str, list[dict]], set]:
+def _references(spec: dict) -> tuple[dict[str, list[dict]], set[object]]:
     """DAG tasks calling each template by name, and the names referenced in any other way."""
     callers: dict[str, list[dict]] = {}
-    pinned: set = set()
+    pinned: set[object] = set()
     for key, value in spec.items():
         if key != "templates":
             _collect_names(value, pinned, key)
@@ -114,22 +117,22 @@ def _references(spec: dict) -> tuple[dict[str, list[dict]], set]:
             if not isinstance(task, dict):
                 continue
             name = task.get("template")
-            plain_call = (
-                isinstance(name, str)
-                and not any(k in task for k in ("withItems", "withParam", "withSequence"))
-                and _self_contained_tags(json.dumps(task, ensure_ascii=False)) is not None
-            )
-            if plain_call:
-                callers.setdefault(name, []).append(task)
-            elif isinstance(name, str):
-                pinned.add(name)
+            if isinstance(name, str):
+                plain_call = (
+                    not any(k in task for k in ("withItems", "withParam", "withSequence"))
+                    and _self_contained_tags(json.dumps(task, ensure_ascii=False)) is not None
+                )
+                if plain_call:
+                    callers.setdefault(name, []).append(task)
+                else:
+                    pinned.add(name)
             for key, value in task.items():
                 if key != "template":
                     _collect_names(value, pinned, key)
     return callers, pinned
 
 
-def _collect_names(value: object, out: set, key: str | None = None) -> None:
+def _collect_names(value: object, out: set[object], key: str | None = None) -> None:
     """Every string under a key that names a template (template, onExit, entrypoint), at any depth."""
     if isinstance(value, str):
         if key in ("template", "onExit", "entrypoint"):
@@ -146,6 +149,12 @@ class _Member:
     """One distinct template of a shape group: its leaf strings and the DAG tasks that call it."""
 
     __slots__ = ("index", "key", "slots", "tasks", "template", "values")
+    index: int  # in spec.templates
+    key: str  # the shape: JSON of the template without its name, each leaf string a placeholder
+    slots: list[_Slot]
+    tasks: list[dict]
+    template: dict
+    values: list[str]  # the leaf strings, one per slot
 
     @classmethod
     def of(cls, index: int, template: dict, tasks: list[dict]) -> _Member | None:
@@ -163,9 +172,14 @@ class _Member:
         return self
 
 
-def _slots(template: dict) -> list[tuple[dict | list, object]]:
+# (container, key): a dict and a str key, or a list and an int index. The key is Any because mypy cannot tie
+# its type to the container's once the pair is unpacked.
+_Slot: TypeAlias = "tuple[dict | list, Any]"
+
+
+def _slots(template: dict) -> list[_Slot]:
     """(container, key) of every leaf string Argo substitutes parameters into and we may parametrise."""
-    slots: list[tuple[dict | list, object]] = []
+    slots: list[_Slot] = []
     container = template["container"]
     if isinstance(container.get("image"), str):
         slots.append((container, "image"))
@@ -191,14 +205,14 @@ def _slots(template: dict) -> list[tuple[dict | list, object]]:
 class _Plan:
     """How a set of same-shape templates becomes one: per slot, the text pieces and the parameters."""
 
-    def __init__(self, members: list[_Member], declared: list[str], taken: set):
+    def __init__(self, members: list[_Member], declared: list[object], taken: set[object]):
         self.members = members
         self.declared, self.taken = declared, taken
-        self.pieces: dict[int, list] = {}  # slot -> [text, param, text, param, ..., text]
-        self.params: dict[tuple, str] = {}  # values (one per member) -> parameter name
+        self.pieces: dict[int, list[str]] = {}  # slot -> [text, param, text, param, ..., text]
+        self.params: dict[tuple[str, ...], str] = {}  # values (one per member) -> parameter name
         self.next = 0
 
-    def param(self, values: tuple) -> str:
+    def param(self, values: tuple[str, ...]) -> str:
         name = self.params.get(values)
         if name is None:
             while f"p{self.next}" in self.taken:
@@ -210,14 +224,15 @@ class _Plan:
 
 def _plan(members: list[_Member]) -> list[_Plan]:
     """Plans for ``members`` (same key), splitting the group where a differing value cannot be passed."""
-    taken: set = set()
+    taken: set[object] = set()  # parameter names as the tasks wrote them
     for member in members:
         for task in member.tasks:
             arguments = task.get("arguments")
             for p in (arguments.get("parameters") or ()) if isinstance(arguments, dict) else ():
                 if isinstance(p, dict):
                     taken.add(p.get("name"))
-    plans, pending = [], [members]
+    plans: list[_Plan] = []
+    pending = [members]
     while pending:
         group = pending.pop()
         if len(group) < 2:
@@ -250,11 +265,11 @@ def _plan(members: list[_Member]) -> list[_Plan]:
     return plans
 
 
-def _declared_parameters(template: dict) -> list[str] | None:
+def _declared_parameters(template: dict) -> list[object] | None:
     """Names of the template's own input parameters; None if adding parameters could change its meaning."""
     inputs = template.get("inputs")
     params = inputs.get("parameters") if isinstance(inputs, dict) else None
-    declared = [p.get("name") for p in params or () if isinstance(p, dict)]
+    declared: list[object] = [p.get("name") for p in params or () if isinstance(p, dict)]
     text = json.dumps(template, ensure_ascii=False)
     if "{{" not in text:
         return declared
@@ -270,7 +285,11 @@ def _declared_parameters(template: dict) -> list[str] | None:
     return declared
 
 
-def _pieces(values: list[str]) -> tuple[list[str], list[tuple]] | None:
+# Fixed texts and holes (one tuple of values per hole, a value per member): texts[0] + hole 0 + texts[1] + ...
+_Pieces: TypeAlias = "tuple[list[str], list[tuple[str, ...]]]"
+
+
+def _pieces(values: list[str]) -> _Pieces | None:
     """Fixed texts and holes (one tuple of values per hole) that rebuild each of ``values``; None if unsafe."""
     for split in (_split_tokens, _split_affix, _split_whole):
         result = split(values)
@@ -279,11 +298,11 @@ def _pieces(values: list[str]) -> tuple[list[str], list[tuple]] | None:
     return None
 
 
-def _split_whole(values: list[str]):
+def _split_whole(values: list[str]) -> _Pieces:
     return ["", ""], [tuple(values)]
 
 
-def _split_affix(values: list[str]):
+def _split_affix(values: list[str]) -> _Pieces:
     """One hole between the longest common prefix and suffix, widened to whole words."""
     start, end = _affix(values)
     texts = [values[0][:start], values[0][len(values[0]) - end :] if end else ""]
@@ -311,7 +330,7 @@ def _is_word(char: str) -> bool:
     return char.isalnum() or char == "_"
 
 
-def _split_tokens(values: list[str]):
+def _split_tokens(values: list[str]) -> _Pieces | None:
     """Several holes, when every value has the same number of tokens (words, spaces, signs, tags)."""
     start, suffix_len = _affix(values)
     middles = [v[start : len(v) - suffix_len] for v in values]
@@ -344,15 +363,18 @@ def _split_tokens(values: list[str]):
 _TAG = "{{inputs.parameters.x}}"  # stands for any parameter tag when scanning the shared string
 
 
-def _verified(values: list[str], texts: list[str], holes: list[tuple]) -> bool:
+def _verified(values: list[str], texts: list[str], holes: list[tuple[str, ...]]) -> bool:
     """Each hole value is safe to pass, and cutting keeps every tag whole: scanned as Argo scans, each value
     has the tags of its pieces scanned one by one, and the shared string has the texts' tags plus one per hole."""
     for hole in holes:
         if not all(map(_safe_value, set(hole))):
             return False
-    text_spans = [_tag_spans(t) for t in texts]
-    if any(spans is None for spans in text_spans):
-        return False  # an open {{ in a fixed text would swallow whatever follows it
+    text_spans: list[list[tuple[int, int]]] = []
+    for text in texts:
+        spans = _tag_spans(text)
+        if spans is None:
+            return False  # an open {{ in a fixed text would swallow whatever follows it
+        text_spans.append(spans)
     if _tag_spans(texts[0] + "".join(_TAG + t for t in texts[1:])) != _joined(texts, text_spans, [_TAG] * len(holes)):
         return False
     for m, value in enumerate(values):
@@ -366,7 +388,9 @@ def _verified(values: list[str], texts: list[str], holes: list[tuple]) -> bool:
     return True
 
 
-def _joined(texts: list[str], text_spans: list, pieces: list[str]) -> list[tuple[int, int]] | None:
+def _joined(
+    texts: list[str], text_spans: list[list[tuple[int, int]]], pieces: list[str]
+) -> list[tuple[int, int]] | None:
     """The tags of texts[0] + pieces[0] + texts[1] + ... if each piece were scanned on its own."""
     out, at = [], 0
     for i, text in enumerate(texts):
@@ -396,7 +420,8 @@ def _self_contained_tags(json_text: str) -> list[tuple[int, int]] | None:
 
 def _tag_spans(text: str) -> list[tuple[int, int]] | None:
     """``{{...}}`` spans as Argo's fasttemplate finds them; None if a ``{{`` is never closed."""
-    spans, at = [], 0
+    spans: list[tuple[int, int]] = []
+    at = 0
     while True:
         start = text.find("{{", at)
         if start < 0:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Literal
 from urllib.parse import unquote
 
 Check = Callable[[object], bool]
@@ -163,7 +164,10 @@ class _Compiler:
             return None
         properties = {k: self.compile(v) for k, v in schema.get("properties", {}).items()}
         extra = schema.get("additionalProperties", True)
-        additional = None if extra is True else (False if extra is False else self.compile(extra))
+        # None: any extra key; False: none; else each extra value must pass the check
+        additional: Check | Literal[False] | None = (
+            None if extra is True else (False if extra is False else self.compile(extra))
+        )
         required = tuple(schema.get("required", ()))
         names = self.compile(schema["propertyNames"]) if "propertyNames" in schema else None
         most = schema.get("maxProperties")
@@ -303,7 +307,7 @@ _SUPPORTED = frozenset(
         "required",
         "type",
     }
-)  # fmt: skip  ("format" is an annotation for jsonschema's Draft7Validator without a format checker)
+)  # "format" is among them: without a format checker, jsonschema's Draft7Validator reads it as an annotation
 
 
 def compile_schema(schema: dict) -> Check:

@@ -255,7 +255,7 @@ def _check_tokens(task: TaskRef, group_members: set[str]) -> list[Diagnostic]:
         for match in TOKEN_RE.finditer(text):
             token_spans.append(match.span())
             body = match.group(1)
-            where = {"path": path, "offset": match.start()}
+            offset = match.start()
             if body.startswith("input:"):
                 ref = body[len("input:") :].strip()
                 if ref.isdigit():
@@ -267,7 +267,8 @@ def _check_tokens(task: TaskRef, group_members: set[str]) -> list[Diagnostic]:
                                 f"{len(inputs)} input(s)",
                                 hint="inputs are numbered from 0 in the order of the task's `inputs:` list "
                                 "(OSMO would leave the token unreplaced; this compiler refuses it)",
-                                **where,
+                                path=path,
+                                offset=offset,
                             )
                         )
                 elif k8s_name(ref) not in input_tasks:
@@ -276,7 +277,8 @@ def _check_tokens(task: TaskRef, group_members: set[str]) -> list[Diagnostic]:
                             "V308",
                             f'{match.group(0)} names "{ref}", which is not a task input of "{task.name}"',
                             hint="task inputs here: " + (", ".join(input_tasks) or "none"),
-                            **where,
+                            path=path,
+                            offset=offset,
                         )
                     )
             elif body.startswith("host:"):
@@ -287,11 +289,16 @@ def _check_tokens(task: TaskRef, group_members: set[str]) -> list[Diagnostic]:
                             "V309",
                             f'{match.group(0)}: "{ref}" is not a task of the same group as "{task.name}"',
                             hint="{{host:X}} only resolves for tasks of the same group",
-                            **where,
+                            path=path,
+                            offset=offset,
                         )
                     )
             elif body == "uuid":
-                out.append(Diagnostic("V318", "{{uuid}} is never replaced by OSMO; it stays literal text", **where))
+                out.append(
+                    Diagnostic(
+                        "V318", "{{uuid}} is never replaced by OSMO; it stays literal text", path=path, offset=offset
+                    )
+                )
         for match in BRACES_RE.finditer(text):
             if any(start <= match.start() < end for start, end in token_spans):
                 continue

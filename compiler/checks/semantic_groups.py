@@ -8,19 +8,19 @@ behaves differently from OSMO, so no difference goes unmentioned.
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic
+from ..document import as_list
 from ..osmo import k8s_name
 
 
 def check(workflow: dict, tasks: list) -> list[Diagnostic]:
     """``tasks``: ``semantic.TaskRef`` of every task (document order)."""
     out: list[Diagnostic] = []
-    groups = workflow.get("groups") if isinstance(workflow.get("groups"), list) else []
-    sizes = {}
+    groups = as_list(workflow.get("groups"))
+    sizes: dict[int, int] = {}
     for gi, group in enumerate(groups):
         if not isinstance(group, dict):
             continue
-        listed = group.get("tasks") if isinstance(group.get("tasks"), list) else []
-        members = [t for t in listed if isinstance(t, dict)]
+        members = [t for t in as_list(group.get("tasks")) if isinstance(t, dict)]
         sizes[gi] = len(members)
         if group.get("ignoreNonleadStatus") is False and len(members) > 1:
             out.append(
@@ -40,15 +40,14 @@ def check(workflow: dict, tasks: list) -> list[Diagnostic]:
 
 
 def _lead_of(group: dict) -> str | None:
-    listed = group.get("tasks") if isinstance(group.get("tasks"), list) else []
-    members = [t for t in listed if isinstance(t, dict)]
+    members = [t for t in as_list(group.get("tasks")) if isinstance(t, dict)]
     if len(members) == 1:
         return k8s_name(str(members[0].get("name", "")))
     leads = [t for t in members if t.get("lead") is True]
     return k8s_name(str(leads[0].get("name", ""))) if len(leads) == 1 else None
 
 
-def _check_nonlead_inputs(groups: list, tasks: list, sizes: dict) -> list[Diagnostic]:
+def _check_nonlead_inputs(groups: list, tasks: list, sizes: dict[int, int]) -> list[Diagnostic]:
     if not groups:
         return []
     out = []
@@ -78,7 +77,7 @@ def _check_nonlead_inputs(groups: list, tasks: list, sizes: dict) -> list[Diagno
     return out
 
 
-def _check_topology(workflow: dict, tasks: list, sizes: dict) -> list[Diagnostic]:
+def _check_topology(workflow: dict, tasks: list, sizes: dict[int, int]) -> list[Diagnostic]:
     resources = workflow.get("resources")
     if not isinstance(resources, dict):
         return []
