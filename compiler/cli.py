@@ -8,13 +8,16 @@ Heavy imports (hera) happen inside the commands that need them, so that
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from . import __version__, shared_options
 from .diagnostics import UsageError
+from .exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .pipeline import CompileOptions
 
 app = typer.Typer(
     name="osmo",
@@ -23,8 +26,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,  # never show locals: they may hold tokens
 )
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def _version(value: bool) -> None:
@@ -41,9 +42,50 @@ def _root(
     """Validate NVIDIA OSMO workflows and compile them to Argo Workflows."""
 
 
-def _fail_usage(message: str) -> None:
+def _fail_usage(message: str) -> NoReturn:
     typer.echo(f"osmo: error: {message}", err=True)
     raise typer.Exit(EXIT_USAGE)
+
+
+def _compile_options(
+    *,
+    set_values: list[str] | None = None,
+    set_strings: list[str] | None = None,
+    set_env: list[str] | None = None,
+    namespace: str | None = None,
+    service_account: str | None = None,
+    artifact_repository_ref: str | None = None,
+    kind: str | None = None,
+    allow_any_localpath: bool | None = None,
+    profile: str | None = None,
+    pool: str | None = None,
+    max_bytes: int | None = None,
+    share_templates: bool | None = None,
+) -> CompileOptions:
+    """The ``CompileOptions`` of the flags that validate, compile and submit share.
+
+    ``None`` is a flag the command does not have or that was not given: ``CompileOptions``' default applies.
+    """
+    from .pipeline import CompileOptions
+
+    flags: dict[str, Any] = {
+        "set_values": set_values,
+        "set_strings": set_strings,
+        "set_env": set_env,
+        "namespace": namespace,
+        "service_account": service_account,
+        "artifact_repository_ref": artifact_repository_ref,
+        "kind": kind,
+        "allow_any_localpath": allow_any_localpath,
+        "profile": profile,
+        "pool": pool,
+        "max_bytes": max_bytes,
+        "share_templates": share_templates,
+    }
+    given: dict[str, Any] = {
+        key: tuple(value) if isinstance(value, list) else value for key, value in flags.items() if value is not None
+    }
+    return CompileOptions(**given)
 
 
 def _print_diagnostics(diagnostics) -> None:
@@ -71,13 +113,13 @@ def validate(
 ) -> None:
     """Check workflow files; print every problem as path:line:col: CODE message. Silent when clean."""
     from .diagnostics.report import FORMATS, TO_STDOUT, WHOLE_RUN, render
-    from .pipeline import CompileOptions, compile_file
+    from .pipeline import compile_file
 
     if output_format not in FORMATS:
         _fail_usage(f"--output-format {output_format!r}: expected " + ", ".join(FORMATS))
-    options = CompileOptions(set_values=tuple(set_values), set_strings=tuple(set_strings), profile=profile, pool=pool)
-    if max_bytes is not None:
-        options = replace(options, max_bytes=max_bytes)
+    options = _compile_options(
+        set_values=set_values, set_strings=set_strings, profile=profile, pool=pool, max_bytes=max_bytes
+    )
     stream_err = output_format not in TO_STDOUT
     failed, whole_run = False, []
     for path in files:
@@ -94,7 +136,7 @@ def validate(
         failed |= result.has_errors
     if output_format in WHOLE_RUN:
         typer.echo(render(whole_run, output_format), err=stream_err, nl=False)
-    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+    raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
 
 
 def _is_workflow(path: str) -> bool:
@@ -137,20 +179,26 @@ def compile(
 ) -> None:
     """Compile a workflow to an Argo manifest (YAML on stdout by default)."""
     from .output import render
-    from .pipeline import CompileOptions, compile_file
+    from .pipeline import compile_file
 
     if fmt not in ("yaml", "json"):
         _fail_usage(f"--format {fmt!r}: expected yaml or json")
     if check and output is None:
         _fail_usage("--check needs -o FILE: the committed manifest to compare with")
-    options = CompileOptions(
-        set_values=tuple(set_values), set_strings=tuple(set_strings), set_env=tuple(set_env),
-        namespace=namespace, service_account=service_account,
-        artifact_repository_ref=artifact_repository_ref, kind=kind, allow_any_localpath=allow_any_localpath,
-        profile=profile, pool=pool, share_templates=share_templates,
-    )  # fmt: skip
-    if max_bytes is not None:
-        options = replace(options, max_bytes=max_bytes)
+    options = _compile_options(
+        set_values=set_values,
+        set_strings=set_strings,
+        set_env=set_env,
+        namespace=namespace,
+        service_account=service_account,
+        artifact_repository_ref=artifact_repository_ref,
+        kind=kind,
+        allow_any_localpath=allow_any_localpath,
+        profile=profile,
+        pool=pool,
+        max_bytes=max_bytes,
+        share_templates=share_templates,
+    )
     try:
         result = compile_file(file, options)
     except UsageError as exc:
@@ -162,9 +210,10 @@ def compile(
         for document in result.documents:
             typer.echo(f"osmo: {file}: {size_report(document, options.max_bytes)}", err=True)
     if result.has_errors:
-        raise typer.Exit(EXIT_FINDINGS)
+        raise typer.Exit(EXIT_FAILED)
     text = render(result.documents, fmt)
     if check:
+        assert output is not None  # --check without -o was refused above
         _check_up_to_date(file, output, text)
         return
     _write_or_print(text, output)
@@ -190,7 +239,7 @@ def _check_up_to_date(file: str, output: str, text: str) -> None:
     message = stale_message(file, output, text)
     if message:
         typer.echo(message, err=True)
-        raise typer.Exit(EXIT_FINDINGS)
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
@@ -249,7 +298,7 @@ def profile_check(path: str = typer.Argument(..., help="The profile file to chec
         _fail_usage(f"{path}: no such file")
     _, problems = load(path)
     _print_diagnostics(problems)
-    raise typer.Exit(EXIT_FINDINGS if has_errors(problems) else EXIT_OK)
+    raise typer.Exit(EXIT_FAILED if has_errors(problems) else EXIT_OK)
 
 
 @app.command("submit")
@@ -349,16 +398,19 @@ def submit(
     code = run_submit(
         SubmitOptions(
             file=file,
-            set_values=tuple(set_values or ()),
-            set_strings=tuple(set_strings or ()),
-            set_env=tuple(set_env or ()),
-            service_account=service_account,
-            artifact_repository_ref=artifact_repository_ref,
-            allow_any_localpath=allow_any_localpath,
-            profile=profile,
-            pool=pool,
-            max_bytes=max_bytes,
-            share_templates=share_templates,
+            # the namespace is the submit namespace (-n, else ARGO_NAMESPACE), set once it is resolved
+            compile=_compile_options(
+                set_values=set_values,
+                set_strings=set_strings,
+                set_env=set_env,
+                service_account=service_account,
+                artifact_repository_ref=artifact_repository_ref,
+                allow_any_localpath=allow_any_localpath,
+                profile=profile,
+                pool=pool,
+                max_bytes=max_bytes,
+                share_templates=share_templates,
+            ),
             namespace=namespace,
             argo_server=argo_server,
             token=token,
@@ -383,7 +435,7 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, prog_name="osmo")
     except KeyboardInterrupt:
         typer.echo("osmo: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:
         if "--debug" in (argv if argv is not None else sys.argv):
             raise

@@ -1,5 +1,5 @@
 """What the commands' options share: one help text per option everywhere, and the defaults of
-`osmo submit` that both its command line (cli.py) and its logic (submit.py) need."""
+`osmo submit` that both its command line (cli.py) and its logic (compiler/submit/) need."""
 
 SET = "Jinja value KEY=VALUE (int, then float, else string); overrides default-values. Repeatable."
 SET_STRING = "Jinja value KEY=VALUE, always a string; overrides --set. Repeatable."

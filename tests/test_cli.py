@@ -111,15 +111,26 @@ def test_internal_errors_are_one_line(monkeypatch, capsys):
 
 def test_submit_takes_the_same_compile_options(tmp_path):
     """`osmo submit` compiles exactly like `osmo compile`: profile, size limit and sharing reach the compiler."""
+    from compiler.pipeline import CompileOptions
     from compiler.submit import command as submit
 
     profile = tmp_path / "osmo-profile.yaml"
     profile.write_text("serviceAccountName: from-profile\n")
-    options = submit.SubmitOptions(file=str(TUTORIAL), profile=str(profile), share_templates=False)
+    options = submit.SubmitOptions(file=str(TUTORIAL), compile=CompileOptions(profile=str(profile)))
     (manifest,) = submit.compile_workflow(str(TUTORIAL), options, "argo").documents
     assert manifest["spec"]["serviceAccountName"] == "from-profile"
-    small = submit.SubmitOptions(file=str(TUTORIAL), max_bytes=100)
+    small = submit.SubmitOptions(file=str(TUTORIAL), compile=CompileOptions(max_bytes=100))
     assert [d.code for d in submit.compile_workflow(str(TUTORIAL), small, "argo").diagnostics] == ["A501"]
+    # through the command line: the flags build the same CompileOptions for both commands
+    flags = ("--profile", str(profile), "--no-share-templates", "--set-env", "A=1")
+    sent = osmo("submit", str(TUTORIAL), "--dry-run", "-n", "team", *flags)
+    assert sent.returncode == 0, sent.stderr
+    printed = osmo("compile", str(TUTORIAL), "--format", "json", "-n", "team", *flags)
+    assert printed.returncode == 0, printed.stderr
+    assert json.loads(sent.stdout)["body"]["workflow"] == json.loads(printed.stdout)
+    assert json.loads(printed.stdout) != json.loads(osmo("compile", str(TUTORIAL), "--format", "json").stdout)
+    too_big = osmo("submit", str(TUTORIAL), "--dry-run", "--max-bytes", "100")
+    assert too_big.returncode == 1 and "A501" in too_big.stderr and too_big.stdout == ""
     run = osmo("submit", "--help")
     for flag in (
         "--profile",

@@ -1,7 +1,8 @@
 """Tests for ``osmo submit`` against the local fake Argo Server (tests/fake_argo.py).
 
-hera's ``WorkflowsService`` and ``requests`` run for real; only the compile step is replaced
-by hand-written manifests while the compiler core (``compiler.pipeline``) is not available.
+hera's ``WorkflowsService`` and ``requests`` run for real. Most tests replace the compile step with
+hand-written manifests (the ``compiled`` fixture) to control exactly what is sent; the last ones use
+the real compiler.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typer.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_argo import SCHEMA_PATH, FakeArgoServer, pod_status, schema_available
 
-import compiler.submit.command as submit
+from compiler.submit import command, connection, errors, follow, server
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "s3cr3t-T0KEN-d0-not-print"
@@ -108,7 +109,7 @@ def compiled(monkeypatch) -> FakeCompile:
         fc.calls.append((path, namespace))
         return fc
 
-    monkeypatch.setattr(submit, "compile_workflow", fake_compile_workflow)
+    monkeypatch.setattr(command, "compile_workflow", fake_compile_workflow)
     return fc
 
 
@@ -247,7 +248,7 @@ def test_resolve_connection_env_defaults_and_flag_precedence():
         "ARGO_NAMESPACE": "env-ns",
         "ARGO_BASE_HREF": "/argo",
     }
-    c = submit.resolve_connection(env=env)
+    c = connection.resolve_connection(env=env)
     assert (c.server, c.secure, c.insecure_skip_verify, c.token, c.namespace, c.base_href) == (
         "env-host:2746",
         False,
@@ -257,7 +258,7 @@ def test_resolve_connection_env_defaults_and_flag_precedence():
         "/argo/",
     )
     assert c.base_url == "http://env-host:2746/argo/"
-    f = submit.resolve_connection(
+    f = connection.resolve_connection(
         argo_server="flag-host:1",
         secure=True,
         insecure_skip_verify=False,
@@ -274,7 +275,7 @@ def test_resolve_connection_env_defaults_and_flag_precedence():
         "flag-ns",
         "/p/",
     )
-    d = submit.resolve_connection(env={})
+    d = connection.resolve_connection(env={})
     assert (d.server, d.secure, d.insecure_skip_verify, d.token, d.namespace, d.base_href) == (
         None,
         True,
@@ -287,11 +288,11 @@ def test_resolve_connection_env_defaults_and_flag_precedence():
 
 
 def test_resolve_connection_rejects_bad_values():
-    with pytest.raises(submit.SubmitError) as e:
-        submit.resolve_connection(env={"ARGO_SECURE": "maybe"})
+    with pytest.raises(errors.SubmitError) as e:
+        connection.resolve_connection(env={"ARGO_SECURE": "maybe"})
     assert e.value.exit_code == 2 and "ARGO_SECURE" in e.value.message
-    with pytest.raises(submit.SubmitError) as e:
-        submit.resolve_connection(argo_server="https://host:2746", env={})
+    with pytest.raises(errors.SubmitError) as e:
+        connection.resolve_connection(argo_server="https://host:2746", env={})
     assert e.value.exit_code == 2 and "--argo-server" in e.value.message
 
 
@@ -307,14 +308,14 @@ def test_resolve_connection_rejects_bad_values():
     ],
 )
 def test_normalise_token(raw, header):
-    assert submit.normalise_token(raw) == header
+    assert connection.normalise_token(raw) == header
 
 
 @pytest.mark.parametrize(
     "href, norm", [(None, "/"), ("", "/"), ("/argo", "/argo/"), ("argo/", "/argo/"), ("/a/b/", "/a/b/")]
 )
 def test_normalise_base_href(href, norm):
-    assert submit.normalise_base_href(href) == norm
+    assert connection.normalise_base_href(href) == norm
 
 
 def test_env_settings_are_used(argo, compiled, wf_file):
@@ -571,13 +572,13 @@ def test_unreachable_server(compiled, wf_file):
 def test_connection_error_messages_classify_dns_and_timeouts():
     import requests
 
-    conn = submit.resolve_connection(argo_server="argo.example.invalid:2746", env={})
-    dns = submit.connection_error(
+    conn = connection.resolve_connection(argo_server="argo.example.invalid:2746", env={})
+    dns = server.connection_error(
         conn, requests.exceptions.ConnectionError("HTTPSConnectionPool: [Errno -2] Name or service not known")
     )
     assert dns.exit_code == 2 and "cannot resolve host 'argo.example.invalid'" in dns.message
     assert "https://argo.example.invalid:2746/" in dns.message
-    to = submit.connection_error(conn, requests.exceptions.ReadTimeout("read timed out"))
+    to = server.connection_error(conn, requests.exceptions.ReadTimeout("read timed out"))
     assert to.exit_code == 2 and "timed out after 30s" in to.message
 
 
@@ -705,8 +706,8 @@ def test_wait_polling_failure_exit_1(argo, compiled, wf_file):
 def test_workflow_progress_counts_only_pod_nodes():
     wf = {"status": pod_status("Running", ("a", "Succeeded"), ("b", "Skipped"), ("c", "Running"), ("d", "Pending"))}
     wf["status"]["nodes"]["extra"] = {"type": "Retry", "phase": "Succeeded"}
-    assert submit.workflow_progress(wf) == ("Running", 2, 4)
-    assert submit.workflow_progress({}) == ("Pending", 0, 0)
+    assert follow.workflow_progress(wf) == ("Running", 2, 4)
+    assert follow.workflow_progress({}) == ("Pending", 0, 0)
 
 
 RUNNER = """
@@ -795,25 +796,15 @@ def test_token_never_printed(argo, compiled, wf_file, scenario):
 
 
 def test_scrub_removes_header_and_bare_token():
-    conn = submit.resolve_connection(token="abc.def", env={})
-    assert submit.scrub("x Bearer abc.def y abc.def", conn.secrets()) == "x <redacted> y <redacted>"
+    conn = connection.resolve_connection(token="abc.def", env={})
+    assert errors.scrub("x Bearer abc.def y abc.def", conn.secrets()) == "x <redacted> y <redacted>"
 
 
 # ------------------------------------------------------------------------------------------------
-# with the real compiler core (skipped until compiler.pipeline is merged)
+# with the real compiler
 # ------------------------------------------------------------------------------------------------
 
-try:
-    import compiler.pipeline  # noqa: F401
 
-    HAVE_PIPELINE = True
-except ImportError:
-    HAVE_PIPELINE = False
-
-needs_pipeline = pytest.mark.skipif(not HAVE_PIPELINE, reason="compiler core (compiler.pipeline) not merged yet")
-
-
-@needs_pipeline
 def test_real_compile_lint_submit_wait(argo):
     s = argo(progression=SUCCEEDING)
     example = REPO / "examples" / "serial_workflow.yaml"
@@ -826,7 +817,6 @@ def test_real_compile_lint_submit_wait(argo):
     assert r.stdout.endswith("Phase:     Succeeded\n")
 
 
-@needs_pipeline
 def test_real_compile_matches_osmo_compile_output(argo):
     """submit sends exactly what `osmo compile` prints (same options, same namespace)."""
     from compiler.pipeline import CompileOptions, compile_file
@@ -844,7 +834,6 @@ def test_real_compile_matches_osmo_compile_output(argo):
     assert sent == expected
 
 
-@needs_pipeline
 def test_real_invalid_workflow_posts_nothing(argo, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("workflow:\n  name: bad\n  tasks:\n  - name: a\n    command: [sh]\n")  # no image
