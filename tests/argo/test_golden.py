@@ -1,6 +1,6 @@
 """Golden tests: every ``examples/*.yaml`` compiles byte-for-byte to ``tests/golden/<name>.argo.yaml``.
 
-Regenerate with ``python -m pytest tests/test_golden.py --regen-goldens`` and review the diff.
+Regenerate with ``python -m pytest tests/argo/test_golden.py --regen-goldens`` and review the diff.
 """
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from argo_schema import argo_errors
 
 from compiler.output import to_yaml
 from compiler.pipeline import CompileOptions, compile_file
+from tests.support.argo_schema import argo_errors
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 GOLDEN = ROOT / "tests" / "golden"
 # Values an example needs that have no default (as a user would pass with --set).

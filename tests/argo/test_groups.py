@@ -9,10 +9,10 @@ from importlib.resources import files
 
 import pytest
 import yaml
-from argo_schema import argo_errors
 
 from compiler.argo import groups as argo_groups
 from compiler.pipeline import CompileOptions, compile_text
+from tests.support.argo_schema import argo_errors
 
 UID = "0123abcd-4567-89ef-0123-456789abcdef"  # what Argo puts for {{workflow.uid}}
 

@@ -7,14 +7,14 @@ import json
 
 import pytest
 import yaml
-from argo_schema import argo_errors
-from argo_substitute import SubstitutionError, comparable, resolved_template
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compiler.argo.share import share_templates
 from compiler.output import to_yaml
 from compiler.pipeline import CompileOptions, compile_text
+from tests.support.argo_schema import argo_errors
+from tests.support.argo_substitute import SubstitutionError, comparable, resolved_template
 
 GLOBALS = {"workflow.name": "sweep-x7k2p", "workflow.namespace": "ml", "workflow.uid": "0d3c-11ef"}
 

@@ -11,9 +11,9 @@ import textwrap
 from importlib.resources import files
 
 import pytest
-from argo_schema import argo_errors
 
 from compiler.pipeline import CompileOptions, compile_file
+from tests.support.argo_schema import argo_errors
 
 
 def compile_wf(write_workflow, tmp_path, body: str, profile: str | None = None, **options):

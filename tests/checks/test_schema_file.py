@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator
 
-SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "osmo-workflow.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "osmo-workflow.schema.json"
 SCHEMA_TEXT = SCHEMA_PATH.read_text(encoding="utf-8")
 SCHEMA = json.loads(SCHEMA_TEXT)
 VALIDATOR = Draft7Validator(SCHEMA)

@@ -2,7 +2,7 @@
 
 CI runs a bounded number of examples per property (profile ``ci``). For a long fuzz session:
 
-    HYPOTHESIS_PROFILE=fuzz python -m pytest tests/test_properties.py -q
+    HYPOTHESIS_PROFILE=fuzz python -m pytest tests/conformance/test_properties.py -q
 
 (``fuzz`` runs 20,000 examples per property, or ``FUZZ_EXAMPLES``; ``--hypothesis-show-statistics``
 prints timings; failures found are saved in ``.hypothesis/`` and replayed first on the next run.)
@@ -17,8 +17,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from argo_schema import argo_errors
-from argo_substitute import resolved_template
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -27,6 +25,9 @@ from compiler import cli, output
 from compiler.checks import secrets as sensitive
 from compiler.osmo import INPUT_DIR, OUTPUT_DIR, k8s_name
 from compiler.pipeline import compile_file, compile_text
+from tests.support.argo_schema import argo_errors
+from tests.support.argo_substitute import resolved_template
+from tests.support.data import osmo_corpus
 
 _SLOW = [
     HealthCheck.too_slow,
@@ -41,8 +42,7 @@ settings.register_profile(
 )
 PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_EXAMPLES = ROOT.parent / "shared" / "osmo-examples"
+ROOT = Path(__file__).resolve().parents[2]
 
 # ------------------------------------------------------------------------------------------------
 # Generated valid workflows
@@ -297,9 +297,8 @@ def test_random_workflow_shapes_never_raise(workflow, tasks):
 
 def _seed_texts() -> list[str]:
     seeds = [p.read_text() for p in sorted((ROOT / "examples").glob("*.yaml"))]
-    if SHARED_EXAMPLES.exists():
-        shared = sorted(SHARED_EXAMPLES.rglob("*.yaml"))
-        seeds += [p.read_text(errors="replace") for p in shared[:: max(1, len(shared) // 12)]]
+    corpus = osmo_corpus().files()
+    seeds += [p.read_text(errors="replace") for p in corpus[:: max(1, len(corpus) // 12)]]
     return seeds
 
 

@@ -1,6 +1,6 @@
 """Each file in ``tests/cases/invalid/`` starts with ``# expect: LINE:COL CODE message-start`` comments
 (before ``workflow:``, where Jinja does not render them): exactly those diagnostics, no more and no fewer,
-must come out of the compiler. ``pytest tests/test_invalid_cases.py --regen-goldens`` rewrites them
+must come out of the compiler. ``pytest tests/diagnostics/test_invalid_cases.py --regen-goldens`` rewrites them
 from the compiler's output -- review the diff."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from compiler.pipeline import compile_file
 
-CASES = sorted((Path(__file__).parent / "cases" / "invalid").glob("*.yaml"))
+CASES = sorted((Path(__file__).resolve().parents[1] / "cases" / "invalid").glob("*.yaml"))
 
 
 def expectations(path: Path) -> list[tuple[int, int, str, str]]:

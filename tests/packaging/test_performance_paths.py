@@ -1,4 +1,5 @@
-"""The fast paths of issue 8 change nothing but speed: same output, same diagnostics, lean imports."""
+"""The fast paths (compiled schema check, paused GC, lean imports) change nothing but speed: same output,
+same diagnostics."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from compiler import loader, render, sandbox
 from compiler.gcpause import paused_gc
 from compiler.pipeline import CompileOptions, compile_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "serial_workflow.yaml"
 
 

@@ -22,7 +22,7 @@ import yaml
 
 from compiler.precommit import file_looks_like_workflow, looks_like_workflow, stale_message
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HOOK_FILES = ROOT / "tests" / "hook-files"
 POSITIVE = sorted(p for p in (HOOK_FILES / "positive").iterdir() if p.is_file())
 NEGATIVE = sorted(p for p in (HOOK_FILES / "negative").iterdir() if p.is_file())

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from argo_schema import argo_errors
 from typer.testing import CliRunner
 
 from compiler import profile as profiles
@@ -16,8 +15,9 @@ from compiler.cli import app
 from compiler.diagnostics import UsageError
 from compiler.output import to_yaml
 from compiler.pipeline import CompileOptions, compile_file
+from tests.support.argo_schema import argo_errors
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WF = "workflow:\n  name: wf\n  tasks:\n  - {name: t, image: u, command: [x]}\n"
 
 

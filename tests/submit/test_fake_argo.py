@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
-from pathlib import Path
 
 import pytest
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fake_argo import SCHEMA_PATH, TOKEN_INVALID, FakeArgoServer, pod_status, schema_available
-from test_submit import WORKFLOW
+from tests.submit.test_submit import WORKFLOW
+from tests.support.fake_argo import SCHEMA_PATH, TOKEN_INVALID, FakeArgoServer, pod_status, schema_available
 
 AUTH = {"Authorization": "Bearer good-token"}
 needs_schema = pytest.mark.skipif(not schema_available(), reason=f"Argo schema not found at {SCHEMA_PATH}")

@@ -1,4 +1,4 @@
-"""Tests for ``osmo submit`` against the local fake Argo Server (tests/fake_argo.py).
+"""Tests for ``osmo submit`` against the local fake Argo Server (tests/support/fake_argo.py).
 
 hera's ``WorkflowsService`` and ``requests`` run for real; only the compile step is replaced
 by hand-written manifests while the compiler core (``compiler.pipeline``) is not available.
@@ -23,12 +23,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fake_argo import SCHEMA_PATH, FakeArgoServer, pod_status, schema_available
-
 import compiler.submit.command as submit
+from tests.support.fake_argo import SCHEMA_PATH, FakeArgoServer, pod_status, schema_available
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TOKEN = "s3cr3t-T0KEN-d0-not-print"
 K8S_ALPHABET = set("bcdfghjklmnpqrstvwxz2456789")
 

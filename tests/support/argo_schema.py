@@ -1,9 +1,9 @@
 """Validate compiled manifests against Argo's own JSON Schema, rejecting unknown keys.
 
-Argo's schema (``../shared/argo/schema.json``) has no ``additionalProperties:
-false`` anywhere, so a misspelt key would pass; we add it to every object
-definition. Without ``../shared`` (a user's fresh clone) we fall back to hera's
-pydantic models: a key that the models drop on a round trip is unknown.
+Argo's schema (``../shared/argo/schema.json``, or the copy vendored in ``tests/data/argo``) has no
+``additionalProperties: false`` anywhere, so a misspelt key would pass; we add it to every object
+definition. Without a schema file (``schema_path=None``) we fall back to hera's pydantic models:
+a key that the models drop on a round trip is unknown.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ import json
 from functools import cache
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-ARGO_SCHEMA = SHARED / "argo" / "schema.json"
+from tests.support.data import argo_schema_path
+
+ARGO_SCHEMA = argo_schema_path()
 
 
 @cache
@@ -40,7 +41,7 @@ def argo_errors(manifest: dict, schema_path: Path | None = ARGO_SCHEMA) -> list[
 
 
 # Argo fields that hera 7.1's generated models predate (its round trip drops them); they are in
-# Argo's own schema (../shared/argo/schema.json) and osmo submit sends them verbatim.
+# Argo's own schema (tests/data/argo/schema.json) and osmo submit sends them verbatim.
 NEWER_THAN_HERA = {"pendingTimeout", "podResources"}
 
 

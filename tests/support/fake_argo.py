@@ -38,9 +38,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-# repo root's parent / shared / argo / schema.json  (tests/ -> repo -> parent)
-from argo_schema import ARGO_SCHEMA as SCHEMA_PATH
-from argo_schema import argo_errors
+from tests.support.argo_schema import ARGO_SCHEMA as SCHEMA_PATH
+from tests.support.argo_schema import argo_errors
 
 TOKEN_INVALID = "token not valid. see https://argo-workflows.readthedocs.io/en/latest/faq/"
 _K8S_RAND_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand
