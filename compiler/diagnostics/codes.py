@@ -2,9 +2,10 @@
 
 Codes are stable and grouped by family (the letter): a code, once released, keeps
 its meaning. Each entry has a short kebab-case name, a default severity and a
-one-line summary. ``tests/test_codes.py`` checks that every code literal in
-``compiler/*.py`` is registered here and that the docs table is generated from
-this table (regenerate with ``python -m pytest tests/test_codes.py --regen-goldens``).
+one-line summary. ``Diagnostic()`` refuses a code that is not registered here;
+``tests/diagnostics/test_codes.py`` checks that every code has a test case and that the
+docs table is generated from this table (regenerate with
+``python -m pytest tests/diagnostics/test_codes.py --regen-goldens``).
 
 Only warnings can be silenced with ``# osmo: ignore[CODE]`` (see ``suppress.py``).
 """

@@ -1,0 +1,108 @@
+"""The import graph of the ``compiler`` package: no cycles, and the Argo emitter (``compiler/argo/``) never
+imports the raw-document walker or the checks -- it sees only the IR.
+
+The graph is read from the source (the AST of every module), so it includes imports inside functions
+(the lazy ones) and relative imports, which a run-time check of ``sys.modules`` would miss.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "compiler"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def resolve(name: str) -> str | None:
+    """The compiler module that ``name`` refers to (a submodule, or the package that defines the name)."""
+    while name:
+        if name in MODULES:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def imports_of(module: str) -> set[str]:
+    path = MODULES[module]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                origin = ".".join(base + ([node.module] if node.module else []))
+            else:
+                origin = node.module or ""
+            # `from compiler import argo` imports the submodule compiler.argo; `from .x import f` imports .x
+            names = [f"{origin}.{alias.name}" for alias in node.names] + [origin]
+        else:
+            continue
+        for name in names:
+            target = resolve(name)
+            if target and target != module:
+                found.add(target)
+    # A module's enclosing packages are initialised before it, whatever it imports: not an edge.
+    return {m for m in found if not module.startswith(m + ".")}
+
+
+GRAPH = {module: imports_of(module) for module in MODULES}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    WHITE, GREY, BLACK = 0, 1, 2
+    colour = dict.fromkeys(graph, WHITE)
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        colour[node] = GREY
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if colour[nxt] == GREY:
+                return [*stack[stack.index(nxt) :], nxt]
+            if colour[nxt] == WHITE and (cycle := visit(nxt)):
+                return cycle
+        stack.pop()
+        colour[node] = BLACK
+        return None
+
+    for node in sorted(graph):
+        if colour[node] == WHITE and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_the_graph_is_read():
+    # The reader sees what we know is there: absolute, relative and function-level imports.
+    assert "compiler.pipeline" in MODULES and "compiler.argo.emit" in MODULES
+    assert "compiler.diagnostics" in GRAPH["compiler.pipeline"] or any(
+        m.startswith("compiler.diagnostics") for m in GRAPH["compiler.pipeline"]
+    )
+    assert any(m.startswith("compiler.argo") for m in GRAPH["compiler.pipeline"])
+
+
+def test_finder_finds_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_cycle():
+    assert find_cycle(GRAPH) is None
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m.startswith("compiler.argo")))
+def test_argo_emitter_sees_only_the_ir(module: str):
+    forbidden = {m for m in GRAPH[module] if m == "compiler.document" or m.startswith("compiler.checks")}
+    assert forbidden == set(), f"{module} imports {sorted(forbidden)}"

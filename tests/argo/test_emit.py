@@ -1,0 +1,129 @@
+"""The Argo emitter (compiler/argo/emit.py): tokens, dependencies, shared templates, resources,
+metadata, labels, files, the size limit."""
+
+from __future__ import annotations
+
+import pytest
+
+from compiler import argo
+from compiler.diagnostics import UsageError
+from compiler.pipeline import CompileOptions, compile_text
+
+FLAT = """\
+workflow:
+  name: wf
+  tasks:
+  - name: a
+    image: ubuntu
+    command: [sh]
+  - name: b
+    image: ubuntu
+    command: [sh, -c]
+    args: ["cat {{input:0}}/x {{input:a}}/y > {{output}}/z; echo {{workflow_id}}"]
+    inputs:
+    - task: a
+"""
+
+
+def compiled(text: str, **options) -> dict:
+    result = compile_text(text, "wf.yaml", CompileOptions(**options))
+    assert not result.has_errors, [d.format() for d in result.diagnostics]
+    return result.documents[0]
+
+
+# --- Argo emitter ---------------------------------------------------------------------
+
+
+def test_tokens_are_translated_for_argo():
+    manifest = compiled(FLAT)
+    b = next(t for t in manifest["spec"]["templates"] if t["name"] == "t-b")
+    assert b["container"]["args"] == [
+        "cat /osmo/data/input/0/x /osmo/data/input/0/y > /osmo/data/output/z; echo {{workflow.name}}"
+    ]
+
+
+def test_task_inputs_become_dependencies_and_artifacts():
+    manifest = compiled(FLAT)
+    dag = manifest["spec"]["templates"][0]
+    assert manifest["spec"]["entrypoint"] == dag["name"] == "main"
+    assert dag["dag"]["failFast"] is False  # OSMO lets independent branches finish
+    a, b = dag["dag"]["tasks"]
+    assert "depends" not in a and b["depends"] == "a"
+    assert b["arguments"]["artifacts"] == [{"name": "input-0", "from": "{{tasks.a.outputs.artifacts.output}}"}]
+    templates = {t["name"]: t for t in manifest["spec"]["templates"]}
+    assert templates["t-a"]["outputs"]["artifacts"] == [{"name": "output", "path": "/osmo/data/output"}]
+    assert "outputs" not in templates["t-b"]  # nobody reads b's output
+    assert templates["t-b"]["inputs"]["artifacts"] == [{"name": "input-0", "path": "/osmo/data/input/0"}]
+
+
+def test_identical_tasks_share_one_template():
+    same = "    image: ubuntu\n    command: [sh]\n"
+    text = FLAT + "  - name: c\n" + same + "  - name: d\n" + same
+    manifest = compiled(text)
+    assert [t["name"] for t in manifest["spec"]["templates"]] == ["main", "t-a", "t-b", "t-c"]
+    assert [t["template"] for t in manifest["spec"]["templates"][0]["dag"]["tasks"]] == ["t-a", "t-b", "t-c", "t-c"]
+
+
+def test_resources_become_requests_and_limits():
+    text = FLAT.replace(
+        "workflow:\n", "workflow:\n  resources:\n    default: {cpu: 2, gpu: 1, memory: 8G, storage: 10G}\n"
+    )
+    container = compiled(text)["spec"]["templates"][1]["container"]
+    amounts = {"cpu": "2", "memory": "8Gi", "ephemeral-storage": "10Gi", "nvidia.com/gpu": "1"}
+    assert container["resources"] == {"requests": amounts, "limits": amounts}
+
+
+def test_options_set_metadata_and_spec():
+    manifest = compiled(
+        FLAT, namespace="ml", service_account="runner", artifact_repository_ref="repos:s3", kind="WorkflowTemplate"
+    )
+    assert manifest["kind"] == "WorkflowTemplate" and manifest["metadata"]["name"] == "wf"
+    assert manifest["metadata"]["namespace"] == "ml"
+    assert manifest["spec"]["serviceAccountName"] == "runner"
+    assert manifest["spec"]["artifactRepositoryRef"] == {"configMap": "repos", "key": "s3"}
+    with pytest.raises(UsageError):
+        compile_text(FLAT, "wf.yaml", CompileOptions(artifact_repository_ref="nokey"))
+
+
+def test_labels_go_on_the_workflow_and_its_pods():
+    manifest = compiled(FLAT.replace("  name: wf\n", "  name: wf\n  labels: {team: ml}\n"))
+    assert manifest["metadata"]["labels"] == {
+        "app.kubernetes.io/managed-by": "osmo-compiler",
+        "osmo.nvidia.com/workflow": "wf",
+        "team": "ml",
+    }
+    assert manifest["spec"]["podMetadata"] == {"labels": {"team": "ml"}}
+
+
+def test_base64_files_are_decoded_into_raw_artifacts():
+    text = FLAT.replace(
+        "    command: [sh]\n  - name: b",
+        "    command: [sh]\n    files:\n    - path: /tmp/x\n      contents: aGkgdGhlcmUK\n"
+        "      base64: true\n  - name: b",
+    )
+    template = compiled(text)["spec"]["templates"][1]
+    assert template["inputs"]["artifacts"] == [{"name": "file-0", "path": "/tmp/x", "raw": {"data": "hi there\n"}}]
+
+
+def test_braces_in_base64_files_are_refused():
+    text = FLAT.replace(
+        "    command: [sh]\n  - name: b",
+        "    command: [sh]\n    files:\n    - path: /tmp/x\n      contents: e3t4fX0K\n      base64: true\n  - name: b",
+    )
+    result = compile_text(text, "wf.yaml")
+    assert [d.code for d in result.diagnostics] == ["V317"]
+
+
+def test_size_limit_is_enforced():
+    manifest = compiled(FLAT)
+    assert argo.size_diagnostics(manifest) == []
+    (d,) = argo.size_diagnostics(manifest, limit=100)
+    assert d.code == "A501" and d.is_error and "t-" in d.hint
+
+
+def test_size_near_the_limit_is_a_warning():
+    manifest = compiled(FLAT)
+    size = argo.size.compact_size(manifest)
+    (d,) = argo.size_diagnostics(manifest, limit=int(size / 0.9))
+    assert d.code == "A502" and not d.is_error and "near" in d.message
+    assert argo.size_diagnostics(manifest, limit=int(size / 0.7)) == []

@@ -1,0 +1,473 @@
+"""OSMO task groups, {{host:...}} tokens and topology on Argo (compiler/argo_groups.py, compiler/semantic_groups.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+from importlib.resources import files
+
+import pytest
+import yaml
+
+from compiler.argo import groups as argo_groups
+from compiler.pipeline import CompileOptions, compile_text
+from tests.support.argo_schema import argo_errors
+
+UID = "0123abcd-4567-89ef-0123-456789abcdef"  # what Argo puts for {{workflow.uid}}
+
+TWO_GROUPS = """
+workflow:
+  name: pipeline
+  groups:
+  - name: prep
+    tasks:
+    - name: fetch
+      lead: true
+      image: alpine:3.18
+      command: [sh, -c, "echo lead; nc -l -p 1234 < /dev/null; echo x > {{output}}/x"]
+      environment:
+        WORKER: "{{host:helper}}"
+    - name: helper
+      image: alpine:3.18
+      command: [sh, -c, "echo worker; nc {{host:fetch}} 1234; echo y > {{output}}/y"]
+  - name: train
+    tasks:
+    - name: trainer
+      lead: true
+      image: alpine:3.18
+      command: [sh, -c, "cat {{input:0}}/x {{input:1}}/y"]
+      inputs:
+      - task: fetch
+      - task: helper
+    - name: watcher
+      image: alpine:3.18
+      command: [sh, -c, "ls {{input:fetch}}"]
+      inputs:
+      - task: fetch
+"""
+
+
+def compile_ok(text: str, **options) -> tuple[dict, list]:
+    result = compile_text(textwrap.dedent(text), "wf.yaml", CompileOptions(**options))
+    assert not result.has_errors, "\n".join(d.format() for d in result.diagnostics)
+    (manifest,) = result.documents
+    assert argo_errors(manifest) == []
+    return manifest, result.diagnostics
+
+
+def compile_codes(text: str) -> list[str]:
+    result = compile_text(textwrap.dedent(text), "wf.yaml", CompileOptions())
+    return [d.code for d in result.diagnostics]
+
+
+def templates(manifest: dict) -> dict[str, dict]:
+    return {t["name"]: t for t in manifest["spec"]["templates"]}
+
+
+def dag_tasks(template: dict) -> dict[str, dict]:
+    return {t["name"]: t for t in template["dag"]["tasks"]}
+
+
+def pod_patch(template: dict) -> dict:
+    return yaml.safe_load(template["podSpecPatch"])
+
+
+def test_groups_compile_to_schema_valid_manifests_without_unsupported_diagnostics():
+    manifest, diagnostics = compile_ok(TWO_GROUPS)
+    assert not [d for d in diagnostics if d.code == "U401"]
+    assert manifest["spec"]["templates"][0]["name"] == "main"
+
+
+def test_workflow_template_kind_is_valid_too():
+    manifest, _ = compile_ok(TWO_GROUPS, kind="WorkflowTemplate")
+    assert manifest["kind"] == "WorkflowTemplate"
+
+
+def test_dependencies_are_between_groups():
+    manifest, _ = compile_ok(TWO_GROUPS)
+    main = dag_tasks(templates(manifest)["main"])
+    assert set(main) == {"prep", "train"}  # one main DAG task per group, not per task
+    assert "depends" not in main["prep"]
+    assert main["train"]["depends"] == "prep"  # both inputs come from group prep: one dependency
+    assert main["train"]["template"] == "g-train"
+
+
+def test_three_groups_diamond_depends_on_every_upstream_group():
+    text = """
+    workflow:
+      name: diamond
+      groups:
+      - name: a
+        tasks: [{name: a1, image: x, command: ["true"]}]
+      - name: b
+        tasks: [{name: b1, image: x, command: ["true"], inputs: [{task: a1}]}]
+      - name: c
+        tasks: [{name: c1, image: x, command: ["true"], inputs: [{task: a1}]}]
+      - name: d
+        tasks: [{name: d1, image: x, command: ["true"], inputs: [{task: b1}, {task: c1}]}]
+    """
+    manifest, _ = compile_ok(text)
+    main = dag_tasks(templates(manifest)["main"])
+    assert main["b"]["depends"] == "a" and main["c"]["depends"] == "a"
+    assert main["d"]["depends"] == "b && c"
+
+
+def test_artifacts_flow_across_group_boundaries():
+    manifest, _ = compile_ok(TWO_GROUPS)
+    tmpl = templates(manifest)
+    # the producing group re-exports each consumed task output under the task's name
+    assert tmpl["g-prep"]["outputs"]["artifacts"] == [
+        {"name": "fetch", "from": "{{tasks.fetch.outputs.artifacts.output}}"},
+        {"name": "helper", "from": "{{tasks.helper.outputs.artifacts.output}}", "optional": True},
+    ]
+    assert {"name": "output", "path": "/osmo/data/output"} in tmpl["t-fetch"]["outputs"]["artifacts"]
+    # main passes them to the consuming group ...
+    main = dag_tasks(tmpl["main"])
+    assert main["train"]["arguments"]["artifacts"] == [
+        {"name": "fetch", "from": "{{tasks.prep.outputs.artifacts.fetch}}"},
+        {"name": "helper", "from": "{{tasks.prep.outputs.artifacts.helper}}"},
+    ]
+    # ... which declares them and hands them to its tasks as input-N
+    assert [a["name"] for a in tmpl["g-train"]["inputs"]["artifacts"]] == ["fetch", "helper"]
+    inner = dag_tasks(tmpl["g-train"])
+    assert inner["trainer"]["arguments"]["artifacts"] == [
+        {"name": "input-0", "from": "{{inputs.artifacts.fetch}}"},
+        {"name": "input-1", "from": "{{inputs.artifacts.helper}}"},
+    ]
+    assert inner["watcher"]["arguments"]["artifacts"] == [{"name": "input-0", "from": "{{inputs.artifacts.fetch}}"}]
+    trainer_inputs = {a["name"]: a for a in tmpl["t-trainer"]["inputs"]["artifacts"]}
+    assert trainer_inputs["input-0"] == {"name": "input-0", "path": "/osmo/data/input/0"}
+    assert trainer_inputs["input-1"]["optional"] is True  # from a non-lead (see V341)
+    assert tmpl["t-trainer"]["container"]["command"][2] == "cat /osmo/data/input/0/x /osmo/data/input/1/y"
+    assert tmpl["t-watcher"]["container"]["command"][2] == "ls /osmo/data/input/0"
+
+
+def test_reading_a_non_lead_output_is_a_warning():
+    result = compile_text(TWO_GROUPS, "wf.yaml", CompileOptions())
+    (warning,) = [d for d in result.diagnostics if d.code == "V341"]
+    assert not warning.is_error
+    assert warning.path == ("workflow", "groups", 1, "tasks", 0, "inputs", 1, "task")
+    assert '"helper" is not the lead of group "prep"' in warning.message
+
+
+def test_host_tokens_resolve_both_ways_to_the_pods_dns_names():
+    manifest, _ = compile_ok(TWO_GROUPS)
+    tmpl = templates(manifest)
+    service = "prep-{{workflow.uid}}"
+    # lead -> worker and worker -> lead
+    assert tmpl["t-fetch"]["container"]["env"] == [{"name": "WORKER", "value": f"helper.{service}"}]
+    assert (
+        tmpl["t-helper"]["container"]["command"][2]
+        == f"echo worker; nc fetch.{service} 1234; echo y > /osmo/data/output/y"
+    )
+    # each name is <hostname>.<subdomain> of that pod, and the Service of that name selects the group's pods
+    for task in ("fetch", "helper"):
+        assert pod_patch(tmpl[f"t-{task}"]) == {"hostname": task, "subdomain": service}
+        assert tmpl[f"t-{task}"]["metadata"]["labels"]["osmo.nvidia.com/group"] == "prep"
+    ctrl = dag_tasks(tmpl["g-prep"])["osmo-ctrl"]
+    assert ctrl["template"] == "osmo-hosts"
+    assert ctrl["arguments"]["parameters"] == [
+        {"name": "service", "value": service},
+        {"name": "group", "value": "prep"},
+    ]
+
+
+def test_hosts_service_is_headless_owned_by_the_workflow_and_selects_the_group():
+    manifest, _ = compile_ok(TWO_GROUPS)
+    hosts = templates(manifest)["osmo-hosts"]
+    assert hosts["resource"]["action"] == "create"
+    service = yaml.safe_load(hosts["resource"]["manifest"])
+    assert service["kind"] == "Service" and service["metadata"]["name"] == "{{inputs.parameters.service}}"
+    assert service["spec"]["clusterIP"] == "None"
+    assert service["spec"]["publishNotReadyAddresses"] is True  # names resolve before pods are ready (barrier)
+    assert service["spec"]["selector"] == {
+        "workflows.argoproj.io/workflow": "{{workflow.name}}",
+        "osmo.nvidia.com/group": "{{inputs.parameters.group}}",
+    }
+    assert service["metadata"]["ownerReferences"] == [
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Workflow",
+            "name": "{{workflow.name}}",
+            "uid": "{{workflow.uid}}",
+        }
+    ]
+    # one shared template, used once per group that needs names
+    assert [t["name"] for t in manifest["spec"]["templates"]].count("osmo-hosts") == 1
+    for group in ("g-prep", "g-train"):
+        assert dag_tasks(templates(manifest)[group])["osmo-ctrl"]["template"] == "osmo-hosts"
+
+
+def test_lead_is_a_normal_task_and_the_others_are_daemons_started_with_it():
+    manifest, _ = compile_ok(TWO_GROUPS)
+    tmpl = templates(manifest)
+    assert "daemon" not in tmpl["t-fetch"] and "daemon" not in tmpl["t-trainer"]
+    assert tmpl["t-helper"]["daemon"] is True and tmpl["t-watcher"]["daemon"] is True
+    inner = dag_tasks(tmpl["g-prep"])
+    # all members start together, once the Service exists; nothing waits for anything else
+    assert inner["fetch"]["dependencies"] == ["osmo-ctrl"] == inner["helper"]["dependencies"]
+    assert (
+        "target" not in tmpl["g-prep"]["dag"]
+    )  # every member is a leaf: the group ends when they are done or daemoned
+
+
+def test_ignore_nonlead_status_default_true_the_group_status_is_the_leads():
+    manifest, diagnostics = compile_ok(TWO_GROUPS)
+    inner = dag_tasks(templates(manifest)["g-prep"])
+    assert inner["helper"]["continueOn"] == {"failed": True, "error": True}
+    assert "continueOn" not in inner["fetch"]
+    assert "V340" not in [d.code for d in diagnostics]
+
+
+def test_ignore_nonlead_status_false_any_failure_fails_the_group_with_a_warning():
+    text = TWO_GROUPS.replace("  - name: prep\n", "  - name: prep\n    ignoreNonleadStatus: false\n")
+    manifest, diagnostics = compile_ok(text)
+    inner = dag_tasks(templates(manifest)["g-prep"])
+    assert "continueOn" not in inner["helper"] and "continueOn" not in inner["fetch"]
+    assert "continueOn" in dag_tasks(templates(manifest)["g-train"])["watcher"]  # other groups unchanged
+    (warning,) = [d for d in diagnostics if d.code == "V340"]
+    assert not warning.is_error and warning.at_key
+    assert warning.path == ("workflow", "groups", 0, "ignoreNonleadStatus")
+
+
+def test_barrier_waits_for_every_member_name():
+    manifest, _ = compile_ok(TWO_GROUPS)
+    tmpl = templates(manifest)
+    for task in ("fetch", "helper"):
+        (init,) = tmpl[f"t-{task}"]["initContainers"]
+        assert init["image"] == "busybox:1.36"  # the default; a profile's images.barrier overrides it
+        assert init["env"] == [
+            {"name": "OSMO_GROUP_HOSTS", "value": "fetch.prep-{{workflow.uid}} helper.prep-{{workflow.uid}}"}
+        ]
+        assert init["command"][:2] == ["sh", "-c"] and "nslookup" in init["command"][2]
+
+
+def test_barrier_image_comes_from_the_profile(tmp_path):
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("images:\n  barrier: registry.local/tools/busybox:1.37\n")
+    manifest, _ = compile_ok(TWO_GROUPS, profile=str(profile))
+    (init,) = templates(manifest)["t-fetch"]["initContainers"]
+    assert init["image"] == "registry.local/tools/busybox:1.37"
+
+
+def test_barrier_false_starts_commands_without_waiting_but_keeps_names():
+    text = TWO_GROUPS.replace("  - name: prep\n", "  - name: prep\n    barrier: false\n")
+    manifest, _ = compile_ok(text)
+    tmpl = templates(manifest)
+    assert "initContainers" not in tmpl["t-fetch"] and "initContainers" not in tmpl["t-helper"]
+    assert pod_patch(tmpl["t-helper"])["subdomain"] == "prep-{{workflow.uid}}"
+    assert "initContainers" in tmpl["t-trainer"]  # barrier defaults to true
+
+
+def test_single_task_group_has_no_service_barrier_or_daemon():
+    text = """
+    workflow:
+      name: solo
+      groups:
+      - name: only
+        tasks:
+        - {name: one, image: x, command: [echo, hi]}
+    """
+    manifest, _ = compile_ok(text)
+    tmpl = templates(manifest)
+    assert set(tmpl) == {"main", "g-only", "t-one"}
+    assert dag_tasks(tmpl["g-only"]) == {"one": {"name": "one", "template": "t-one"}}
+    assert not {"daemon", "initContainers", "podSpecPatch"} & set(tmpl["t-one"])
+
+
+def test_single_task_group_that_names_itself_gets_a_host_name():
+    text = """
+    workflow:
+      name: solo
+      groups:
+      - name: only
+        tasks:
+        - {name: one, image: x, command: [echo, "{{host:one}}"]}
+    """
+    manifest, _ = compile_ok(text)
+    tmpl = templates(manifest)
+    assert tmpl["t-one"]["container"]["command"] == ["echo", "one.only-{{workflow.uid}}"]
+    assert pod_patch(tmpl["t-one"]) == {"hostname": "one", "subdomain": "only-{{workflow.uid}}"}
+    assert "initContainers" not in tmpl["t-one"]  # nobody to wait for
+
+
+def test_host_token_to_another_group_is_refused():
+    text = TWO_GROUPS.replace("ls {{input:fetch}}", "ping {{host:fetch}}")
+    assert "V309" in compile_codes(text)
+
+
+def test_flat_tasks_compile_as_before():
+    text = """
+    workflow:
+      name: flat
+      tasks:
+      - {name: a, image: x, command: [echo, "{{output}}"]}
+      - {name: b, image: x, command: [cat, "{{input:0}}"], inputs: [{task: a}]}
+    """
+    manifest, _ = compile_ok(text)
+    tmpl = templates(manifest)
+    assert set(tmpl) == {"main", "t-a", "t-b"}
+    assert dag_tasks(tmpl["main"])["b"] == {
+        "name": "b",
+        "template": "t-b",
+        "depends": "a",
+        "arguments": {"artifacts": [{"name": "input-0", "from": "{{tasks.a.outputs.artifacts.output}}"}]},
+    }
+    assert not {"metadata", "daemon", "podSpecPatch", "initContainers"} & set(tmpl["t-a"])
+
+
+def test_long_names_stay_within_dns_label_limits():
+    group = "g" * 64
+    tasks = ["t" * 63 + "a", "t" * 63 + "b"]  # differ only in the 64th character
+    text = f"""
+    workflow:
+      name: long
+      groups:
+      - name: {group}
+        tasks:
+        - {{name: {tasks[0]}, lead: true, image: x, command: [echo, "{{{{host:{tasks[1]}}}}}"]}}
+        - {{name: {tasks[1]}, image: x, command: [echo, "{{{{host:{tasks[0]}}}}}"]}}
+    """
+    manifest, _ = compile_ok(text)
+    tmpl = templates(manifest)
+    patches = [pod_patch(tmpl[f"t-{t}"]) for t in tasks]
+    service = patches[0]["subdomain"]
+    assert service == patches[1]["subdomain"] and service.endswith("-{{workflow.uid}}")
+    assert len(service.replace("{{workflow.uid}}", UID)) <= 63
+    hostnames = [p["hostname"] for p in patches]
+    assert len(set(hostnames)) == 2 and all(len(h) <= 63 for h in hostnames)
+    assert tmpl[f"t-{tasks[0]}"]["container"]["command"][1] == f"{hostnames[1]}.{service}"
+    group_label = tmpl[f"t-{tasks[0]}"]["metadata"]["labels"]["osmo.nvidia.com/group"]
+    assert len(group_label) <= 63
+
+
+@pytest.mark.parametrize("name, limit", [("abc", 63), ("a" * 70, 63), ("a_b.c", 63), ("x" * 40, 26), ("-x-", 63)])
+def test_dns_label_is_valid_and_short(name, limit):
+    label = argo_groups.dns_label(name, limit)
+    assert 0 < len(label) <= limit
+    assert label[0].isalnum() and label[-1].isalnum()
+    assert argo_groups.dns_label(name + "1", limit) != label
+
+
+TOPOLOGY = """
+workflow:
+  name: topo
+  resources:
+    default:
+      gpu: 8
+      topology:
+      - key: topology.kubernetes.io/zone
+        group: workflow-group
+      - key: nvidia.com/gpu-clique
+        group: model-1
+        requirementType: preferred
+  groups:
+  - name: shards
+    tasks:
+    - {name: s1, lead: true, image: x, command: ["true"]}
+    - {name: s2, image: x, command: ["true"]}
+"""
+
+
+def test_topology_requirements_become_pod_affinity_within_the_group():
+    manifest, diagnostics = compile_ok(TOPOLOGY)
+    tmpl = templates(manifest)
+    assert not [d for d in diagnostics if d.code in ("U401", "V343")]
+    for task in ("s1", "s2"):
+        labels = tmpl[f"t-{task}"]["metadata"]["labels"]
+        assert labels["osmo.nvidia.com/topology-topology.kubernetes.io-zone"] == "workflow-group"
+        assert labels["osmo.nvidia.com/topology-nvidia.com-gpu-clique"] == "model-1"
+        affinity = tmpl[f"t-{task}"]["affinity"]["podAffinity"]
+        (required,) = affinity["requiredDuringSchedulingIgnoredDuringExecution"]
+        assert required == {
+            "labelSelector": {
+                "matchLabels": {
+                    "workflows.argoproj.io/workflow": "{{workflow.name}}",
+                    "osmo.nvidia.com/group": "shards",
+                    "osmo.nvidia.com/topology-topology.kubernetes.io-zone": "workflow-group",
+                }
+            },
+            "topologyKey": "topology.kubernetes.io/zone",
+        }
+        (preferred,) = affinity["preferredDuringSchedulingIgnoredDuringExecution"]
+        assert preferred["weight"] == 100
+        assert preferred["podAffinityTerm"]["topologyKey"] == "nvidia.com/gpu-clique"
+        assert (
+            preferred["podAffinityTerm"]["labelSelector"]["matchLabels"][
+                "osmo.nvidia.com/topology-nvidia.com-gpu-clique"
+            ]
+            == "model-1"
+        )
+    # the selector matches the pods' own labels (Argo sets workflows.argoproj.io/workflow on every pod)
+    selector = tmpl["t-s1"]["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0][
+        "labelSelector"
+    ]
+    own = {**tmpl["t-s2"]["metadata"]["labels"], "workflows.argoproj.io/workflow": "{{workflow.name}}"}
+    assert selector["matchLabels"].items() <= own.items()
+
+
+def test_topology_key_without_a_prefix_is_used_as_the_node_label_with_a_warning():
+    text = TOPOLOGY.replace("topology.kubernetes.io/zone", "zone")
+    manifest, diagnostics = compile_ok(text)
+    (warning,) = [d for d in diagnostics if d.code == "V343"]
+    assert warning.path == ("workflow", "resources", "default", "topology", 0, "key")
+    term = templates(manifest)["t-s1"]["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][0]
+    assert term["topologyKey"] == "zone"
+
+
+def test_different_topology_key_sets_are_refused_as_osmo_does():
+    text = """
+    workflow:
+      name: topo
+      resources:
+        default:
+          topology: [{key: topology.kubernetes.io/zone}, {key: nvidia.com/gpu-clique}]
+        other:
+          topology: [{key: topology.kubernetes.io/zone}]
+      groups:
+      - name: shards
+        tasks:
+        - {name: s1, lead: true, image: x, command: ["true"]}
+        - {name: s2, image: x, command: ["true"], resource: other}
+    """
+    result = compile_text(textwrap.dedent(text), "wf.yaml", CompileOptions())
+    (error,) = [d for d in result.diagnostics if d.code == "V342"]
+    assert error.is_error and error.line == 8  # the "other" profile's topology (line 1 is empty)
+    assert error.message.startswith("Topology validation failed: All tasks must use the same topology keys.")
+    assert "['nvidia.com/gpu-clique, topology.kubernetes.io/zone', 'topology.kubernetes.io/zone']" in error.message
+    assert not result.documents
+
+
+def test_topology_on_flat_tasks_is_trivially_met():
+    text = """
+    workflow:
+      name: flat
+      resources:
+        default:
+          topology: [{key: zone}]
+      tasks:
+      - {name: a, image: x, command: ["true"]}
+    """
+    manifest, diagnostics = compile_ok(text)
+    assert "affinity" not in templates(manifest)["t-a"]  # a task alone is its own group: always co-located
+    assert not [d for d in diagnostics if d.code in ("U401", "V343")]
+
+
+def test_barrier_script_queries_fully_qualified_names(tmp_path):
+    script = (files("compiler.assets") / "group_barrier.sh").read_text()
+    queries = tmp_path / "queries"
+    fake = tmp_path / "nslookup"
+    fake.write_text(f'#!/bin/sh\necho "$1" >> {queries}\necho "Server: 10.0.0.10"\necho "Name: $1"\n')
+    fake.chmod(0o755)
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 10.0.0.10\nsearch ns1.svc.cluster.local svc.cluster.local\noptions ndots:5\n")
+    env = {
+        **os.environ,
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "OSMO_RESOLV_CONF": str(resolv),
+        "OSMO_GROUP_HOSTS": "a.svc-1 b.svc-1",
+    }
+    done = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert queries.read_text().split() == ["a.svc-1.ns1.svc.cluster.local", "b.svc-1.ns1.svc.cluster.local"]
+    assert "all tasks of the group are up" in done.stdout

@@ -1,0 +1,542 @@
+"""Per-task OSMO features on Argo (compiler/argo_task.py): one group of tests per feature.
+
+Each compiled manifest must also be valid against Argo's schema (unknown keys rejected).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from importlib.resources import files
+
+import pytest
+
+from compiler.pipeline import CompileOptions, compile_file
+from tests.support.argo_schema import argo_errors
+
+
+def compile_wf(write_workflow, tmp_path, body: str, profile: str | None = None, **options):
+    if profile is not None:
+        (tmp_path / "osmo-profile.yaml").write_text(textwrap.dedent(profile))
+    path = write_workflow(textwrap.dedent(body))
+    result = compile_file(path, CompileOptions(**options))
+    for document in result.documents:
+        assert argo_errors(document) == []
+    return result
+
+
+def codes(result, severity=None):
+    return [d.code for d in result.diagnostics if severity is None or d.severity.value == severity]
+
+
+def template(result, name: str) -> dict:
+    (manifest,) = result.documents
+    return next(t for t in manifest["spec"]["templates"] if t["name"] == f"t-{name}")
+
+
+def env_of(container: dict) -> dict:
+    return {e["name"]: e.get("value", e.get("valueFrom")) for e in container.get("env", [])}
+
+
+ONE_TASK = """\
+workflow:
+  name: wf
+  tasks:
+  - name: t
+    image: ubuntu
+    command: [run]
+{extra}
+"""
+
+
+def task(extra: str, **fields) -> str:
+    return ONE_TASK.format(extra=textwrap.indent(textwrap.dedent(extra), "    "))
+
+
+# ---------------------------------------------------------------- URL inputs / outputs
+
+
+def test_url_inputs_map_to_artifact_locations(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""\
+        inputs:
+        - url: s3://bkt/data/
+        - url: gs://gbkt/models
+        - url: azure://acct/cont/dir/sub
+        - url: https://example.com/files/model.bin
+        - url: tos://tbkt/x
+    """),
+    )
+    assert not result.has_errors
+    artifacts = {a["name"]: a for a in template(result, "t")["inputs"]["artifacts"]}
+    s3 = artifacts["input-0"]
+    assert s3["path"] == "/osmo/data/input/0" and s3["archive"] == {"none": {}}
+    assert s3["s3"]["bucket"] == "bkt" and s3["s3"]["key"] == "data"
+    assert s3["s3"]["accessKeySecret"] == {"name": "osmo-data-s3", "key": "accessKey"}
+    assert artifacts["input-1"]["gcs"] == {
+        "bucket": "gbkt",
+        "key": "models",
+        "serviceAccountKeySecret": {"name": "osmo-data-gs", "key": "serviceAccountKey"},
+    }
+    azure = artifacts["input-2"]["azure"]
+    assert (azure["endpoint"], azure["container"], azure["blob"]) == (
+        "https://acct.blob.core.windows.net",
+        "cont",
+        "dir/sub",
+    )
+    assert artifacts["input-3"] == {
+        "name": "input-3",
+        "path": "/osmo/data/input/3/model.bin",
+        "http": {"url": "https://example.com/files/model.bin"},
+    }
+    assert artifacts["input-4"]["s3"]["endpoint"] == "tos-s3-cn-beijing.volces.com"
+    # one warning per convention (per scheme), and one for the non-OSMO http input
+    assert sorted(codes(result, "warning")) == ["P610", "P610", "P610", "P610", "V332"]
+
+
+def test_url_output_uploads_the_output_directory_and_tokens_are_translated(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""\
+        outputs:
+        - url: s3://bkt/runs/{{workflow_id}}/
+    """),
+    )
+    (artifact,) = template(result, "t")["outputs"]["artifacts"]
+    assert artifact["path"] == "/osmo/data/output"
+    assert artifact["s3"]["key"] == "runs/{{workflow.name}}"
+    assert artifact["archive"] == {"none": {}}
+
+
+def test_regex_filters_go_through_the_launcher(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""\
+        args: [--x]
+        inputs:
+        - url: s3://bkt/in
+          regex: .*\\.txt$
+        outputs:
+        - url: s3://bkt/out
+          regex: .*\\.json$
+    """),
+    )
+    t = template(result, "t")
+    container = t["container"]
+    assert container["command"] == ["/bin/sh", "/osmo/run/osmo-launch.sh"]
+    assert container["args"] == ["run", "--x"]
+    env = env_of(container)
+    assert env["OSMO_INPUT_FILTERS"] == "0" and env["OSMO_INPUT_FILTER_0"] == ".*\\.txt$"
+    assert env["OSMO_OUTPUT_FILTERS"] == "0" and env["OSMO_OUTPUT_FILTER_0"] == ".*\\.json$"
+    (output,) = t["outputs"]["artifacts"]
+    assert output["path"] == "/osmo/data/upload/0"
+    launcher = next(a for a in t["inputs"]["artifacts"] if a["name"] == "osmo-launcher")
+    assert launcher["path"] == "/osmo/run/osmo-launch.sh" and "{{" not in launcher["raw"]["data"]
+
+
+def test_swift_needs_an_s3_endpoint_from_the_profile(write_workflow, tmp_path):
+    body = task("""\
+        inputs:
+        - url: swift://acct/cont/path
+    """)
+    assert "U410" in codes(compile_wf(write_workflow, tmp_path, body))
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        body,
+        profile="""\
+        storage:
+        - prefix: swift://acct
+          endpoint: swift.example.com
+          secret: swift-creds
+    """,
+    )
+    assert not result.has_errors
+    s3 = template(result, "t")["inputs"]["artifacts"][0]["s3"]
+    assert (s3["endpoint"], s3["bucket"], s3["key"]) == ("swift.example.com", "cont", "path")
+    assert s3["secretKeySecret"] == {"name": "swift-creds", "key": "secretKey"}
+
+
+def test_unknown_scheme_and_http_output_are_refused(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""\
+        inputs:
+        - url: ftp://host/x
+        outputs:
+        - url: https://host/upload
+    """),
+    )
+    assert {"V331", "U414"} <= set(codes(result, "error"))
+
+
+def test_cross_workflow_input_needs_the_profile_layout(write_workflow, tmp_path):
+    body = """\
+    workflow:
+      name: wf
+      tasks:
+      - name: a
+        image: ubuntu
+        command: [run]
+        inputs:
+        - task: prep-12:export
+        args: ["{{input:export}}"]
+    """
+    assert "U411" in codes(compile_wf(write_workflow, tmp_path, body))
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        body,
+        profile="""\
+        taskOutputs:
+          keyFormat: osmo/{workflow_id}/{task}/output.tgz
+    """,
+    )
+    assert not result.has_errors
+    t = template(result, "a")
+    assert t["inputs"]["artifacts"][0] == {
+        "name": "input-0",
+        "path": "/osmo/data/input/0",
+        "s3": {"key": "osmo/prep-12/export/output.tgz"},
+    }
+    assert t["container"]["args"] == ["/osmo/data/input/0"]
+    # with the layout, every task's output is stored where a later workflow finds it
+    assert t["outputs"]["artifacts"][0] == {
+        "name": "output",
+        "path": "/osmo/data/output",
+        "s3": {"key": "osmo/{{workflow.name}}/a/output.tgz"},
+    }
+
+
+# ---------------------------------------------------------------- exit actions
+
+
+def test_reschedule_without_retries_warns_and_adds_no_retry(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""\
+        exitActions:
+          RESCHEDULE: 42
+    """),
+    )
+    assert codes(result) == ["P608"] and not result.has_errors
+    assert "retryStrategy" not in template(result, "t")
+
+
+def test_reschedule_maps_to_retry_strategy_minus_earlier_actions(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""\
+        exitActions:
+          complete: 1
+          RESCHEDULE: 1-3,42
+    """),
+        profile="maxRetries: 3\n",
+    )
+    t = template(result, "t")
+    code = "asInt(lastRetry.exitCode)"
+    assert t["retryStrategy"] == {
+        "limit": "3",
+        "retryPolicy": "Always",
+        "expression": f"({code} >= 2 && {code} <= 3) || {code} == 42",
+    }
+    assert env_of(t["container"])["OSMO_EXIT_ACTIONS"] == "COMPLETE:1-1 RESCHEDULE:1-3,42-42"
+
+
+def test_complete_only_for_zero_needs_no_launcher(write_workflow, tmp_path):
+    t = template(
+        compile_wf(
+            write_workflow,
+            tmp_path,
+            task("""\
+        exitActions:
+          COMPLETE: 0
+    """),
+        ),
+        "t",
+    )
+    assert t["container"]["command"] == ["run"]
+
+
+def test_reschedule_on_zero_is_refused(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""\
+        exitActions:
+          RESCHEDULE: 0-1
+    """),
+        profile="maxRetries: 1\n",
+    )
+    assert "U413" in codes(result, "error")
+
+
+@pytest.mark.parametrize(
+    ("actions", "command_exit", "expected"),
+    [
+        ("COMPLETE:15-15", 15, 0),  # COMPLETE for a non-zero code: the task succeeds
+        ("COMPLETE:15-15", 3, 3),  # no action matches: the code decides
+        ("FAIL:0-0", 0, 1),  # FAIL on 0: the task fails
+        ("COMPLETE:1-5 FAIL:1-9", 2, 0),  # the first matching action wins
+        ("RESCHEDULE:42-42", 42, 42),  # kept for the retryStrategy
+    ],
+)
+def test_launcher_applies_exit_actions(tmp_path, actions, command_exit, expected):
+    script = tmp_path / "launch.sh"
+    script.write_text((files("compiler.assets") / "osmo-launch.sh").read_text())
+    run = subprocess.run(
+        ["/bin/sh", str(script), "/bin/sh", "-c", f"exit {command_exit}"],
+        env={"PATH": "/usr/bin:/bin", "OSMO_EXIT_ACTIONS": actions},
+        capture_output=True,
+    )
+    assert run.returncode == expected, run.stderr
+
+
+def test_launcher_filters_with_python_regex_semantics(tmp_path):
+    """The listing helper of the launcher, run on a real directory (re.match on the relative path)."""
+    data = tmp_path / "d"
+    (data / "sub").mkdir(parents=True)
+    for name in ("a.txt", "b.json", "sub/c.txt"):
+        (data / name).write_text("x")
+    script = (files("compiler.assets") / "osmo-launch.sh").read_text()
+    helper = script[script.index("osmo_list() {") : script.index("\nfor i in")]
+    run = subprocess.run(
+        ["/bin/sh", "-c", helper + '\nosmo_list "$1" "$2" | sort', "sh", str(data), r".*\.txt$"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.stdout.split() == ["a.txt", "sub/c.txt"]
+
+
+# ---------------------------------------------------------------- timeouts
+
+
+def test_timeouts_on_the_leaf_template(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow, tmp_path, task("") + "  timeout:\n    exec_timeout: 2h\n    queue_timeout: PT30M\n"
+    )
+    t = template(result, "t")
+    assert (t["activeDeadlineSeconds"], t["pendingTimeout"]) == ("7200", "1800s")
+
+
+def test_timeouts_are_clamped_to_the_profile_maximum(write_workflow, tmp_path):
+    body = task("") + "  timeout:\n    exec_timeout: 3d\n"
+    result = compile_wf(write_workflow, tmp_path, body, profile="timeouts: {maxExec: 1d, defaultQueue: 1h}\n")
+    assert codes(result) == ["P607"]
+    t = template(result, "t")
+    assert (t["activeDeadlineSeconds"], t["pendingTimeout"]) == ("86400", "3600s")
+
+
+def test_timeouts_above_osmo_service_maximum_warn_without_profile(write_workflow, tmp_path):
+    result = compile_wf(write_workflow, tmp_path, task("") + "  timeout:\n    exec_timeout: 90d\n")
+    assert codes(result) == ["P607"]
+    assert template(result, "t")["activeDeadlineSeconds"] == str(60 * 86400)
+
+
+def test_timeout_fields_helper_for_group_members():
+    from compiler.argo.features import timeout_fields
+    from compiler.ir import Timeout
+
+    assert timeout_fields(Timeout(0.5, 90)) == {"activeDeadlineSeconds": "1", "pendingTimeout": "90s"}
+    assert timeout_fields(Timeout()) == {}
+
+
+# ---------------------------------------------------------------- checkpoint
+
+
+def test_checkpoint_sidecar_shares_the_directory(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""\
+        checkpoint:
+        - path: /ckpt
+          url: gs://bkt/ckpt/{{workflow_id}}
+          frequency: 90
+    """),
+        profile="images: {uploader: registry.local/rclone:1}\n",
+    )
+    t = template(result, "t")
+    (sidecar,) = t["sidecars"]
+    assert sidecar["image"] == "registry.local/rclone:1"
+    env = env_of(sidecar)
+    assert env["OSMO_CKPT_FREQUENCY"] == "90" and env["OSMO_CKPT_DEST"] == "osmo:bkt/ckpt/{{workflow.name}}"
+    assert env["RCLONE_CONFIG_OSMO_TYPE"] == "google cloud storage"
+    volume = sidecar["volumeMounts"][0]["name"]
+    assert {"name": volume, "mountPath": "/ckpt"} in t["container"]["volumeMounts"]
+    assert {"name": volume, "emptyDir": {}} in t["volumes"]
+    assert "{{" not in sidecar["command"][2]
+
+
+def test_relative_checkpoint_path_is_refused(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""\
+        checkpoint:
+        - {path: ckpt, url: s3://b/c, frequency: 10}
+    """),
+    )
+    assert "U412" in codes(result, "error")
+
+
+# ---------------------------------------------------------------- credentials
+
+
+def test_credentials_reference_secrets_never_values(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""\
+        credentials:
+          hf_token: {HF_TOKEN: token}
+          gh: /etc/gh
+    """),
+        profile="credentials: {hf_token: huggingface}\n",
+    )
+    t = template(result, "t")
+    assert env_of(t["container"])["HF_TOKEN"] == {"secretKeyRef": {"name": "huggingface", "key": "token"}}
+    assert {"name": "osmo-cred-1", "secret": {"secretName": "gh"}} in t["volumes"]
+    assert {"name": "osmo-cred-1", "mountPath": "/etc/gh", "readOnly": True} in t["container"]["volumeMounts"]
+    assert codes(result) == ["P610"]  # only "gh" is assumed
+
+
+def test_one_warning_per_assumed_credential(write_workflow, tmp_path):
+    body = """\
+    workflow:
+      name: wf
+      tasks:
+      - {name: a, image: u, command: [x], credentials: {My_Cred: {A: k}}}
+      - {name: b, image: u, command: [x], credentials: {My_Cred: {B: k}}}
+    """
+    result = compile_wf(write_workflow, tmp_path, body)
+    assert codes(result) == ["P610"]
+    assert env_of(template(result, "b")["container"])["B"]["secretKeyRef"]["name"] == "my-cred"
+
+
+# ---------------------------------------------------------------- resources and pool
+
+PLATFORM_WF = """\
+workflow:
+  name: wf
+  resources:
+    default:
+      platform: h100
+      nodesExcluded: [n1, n2]
+  tasks:
+  - {name: t, image: u, command: [x]}
+"""
+
+
+def test_platform_convention_and_nodes_excluded(write_workflow, tmp_path):
+    result = compile_wf(write_workflow, tmp_path, PLATFORM_WF)
+    t = template(result, "t")
+    assert t["nodeSelector"] == {"osmo.nvidia.com/platform": "h100"}
+    terms = t["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms == [
+        {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "NotIn", "values": ["n1", "n2"]}]}
+    ]
+    assert codes(result) == ["P610"]
+
+
+def test_profile_platform_and_pool_placement(write_workflow, tmp_path):
+    profile = """\
+    defaultPool: gpu
+    pools:
+      gpu:
+        nodeSelector: {pool: gpu}
+        tolerations: [{key: gpu, operator: Exists}]
+      cpu:
+        nodeSelector: {pool: cpu}
+    platforms:
+      h100:
+        nodeSelector: {gpu: h100}
+        affinity:
+          nodeAffinity:
+            requiredDuringSchedulingIgnoredDuringExecution:
+              nodeSelectorTerms:
+              - matchExpressions: [{key: zone, operator: In, values: [a]}]
+              - matchExpressions: [{key: zone, operator: In, values: [b]}]
+    """
+    result = compile_wf(write_workflow, tmp_path, PLATFORM_WF, profile=profile)
+    assert codes(result) == []
+    t = template(result, "t")
+    assert t["nodeSelector"] == {"pool": "gpu", "gpu": "h100"}
+    assert t["tolerations"] == [{"key": "gpu", "operator": "Exists"}]
+    terms = t["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert all(term["matchExpressions"][-1]["operator"] == "NotIn" for term in terms) and len(terms) == 2
+    other = compile_wf(write_workflow, tmp_path, PLATFORM_WF, profile=profile, pool="cpu")
+    assert template(other, "t")["nodeSelector"] == {"pool": "cpu", "gpu": "h100"}
+    assert "P605" in codes(compile_wf(write_workflow, tmp_path, PLATFORM_WF, profile=profile, pool="nope"))
+
+
+def test_unknown_platform_with_profile_platforms_is_an_error(write_workflow, tmp_path):
+    result = compile_wf(write_workflow, tmp_path, PLATFORM_WF, profile="platforms: {a100: {}}\n")
+    assert codes(result, "error") == ["P604"]
+    assert result.diagnostics[0].line == 5
+
+
+# ---------------------------------------------------------------- pod options
+
+
+def test_pod_options(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""\
+        privileged: true
+        hostNetwork: true
+        volumeMounts: [/dev/shm, "/mnt/a:/data"]
+    """),
+    )
+    t = template(result, "t")
+    assert t["container"]["securityContext"] == {"privileged": True}
+    assert json.loads(t["podSpecPatch"]) == {"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"}
+    assert {"name": "osmo-host-1", "hostPath": {"path": "/mnt/a"}} in t["volumes"]
+    assert {"name": "osmo-host-1", "mountPath": "/data"} in t["container"]["volumeMounts"]
+    assert codes(result) == ["P610", "P610", "P610"]
+
+
+def test_pod_options_refused_by_the_profile(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""\
+        privileged: true
+        volumeMounts: [/etc]
+    """),
+        profile="privilegedAllowed: false\nallowedMounts: [/dev/shm]\n",
+    )
+    messages = [d.message for d in result.diagnostics if d.code == "P606"]
+    assert len(messages) == 2 and "does not have privileged flag enabled" in messages[0]
+
+
+@pytest.mark.parametrize("mount", ["/a:/b:/c", "/a:", "rel"])
+def test_invalid_volume_mounts(write_workflow, tmp_path, mount):
+    result = compile_wf(write_workflow, tmp_path, task(f"volumeMounts: ['{mount}']\n"))
+    assert "V330" in codes(result, "error")
+
+
+# ---------------------------------------------------------------- workflow options
+
+
+def test_workflow_template_kind_end_to_end(write_workflow, tmp_path):
+    body = task("") + "  labels: {team: ml}\n"
+    result = compile_wf(write_workflow, tmp_path, body, kind="WorkflowTemplate")
+    (manifest,) = result.documents
+    assert manifest["kind"] == "WorkflowTemplate"
+    assert manifest["metadata"]["name"] == "wf" and "generateName" not in manifest["metadata"]
+    assert manifest["spec"]["podMetadata"] == {"labels": {"team": "ml"}}
+
+
+def test_every_launcher_and_sidecar_script_is_free_of_argo_braces():
+    for name in ("osmo-launch.sh", "osmo-checkpoint.sh"):
+        assert "{{" not in (files("compiler.assets") / name).read_text()

@@ -1,0 +1,47 @@
+"""The structure check (compiler/checks/schema.py): messages that name the key and the fix;
+the schema ships in the package."""
+
+from __future__ import annotations
+
+import yaml
+
+from compiler.checks import schema
+
+FLAT = """\
+workflow:
+  name: wf
+  tasks:
+  - name: a
+    image: ubuntu
+    command: [sh]
+  - name: b
+    image: ubuntu
+    command: [sh, -c]
+    args: ["cat {{input:0}}/x {{input:a}}/y > {{output}}/z; echo {{workflow_id}}"]
+    inputs:
+    - task: a
+"""
+
+
+# --- schema ---------------------------------------------------------------------------
+
+
+def test_schema_messages_name_the_key_and_the_fix():
+    document = yaml.safe_load(FLAT)
+    document["workflow"]["tasks"][0]["imagePullPolicy"] = "Always"
+    document["workflow"]["tasks"][1]["enviroment"] = {}
+    codes = {(d.code, d.path[-1]) for d in schema.validate(document)}
+    assert codes == {("S201", "imagePullPolicy"), ("S201", "enviroment")}
+    (typo,) = [d for d in schema.validate(document) if d.path[-1] == "enviroment"]
+    assert 'did you mean "environment"' in typo.message
+
+
+def test_the_tutorial_is_schema_valid():
+    from pathlib import Path
+
+    document = yaml.safe_load((Path(__file__).resolve().parents[2] / "examples" / "serial_workflow.yaml").read_text())
+    assert schema.validate(document) == []
+
+
+def test_schema_loads_from_the_package():
+    assert schema.load_schema()["$schema"].startswith("http://json-schema.org/draft-07")

@@ -1,0 +1,41 @@
+"""Semantic rules (compiler/checks/semantic.py) on malformed and clean documents."""
+
+from __future__ import annotations
+
+import yaml
+
+from compiler.checks import semantic
+
+FLAT = """\
+workflow:
+  name: wf
+  tasks:
+  - name: a
+    image: ubuntu
+    command: [sh]
+  - name: b
+    image: ubuntu
+    command: [sh, -c]
+    args: ["cat {{input:0}}/x {{input:a}}/y > {{output}}/z; echo {{workflow_id}}"]
+    inputs:
+    - task: a
+"""
+
+
+# --- semantic -------------------------------------------------------------------------
+
+
+def test_semantic_rules_run_on_malformed_documents_without_crashing():
+    for document in [
+        None,
+        [],
+        {"workflow": None},
+        {"workflow": {"tasks": "x"}},
+        {"workflow": {"tasks": [None, 1, {"name": 5}], "resources": []}},
+        {"workflow": {"groups": [{"tasks": [{"inputs": [{"task": 3}]}]}]}},
+    ]:
+        semantic.check(document)
+
+
+def test_a_clean_workflow_has_no_semantic_findings():
+    assert semantic.check(yaml.safe_load(FLAT)) == []

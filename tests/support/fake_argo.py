@@ -1,0 +1,487 @@
+"""A small, faithful local fake of the Argo Server REST API (for ``osmo submit`` tests).
+
+Speaks the parts of the API that ``osmo submit`` uses, with the status codes and error
+bodies of the real server (grpc-gateway: ``{"code": <grpc code>, "message": "..."}``):
+
+* every ``/api/v1/...`` request needs ``Authorization: Bearer <token>``
+  → 401, code 16 ``token not valid. see https://argo-workflows.readthedocs.io/en/latest/faq/``
+  (403, code 7 for namespaces listed in ``forbidden_namespaces``, like k8s RBAC in client mode);
+* ``POST /api/v1/workflows/{ns}``: validates the posted workflow against Argo's JSON Schema
+  (strict: ``additionalProperties: false`` added to every definition with ``properties``) plus a
+  few checks from Argo's ``validate.go`` → 400 code 3; ``generateName`` → name + 5 random chars
+  (the k8s alphabet); existing name → 409 code 6 ``workflows.argoproj.io "<name>" already exists``;
+* ``POST /api/v1/workflows/{ns}/lint``: valid → 200 echo; invalid → 500 code 2 (the lint quirk:
+  the validation error is not translated to InvalidArgument);
+* ``GET /api/v1/workflows/{ns}/{name}`` → 200 or 404 code 5 ``workflows.argoproj.io "<name>" not found``;
+* ``GET /api/v1/workflow-events/{ns}?listOptions.fieldSelector=metadata.name=<name>``: chunked
+  NDJSON ``{"result": {"type": "ADDED"|"MODIFIED", "object": <Workflow>}}`` (ADDED first with the
+  current state, as a k8s watch without resourceVersion does), driven by a scripted progression;
+  ``watch_mode`` can make it unavailable (404/501) or drop the connection after the first event.
+
+Everything received is recorded in ``requests`` (method, path, query, headers, body).
+When ``schema.json`` is absent, validation falls back to hera's pydantic models (types only).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import json
+import random
+import socket
+import ssl
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.support.argo_schema import ARGO_SCHEMA as SCHEMA_PATH
+from tests.support.argo_schema import argo_errors
+
+TOKEN_INVALID = "token not valid. see https://argo-workflows.readthedocs.io/en/latest/faq/"
+_K8S_RAND_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand
+FINISHED = {"Succeeded", "Failed", "Error"}
+
+
+def schema_available(schema_path: Path = SCHEMA_PATH) -> bool:
+    return Path(schema_path).is_file()
+
+
+def validate_workflow(wf: Any, schema_path: Path | None = SCHEMA_PATH) -> list[str]:
+    """Error messages for ``wf`` (empty = valid): schema (or hera fallback) + some validate.go checks."""
+    errors = argo_errors(wf, Path(schema_path) if schema_path is not None else None)
+    if errors or not isinstance(wf, dict):
+        return errors
+    # a few semantic checks of workflow/validate/validate.go (messages as there)
+    meta = wf.get("metadata") or {}
+    name = meta.get("name") or ""
+    if len(name) > 63:
+        errors.append(f"workflow name {name!r} must not be more than 63 characters long (currently {len(name)})")
+    spec = wf.get("spec") or {}
+    templates = {t.get("name"): t for t in spec.get("templates") or [] if isinstance(t, dict)}
+    entry = spec.get("entrypoint")
+    if not spec.get("workflowTemplateRef"):
+        if not entry:
+            errors.append("spec.entrypoint is required")  # approximation of Argo's message
+        elif entry not in templates:
+            errors.append(f"spec.entrypoint template {entry!r} not found")  # approximation
+    for tname, t in templates.items():
+        dag = t.get("dag") or {}
+        tasks = dag.get("tasks") or []
+        if any("depends" in x for x in tasks) and any("dependencies" in x for x in tasks):
+            errors.append(f"templates.{tname} cannot use both 'depends' and 'dependencies' in the same DAG template")
+        for task in tasks:
+            ref = task.get("template")
+            if ref and ref not in templates:
+                errors.append(
+                    f"templates.{tname}.tasks.{task.get('name')} template name '{ref}' undefined"
+                )  # approximation
+    return errors
+
+
+def pod_status(phase: str, *pods: tuple[str, str], message: str | None = None, wf_name: str = "WF") -> dict:
+    """A ``status`` block: workflow ``phase`` + one DAG node + one Pod node per ``(name, phase)``."""
+    nodes: dict[str, dict] = {
+        wf_name: {
+            "id": wf_name,
+            "name": wf_name,
+            "displayName": wf_name,
+            "type": "DAG",
+            "phase": phase,
+            "children": [f"{wf_name}-{i}" for i in range(len(pods))],
+        }
+    }
+    for i, (pname, pphase) in enumerate(pods):
+        nid = f"{wf_name}-{i}"
+        node = {
+            "id": nid,
+            "name": f"{wf_name}.{pname}",
+            "displayName": pname,
+            "type": "Pod",
+            "phase": pphase,
+            "templateName": pname,
+        }
+        if pphase in ("Failed", "Error"):
+            node["message"] = "Error (exit code 1)"
+        nodes[nid] = node
+    status: dict[str, Any] = {"phase": phase, "nodes": nodes}
+    done = sum(1 for _, p in pods if p in ("Succeeded", "Failed", "Error", "Skipped", "Omitted"))
+    if pods:
+        status["progress"] = f"{done}/{len(pods)}"
+    if message:
+        status["message"] = message
+    return status
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str  # path without query
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass
+class _Stored:
+    wf: dict
+    version: int = 1
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _HTTPServer
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def _send_json(self, status: int, obj: Any) -> None:
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_error(self, status: int, code: int, message: str) -> None:
+        fake = self.server.fake
+        if fake.error_style == "no-message":
+            body: Any = {"code": code, "error": message}  # e.g. a proxy/gateway variant: no "message"
+        elif fake.error_style == "text":
+            data = (message + "\n").encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        else:
+            body = {"code": code, "message": message, "details": []}
+        self._send_json(status, body)
+
+    def _not_found_plain(self) -> None:
+        data = b"404 page not found\n"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _handle(self, method: str) -> None:
+        fake = self.server.fake
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        rec = RecordedRequest(
+            method, parts.path, parse_qs(parts.query), {k.lower(): v for k, v in self.headers.items()}, body
+        )
+        with fake._lock:
+            fake.requests.append(rec)
+        path = parts.path
+        if not path.startswith(fake.base_href):
+            return self._not_found_plain()
+        path = "/" + path[len(fake.base_href) :]
+        if not path.startswith("/api/v1/"):
+            return self._not_found_plain()
+        if fake.token is not None and self.headers.get("Authorization") != f"Bearer {fake.token}":
+            return self._send_error(401, 16, TOKEN_INVALID)
+        segs = [s for s in path.split("/") if s][2:]  # after api, v1
+        try:
+            if method == "POST" and len(segs) == 2 and segs[0] == "workflows":
+                return self._guarded(segs[1], "create", lambda: self._create(segs[1], body))
+            if method == "POST" and len(segs) == 3 and segs[0] == "workflows" and segs[2] == "lint":
+                return self._guarded(segs[1], "create", lambda: self._lint(segs[1], body))
+            if method == "GET" and len(segs) == 3 and segs[0] == "workflows":
+                return self._guarded(segs[1], "get", lambda: self._get(segs[1], segs[2]))
+            if method == "GET" and len(segs) == 2 and segs[0] == "workflow-events":
+                return self._guarded(segs[1], "watch", lambda: self._watch(segs[1], rec.query))
+        except (BrokenPipeError, ConnectionResetError):
+            return
+        # grpc-gateway's answer for a route it does not know
+        return self._send_error(404, 5, "Not Found")
+
+    def _guarded(self, ns: str, verb: str, fn):
+        if ns in self.server.fake.forbidden_namespaces:
+            return self._send_error(
+                403,
+                7,
+                f'workflows.argoproj.io is forbidden: User "system:serviceaccount:{ns}:osmo" cannot {verb} '
+                f'resource "workflows" in API group "argoproj.io" in the namespace "{ns}"',
+            )
+        return fn()
+
+    def do_GET(self):
+        self._handle("GET")
+
+    def do_POST(self):
+        self._handle("POST")
+
+    def do_PUT(self):
+        self._handle("PUT")
+
+    def do_DELETE(self):
+        self._handle("DELETE")
+
+    # -- endpoints --------------------------------------------------------------------------------
+    def _parse_request(self, ns: str, body: bytes):
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError as e:
+            self._send_error(400, 3, f"invalid character in request body: {e}")
+            return None
+        wf = req.get("workflow") if isinstance(req, dict) else None
+        if not wf:
+            self._send_error(400, 3, "workflow body not specified")
+            return None
+        meta = wf.setdefault("metadata", {})
+        if not meta.get("namespace"):
+            meta["namespace"] = ns
+        elif meta["namespace"] != ns:
+            self._send_error(
+                400, 3, "the namespace of the provided object does not match the namespace sent on the request"
+            )
+            return None
+        return wf
+
+    def _valid_workflow(self, ns: str, body: bytes, status: int, code: int) -> dict | None:
+        """The posted workflow if it is valid; otherwise the error is sent and None returned."""
+        wf = self._parse_request(ns, body)
+        if wf is None:
+            return None
+        errors = validate_workflow(wf, self.server.fake.schema_path)
+        if errors:
+            self._send_error(status, code, "; ".join(errors[:5]))
+            return None
+        return wf
+
+    def _create(self, ns: str, body: bytes):
+        fake = self.server.fake
+        wf = self._valid_workflow(ns, body, 400, 3)  # create: InvalidArgument
+        if wf is None:
+            return
+        meta = wf["metadata"]
+        with fake._lock:
+            if not meta.get("name"):
+                gen = meta.get("generateName")
+                if not gen:
+                    return self._send_error(
+                        400,
+                        3,
+                        'Workflow.argoproj.io "" is invalid: metadata.name: Required value: '
+                        "name or generateName is required",
+                    )
+                while True:
+                    name = gen[:58] + "".join(random.choice(_K8S_RAND_ALPHABET) for _ in range(5))
+                    if (ns, name) not in fake.workflows:
+                        break
+                meta["name"] = name
+            name = meta["name"]
+            if (ns, name) in fake.workflows:
+                return self._send_error(409, 6, f'workflows.argoproj.io "{name}" already exists')
+            meta["uid"] = str(uuid.uuid4())
+            meta["resourceVersion"] = str(fake._next_rv())
+            meta["creationTimestamp"] = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            meta.setdefault("labels", {})["workflows.argoproj.io/creator"] = "system-serviceaccount-argo-argo-server"
+            wf.pop("status", None)
+            fake.workflows[(ns, name)] = _Stored(wf)
+            out = copy.deepcopy(wf)
+        fake._start_controller(ns, name)
+        self._send_json(200, out)
+
+    def _lint(self, ns: str, body: bytes):
+        # lint quirk: the raw validation error becomes gRPC Unknown -> HTTP 500, code 2
+        wf = self._valid_workflow(ns, body, 500, 2)
+        if wf is not None:
+            self._send_json(200, wf)
+
+    def _get(self, ns: str, name: str):
+        fake = self.server.fake
+        with fake._lock:
+            st = fake.workflows.get((ns, name))
+            out = copy.deepcopy(st.wf) if st else None
+        if out is None:
+            return self._send_error(404, 5, f'workflows.argoproj.io "{name}" not found')
+        self._send_json(200, out)
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _watch(self, ns: str, query: dict[str, list[str]]):
+        fake = self.server.fake
+        if fake.watch_mode == "404":
+            return self._send_error(404, 5, "Not Found")
+        if fake.watch_mode == "501":
+            return self._send_error(501, 12, "method WatchWorkflows not implemented")
+        selector = (query.get("listOptions.fieldSelector") or [""])[0]
+        want = None
+        for term in filter(None, selector.split(",")):
+            k, _, v = term.partition("=")
+            if k.strip() == "metadata.name":
+                want = v.strip().lstrip("=")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        seen: dict[str, int] = {}
+        first = True
+        while not fake._stopping.is_set():
+            events = []
+            with fake._cond:
+                for (wns, wname), st in fake.workflows.items():
+                    if wns != ns or (want is not None and wname != want):
+                        continue
+                    if seen.get(wname) != st.version:
+                        events.append(("ADDED" if wname not in seen else "MODIFIED", copy.deepcopy(st.wf)))
+                        seen[wname] = st.version
+                if not events:
+                    fake._cond.wait(0.05)
+                    continue
+            for typ, obj in events:
+                self._chunk((json.dumps({"result": {"type": typ, "object": obj}}) + "\n").encode())
+            if first and fake.watch_mode == "drop":
+                # abrupt close mid-stream (no terminating chunk)
+                self.close_connection = True
+                try:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+            first = False
+        self.close_connection = True
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    fake: FakeArgoServer
+    ssl_context: ssl.SSLContext | None = None
+
+    def finish_request(self, request, client_address):
+        if self.ssl_context is not None:
+            try:
+                request = self.ssl_context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return  # the client rejected our certificate (or spoke plain HTTP)
+        super().finish_request(request, client_address)
+
+    def handle_error(self, request, client_address):  # keep test output clean
+        pass
+
+
+@dataclass
+class FakeArgoServer:
+    """Start with ``start()`` (or as a context manager); ``server`` is ``127.0.0.1:<port>``.
+
+    ``progression``: list of ``status`` dicts (see :func:`pod_status`) applied one by one,
+    ``step_delay`` seconds apart, to every created workflow (``"WF"`` in node names is replaced by
+    the workflow name). The workflow stays in its last state (e.g. Running) if that is not final.
+    """
+
+    token: str | None = "good-token"
+    schema_path: Path | None = SCHEMA_PATH
+    tls: tuple[str, str] | None = None  # (certfile, keyfile)
+    base_href: str = "/"
+    watch_mode: str = "stream"  # stream | 404 | 501 | drop
+    error_style: str = "grpc"  # grpc | no-message | text
+    forbidden_namespaces: tuple[str, ...] = ()
+    progression: list[dict] = field(default_factory=list)
+    step_delay: float = 0.05
+    requests: list[RecordedRequest] = field(default_factory=list)
+    workflows: dict[tuple[str, str], _Stored] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.RLock()
+        self._cond = threading.Condition(self._lock)
+        self._stopping = threading.Event()
+        self._rv = 1000
+        self._httpd: _HTTPServer | None = None
+        self._threads: list[threading.Thread] = []
+        if not self.base_href.endswith("/"):
+            self.base_href += "/"
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def start(self) -> FakeArgoServer:
+        httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
+        httpd.fake = self
+        if self.tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            httpd.ssl_context = ctx
+        self._httpd = httpd
+        t = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        t.start()
+        self._threads.append(t)
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> FakeArgoServer:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None
+        return self._httpd.server_address[1]
+
+    @property
+    def server(self) -> str:
+        """``host:port`` as ``ARGO_SERVER`` wants it."""
+        return f"127.0.0.1:{self.port}"
+
+    # -- helpers for tests ------------------------------------------------------------------------
+    def find(self, method: str, suffix: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method == method and r.path.endswith(suffix)]
+
+    def api_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if "/api/v1/" in r.path]
+
+    def add_workflow(self, ns: str, wf: dict) -> None:
+        with self._cond:
+            wf = copy.deepcopy(wf)
+            wf.setdefault("metadata", {})["namespace"] = ns
+            self.workflows[(ns, wf["metadata"]["name"])] = _Stored(wf)
+
+    def set_status(self, ns: str, name: str, status: dict) -> None:
+        with self._cond:
+            st = self.workflows[(ns, name)]
+            st.wf["status"] = copy.deepcopy(status)
+            st.wf["metadata"]["resourceVersion"] = str(self._next_rv())
+            st.version += 1
+            self._cond.notify_all()
+
+    def _next_rv(self) -> int:
+        self._rv += 1
+        return self._rv
+
+    def _start_controller(self, ns: str, name: str) -> None:
+        if not self.progression:
+            return
+        steps = [json.loads(json.dumps(s).replace('"WF', f'"{name}')) for s in self.progression]
+
+        def run() -> None:
+            for status in steps:
+                if self._stopping.wait(self.step_delay):
+                    return
+                self.set_status(ns, name, status)
+
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        self._threads.append(t)
