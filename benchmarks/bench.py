@@ -187,10 +187,10 @@ def stage_times(path: Path, repeat: int) -> tuple[dict, str]:
         state["ir"] = ir.build(state["doc"])
 
     def do_emit():
-        state["manifest"] = argo.emit(state["ir"])
+        state["manifest"], _ = argo.emit(state["ir"])
 
     def do_share():
-        manifest = argo.emit(state["ir"])  # share works in place: give it a fresh manifest each time
+        manifest, _ = argo.emit(state["ir"])  # share works in place: give it a fresh manifest each time
         t0 = time.perf_counter()
         state["shared"] = share.share_templates(manifest)
         return time.perf_counter() - t0

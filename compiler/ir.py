@@ -5,13 +5,22 @@ stages. Building applies OSMO's own normalisations (numbers and booleans in
 commands and environment become strings the way pydantic does it, a flat task
 is its own group, ``{{input:<task>}}`` becomes ``{{input:N}}``, quantities get
 Kubernetes units), so the emitter has no OSMO quirks left to know about.
+
+Every node that the emitter may report a problem about carries ``source``, its JSON
+path in the rendered document (e.g. ``("workflow", "groups", 0, "tasks", 1)``), so
+the emitter's diagnostics are located like any other stage's. Source paths (and the
+text a value was written as) take no part in equality: two tasks of the same shape
+at different places are still the same task to the emitter.
 """
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
+from .diagnostics import JsonPath
 from .osmo import TOKEN_RE, k8s_name, k8s_quantity, parse_duration, parse_exit_codes
 
 
@@ -33,6 +42,7 @@ class Resources:
     platform: str | None = None
     nodes_excluded: tuple[str, ...] = ()
     topology: tuple[Topology, ...] = ()
+    source: JsonPath = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,7 @@ class TaskInput:
     index: int
     task: str  # k8s name of the upstream task (OSMO matches names case-insensitively, "_" = "-")
     regex: str = ""  # Python regex: only matching files are kept
+    source: JsonPath = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,8 @@ class DataInput:
     regex: str = ""
     workflow_id: str = ""  # set for an input from an earlier workflow
     task: str = ""  # k8s name of that workflow's task
+    written: str = field(default="", compare=False)  # ``<workflow_id>:<task>`` as written
+    source: JsonPath = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,7 @@ class DataOutput:
     index: int
     url: str
     regex: str = ""
+    source: JsonPath = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,7 @@ class Checkpoint:
     url: str
     frequency: float  # seconds
     regex: str = ""
+    source: JsonPath = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -73,12 +88,14 @@ class Credential:
     name: str  # the OSMO credential name
     mount_path: str | None = None  # path form: mounted as files here
     env: tuple[tuple[str, str], ...] = ()  # map form: (ENV_VAR, credential key)
+    source: JsonPath = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
 class VolumeMount:
     src: str  # host path
     dst: str  # path in the container
+    source: JsonPath = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,8 @@ class Timeout:
 
     exec_seconds: float | None = None
     queue_seconds: float | None = None
+    written: tuple[str | None, str | None] = field(default=(None, None), compare=False)  # (exec, queue) as written
+    source: JsonPath = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -115,6 +134,8 @@ class Task:
     privileged: bool = False
     host_network: bool = False
     volume_mounts: tuple[VolumeMount, ...] = ()
+    exit_action_keys: tuple[str, ...] = field(default=(), compare=False)  # the keys of exit_actions as written
+    source: JsonPath = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -127,6 +148,7 @@ class Group:
     barrier: bool = True  # with several tasks: user commands start together
     ignore_nonlead_status: bool = True  # True: the group's status is the lead's; False: any failure fails it
     lead: str = ""  # k8s name of the lead task
+    source: JsonPath = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -136,6 +158,7 @@ class Workflow:
     groups: tuple[Group, ...]
     labels: tuple[tuple[str, str], ...] = ()
     timeout: Timeout = Timeout()
+    resources: tuple[Resources, ...] = ()  # every declared resource profile, used or not (source names it)
 
     @property
     def tasks(self) -> tuple[Task, ...]:
@@ -152,18 +175,26 @@ def build(document: dict, set_env: tuple[tuple[str, str], ...] = ()) -> Workflow
     declared = workflow.get("resources")
     # Without a `resources:` section OSMO gives every task an empty `default` profile.
     profiles = (
-        {name: _resources(spec or {}) for name, spec in declared.items()}
+        {name: _resources(spec or {}, ("workflow", "resources", name)) for name, spec in declared.items()}
         if isinstance(declared, dict)
         else {"default": Resources()}
     )
-    group_specs = workflow.get("groups") or [
-        {"name": f"{t['name']}-group", "tasks": [t], "_implicit": True} for t in workflow.get("tasks") or []
+    # (spec, its path, implicit?): a flat task is its own group, at the task's path
+    group_specs: list[tuple[dict, JsonPath, bool]] = [
+        (spec, ("workflow", "groups", gi), False) for gi, spec in enumerate(workflow.get("groups") or [])
+    ] or [
+        ({"name": f"{t['name']}-group", "tasks": [t]}, ("workflow", "tasks", ti), True)
+        for ti, t in enumerate(workflow.get("tasks") or [])
     ]
-    group_of = {k8s_name(t["name"]): k8s_name(g["name"]) for g in group_specs for t in g["tasks"]}
+    group_of = {k8s_name(t["name"]): k8s_name(g["name"]) for g, _, _ in group_specs for t in g["tasks"]}
     groups = []
-    for spec in group_specs:
-        tasks = tuple(_task(t, profiles, set_env, single=len(spec["tasks"]) == 1) for t in spec["tasks"])
-        upstream = []
+    for spec, path, implicit in group_specs:
+        single = len(spec["tasks"]) == 1
+        tasks = tuple(
+            _task(t, profiles, set_env, single=single, source=path if implicit else (*path, "tasks", ti))
+            for ti, t in enumerate(spec["tasks"])
+        )
+        upstream: list[str] = []
         for task in tasks:
             for item in task.inputs:
                 up = group_of[item.task]
@@ -176,21 +207,33 @@ def build(document: dict, set_env: tuple[tuple[str, str], ...] = ()) -> Workflow
                 k8s_name(spec["name"]),
                 tasks,
                 tuple(upstream),
-                spec.get("_implicit", False),
+                implicit,
                 barrier=spec.get("barrier") is not False,
                 ignore_nonlead_status=spec.get("ignoreNonleadStatus") is not False,
                 lead=lead,
+                source=path,
             )
         )
     labels = tuple((str(k), osmo_str(v)) for k, v in (workflow.get("labels") or {}).items())
     timeout = workflow.get("timeout") or {}
+    exec_timeout, queue_timeout = timeout.get("exec_timeout"), timeout.get("queue_timeout")
     return Workflow(
         workflow["name"],
         k8s_name(workflow["name"]),
         tuple(groups),
         labels,
-        Timeout(_seconds(timeout.get("exec_timeout")), _seconds(timeout.get("queue_timeout"))),
+        Timeout(
+            _seconds(exec_timeout),
+            _seconds(queue_timeout),
+            written=(_written(exec_timeout), _written(queue_timeout)),
+            source=("workflow", "timeout"),
+        ),
+        tuple(profiles.values()) if isinstance(declared, dict) else (),
     )
+
+
+def _written(value: object) -> str | None:
+    return None if value is None else osmo_str(value)
 
 
 def _seconds(value: object) -> float | None:
@@ -198,8 +241,8 @@ def _seconds(value: object) -> float | None:
     return None if duration is None else duration.total_seconds()
 
 
-def _resources(spec: dict) -> Resources:
-    def count(key):
+def _resources(spec: dict, source: JsonPath) -> Resources:
+    def count(key: str) -> str | None:
         value = spec.get(key)
         return None if value is None else str(int(float(value)))
 
@@ -215,12 +258,20 @@ def _resources(spec: dict) -> Resources:
             Topology(str(t["key"]), str(t.get("group", "default")), t.get("requirementType") != "preferred")
             for t in spec.get("topology") or ()
         ),
+        source=source,
     )
 
 
-def _task(spec: dict, profiles: dict, set_env, *, single: bool) -> Task:
+def _task(
+    spec: dict,
+    profiles: dict[str, Resources],
+    set_env: tuple[tuple[str, str], ...],
+    *,
+    single: bool,
+    source: JsonPath,
+) -> Task:
     inputs = tuple(
-        TaskInput(i, k8s_name(item["task"]), osmo_str(item.get("regex") or ""))
+        TaskInput(i, k8s_name(item["task"]), osmo_str(item.get("regex") or ""), source=(*source, "inputs", i))
         for i, item in enumerate(spec.get("inputs") or [])
         if "task" in item and ":" not in item["task"]
     )
@@ -234,7 +285,7 @@ def _task(spec: dict, profiles: dict, set_env, *, single: bool) -> Task:
 
     environment = {str(k): text(v) for k, v in (spec.get("environment") or {}).items()}
     environment.update((k, text(v)) for k, v in set_env)  # --set-env overrides the spec
-    files = []
+    files: list[File] = []
     for item in spec.get("files") or []:
         contents = osmo_str(item.get("contents", ""))
         if item.get("base64"):
@@ -252,49 +303,63 @@ def _task(spec: dict, profiles: dict, set_env, *, single: bool) -> Task:
         resources=profiles[spec.get("resource", "default")],
         lead=single or spec.get("lead") is True,
         data_inputs=tuple(
-            _data_input(i, item, text)
+            _data_input(i, item, text, (*source, "inputs", i))
             for i, item in enumerate(spec.get("inputs") or [])
             if "url" in item or ":" in item.get("task", "")
         ),
         outputs=tuple(
-            DataOutput(i, text(item["url"]), osmo_str(item.get("regex") or ""))
+            DataOutput(i, text(item["url"]), osmo_str(item.get("regex") or ""), source=(*source, "outputs", i))
             for i, item in enumerate(spec.get("outputs") or [])
         ),
         exit_actions=tuple(
             (str(action).upper(), tuple(parse_exit_codes(codes) or ()))
             for action, codes in (spec.get("exitActions") or {}).items()
         ),
+        exit_action_keys=tuple(str(action) for action in spec.get("exitActions") or {}),
         checkpoints=tuple(
-            Checkpoint(text(c["path"]), text(c["url"]), _seconds(c["frequency"]) or 0.0, osmo_str(c.get("regex") or ""))
-            for c in spec.get("checkpoint") or []
+            Checkpoint(
+                text(c["path"]),
+                text(c["url"]),
+                _seconds(c["frequency"]) or 0.0,
+                osmo_str(c.get("regex") or ""),
+                source=(*source, "checkpoint", i),
+            )
+            for i, c in enumerate(spec.get("checkpoint") or [])
         ),
         credentials=tuple(
-            _credential(str(name), value, text) for name, value in (spec.get("credentials") or {}).items()
+            _credential(str(name), value, text, (*source, "credentials", name))
+            for name, value in (spec.get("credentials") or {}).items()
         ),
         privileged=spec.get("privileged") is True,
         host_network=spec.get("hostNetwork") is True,
-        volume_mounts=tuple(_volume_mount(osmo_str(m)) for m in spec.get("volumeMounts") or []),
+        volume_mounts=tuple(
+            _volume_mount(osmo_str(m), (*source, "volumeMounts", i))
+            for i, m in enumerate(spec.get("volumeMounts") or [])
+        ),
+        source=source,
     )
 
 
-def _data_input(index: int, item: dict, text) -> DataInput:
+def _data_input(index: int, item: dict, text: Callable[[object], str], source: JsonPath) -> DataInput:
     regex = osmo_str(item.get("regex") or "")
     if "url" in item:
-        return DataInput(index, url=text(item["url"]), regex=regex)
+        return DataInput(index, url=text(item["url"]), regex=regex, source=source)
     workflow_id, _, task = item["task"].rpartition(":")
-    return DataInput(index, regex=regex, workflow_id=workflow_id, task=k8s_name(task))
+    return DataInput(
+        index, regex=regex, workflow_id=workflow_id, task=k8s_name(task), written=item["task"], source=source
+    )
 
 
-def _credential(name: str, value: object, text) -> Credential:
+def _credential(name: str, value: object, text: Callable[[object], str], source: JsonPath) -> Credential:
     if isinstance(value, dict):
-        return Credential(name, env=tuple((str(k), osmo_str(v)) for k, v in value.items()))
-    return Credential(name, mount_path=text(value))
+        return Credential(name, env=tuple((str(k), osmo_str(v)) for k, v in value.items()), source=source)
+    return Credential(name, mount_path=text(value), source=source)
 
 
-def _volume_mount(mount: str) -> VolumeMount:
+def _volume_mount(mount: str, source: JsonPath) -> VolumeMount:
     """OSMO's ``src[:dst]``: the host path, mounted at dst (default: the same path)."""
     src, _, dst = mount.partition(":")
-    return VolumeMount(src, dst or src)
+    return VolumeMount(src, dst or src, source=source)
 
 
 def canonical_tokens(text: str, input_positions: dict[str, int]) -> str:
@@ -302,7 +367,7 @@ def canonical_tokens(text: str, input_positions: dict[str, int]) -> str:
     if "{{" not in text:
         return text
 
-    def canon(match) -> str:
+    def canon(match: re.Match[str]) -> str:
         body = match.group(1).strip()
         if body.startswith("input:"):
             ref = body[len("input:") :].strip()

@@ -1,7 +1,10 @@
 """The stages in order: load -> render -> parse -> schema -> semantic -> IR -> Argo.
 
 Every stage adds diagnostics and the pipeline goes as far as it safely can, so
-one run reports every problem. Positions are resolved once, at the end.
+one run reports every problem. The emitter runs only on a valid document; what it
+decides is reported at the IR nodes' source paths and merged with the rest.
+Positions are resolved once, at the end. The options (``options.CompileOptions``,
+re-exported here) flow unchanged from the command line to the emitter.
 """
 
 from __future__ import annotations
@@ -12,29 +15,13 @@ from pathlib import Path
 from . import argo, ir, loader, render
 from . import profile as profiles
 from .argo import share
-from .checks import schema, secrets, semantic, target
+from .checks import schema, secrets, semantic, storage
 from .diagnostics import CompileError, Diagnostic, UsageError, has_errors, suppress
 from .gcpause import paused_gc
 from .locate import Locator
+from .options import CompileOptions
 
-
-@dataclass(frozen=True)
-class CompileOptions:
-    """Everything ``osmo compile`` can be told (``osmo submit`` takes the same)."""
-
-    set_values: tuple[str, ...] = ()  # "k=v" from --set
-    set_strings: tuple[str, ...] = ()  # "k=v" from --set-string
-    set_env: tuple[str, ...] = ()  # "K=V" from --set-env
-    namespace: str | None = None
-    service_account: str | None = None
-    artifact_repository_ref: str | None = None  # "CONFIGMAP:KEY"
-    kind: str = "Workflow"
-    allow_any_localpath: bool = False
-    max_bytes: int = argo.MAX_WORKFLOW_BYTES
-    profile: str | None = None  # --profile PATH (else $OSMO_PROFILE, else osmo-profile.yaml upward)
-    pool: str | None = None  # --pool (else the profile's defaultPool)
-    environ: dict | None = None  # for tests: the environment to read OSMO_PROFILE from
-    share_templates: bool = True  # one parametrised template for tasks of the same shape (share.py)
+__all__ = ["CompileOptions", "CompileResult", "compile_file", "compile_text"]
 
 
 @dataclass
@@ -59,20 +46,22 @@ def compile_file(path: str, options: CompileOptions = CompileOptions()) -> Compi
 @paused_gc
 def compile_text(text: str, path: str, options: CompileOptions = CompileOptions()) -> CompileResult:
     profile, profile_problems = profiles.resolve(path, options.profile, options.environ)
-    emit_options = _emit_options(options, profile)
+    options.validate(profile)  # --kind, --artifact-repository-ref: usage errors before any work
     set_env = tuple(_env_pair(item) for item in options.set_env)
     run = _Run(path, options)
     run.diagnostics += profile_problems
     document = run.load(text)
     if document is not None:
-        run.check(document, profile, emit_options.pool)
+        run.check(document)
     if document is not None and not has_errors(run.diagnostics):
         workflow = ir.build(document, set_env)
-        manifest = argo.emit(workflow, emit_options)
-        if options.share_templates:
-            manifest = share.share_templates(manifest)
-        run.diagnostics += argo.size_diagnostics(manifest, options.max_bytes)
-        run.documents.append(manifest)
+        manifest, decisions = argo.emit(workflow, options, profile)
+        run.diagnostics += decisions
+        if not has_errors(decisions):  # what the profile refuses: no manifest, as when a check refused it
+            if options.share_templates:
+                manifest = share.share_templates(manifest)
+            run.diagnostics += argo.size_diagnostics(manifest, options.max_bytes)
+            run.documents.append(manifest)
     diagnostics = suppress.apply(run.finish(), text, path)  # `# osmo: ignore[CODE]` comments silence warnings
     return CompileResult(diagnostics, run.documents if not has_errors(run.diagnostics) else [])
 
@@ -139,47 +128,22 @@ class _Run:
             )
         return parsed.data
 
-    def check(self, document: dict, profile: profiles.Profile, pool: str | None) -> None:
+    def check(self, document: dict) -> None:
         self.diagnostics += schema.validate(document)
         self.diagnostics += semantic.check(document)
         self.diagnostics += secrets.check(document)
-        self.diagnostics += target.check(document, profile, pool)  # what the profile refuses or assumes
+        self.diagnostics += storage.check(document)  # URL, checkpoint path and volume-mount shapes
 
     def finish(self) -> list[Diagnostic]:
         # A semantic rule is more specific than the schema's generic "invalid value" at the same place.
         specific = {d.path for d in self.diagnostics if d.code[0] in "VU"}
-        located = {}
+        located: dict[tuple, Diagnostic] = {}
         for d in self.diagnostics:
             if d.code == "S204" and d.path in specific:
                 continue
             d = self.locator.locate(d)
             located.setdefault((d.line, d.column, d.code, d.message), d)
         return sorted(located.values(), key=Diagnostic.sort_key)
-
-
-def _emit_options(options: CompileOptions, profile: profiles.Profile = profiles.NO_PROFILE) -> argo.EmitOptions:
-    ref = None
-    repository = options.artifact_repository_ref or profile.artifact_repository_ref  # the flag wins
-    if repository:
-        config_map, sep, key = repository.partition(":")
-        if not sep or not config_map or not key:
-            where = (
-                "--artifact-repository-ref"
-                if options.artifact_repository_ref
-                else "the profile's artifactRepositoryRef"
-            )
-            raise UsageError(f"{where} {repository!r}: expected CONFIGMAP:KEY")
-        ref = (config_map, key)
-    if options.kind not in ("Workflow", "WorkflowTemplate"):
-        raise UsageError(f"--kind {options.kind!r}: expected Workflow or WorkflowTemplate")
-    return argo.EmitOptions(
-        options.namespace or profile.get("namespace"),
-        options.service_account or profile.get("serviceAccountName"),
-        ref,
-        options.kind,
-        profile,
-        options.pool or profile.get("defaultPool"),
-    )
 
 
 def _env_pair(item: str) -> tuple[str, str]:

@@ -193,7 +193,7 @@ def load(path: str) -> tuple[Profile, list[Diagnostic]]:
                     )
                 )
     located = [locator.locate(d) for d in problems]
-    if problems:
+    if problems or not isinstance(data, dict):  # not a mapping: the schema said so
         return NO_PROFILE, located
     return Profile(data, path), located
 

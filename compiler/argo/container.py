@@ -1,14 +1,19 @@
 """One task's container template (the leaf of every DAG), and OSMO's tokens as Argo text.
 
-Used by ``emit`` for flat tasks and by ``groups`` for group members; the per-task
-features (URL I/O, launcher, credentials, placement...) are added by ``features``.
+Used by ``emit`` for flat tasks and by ``groups`` for group members: it lays out the
+task's own parts (image, command, environment, ``files:``, the artifacts of
+``{{input:N}}`` and ``{{output}}``) as a ``features.Pod``, and ``features`` adds the
+per-task OSMO features (URL I/O, launcher, credentials, placement...).
 """
 
 from __future__ import annotations
 
+import re
+
 from .. import ir
 from ..osmo import INPUT_DIR, OUTPUT_DIR, TOKEN_RE
 from . import features
+from .state import Emitter
 
 API_VERSION = "argoproj.io/v1alpha1"
 MANAGED_BY = "osmo-compiler"
@@ -20,7 +25,7 @@ def translate(text: str, hosts: dict[str, str] | None = None) -> str:
     if "{{" not in text:
         return text
 
-    def token(match) -> str:
+    def token(match: re.Match[str]) -> str:
         body = match.group(1)
         if body == "output":
             return OUTPUT_DIR
@@ -36,38 +41,41 @@ def translate(text: str, hosts: dict[str, str] | None = None) -> str:
 
 
 def container_template(
+    em: Emitter,
     task: ir.Task,
     *,
-    exports_output: bool,
-    context: features.Context = features.Context(),
     hosts: dict[str, str] | None = None,
+    optional_inputs: frozenset[str] = frozenset(),
 ) -> dict:
-    """The leaf template of one task; ``hosts`` resolves ``{{host:...}}`` for members of a group."""
+    """The leaf template of one task.
+
+    ``hosts`` resolves ``{{host:...}}`` for members of a group; ``optional_inputs``: upstream tasks whose
+    output may be missing (non-lead members of a group, stopped with their lead).
+    """
 
     def text(value: str) -> str:
         return translate(value, hosts)
 
-    template: dict = {}
-    artifacts = [{"name": f"input-{item.index}", "path": f"{INPUT_DIR}/{item.index}"} for item in task.inputs]
-    artifacts += [
+    pod = features.Pod({"image": text(task.image), "command": [text(c) for c in task.command]})
+    for item in task.inputs:
+        artifact: dict = {"name": f"input-{item.index}", "path": f"{INPUT_DIR}/{item.index}"}
+        if item.task in optional_inputs:
+            artifact["optional"] = True
+        pod.inputs.append(artifact)
+    pod.inputs += [
         {"name": f"file-{i}", "path": text(f.path), "raw": {"data": text(f.contents)}} for i, f in enumerate(task.files)
     ]
-    if artifacts:
-        template["inputs"] = {"artifacts": artifacts}
-    if exports_output:
-        template["outputs"] = {"artifacts": [{"name": "output", "path": OUTPUT_DIR}]}
-    container: dict = {"image": text(task.image), "command": [text(c) for c in task.command]}
+    if task.k8s_name in em.consumed:  # a later task reads it
+        pod.outputs.append({"name": "output", "path": OUTPUT_DIR})
     if task.args:
-        container["args"] = [text(a) for a in task.args]
-    if task.environment:
-        container["env"] = [{"name": k, "value": text(v)} for k, v in task.environment]
+        pod.container["args"] = [text(a) for a in task.args]
+    pod.env += [{"name": k, "value": text(v)} for k, v in task.environment]
     resources = _resources(task.resources)
     if resources:
-        container["resources"] = resources
-    container["volumeMounts"] = [{"name": OUTPUT_VOLUME, "mountPath": OUTPUT_DIR}]
-    template["container"] = container
-    template["volumes"] = [{"name": OUTPUT_VOLUME, "emptyDir": {}}]
-    return features.apply(template, task, context, text)
+        pod.container["resources"] = resources
+    pod.mounts.append({"name": OUTPUT_VOLUME, "mountPath": OUTPUT_DIR})
+    pod.volumes.append({"name": OUTPUT_VOLUME, "emptyDir": {}})
+    return features.apply(em, pod, task, text)
 
 
 def _resources(resources: ir.Resources) -> dict:
@@ -78,5 +86,5 @@ def _resources(resources: ir.Resources) -> dict:
         "ephemeral-storage": resources.storage,
         "nvidia.com/gpu": resources.gpu,
     }
-    amounts = {k: v for k, v in amounts.items() if v is not None}
-    return {"requests": amounts, "limits": dict(amounts)} if amounts else {}
+    present = {k: v for k, v in amounts.items() if v is not None}
+    return {"requests": present, "limits": dict(present)} if present else {}

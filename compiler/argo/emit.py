@@ -14,70 +14,70 @@ Layout of the manifest:
   from the upstream task's ``output`` artifact;
 - ``files:`` are raw input artifacts at their paths.
 
+The emitter reports what it decides (conventions assumed, policies, clamped
+timeouts...) as diagnostics at the IR nodes' source paths; its state is one
+``state.Emitter``.
+
 Names: OSMO names are unique after lower-casing and ``_`` -> ``-`` (checked by the
 semantic stage), which is also exactly what makes them valid Argo names.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-
 from .. import ir
+from ..diagnostics import Diagnostic
+from ..options import CompileOptions
 from ..profile import NO_PROFILE, Profile
 from . import features, groups
 from .container import API_VERSION, MANAGED_BY, container_template
 from .size import ENTRYPOINT
+from .state import Emitter
 
 WORKFLOW_LABEL = "osmo.nvidia.com/workflow"
 
 
-@dataclass(frozen=True)
-class EmitOptions:
-    namespace: str | None = None
-    service_account: str | None = None
-    artifact_repository_ref: tuple[str, str] | None = None  # (configMap, key)
-    kind: str = "Workflow"  # or "WorkflowTemplate"
-    profile: Profile = NO_PROFILE
-    pool: str | None = None
+def emit(
+    workflow: ir.Workflow, options: CompileOptions = CompileOptions(), profile: Profile = NO_PROFILE
+) -> tuple[dict, list[Diagnostic]]:
+    """The Argo manifest of ``workflow``, and what the emitter decided that the user should know.
 
-
-def emit(workflow: ir.Workflow, options: EmitOptions = EmitOptions()) -> dict:
-    consumed = {item.task for task in workflow.tasks for item in task.inputs}
-    templates: dict[str, dict] = {}  # template content key -> template
+    ``options`` must have passed ``options.validate(profile)`` (the pipeline does it before loading).
+    The diagnostics (P604-P610, U410, U411, U413) are at the IR nodes' source paths, not yet located.
+    """
+    em = Emitter(workflow, options, profile)
+    features.check_workflow(em)
     dag_tasks = []
-    context = features.Context(options.profile, options.pool, workflow.timeout)
-    group_of = {t.k8s_name: g for g in workflow.groups for t in g.tasks}
     for group in workflow.groups:
         if not group.implicit:  # an OSMO group: a nested DAG (see groups.py)
-            dag_tasks.append(groups.emit_group(group, templates, context, group_of=group_of, consumed=consumed))
+            dag_tasks.append(groups.emit_group(em, group))
     for task in (t for g in workflow.groups if g.implicit for t in g.tasks):
-        template = container_template(task, exports_output=task.k8s_name in consumed, context=context)
-        key = json.dumps(template, sort_keys=True)
-        if key not in templates:
-            templates[key] = {"name": f"t-{task.k8s_name}", **template}
-        dag_tasks.append(_dag_task(task, templates[key]["name"]))
+        name = em.shared_template(f"t-{task.k8s_name}", container_template(em, task))
+        dag_tasks.append(_dag_task(task, name))
     spec: dict = {"entrypoint": ENTRYPOINT}
-    if options.service_account:
-        spec["serviceAccountName"] = options.service_account
-    if options.artifact_repository_ref:
-        config_map, key = options.artifact_repository_ref
+    service_account = options.service_account or profile.get("serviceAccountName")
+    if service_account:
+        spec["serviceAccountName"] = service_account
+    if em.repository:
+        config_map, key = em.repository
         spec["artifactRepositoryRef"] = {"configMap": config_map, "key": key}
     if workflow.labels:  # OSMO copies workflow labels onto the task pods
         spec["podMetadata"] = {"labels": dict(workflow.labels)}
     # failFast: false -- as in OSMO, a failure cancels only its downstream; independent branches go on.
-    spec["templates"] = [{"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": dag_tasks}}, *templates.values()]
-    return {"apiVersion": API_VERSION, "kind": options.kind, "metadata": _metadata(workflow, options), "spec": spec}
+    spec["templates"] = [{"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": dag_tasks}}, *em.templates]
+    manifest = {"apiVersion": API_VERSION, "kind": options.kind, "metadata": _metadata(em), "spec": spec}
+    return manifest, em.diagnostics
 
 
-def _metadata(workflow: ir.Workflow, options: EmitOptions) -> dict:
+def _metadata(em: Emitter) -> dict:
+    workflow, options = em.workflow, em.options
     metadata: dict = {}
     if options.kind == "Workflow":
         metadata["generateName"] = f"{workflow.k8s_name}-"
     else:
         metadata["name"] = workflow.k8s_name
-    if options.namespace:
-        metadata["namespace"] = options.namespace
+    namespace = options.namespace or em.profile.get("namespace")
+    if namespace:
+        metadata["namespace"] = namespace
     metadata["labels"] = {
         "app.kubernetes.io/managed-by": MANAGED_BY,
         WORKFLOW_LABEL: workflow.name,

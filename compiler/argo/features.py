@@ -2,9 +2,11 @@
 credentials, pod options and placement (resources.platform/nodesExcluded, the pool).
 
 :func:`apply` (called by ``container.container_template``) adds the Argo fragments of
-one ``ir.Task`` to its container template. :func:`timeout_fields` is the per-leaf
-timeout mapping on its own. What the profile refuses or assumes is checked before
-emitting, in ``checks/target.py``.
+one ``ir.Task`` to its :class:`Pod`, the parts of its container template, assembled
+once. :func:`timeout_fields` is the per-leaf timeout mapping on its own;
+:func:`check_workflow` reports the workflow-wide decisions (pool, platforms, timeouts).
+What the profile refuses or assumes is reported where it is decided, through the
+``Emitter`` (P604-P610, U410, U411, U413), at the IR node's source path.
 
 Behaviour Argo has no field for -- regex filters and exit codes that COMPLETE or
 FAIL a task -- is done by a small launcher script (``compiler/assets/osmo-launch.sh``)
@@ -17,11 +19,14 @@ from __future__ import annotations
 import json
 import math
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import assets, ir
-from ..osmo import INPUT_DIR, OUTPUT_DIR, effective_actions, split_url
+from ..osmo import INPUT_DIR, OUTPUT_DIR, effective_actions
 from ..profile import NO_PROFILE, Profile
+from .state import Emitter
+from .storage import artifact_location, check_url, rclone_env
 
 RUN_DIR = "/osmo/run"
 LAUNCHER = f"{RUN_DIR}/osmo-launch.sh"
@@ -46,101 +51,6 @@ TEMPLATE_ORDER = (
 )
 
 
-@dataclass(frozen=True)
-class Context:
-    """What a task's mapping needs besides the task: the profile, the pool, the group's timeouts."""
-
-    profile: Profile = NO_PROFILE
-    pool: str | None = None
-    timeout: ir.Timeout = ir.Timeout()
-
-
-# --------------------------------------------------------------------------- URLs
-
-
-def _secret_ref(secret: str, key: str) -> dict:
-    return {"name": secret, "key": key}
-
-
-def artifact_location(url: str, profile: Profile) -> dict:
-    """The Argo artifact location for an OSMO storage URL (tokens already translated)."""
-    scheme, bucket, key = split_url(url)
-    if scheme in ("http", "https"):
-        return {"http": {"url": url}}
-    store = profile.storage(url)
-    if scheme == "gs":
-        return {
-            "gcs": {
-                "bucket": bucket,
-                "key": key,
-                "serviceAccountKeySecret": _secret_ref(store.secret, "serviceAccountKey"),
-            }
-        }
-    if scheme == "azure":  # azure://<account>/<container>/<blob>
-        container, _, blob = key.partition("/")
-        return {
-            "azure": {
-                "endpoint": store.endpoint or f"https://{bucket}.blob.core.windows.net",
-                "container": container,
-                "blob": blob,
-                "accountKeySecret": _secret_ref(store.secret, "accountKey"),
-            }
-        }
-    if scheme == "swift":  # swift://<account>/<container>/<path>, through an S3-compatible endpoint
-        bucket, _, key = key.partition("/")
-    s3: dict = {"endpoint": store.endpoint, "bucket": bucket, "key": key}
-    if store.region:
-        s3["region"] = store.region
-    if store.insecure:
-        s3["insecure"] = True
-    if store.use_sdk_creds:
-        s3["useSDKCreds"] = True
-    else:
-        s3["accessKeySecret"] = _secret_ref(store.secret, "accessKey")
-        s3["secretKeySecret"] = _secret_ref(store.secret, "secretKey")
-    return {"s3": s3}
-
-
-def rclone_env(url: str, profile: Profile) -> tuple[list[dict], str]:
-    """Environment that configures rclone remote ``osmo`` for ``url``, and the remote path."""
-    scheme, bucket, key = split_url(url)
-    store = profile.storage(url)
-    env = []
-
-    def plain(name, value):
-        env.append({"name": f"RCLONE_CONFIG_OSMO_{name}", "value": value})
-
-    def secret(name, secret_key):
-        env.append(
-            {"name": f"RCLONE_CONFIG_OSMO_{name}", "valueFrom": {"secretKeyRef": _secret_ref(store.secret, secret_key)}}
-        )
-
-    if scheme == "gs":
-        plain("TYPE", "google cloud storage")
-        secret("SERVICE_ACCOUNT_CREDENTIALS", "serviceAccountKey")
-        return env, f"osmo:{bucket}/{key}"
-    if scheme == "azure":
-        container, _, blob = key.partition("/")
-        plain("TYPE", "azureblob")
-        plain("ACCOUNT", bucket)
-        secret("KEY", "accountKey")
-        return env, f"osmo:{container}/{blob}"
-    if scheme == "swift":
-        bucket, _, key = key.partition("/")
-    plain("TYPE", "s3")
-    plain("PROVIDER", "AWS" if scheme == "s3" and (store.assumed or not store.endpoint) else "Other")
-    if store.endpoint:
-        plain("ENDPOINT", ("http://" if store.insecure else "https://") + store.endpoint)
-    if store.region:
-        plain("REGION", store.region)
-    if store.use_sdk_creds:
-        plain("ENV_AUTH", "true")
-    else:
-        secret("ACCESS_KEY_ID", "accessKey")
-        secret("SECRET_ACCESS_KEY", "secretKey")
-    return env, f"osmo:{bucket}/{key}"
-
-
 # --------------------------------------------------------------------------- exit actions
 
 
@@ -153,6 +63,63 @@ def retry_expression(ranges: list[tuple[int, int]]) -> str:
 def _needs_launcher_for_exit(task: ir.Task) -> bool:
     eff = effective_actions(task.exit_actions)
     return any(lo > 0 or hi > 0 for lo, hi in eff.get("COMPLETE", [])) or any(lo == 0 for lo, _ in eff.get("FAIL", []))
+
+
+# --------------------------------------------------------------------------- the workflow's decisions
+
+
+def check_workflow(em: Emitter) -> None:
+    """What the emitter decides once per workflow: the pool, the platforms, the timeouts."""
+    profile, pool = em.profile, em.pool
+    if pool and profile.given and profile.pool(pool) is None:
+        em.report(
+            "P605",
+            f'pool "{pool}" is not in the profile',
+            ("workflow", "name"),
+            hint="pools in the profile: " + (", ".join(profile.get("pools") or {}) or "none"),
+        )
+    for resources in em.workflow.resources:  # every declared resource profile, used or not
+        platform = resources.platform
+        if platform is None or profile.platform(platform) is not None:
+            continue
+        where = (*resources.source, "platform")
+        if profile.given and profile.get("platforms"):
+            em.report(
+                "P604",
+                f"Platform {platform} does not exist in the profile!",
+                where,
+                hint="platforms in the profile: " + ", ".join(profile.get("platforms")),
+            )
+        else:  # placement() selects nodes by the platform label
+            em.assume(
+                "platform",
+                platform,
+                f'platform "{platform}" is mapped to the node label '
+                f"{profile.platform_label}={platform} (no profile entry for it)",
+                where,
+            )
+    timeout = em.workflow.timeout
+    for key, kind, seconds, written in (
+        ("exec_timeout", "Exec", timeout.exec_seconds, timeout.written[0]),
+        ("queue_timeout", "Queue", timeout.queue_seconds, timeout.written[1]),
+    ):
+        _, maximum = profile.timeout(kind)
+        if seconds is not None and seconds > maximum:  # clamp_timeouts reduces it
+            em.report(
+                "P607",
+                f"{key} {written} is above the maximum of {_human(maximum)}; it is reduced to it",
+                (*timeout.source, key),
+                hint="OSMO clamps it silently; the maximum comes from the profile's timeouts.max"
+                + kind
+                + (" (OSMO's service default is 60d)" if not profile.given else ""),
+            )
+
+
+def _human(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
 
 
 # --------------------------------------------------------------------------- timeouts
@@ -186,16 +153,14 @@ def timeout_fields(timeout: ir.Timeout, profile: Profile = NO_PROFILE) -> dict:
 # --------------------------------------------------------------------------- placement
 
 
-def placement(task: ir.Task, profile: Profile, pool: str | None) -> dict:
+def placement(em: Emitter, task: ir.Task) -> dict:
     """nodeSelector / tolerations / affinity from the pool, the platform and nodesExcluded."""
+    profile = em.profile
     node_selector: dict = {}
     tolerations: list = []
     affinity: dict | None = None
-    platform = task.resources.platform
-    pool_entry = profile.pool(pool)
-    if platform is None and pool_entry:
-        platform = pool_entry.get("defaultPlatform")
-    for entry in (pool_entry, profile.platform(platform) if platform else None):
+    platform = em.platform(task.resources)
+    for entry in (profile.pool(em.pool), profile.platform(platform) if platform else None):
         if entry:
             node_selector.update(entry.get("nodeSelector") or {})
             tolerations += entry.get("tolerations") or []
@@ -239,71 +204,65 @@ def _duration_seconds(seconds: float) -> str:
 
 
 @dataclass
-class _Pod:
-    """The parts of one template that the per-task features add to, gathered before they are put back."""
+class Pod:
+    """One task's container template while it is built: the parts the features add to, assembled once."""
 
-    template: dict
-    container: dict
-    inputs: list
-    volumes: list
-    mounts: list
-    env: list
-    outputs: list = field(default_factory=list)
+    container: dict  # image, command, args, resources (env and volumeMounts are below)
+    inputs: list = field(default_factory=list)  # input artifacts
+    outputs: list = field(default_factory=list)  # output artifacts
+    env: list = field(default_factory=list)
+    mounts: list = field(default_factory=list)  # the container's volumeMounts
+    volumes: list = field(default_factory=list)
+    fields: dict = field(default_factory=dict)  # other template fields: retryStrategy, placement, sidecars...
     launcher_env: list = field(default_factory=list)
     filtered_inputs: list = field(default_factory=list)
     filtered_outputs: list = field(default_factory=list)
 
-    @classmethod
-    def of(cls, template: dict) -> _Pod:
-        container = template["container"]
-        return cls(
-            template,
-            container,
-            inputs=template.setdefault("inputs", {}).setdefault("artifacts", []),
-            volumes=template.setdefault("volumes", []),
-            mounts=container.setdefault("volumeMounts", []),
-            env=container.setdefault("env", []),
-        )
-
-    def finish(self) -> dict:
+    def template(self) -> dict:
+        container = dict(self.container)
+        if self.env:
+            container["env"] = self.env
+        if self.mounts:
+            container["volumeMounts"] = self.mounts
+        template = dict(self.fields)
+        if self.inputs:
+            template["inputs"] = {"artifacts": self.inputs}
         if self.outputs:
-            self.template.setdefault("outputs", {}).setdefault("artifacts", []).extend(self.outputs)
-        for key in ("env", "volumeMounts"):
-            if not self.container.get(key):
-                self.container.pop(key, None)
-        if not self.template["inputs"]["artifacts"]:
-            del self.template["inputs"]
-        if not self.template["volumes"]:
-            del self.template["volumes"]
-        return ordered(self.template)
+            template["outputs"] = {"artifacts": self.outputs}
+        template["container"] = container
+        if self.volumes:
+            template["volumes"] = self.volumes
+        return ordered(template)
 
 
-def apply(template: dict, task: ir.Task, context: Context, translate) -> dict:
-    """Add the Argo fragments of ``task``'s per-task features to its container template.
+Translate = Callable[[str], str]
 
-    ``translate`` turns canonical OSMO tokens into Argo text (``argo.translate``).
+
+def apply(em: Emitter, pod: Pod, task: ir.Task, translate: Translate) -> dict:
+    """Add the Argo fragments of ``task``'s per-task features to its pod; return the container template.
+
+    ``translate`` turns canonical OSMO tokens into Argo text (``container.translate``).
     """
-    pod = _Pod.of(template)
-    profile = context.profile
-    _add_data_inputs(pod, task, profile, translate)
-    _add_url_outputs(pod, task, profile, translate)
-    _add_exit_actions(pod, task, profile)
+    _add_data_inputs(em, pod, task, translate)
+    _add_url_outputs(em, pod, task, translate)
+    _add_exit_actions(em, pod, task)
     _wrap_in_launcher(pod, task)
-    _add_credentials(pod, task, profile, translate)
-    _add_host_mounts(pod, task)
-    _add_checkpoints(pod, task, profile, translate)
-    _add_pod_options(pod, task, context)
-    return pod.finish()
+    _add_credentials(em, pod, task, translate)
+    _add_host_mounts(em, pod, task)
+    _add_checkpoints(em, pod, task, translate)
+    _add_pod_options(em, pod, task)
+    return pod.template()
 
 
-def _add_data_inputs(pod: _Pod, task: ir.Task, profile: Profile, translate) -> None:
+def _add_data_inputs(em: Emitter, pod: Pod, task: ir.Task, translate: Translate) -> None:
     """URL inputs, inputs from earlier workflows, and the regex filters of every input."""
-    layout = profile.task_output_layout
+    layout = em.profile.task_output_layout
     for item in task.data_inputs:
         path = f"{INPUT_DIR}/{item.index}"
         if item.url:
+            check_url(em, item.url, (*item.source, "url"))
             url = translate(item.url)
-            location = artifact_location(url, profile)
+            location = artifact_location(url, em.profile)
             if "http" in location:  # one file, downloaded into the input directory
                 name = posixpath.basename(url.split("?", 1)[0].rstrip("/")) or "download"
                 pod.inputs.append({"name": f"input-{item.index}", "path": f"{path}/{name}", **location})
@@ -314,13 +273,23 @@ def _add_data_inputs(pod: _Pod, task: ir.Task, profile: Profile, translate) -> N
             pod.inputs.append(
                 {"name": f"input-{item.index}", "path": path, layout.get("repository", "s3"): {"key": key}}
             )
-    for item in list(task.inputs) + list(task.data_inputs):
-        if item.regex:
-            pod.launcher_env.append({"name": f"OSMO_INPUT_FILTER_{item.index}", "value": item.regex})
-    pod.filtered_inputs = sorted({i.index for i in list(task.inputs) + list(task.data_inputs) if i.regex})
+        else:
+            em.report(
+                "U411",
+                f'input "{item.written}" reads a task of an earlier workflow, but the profile names '
+                "no repository layout for task outputs",
+                (*item.source, "task"),
+                hint="add taskOutputs.keyFormat (e.g. osmo/{workflow_id}/{task}/output.tgz) to the profile, "
+                "so that workflows compiled with it store and find task outputs there",
+            )
+    filtered: list[ir.TaskInput | ir.DataInput] = [*task.inputs, *task.data_inputs]
+    for each in filtered:
+        if each.regex:
+            pod.launcher_env.append({"name": f"OSMO_INPUT_FILTER_{each.index}", "value": each.regex})
+    pod.filtered_inputs = sorted({each.index for each in filtered if each.regex})
 
 
-def _add_url_outputs(pod: _Pod, task: ir.Task, profile: Profile, translate) -> None:
+def _add_url_outputs(em: Emitter, pod: Pod, task: ir.Task, translate: Translate) -> None:
     """URL outputs upload the output directory (or, with a regex, the launcher's filtered copy)."""
     for item in task.outputs:
         path = OUTPUT_DIR
@@ -328,34 +297,52 @@ def _add_url_outputs(pod: _Pod, task: ir.Task, profile: Profile, translate) -> N
             path = f"{UPLOAD_DIR}/{item.index}"
             pod.filtered_outputs.append(item.index)
             pod.launcher_env.append({"name": f"OSMO_OUTPUT_FILTER_{item.index}", "value": item.regex})
+        check_url(em, item.url, (*item.source, "url"))
         pod.outputs.append(
             {
                 "name": f"url-output-{item.index}",
                 "path": path,
-                **artifact_location(translate(item.url), profile),
+                **artifact_location(translate(item.url), em.profile),
                 "archive": {"none": {}},
             }
         )
     if pod.filtered_outputs:
         pod.volumes.append({"name": UPLOAD_VOLUME, "emptyDir": {}})
         pod.mounts.append({"name": UPLOAD_VOLUME, "mountPath": UPLOAD_DIR})
-    layout = profile.task_output_layout
+    layout = em.profile.task_output_layout
     if layout:  # every task's output is kept where later workflows can find it
         key = layout["keyFormat"].format(workflow_id="{{workflow.name}}", task=task.k8s_name)
-        existing = pod.template.get("outputs", {}).get("artifacts", [])
-        for artifact in existing:
-            if artifact["name"] == "output":
-                artifact[layout.get("repository", "s3")] = {"key": key}
-        if not any(a["name"] == "output" for a in existing):
+        output = next((a for a in pod.outputs if a["name"] == "output"), None)
+        if output is not None:
+            output[layout.get("repository", "s3")] = {"key": key}
+        else:
             pod.outputs.insert(0, {"name": "output", "path": OUTPUT_DIR, layout.get("repository", "s3"): {"key": key}})
 
 
-def _add_exit_actions(pod: _Pod, task: ir.Task, profile: Profile) -> None:
+def _add_exit_actions(em: Emitter, pod: Pod, task: ir.Task) -> None:
     """RESCHEDULE is a retryStrategy; COMPLETE/FAIL on other codes need the launcher."""
     reschedule = effective_actions(task.exit_actions).get("RESCHEDULE", [])
-    if reschedule and profile.max_retries > 0:
-        pod.template["retryStrategy"] = {
-            "limit": str(profile.max_retries),
+    for key, (action, _) in zip(task.exit_action_keys, task.exit_actions, strict=True):
+        if action != "RESCHEDULE":
+            continue
+        where = (*task.source, "exitActions", key)
+        if em.profile.max_retries == 0:
+            em.report(
+                "P608",
+                "RESCHEDULE can never fire: the retry limit is 0",
+                where,
+                hint="OSMO's default max_retry_per_task is 0 too; set maxRetries in the profile",
+            )
+        if any(lo == 0 for lo, _ in reschedule):
+            em.report(
+                "U413",
+                "RESCHEDULE on exit code 0 cannot be expressed: Argo never retries a task that succeeded",
+                where,
+                hint="remove 0 from the RESCHEDULE codes",
+            )
+    if reschedule and em.profile.max_retries > 0:
+        pod.fields["retryStrategy"] = {
+            "limit": str(em.profile.max_retries),
             "retryPolicy": "Always",
             "expression": retry_expression(reschedule),
         }
@@ -372,7 +359,7 @@ def _add_exit_actions(pod: _Pod, task: ir.Task, profile: Profile) -> None:
         )
 
 
-def _wrap_in_launcher(pod: _Pod, task: ir.Task) -> None:
+def _wrap_in_launcher(pod: Pod, task: ir.Task) -> None:
     """The launcher wraps the command when Argo has no field for what OSMO does."""
     if not (pod.filtered_inputs or pod.filtered_outputs or _needs_launcher_for_exit(task)):
         return
@@ -388,10 +375,18 @@ def _wrap_in_launcher(pod: _Pod, task: ir.Task) -> None:
     pod.env.extend(lists + pod.launcher_env)
 
 
-def _add_credentials(pod: _Pod, task: ir.Task, profile: Profile, translate) -> None:
+def _add_credentials(em: Emitter, pod: Pod, task: ir.Task, translate: Translate) -> None:
     """Never a value, always a reference to a Secret."""
     for ci, credential in enumerate(task.credentials):
-        secret, _ = profile.credential_secret(credential.name)
+        secret, guessed = em.profile.credential_secret(credential.name)
+        if guessed:
+            em.assume(
+                "credential",
+                credential.name,
+                f'credential "{credential.name}" is read from the Kubernetes Secret "{secret}"',
+                credential.source,
+                hint="map it to a Secret under credentials: in the profile",
+            )
         if credential.mount_path is not None:
             volume = f"osmo-cred-{ci}"
             pod.volumes.append({"name": volume, "secret": {"secretName": secret}})
@@ -400,17 +395,44 @@ def _add_credentials(pod: _Pod, task: ir.Task, profile: Profile, translate) -> N
             pod.env.append({"name": variable, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}})
 
 
-def _add_host_mounts(pod: _Pod, task: ir.Task) -> None:
+def _add_host_mounts(em: Emitter, pod: Pod, task: ir.Task) -> None:
+    platform = em.platform(task.resources)
     for vi, mount in enumerate(task.volume_mounts):
+        allowed = em.profile.platform_policy(platform, "allowedMounts")
+        if allowed is None:
+            em.assume(
+                "mount",
+                "hostPath",
+                "host paths in volumeMounts are mounted without an allow-list",
+                mount.source,
+                hint="list the allowed host paths under allowedMounts in the profile",
+            )
+        elif mount.src not in allowed:
+            em.report(
+                "P606",
+                f"Task with platform: {platform} does not allow mount: {mount.src}. Task {task.name}",
+                mount.source,
+                hint="allowed: " + (", ".join(allowed) or "none"),
+            )
         volume = f"osmo-host-{vi}"
         pod.volumes.append({"name": volume, "hostPath": {"path": mount.src}})
         pod.mounts.append({"name": volume, "mountPath": mount.dst})
 
 
-def _add_checkpoints(pod: _Pod, task: ir.Task, profile: Profile, translate) -> None:
+def _add_checkpoints(em: Emitter, pod: Pod, task: ir.Task, translate: Translate) -> None:
     """A sidecar per checkpoint, sharing the directory through an emptyDir."""
+    profile = em.profile
     sidecars = []
     for ki, checkpoint in enumerate(task.checkpoints):
+        check_url(em, checkpoint.url, (*checkpoint.source, "url"))
+        if not (profile.get("images") or {}).get("uploader"):
+            em.assume(
+                "image",
+                "uploader",
+                f"checkpoints are uploaded by a sidecar running {profile.uploader_image}",
+                checkpoint.source,
+                hint="set images.uploader in the profile to pin another image",
+            )
         volume = f"osmo-checkpoint-{ki}"
         pod.volumes.append({"name": volume, "emptyDir": {}})
         pod.mounts.append({"name": volume, "mountPath": translate(checkpoint.path)})
@@ -431,19 +453,40 @@ def _add_checkpoints(pod: _Pod, task: ir.Task, profile: Profile, translate) -> N
             }
         )
     if sidecars:
-        pod.template["sidecars"] = sidecars
+        pod.fields["sidecars"] = sidecars
 
 
-def _add_pod_options(pod: _Pod, task: ir.Task, context: Context) -> None:
-    """privileged, hostNetwork, node placement and timeouts."""
+POD_OPTIONS = (
+    ("privileged", "privilegedAllowed", "Task with platform: {p} does not have privileged flag enabled. Task {t}"),
+    ("hostNetwork", "hostNetworkAllowed", "Task with platform: {p} does not have hostNetwork flag enabled. Task {t}"),
+)
+
+
+def _add_pod_options(em: Emitter, pod: Pod, task: ir.Task) -> None:
+    """privileged, hostNetwork (if the platform allows them), node placement and timeouts."""
+    platform = em.platform(task.resources)
+    for key, policy, message in POD_OPTIONS:
+        if not (task.privileged if key == "privileged" else task.host_network):
+            continue
+        allowed = em.profile.platform_policy(platform, policy)
+        if allowed is False:
+            em.report("P606", message.format(p=platform, t=task.name), (*task.source, key))
+        elif allowed is None:
+            em.assume(
+                "policy",
+                key,
+                f"{key} tasks are assumed to be allowed in the namespace (Pod Security admission must permit them)",
+                (*task.source, key),
+                hint=f"say so with {policy} in the profile",
+            )
     if task.privileged:
         pod.container["securityContext"] = {"privileged": True}
     if task.host_network:
-        pod.template["podSpecPatch"] = json.dumps(
+        pod.fields["podSpecPatch"] = json.dumps(
             {"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"}, separators=(",", ":")
         )
-    pod.template.update(placement(task, context.profile, context.pool))
-    pod.template.update(timeout_fields(context.timeout, context.profile))
+    pod.fields.update(placement(em, task))
+    pod.fields.update(timeout_fields(em.workflow.timeout, em.profile))
 
 
 CONTAINER_ORDER = ("image", "command", "args", "env", "resources", "securityContext", "volumeMounts")

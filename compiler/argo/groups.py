@@ -1,4 +1,4 @@
-"""OSMO task groups on Argo: called by ``emit.emit`` for every explicit group.
+"""OSMO task groups on Argo: :func:`emit_group` is called by ``emit.emit`` for every explicit group.
 
 Layout of one group ``G`` (tasks ``lead``, ``w1``, ...):
 
@@ -39,6 +39,7 @@ import yaml
 from .. import assets, ir
 from ..osmo import TOKEN_RE
 from .container import API_VERSION, MANAGED_BY, container_template
+from .state import Emitter
 
 BARRIER_CONTAINER = "osmo-barrier"
 BARRIER_RESOURCES = {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}}
@@ -85,14 +86,9 @@ def topology_label(key: str) -> str:
     return TOPOLOGY_LABEL_PREFIX + dns_label(re.sub(r"[^A-Za-z0-9_.-]", "-", key), DNS_LABEL_MAX - len("topology-"))
 
 
-def emit_group(
-    group: ir.Group, templates: dict[str, dict], context, *, group_of: dict[str, ir.Group], consumed: set[str]
-) -> dict:
-    """Add the templates of ``group`` to ``templates``; return its DAG task for ``main``.
-
-    ``group_of`` maps every task (k8s name) to its group; ``consumed`` holds the tasks whose output
-    a later task reads. Both are the workflow's, computed once by ``emit.emit``.
-    """
+def emit_group(em: Emitter, group: ir.Group) -> dict:
+    """Add the templates of ``group`` to the emitter's; return its DAG task for ``main``."""
+    group_of, consumed = em.group_of, em.consumed
     hosts = host_names(group) if needs_hosts(group) else {}
     service = service_name(group) if hosts else None
     lead = group.lead or group.tasks[0].k8s_name
@@ -100,7 +96,7 @@ def emit_group(
     dag_template: dict = {"name": f"g-{group.k8s_name}"}
     member_templates = []
     dag_tasks = []
-    group_inputs: dict[str, dict] = {}  # upstream task -> input artifact of the group
+    group_inputs: dict[str, dict[str, object]] = {}  # upstream task -> input artifact of the group
     if service:
         dag_tasks.append(
             {
@@ -116,16 +112,9 @@ def emit_group(
         )
     for task in group.tasks:
         is_lead = task.k8s_name == lead
-        upstream_nonlead = {item.task for item in task.inputs if _is_nonlead(group_of[item.task], item.task)}
+        upstream_nonlead = frozenset(item.task for item in task.inputs if _is_nonlead(group_of[item.task], item.task))
         template = _member_template(
-            group,
-            task,
-            is_lead=is_lead,
-            hosts=hosts,
-            service=service,
-            exports_output=task.k8s_name in consumed,
-            optional_inputs=upstream_nonlead,
-            context=context,
+            em, group, task, is_lead=is_lead, hosts=hosts, service=service, optional_inputs=upstream_nonlead
         )
         member_templates.append(template)
         dag_task: dict = {"name": task.k8s_name, "template": template["name"]}
@@ -139,20 +128,22 @@ def emit_group(
                 ]
             }
         for item in task.inputs:
-            artifact = {"name": item.task}
-            if item.task in upstream_nonlead:
-                artifact["optional"] = True
-            group_inputs.setdefault(item.task, artifact)
+            group_inputs.setdefault(
+                item.task, {"name": item.task, **({"optional": True} if item.task in upstream_nonlead else {})}
+            )
         if not is_lead and group.ignore_nonlead_status:
             dag_task["continueOn"] = {"failed": True, "error": True}
         dag_tasks.append(dag_task)
 
     if group_inputs:
         dag_template["inputs"] = {"artifacts": list(group_inputs.values())}
-    outputs = []
+    outputs: list[dict[str, object]] = []
     for task in group.tasks:
         if task.k8s_name in consumed:
-            artifact = {"name": task.k8s_name, "from": f"{{{{tasks.{task.k8s_name}.outputs.artifacts.output}}}}"}
+            artifact: dict[str, object] = {
+                "name": task.k8s_name,
+                "from": f"{{{{tasks.{task.k8s_name}.outputs.artifacts.output}}}}",
+            }
             if task.k8s_name != lead:
                 artifact["optional"] = True  # a non-lead stopped with the lead may have uploaded nothing
             outputs.append(artifact)
@@ -160,11 +151,11 @@ def emit_group(
         dag_template["outputs"] = {"artifacts": outputs}
     dag_template["dag"] = {"tasks": dag_tasks}
 
-    templates[f"group:{group.k8s_name}"] = dag_template
+    em.add_template(dag_template)
     for template in member_templates:
-        templates[f"group:{group.k8s_name}:{template['name']}"] = template
+        em.add_template(template)
     if service:
-        templates.setdefault(HOSTS_TEMPLATE, hosts_template())
+        em.add_template(hosts_template(), once=True)
 
     main_task: dict = {"name": group.k8s_name, "template": dag_template["name"]}
     if group.upstream:
@@ -188,21 +179,16 @@ def _output_ref(group: ir.Group, task: str) -> str:
 
 
 def _member_template(
+    em: Emitter,
     group: ir.Group,
     task: ir.Task,
     *,
     is_lead: bool,
     hosts: dict[str, str],
     service: str | None,
-    exports_output: bool,
-    optional_inputs: set[str],
-    context,
+    optional_inputs: frozenset[str],
 ) -> dict:
-    base = container_template(task, exports_output=exports_output, context=context, hosts=hosts)
-    for artifact in base.get("inputs", {}).get("artifacts", []):
-        index = artifact["name"].removeprefix("input-")
-        if index.isdigit() and any(i.index == int(index) and i.task in optional_inputs for i in task.inputs):
-            artifact["optional"] = True
+    base = container_template(em, task, hosts=hosts, optional_inputs=optional_inputs)
     template: dict = {"name": f"t-{task.k8s_name}"}
     if not is_lead:
         template["daemon"] = True  # stopped by Argo when the group's DAG ends with the lead
@@ -214,7 +200,7 @@ def _member_template(
     if affinity:  # next to any node affinity from the platform / nodesExcluded
         template.setdefault("affinity", {}).update(affinity)
     if service and group.barrier and len(group.tasks) > 1:
-        template["initContainers"] = [_barrier_container(sorted(set(hosts.values())), context.profile.barrier_image)]
+        template["initContainers"] = [_barrier_container(sorted(set(hosts.values())), em.profile.barrier_image)]
     if service:
         _add_pod_spec_patch(template, {"hostname": dns_label(task.k8s_name), "subdomain": service})
     return template

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ..diagnostics import Diagnostic
+from ..options import MAX_WORKFLOW_BYTES
 
 ENTRYPOINT = "main"
 
@@ -14,10 +15,7 @@ def compact_size(value: object) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
 
 
-MAX_WORKFLOW_BYTES = 1024 * 1024  # Argo: "the workflow must be under 1 MiB" (etcd object size)
-
-
-def size_diagnostics(manifest: dict, limit: int = MAX_WORKFLOW_BYTES) -> list:
+def size_diagnostics(manifest: dict, limit: int = MAX_WORKFLOW_BYTES) -> list[Diagnostic]:
     """Argo stores the whole Workflow in one etcd object: refuse what cannot be stored."""
     size = compact_size(manifest)
     if size < 0.8 * limit:
@@ -52,10 +50,6 @@ def size_report(manifest: dict, limit: int) -> str:
         f"{_kib(limit)} limit; {len(tasks)} DAG tasks, {containers} container templates; largest: "
         + ", ".join(f"{name} {_kib(n)}" for n, name in largest)
     )
-
-
-def _kib(n: int) -> str:
-    return f"{n / 1024:.1f} KiB" if n < 10 * 1024 else f"{n // 1024} KiB"
 
 
 def _kib(n: int) -> str:

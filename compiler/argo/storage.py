@@ -1,0 +1,134 @@
+"""OSMO storage URLs on Argo: artifact locations, rclone remotes, and what the profile says about them.
+
+The profile's ``storage`` entries (or, without one, the convention: a Secret
+``osmo-data-<scheme>``) give the endpoint and credentials of a URL. :func:`check_url`
+reports what that lookup decides -- a convention assumed (P610, once per scheme) or a
+``swift://`` URL with no S3-compatible endpoint (U410) -- at the URL's source path.
+The shape of a URL (scheme, container) is a document rule (``checks/storage.py``).
+"""
+
+from __future__ import annotations
+
+from ..diagnostics import JsonPath
+from ..osmo import split_url
+from ..profile import Profile
+from .state import Emitter
+
+SECRET_KEYS = {
+    "s3": ("accessKey", "secretKey"),
+    "tos": ("accessKey", "secretKey"),
+    "swift": ("accessKey", "secretKey"),
+    "gs": ("serviceAccountKey",),
+    "azure": ("accountKey",),
+}
+
+
+def check_url(em: Emitter, url: str, where: JsonPath) -> None:
+    """Report what the profile's storage lookup decides for ``url`` (canonical tokens, not yet translated)."""
+    if "{{" in url.split("://", 1)[0] or "://" not in url:
+        return  # a token in the scheme is resolved at run time
+    scheme = split_url(url)[0]
+    if scheme not in SECRET_KEYS:
+        return  # http(s) needs no storage entry
+    store = em.profile.storage(url)
+    if scheme == "swift" and (store.assumed or not store.endpoint):
+        em.report(
+            "U410",
+            "swift:// has no Argo artifact driver",
+            where,
+            hint="map it to an S3-compatible endpoint of your Swift cluster: a storage entry with prefix "
+            '"swift://<account>" and an endpoint in the profile',
+        )
+    elif store.assumed:
+        endpoint = f", endpoint {store.endpoint}" if store.endpoint else ""
+        keys = "/".join(SECRET_KEYS[scheme])
+        em.assume(
+            "storage",
+            scheme,
+            f'{scheme}:// data is accessed with the Kubernetes Secret "{store.secret}" (keys {keys}{endpoint})',
+            where,
+            hint="add a storage entry for this URL prefix to the profile",
+        )
+
+
+def _secret_ref(secret: str | None, key: str) -> dict:
+    return {"name": secret, "key": key}
+
+
+def artifact_location(url: str, profile: Profile) -> dict:
+    """The Argo artifact location for an OSMO storage URL (tokens already translated)."""
+    scheme, bucket, key = split_url(url)
+    if scheme in ("http", "https"):
+        return {"http": {"url": url}}
+    store = profile.storage(url)
+    if scheme == "gs":
+        return {
+            "gcs": {
+                "bucket": bucket,
+                "key": key,
+                "serviceAccountKeySecret": _secret_ref(store.secret, "serviceAccountKey"),
+            }
+        }
+    if scheme == "azure":  # azure://<account>/<container>/<blob>
+        container, _, blob = key.partition("/")
+        return {
+            "azure": {
+                "endpoint": store.endpoint or f"https://{bucket}.blob.core.windows.net",
+                "container": container,
+                "blob": blob,
+                "accountKeySecret": _secret_ref(store.secret, "accountKey"),
+            }
+        }
+    if scheme == "swift":  # swift://<account>/<container>/<path>, through an S3-compatible endpoint
+        bucket, _, key = key.partition("/")
+    s3: dict = {"endpoint": store.endpoint, "bucket": bucket, "key": key}
+    if store.region:
+        s3["region"] = store.region
+    if store.insecure:
+        s3["insecure"] = True
+    if store.use_sdk_creds:
+        s3["useSDKCreds"] = True
+    else:
+        s3["accessKeySecret"] = _secret_ref(store.secret, "accessKey")
+        s3["secretKeySecret"] = _secret_ref(store.secret, "secretKey")
+    return {"s3": s3}
+
+
+def rclone_env(url: str, profile: Profile) -> tuple[list[dict], str]:
+    """Environment that configures rclone remote ``osmo`` for ``url``, and the remote path."""
+    scheme, bucket, key = split_url(url)
+    store = profile.storage(url)
+    env: list[dict] = []
+
+    def plain(name: str, value: str) -> None:
+        env.append({"name": f"RCLONE_CONFIG_OSMO_{name}", "value": value})
+
+    def secret(name: str, secret_key: str) -> None:
+        env.append(
+            {"name": f"RCLONE_CONFIG_OSMO_{name}", "valueFrom": {"secretKeyRef": _secret_ref(store.secret, secret_key)}}
+        )
+
+    if scheme == "gs":
+        plain("TYPE", "google cloud storage")
+        secret("SERVICE_ACCOUNT_CREDENTIALS", "serviceAccountKey")
+        return env, f"osmo:{bucket}/{key}"
+    if scheme == "azure":
+        container, _, blob = key.partition("/")
+        plain("TYPE", "azureblob")
+        plain("ACCOUNT", bucket)
+        secret("KEY", "accountKey")
+        return env, f"osmo:{container}/{blob}"
+    if scheme == "swift":
+        bucket, _, key = key.partition("/")
+    plain("TYPE", "s3")
+    plain("PROVIDER", "AWS" if scheme == "s3" and (store.assumed or not store.endpoint) else "Other")
+    if store.endpoint:
+        plain("ENDPOINT", ("http://" if store.insecure else "https://") + store.endpoint)
+    if store.region:
+        plain("REGION", store.region)
+    if store.use_sdk_creds:
+        plain("ENV_AUTH", "true")
+    else:
+        secret("ACCESS_KEY_ID", "accessKey")
+        secret("SECRET_ACCESS_KEY", "secretKey")
+    return env, f"osmo:{bucket}/{key}"

@@ -1,0 +1,123 @@
+"""The shape of a task's storage, over the raw document: URLs, checkpoint paths, host volume mounts.
+
+A stage after ``semantic``: rules that need neither the cluster profile nor any
+emit decision -- a storage URL's scheme and container (V331), http(s) URLs (V332,
+U414), a relative checkpoint path (U412), OSMO's ``src[:dst]`` volume-mount syntax
+(V330). What the profile refuses or assumes (P604-P610, U410, U411, U413) is
+reported by the emitter, where it takes the decision (``argo/``).
+"""
+
+from __future__ import annotations
+
+from ..diagnostics import Diagnostic, JsonPath
+from ..document import TaskRef, as_list, collect_tasks, dicts
+from ..osmo import split_url
+
+URL_SCHEMES = ("s3", "gs", "tos", "azure", "swift")
+
+
+def check(document: dict) -> list[Diagnostic]:
+    """Diagnostics of the task's storage URLs, checkpoint paths and volume mounts, located in the workflow."""
+    workflow = document.get("workflow") if isinstance(document, dict) else None
+    if not isinstance(workflow, dict):
+        return []
+    out: list[Diagnostic] = []
+    for task in collect_tasks(workflow):
+        for key in ("inputs", "outputs"):
+            for i, item in dicts(task.data.get(key)):
+                url = item.get("url")
+                if isinstance(url, str):
+                    out += _check_url(url, key, (*task.path, key, i, "url"))
+        out += _check_checkpoints(task)
+        out += _check_volume_mounts(task)
+    return out
+
+
+def _check_checkpoints(task: TaskRef) -> list[Diagnostic]:
+    out = []
+    for i, item in dicts(task.data.get("checkpoint")):
+        path, url = item.get("path"), item.get("url")
+        if isinstance(path, str) and not path.startswith("/") and "{{" not in path:
+            out.append(
+                Diagnostic(
+                    "U412",
+                    f'checkpoint path "{path}" is relative; the uploader sidecar can only share an absolute directory',
+                    path=(*task.path, "checkpoint", i, "path"),
+                    hint="write checkpoints under an absolute path, e.g. /tmp/checkpoints",
+                )
+            )
+        if isinstance(url, str):
+            out += _check_url(url, "checkpoint", (*task.path, "checkpoint", i, "url"))
+    return out
+
+
+def _check_volume_mounts(task: TaskRef) -> list[Diagnostic]:
+    out = []
+    for i, mount in enumerate(as_list(task.data.get("volumeMounts"))):
+        if not isinstance(mount, str):
+            continue
+        where = (*task.path, "volumeMounts", i)
+        parts = mount.split(":")
+        if len(parts) > 2 or (len(parts) == 2 and not parts[1]) or not parts[0]:
+            out.append(
+                Diagnostic(
+                    "V330",
+                    f"Invalid task volume mount: {mount}.",
+                    path=where,
+                    hint="a volume mount is a host path, optionally followed by :<path in the container>",
+                )
+            )
+        elif not parts[0].startswith("/") or (len(parts) == 2 and not parts[1].startswith("/")):
+            out.append(
+                Diagnostic(
+                    "V330", f"Invalid task volume mount: {mount}.", path=where, hint="both paths must be absolute"
+                )
+            )
+    return out
+
+
+def _check_url(url: str, key: str, where: JsonPath) -> list[Diagnostic]:
+    if "{{" in url.split("://", 1)[0]:
+        return []
+    scheme, _bucket, rest = split_url(url)
+    if "://" not in url:
+        return [
+            Diagnostic(
+                "V331",
+                f'"{url}" is not a storage URL',
+                path=where,
+                hint="use s3://, gs://, azure://, tos:// or swift://",
+            )
+        ]
+    if scheme in ("http", "https"):
+        if key != "inputs":
+            return [
+                Diagnostic(
+                    "U414",
+                    f"{scheme}:// {key} cannot be mapped: Argo can only download from HTTP",
+                    path=where,
+                    hint="upload to s3://, gs:// or azure:// instead",
+                )
+            ]
+        return [
+            Diagnostic(
+                "V332",
+                f"{scheme}:// inputs are not OSMO storage URLs (OSMO would refuse them); "
+                "this compiler downloads them as one file",
+                path=where,
+            )
+        ]
+    if scheme not in URL_SCHEMES:
+        return [
+            Diagnostic(
+                "V331",
+                f'unknown storage scheme "{scheme}://"',
+                path=where,
+                hint="OSMO storage URLs start with s3://, gs://, azure://, tos:// or swift://",
+            )
+        ]
+    if scheme == "azure" and not rest.partition("/")[0]:
+        return [
+            Diagnostic("V331", f'"{url}" names no container', path=where, hint="azure://<account>/<container>[/<path>]")
+        ]
+    return []
