@@ -10,15 +10,17 @@ Tasks of a group share one layer, as they start together.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .model import HOST, TASK, TIMES, Graph, Node
 
-NODE_MIN_W, NODE_MAX_W, CHAR_W, LINE_H = 120.0, 300.0, 7.0, 16.0
+NODE_MIN_W, NODE_MAX_W, CHAR_W, LINE_H = 120.0, 320.0, 7.4, 16.0
 PAD, GAP_X, GAP_Y, HEADER = 10.0, 28.0, 64.0, 22.0
 MAX_CHARS = 42  # longer lines are cut in the picture (the tooltip has them whole)
 SWEEPS = 4
+WRAP_MIN = 12  # a layer of up to this many units stays on one row
 
 
 @dataclass
@@ -94,9 +96,21 @@ def layout(graph: Graph) -> Layout:
         rows[layer[unit]].append(unit)
     order = [rows[i] for i in sorted(rows)]
     _order(order, succ, pred)
+    # A wide layer (a fan-out of 1,000 shards) wraps into several rows, so that the fitted picture
+    # is not a sub-pixel line: about as many rows as units per row.
+    wrapped, continued = [], set()
+    for row in order:
+        per_row = max(WRAP_MIN, math.ceil(math.sqrt(len(row)) * 1.2))
+        for start in range(0, len(row), per_row):
+            if start:
+                continued.add(len(wrapped))
+            wrapped.append(row[start : start + per_row])
+    order = wrapped
     x = _place(order, size, succ, pred)
     y = 0.0
-    for row in order:
+    for i, row in enumerate(order):
+        if i in continued:
+            y -= GAP_Y - GAP_X  # the rows of one layer sit closer together
         height = max(size[u][1] for u in row)
         for unit in row:
             w, h = size[unit]
