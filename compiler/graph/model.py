@@ -178,9 +178,10 @@ def collapse(graph: Graph) -> Graph:
     """Fold shards: nodes of the same shape (equal up to the numbers in them) with the same neighbours.
 
     "Same neighbours" is a fixed point (partition refinement, as in DFA minimisation): classes start
-    by shape and split until every member of a class has edges, with the same labels, to the same
-    classes. So 1,000 ``shard-N`` tasks reading ``prepare`` become one node, and a chain
-    ``prep-N -> train-N`` becomes ``prep-# -> train-#``; a node with a unique neighbour stays alone.
+    by shape and split until every member of a class has edges, with the same labels up to numbers,
+    to the same classes. So 1,000 ``shard-N`` tasks reading ``prepare`` become one node, a chain
+    ``prep-N -> train-N`` becomes ``prep-# -> train-#``, shards read by one ``gather`` as inputs 0..N
+    fold with their edges labelled ``0…N``, and a node with a unique neighbour stays alone.
     """
     preds: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     succs: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
@@ -196,8 +197,8 @@ def collapse(graph: Graph) -> Graph:
         for n in graph.nodes:
             key = (
                 cls[n.id],
-                frozenset((cls[s], label, kind) for s, label, kind in preds[n.id]),
-                frozenset((cls[t], label, kind) for t, label, kind in succs[n.id]),
+                frozenset((cls[s], _mask(label), kind) for s, label, kind in preds[n.id]),
+                frozenset((cls[t], _mask(label), kind) for t, label, kind in succs[n.id]),
             )
             new[n.id] = keys.setdefault(key, len(keys))
         cls = new
@@ -230,9 +231,13 @@ def collapse(graph: Graph) -> Graph:
         )
         for folds in cluster_folds.values()
     ]
-    folded: dict[tuple[str, str, str, str], int] = {}
+    folded: dict[tuple[str, str, str], list[str]] = {}
     for e in graph.edges:
-        edge_key = (rep[e.source], rep[e.target], e.label, e.kind)
-        folded[edge_key] = folded.get(edge_key, 0) + 1
-    edges = tuple(Edge(s, t, label, kind, n) for (s, t, label, kind), n in folded.items())
+        folded.setdefault((rep[e.source], rep[e.target], e.kind), []).append(e.label)
+    edges = tuple(Edge(s, t, _label_range(labels), kind, len(labels)) for (s, t, kind), labels in folded.items())
     return Graph(graph.name, tuple(nodes), edges, tuple(clusters))
+
+
+def _label_range(labels: list[str]) -> str:
+    """One label for folded edges: the label, or first…last when they differ (input indices)."""
+    return labels[0] if len(set(labels)) == 1 else f"{labels[0]}…{labels[-1]}"
