@@ -49,12 +49,11 @@ def to_mermaid(graph: Graph) -> str:
         arrow = "-.-" if edge.kind == HOST else "-->"
         middle = f'{arrow}|"{text(label)}"|' if label else arrow
         lines.append(f"  {edge.source} {middle} {edge.target}")
-    for kind, style in CLASSES.items():
-        lines.append(f"  classDef {_class(kind)} {style}")
     by_kind: dict[str, list[str]] = {}
     for node in graph.nodes:
-        by_kind.setdefault(_class(node.kind), []).append(node.id)
+        by_kind.setdefault(node.kind, []).append(node.id)
         if node.lead:
             by_kind.setdefault("lead", []).append(node.id)
-    lines += [f"  class {','.join(ids)} {kind}" for kind, ids in by_kind.items()]
+    lines += [f"  classDef {_class(kind)} {style}" for kind, style in CLASSES.items() if kind in by_kind]
+    lines += [f"  class {','.join(ids)} {_class(kind)}" for kind, ids in by_kind.items()]
     return "\n".join(lines) + "\n"
