@@ -98,7 +98,8 @@ def layout(graph: Graph) -> Layout:
     _order(order, succ, pred)
     # A wide layer (a fan-out of 1,000 shards) wraps into several rows, so that the fitted picture
     # is not a sub-pixel line: about as many rows as units per row.
-    wrapped, continued = [], set()
+    wrapped: list[list[str]] = []
+    continued: set[int] = set()
     for row in order:
         per_row = max(WRAP_MIN, math.ceil(math.sqrt(len(row)) * 1.2))
         for start in range(0, len(row), per_row):
