@@ -243,6 +243,39 @@ def _check_up_to_date(file: str, output: str, text: str) -> None:
 
 
 @app.command()
+def graph(
+    file: str = typer.Argument(..., help="The OSMO workflow file ('-' reads standard input)."),
+    fmt: str = typer.Option("dot", "--format", help="dot (Graphviz), mermaid (a flowchart) or html (one page)."),
+    output: str | None = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
+    collapse: bool = typer.Option(False, "--collapse", help="Fold repeated shards into one node with a count."),
+    set_values: list[str] = typer.Option([], "--set", help=shared_options.SET),
+    set_strings: list[str] = typer.Option([], "--set-string", help=shared_options.SET_STRING),
+    set_env: list[str] = typer.Option([], "--set-env", help=shared_options.SET_ENV),
+    allow_any_localpath: bool = typer.Option(False, "--allow-any-localpath", help=shared_options.ALLOW_ANY_LOCALPATH),
+    profile: str | None = typer.Option(None, "--profile", help=shared_options.PROFILE),
+    pool: str | None = typer.Option(None, "--pool", help=shared_options.POOL),
+) -> None:
+    """Draw the workflow's DAG (tasks, groups, data) before submitting it; problems are reported as by validate."""
+    from .graph import FORMATS, render
+    from .pipeline import CompileOptions, build_ir
+
+    if fmt not in FORMATS:
+        _fail_usage(f"--format {fmt!r}: expected " + ", ".join(FORMATS))
+    options = CompileOptions(
+        set_values=tuple(set_values), set_strings=tuple(set_strings), set_env=tuple(set_env),
+        allow_any_localpath=allow_any_localpath, profile=profile, pool=pool,
+    )  # fmt: skip
+    try:
+        workflow, diagnostics = build_ir(file, options)
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    _print_diagnostics(diagnostics)
+    if workflow is None:
+        raise typer.Exit(EXIT_FINDINGS)
+    _write_or_print(render(workflow, fmt, collapse), output)
+
+
+@app.command()
 def schema(
     output: str | None = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
 ) -> None:

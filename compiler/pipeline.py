@@ -157,3 +157,33 @@ def _env_pair(item: str) -> tuple[str, str]:
             "plain text in the Argo manifest; use the task's `credentials:` (a Secret reference)"
         )
     return key, value
+
+
+@paused_gc
+def build_ir(path: str, options: CompileOptions = CompileOptions()) -> tuple[ir.Workflow | None, list[Diagnostic]]:
+    """The IR of one file after the same checks as ``validate`` (for ``osmo graph``); None when they fail.
+
+    The manifest is still emitted, only for its size diagnostics (A501/A502), so that a file the graph
+    draws is one that ``validate`` and ``compile`` accept. Raises UsageError like ``compile_file``.
+    """
+    try:
+        text = loader.read_source(path)
+    except CompileError as exc:
+        return None, exc.diagnostics
+    profile, profile_problems = profiles.resolve(path, options.profile, options.environ)
+    emit_options = _emit_options(options, profile)
+    set_env = tuple(_env_pair(item) for item in options.set_env)
+    run = _Run(path, options)
+    run.diagnostics += profile_problems
+    document = run.load(text)
+    if document is not None:
+        run.check(document, profile, emit_options.pool)
+    workflow = None
+    if document is not None and not has_errors(run.diagnostics):
+        workflow = ir.build(document, set_env)
+        manifest = argo.emit(workflow, emit_options)
+        if options.share_templates:
+            manifest = share.share_templates(manifest)
+        run.diagnostics += argo.size_diagnostics(manifest, options.max_bytes)
+    diagnostics = suppress.apply(run.finish(), text, path)
+    return (None if has_errors(run.diagnostics) else workflow), diagnostics

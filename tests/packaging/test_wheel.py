@@ -30,6 +30,7 @@ def test_wheel_contains_the_data_and_the_console_script(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "compiler/schemas/osmo-workflow.schema.json" in names
     assert any(n.startswith("compiler/templates/") for n in names)
+    assert "compiler/templates/graph.html.j2" in names and "compiler/graph/html.py" in names  # osmo graph
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "osmo = compiler.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 

@@ -1,0 +1,43 @@
+"""All three formats, folded or not, on every bundled example and on every workflow of OSMO's own repository
+that the compiler accepts (``ok`` in tests/conformance.txt): no error, and each output well formed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from graphs import CORPUS, CORPUS_VALUES, EXAMPLES, corpus_accepted, parse_mermaid
+
+from compiler import graph
+from compiler.pipeline import CompileOptions, build_ir
+
+DOT = shutil.which("dot")
+
+
+def check_all_formats(path, options: CompileOptions) -> None:
+    workflow, diagnostics = build_ir(str(path), options)
+    assert workflow is not None, [str(d) for d in diagnostics if d.is_error]
+    dot_texts = []
+    for fold in (False, True):
+        parse_mermaid(graph.render(workflow, "mermaid", fold))
+        drawn = graph.build(workflow)
+        drawn = graph.collapse(drawn) if fold else drawn
+        assert graph.render(workflow, "html", fold).count('<g class="node ') == len(drawn.nodes)
+        dot_texts.append(graph.render(workflow, "dot", fold))
+    if DOT:  # one Graphviz run for both: a DOT file may hold several graphs
+        run = subprocess.run([DOT, "-Tjson"], input="".join(dot_texts), capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0 and "Warning" not in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_every_example(example):
+    check_all_formats(example, CompileOptions())
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/osmo-examples is not present")
+def test_the_osmo_corpus():
+    files = corpus_accepted()
+    assert len(files) > 50
+    for path in files:
+        check_all_formats(path, CompileOptions(set_values=CORPUS_VALUES))
