@@ -257,12 +257,12 @@ def graph(
 ) -> None:
     """Draw the workflow's DAG (tasks, groups, data) before submitting it; problems are reported as by validate."""
     from .graph import FORMATS, render
-    from .pipeline import CompileOptions, build_ir
+    from .pipeline import build_ir
 
     if fmt not in FORMATS:
         _fail_usage(f"--format {fmt!r}: expected " + ", ".join(FORMATS))
-    options = CompileOptions(
-        set_values=tuple(set_values), set_strings=tuple(set_strings), set_env=tuple(set_env),
+    options = _compile_options(
+        set_values=set_values, set_strings=set_strings, set_env=set_env,
         allow_any_localpath=allow_any_localpath, profile=profile, pool=pool,
     )  # fmt: skip
     try:
@@ -271,7 +271,7 @@ def graph(
         _fail_usage(str(exc))
     _print_diagnostics(diagnostics)
     if workflow is None:
-        raise typer.Exit(EXIT_FINDINGS)
+        raise typer.Exit(EXIT_FAILED)
     _write_or_print(render(workflow, fmt, collapse), output)
 
 

@@ -28,6 +28,7 @@ __all__ = ["CompileOptions", "CompileResult", "compile_file", "compile_text"]
 class CompileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     documents: list[dict] = field(default_factory=list)
+    workflow: ir.Workflow | None = None  # the IR, when the file passed every check (for `osmo graph`)
 
     @property
     def has_errors(self) -> bool:
@@ -53,6 +54,7 @@ def compile_text(text: str, path: str, options: CompileOptions = CompileOptions(
     document = run.load(text)
     if document is not None:
         run.check(document)
+    workflow = None
     if document is not None and not has_errors(run.diagnostics):
         workflow = ir.build(document, set_env)
         manifest, decisions = argo.emit(workflow, options, profile)
@@ -63,7 +65,9 @@ def compile_text(text: str, path: str, options: CompileOptions = CompileOptions(
             run.diagnostics += argo.size_diagnostics(manifest, options.max_bytes)
             run.documents.append(manifest)
     diagnostics = suppress.apply(run.finish(), text, path)  # `# osmo: ignore[CODE]` comments silence warnings
-    return CompileResult(diagnostics, run.documents if not has_errors(run.diagnostics) else [])
+    if has_errors(run.diagnostics):
+        return CompileResult(diagnostics)
+    return CompileResult(diagnostics, run.documents, workflow)
 
 
 class _Run:
@@ -159,31 +163,11 @@ def _env_pair(item: str) -> tuple[str, str]:
     return key, value
 
 
-@paused_gc
 def build_ir(path: str, options: CompileOptions = CompileOptions()) -> tuple[ir.Workflow | None, list[Diagnostic]]:
-    """The IR of one file after the same checks as ``validate`` (for ``osmo graph``); None when they fail.
+    """The IR of one file after exactly the checks of ``validate`` and ``compile`` (for ``osmo graph``).
 
-    The manifest is still emitted, only for its size diagnostics (A501/A502), so that a file the graph
-    draws is one that ``validate`` and ``compile`` accept. Raises UsageError like ``compile_file``.
+    None when they fail: a file the graph draws is one that ``compile`` accepts. Raises UsageError like
+    ``compile_file``.
     """
-    try:
-        text = loader.read_source(path)
-    except CompileError as exc:
-        return None, exc.diagnostics
-    profile, profile_problems = profiles.resolve(path, options.profile, options.environ)
-    emit_options = _emit_options(options, profile)
-    set_env = tuple(_env_pair(item) for item in options.set_env)
-    run = _Run(path, options)
-    run.diagnostics += profile_problems
-    document = run.load(text)
-    if document is not None:
-        run.check(document, profile, emit_options.pool)
-    workflow = None
-    if document is not None and not has_errors(run.diagnostics):
-        workflow = ir.build(document, set_env)
-        manifest = argo.emit(workflow, emit_options)
-        if options.share_templates:
-            manifest = share.share_templates(manifest)
-        run.diagnostics += argo.size_diagnostics(manifest, options.max_bytes)
-    diagnostics = suppress.apply(run.finish(), text, path)
-    return (None if has_errors(run.diagnostics) else workflow), diagnostics
+    result = compile_file(path, options)
+    return result.workflow, result.diagnostics

@@ -13,15 +13,17 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.data import osmo_corpus
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-CORPUS = ROOT.parent / "shared" / "osmo-examples"
+CORPUS = osmo_corpus().root  # ../shared/osmo-examples, else the slice vendored in tests/data
 CORPUS_VALUES = ("storage_url=s3://my-bucket/osmo", "num_gpu=1", "epochs=1", "batch_size=8")  # as test_conformance
 
 
 def corpus_accepted() -> list[Path]:
-    """The corpus files the compiler accepts (``ok`` in tests/conformance.txt)."""
-    record = (ROOT / "tests" / "conformance.txt").read_text().splitlines()
+    """The corpus files the compiler accepts (``ok`` in the corpus record)."""
+    record = osmo_corpus().record.read_text().splitlines()
     return [CORPUS / line.split(": ")[0] for line in record if line.endswith(": ok")]
 
 

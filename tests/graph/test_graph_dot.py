@@ -10,12 +10,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from graphs import EVERYTHING, EXAMPLES, PROFILE, fan_out
 
 from compiler import graph
 from compiler.graph.dot import quote
 from compiler.graph.model import TIMES
 from compiler.pipeline import build_ir
+from tests.graph.graphs import EVERYTHING, EXAMPLES, PROFILE, fan_out
 
 DOT = shutil.which("dot")
 pytestmark = pytest.mark.skipif(DOT is None, reason="Graphviz is not installed (Debian package: graphviz)")

@@ -7,11 +7,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from graphs import CHROMIUM, EVERYTHING, PROFILE, chromium, fan_out, non_white, png, png_pixels
 
 from compiler import graph
 from compiler.graph.model import TIMES
 from compiler.pipeline import build_ir
+from tests.graph.graphs import CHROMIUM, EVERYTHING, PROFILE, chromium, fan_out, non_white, png, png_pixels
 
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package: chromium)")
 HEADER_PX = 50  # the page's title bar: below it, only the drawing

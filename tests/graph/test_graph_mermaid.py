@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from graphs import EVERYTHING, EXAMPLES, PROFILE, ROOT, fan_out, parse_mermaid
 
 from compiler import graph
 from compiler.graph import mermaid
 from compiler.graph.model import TIMES, Graph, Node
 from compiler.pipeline import build_ir
+from tests.graph.graphs import EVERYTHING, EXAMPLES, PROFILE, ROOT, fan_out, parse_mermaid
 
 
 def draw(tmp_path: Path, text: str, fold: bool = False) -> str:

@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-from graphs import EVERYTHING, PROFILE, ROOT, fan_out, osmo
 
 from compiler import graph
 from compiler.graph.model import EXTERNAL, HOST, OUTPUT, TASK, TIMES, URL_IN, URL_OUT, build, collapse
 from compiler.pipeline import build_ir, compile_file
+from tests.graph.graphs import EVERYTHING, PROFILE, ROOT, fan_out, osmo
 
 TUTORIAL = ROOT / "examples" / "serial_workflow.yaml"
 
