@@ -438,10 +438,14 @@ class _Handler(BaseHTTPRequestHandler):
                 if (ns is None or wns == ns) and _selects(selector, (st.wf.get("metadata") or {}).get("labels") or {})
             ]
         page = items[start : start + limit] if limit else items[start:]
+        fields = [f[len("items.") :] for f in (query.get("fields") or [""])[0].split(",") if f.startswith("items.")]
+        if fields:  # the field mask, as the server applies it: only these paths of each item
+            page = [_masked(item, fields) for item in page]
         meta: dict[str, Any] = {"resourceVersion": str(fake._rv)}
-        if limit and start + limit < len(items):
+        masked = bool((query.get("fields") or [""])[0]) and "metadata.continue" not in query["fields"][0].split(",")
+        if limit and start + limit < len(items) and not masked:
             meta["continue"] = str(start + limit)
-        # the real server sends "items": null for an empty list
+        # the real server sends "items": null for an empty list; ``fields`` also masks metadata.continue
         self._send_json(200, {"metadata": meta, "items": page or None})
 
     def _shutdown(self, ns: str, name: str, how: str, body: bytes):
@@ -570,6 +574,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 _SELECTOR_RE = re.compile(r"\s*([^,!=\s]+)\s*(?:(!=|==|=)\s*([^,\s]*)|\s+(in|notin)\s*\(([^)]*)\))\s*(?:,|$)")
+
+
+def _masked(item: dict, fields: list[str]) -> dict:
+    out: dict = {}
+    for path in fields:
+        src, dst, keys = item, out, path.split(".")
+        for k in keys[:-1]:
+            src = src.get(k) if isinstance(src, dict) else None
+            dst = dst.setdefault(k, {})
+        if isinstance(src, dict) and keys[-1] in src:
+            dst[keys[-1]] = copy.deepcopy(src[keys[-1]])
+    return out
 
 
 def _selects(selector: str, labels: dict[str, str]) -> bool:

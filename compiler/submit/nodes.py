@@ -177,13 +177,13 @@ def task_runs(wf: Mapping[str, Any]) -> list[TaskRun]:
         if base == CTRL_TASK or not base:
             continue
         group = parts[-2] if len(parts) >= 2 else None
-        task = run(group, base)
+        current = run(group, base)
         if node["type"] == "Retry" or not match:  # the task's own node: its overall state
-            task.phase = node.get("phase") or task.phase
-            task.started, task.finished = node.get("startedAt"), node.get("finishedAt")
-            task.message = node.get("message")
+            current.phase = node.get("phase") or current.phase
+            current.started, current.finished = node.get("startedAt"), node.get("finishedAt")
+            current.message = node.get("message")
         if node["type"] == "Pod":
-            task.attempts.append(
+            current.attempts.append(
                 Attempt(
                     index=int(match["n"]) if match else 0,
                     phase=node.get("phase") or "Pending",
@@ -194,8 +194,8 @@ def task_runs(wf: Mapping[str, Any]) -> list[TaskRun]:
                     message=node.get("message"),
                 )
             )
-    for task in runs.values():
-        task.attempts.sort(key=lambda a: a.index)
+    for r in runs.values():
+        r.attempts.sort(key=lambda a: a.index)
     return list(runs.values())
 
 

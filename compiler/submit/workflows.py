@@ -3,8 +3,8 @@
 Same connection settings as ``osmo submit`` (``connection.py``: ``ARGO_*`` environment, flags win, TLS
 verified unless told otherwise, the token never printed) and the same error translation
 (``server.call_server``): one line on stderr; exit 1 for an unknown or failed workflow, 2 for usage,
-credentials and connection problems. hera's list/get/stop/terminate work here; the log stream does
-not (see ``logs.py``).
+credentials and connection problems. hera's get/stop/terminate are used as they are; its list is not
+(see :func:`list_workflows`), nor its log stream (see ``logs.py``).
 """
 
 from __future__ import annotations
@@ -191,6 +191,28 @@ def normalise_phases(phases: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+def get_json(svc: Any, conn: ArgoConnection, action: str, path: str, params: dict[str, str]) -> dict:
+    """``GET`` with hera's session (same TLS, timeout, token); errors translated like ``call_server``."""
+    import requests
+
+    from .server import connection_error, http_error, response_message
+
+    headers = {"Accept": "application/json"}
+    if conn.token:
+        headers["Authorization"] = conn.token
+    try:
+        resp = svc.session.get(conn.api_url(path), params=params, headers=headers, verify=conn.verify)
+    except requests.exceptions.RequestException as e:
+        raise connection_error(conn, e) from None
+    if not resp.ok:
+        raise http_error(conn, action, resp.status_code, response_message(resp))
+    try:
+        data = resp.json()
+    except ValueError:
+        raise SubmitError(f"unexpected reply from the Argo Server while trying to {action}: not JSON") from None
+    return data if isinstance(data, dict) else {}
+
+
 def list_workflows(svc: Any, conn: ArgoConnection, options: ListOptions) -> list[dict]:
     """Every workflow this tool submitted (all pages), newest first, at most ``limit``.
 
@@ -201,18 +223,13 @@ def list_workflows(svc: Any, conn: ArgoConnection, options: ListOptions) -> list
     items: list[dict] = []
     cont: str | None = None
     while True:
-        page = call_server(
-            svc,
-            conn,
-            "list workflows",
-            svc.list_workflows,
-            namespace=namespace,
-            label_selector=label_selector(options.phases),
-            limit=str(_PAGE),
-            continue_=cont,
-            fields=LIST_FIELDS,
-        )
-        data = page.model_dump(by_alias=True, exclude_none=True, mode="json")
+        # Not hera's list_workflows: its WorkflowList model requires every item's `spec`, and asking for
+        # the specs (up to 1 MiB each) would defeat the field mask that keeps a long list small.
+        params = {"listOptions.labelSelector": label_selector(options.phases), "listOptions.limit": str(_PAGE)}
+        params["fields"] = LIST_FIELDS
+        if cont:
+            params["listOptions.continue"] = cont
+        data = get_json(svc, conn, "list workflows", f"api/v1/workflows/{namespace}", params)
         items += [i for i in data.get("items") or [] if isinstance(i, dict)]
         cont = (data.get("metadata") or {}).get("continue")
         if not cont:
