@@ -178,6 +178,8 @@ def run_logs(options: LogsOptions, server: ServerOptions, *, env: Mapping[str, s
             return not options.tasks or run.k8s_name in tasks or (run.k8s_name, attempt.index) in attempts
 
         chosen = [a.pod_name for r in runs for a in r.attempts if wanted(r, a)]
+        # align on the names known now (tasks that start later while following may widen it)
+        prefix.width = max((len(r.label(a)) for r in runs for a in r.attempts if wanted(r, a)), default=0)
         params = {"logOptions.container": MAIN_CONTAINER}
         if options.follow:
             params["logOptions.follow"] = "true"
@@ -188,14 +190,11 @@ def run_logs(options: LogsOptions, server: ServerOptions, *, env: Mapping[str, s
         if single:
             params["podName"] = chosen[0]
         seen_pods: set[str] = set()
-        shown = 0
 
         def emit(label: str, content: str) -> None:
-            nonlocal shown
             for line in content.split("\n") if content else [""]:
                 if grep is None or grep.search(line):
                     out.write(prefix(label) + line + "\n")
-                    shown += 1
             out.flush()
 
         resp = _stream(svc, conn, f"api/v1/workflows/{conn.namespace}/{options.name}/log", params, options.follow)

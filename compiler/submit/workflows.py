@@ -324,7 +324,7 @@ def query_text(wf: Mapping[str, Any], runs: list[TaskRun]) -> str:
         ]
         for r in runs
     ]
-    text = "\n".join(lines) + table([head, *cells])
+    text = "\n".join(lines) + "\n" + table([head, *cells])
     failed = [r for r in runs if r.phase in FAILED_PHASES and r.message]
     if failed:
         text += "\n" + "".join(f"{r.name}: {r.message}\n" for r in failed)
