@@ -462,6 +462,180 @@ def submit(
     raise typer.Exit(code)
 
 
+# -- following a submitted workflow: list, query, logs, cancel (same connection flags as submit) ----------
+
+_Namespace = Annotated[
+    str | None, typer.Option("--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; default: argo).")
+]
+_ArgoServer = Annotated[
+    str | None, typer.Option("--argo-server", "-s", metavar="HOST:PORT", help="Argo Server (env: ARGO_SERVER).")
+]
+_Token = Annotated[
+    str | None,
+    typer.Option(
+        "--token", help="Bearer token (env: ARGO_TOKEN). Prefer the env var: flags show up in `ps`.", show_default=False
+    ),
+]
+_Secure = Annotated[
+    bool | None,
+    typer.Option("--secure/--insecure", help="https (default) or plain http (env: ARGO_SECURE).", show_default=False),
+]
+_SkipVerify = Annotated[
+    bool | None,
+    typer.Option(
+        "--insecure-skip-verify",
+        "-k",
+        help="Do not verify the server's TLS certificate (env: ARGO_INSECURE_SKIP_VERIFY). "
+        "To trust a private CA instead, set REQUESTS_CA_BUNDLE.",
+        show_default=False,
+    ),
+]
+_BaseHref = Annotated[
+    str | None,
+    typer.Option("--argo-base-href", metavar="PATH", help="Path prefix of the Argo Server (env: ARGO_BASE_HREF)."),
+]
+_RequestTimeout = Annotated[
+    float,
+    typer.Option("--request-timeout", min=0.1, metavar="SECONDS", help="Timeout of each request to the Argo Server."),
+]
+_Output = Annotated[str, typer.Option("--output", "-o", help="table or json.")]
+
+
+def _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout):
+    from .submit.workflows import ServerOptions
+
+    return ServerOptions(
+        namespace=namespace,
+        argo_server=argo_server,
+        token=token,
+        secure=secure,
+        insecure_skip_verify=insecure_skip_verify,
+        base_href=base_href,
+        request_timeout=request_timeout,
+    )
+
+
+@app.command("list")
+def list_workflows(
+    phase: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--phase", metavar="PHASE", help="Only these phases (Pending, Running, Succeeded, Failed, Error)."
+        ),
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many (the newest).")] = None,
+    all_namespaces: Annotated[bool, typer.Option("--all-namespaces", "-A", help="Every namespace.")] = False,
+    output: _Output = "table",
+    namespace: _Namespace = None,
+    argo_server: _ArgoServer = None,
+    token: _Token = None,
+    secure: _Secure = None,
+    insecure_skip_verify: _SkipVerify = None,
+    base_href: _BaseHref = None,
+    request_timeout: _RequestTimeout = shared_options.REQUEST_TIMEOUT_S,
+) -> None:
+    """List the workflows osmo submitted, newest first: name, phase, started, duration, progress, OSMO name."""
+    from .submit.errors import SubmitError
+    from .submit.workflows import ListOptions, normalise_phases, run_list
+
+    try:
+        phases = normalise_phases(tuple(phase or ()))
+    except SubmitError as e:
+        _fail_usage(e.message)
+    server = _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout)
+    raise typer.Exit(run_list(ListOptions(phases, limit, all_namespaces, output), server))
+
+
+@app.command("query")
+def query(
+    name: Annotated[str, typer.Argument(help="The workflow's name (as `osmo submit` printed it).")],
+    output: _Output = "table",
+    namespace: _Namespace = None,
+    argo_server: _ArgoServer = None,
+    token: _Token = None,
+    secure: _Secure = None,
+    insecure_skip_verify: _SkipVerify = None,
+    base_href: _BaseHref = None,
+    request_timeout: _RequestTimeout = shared_options.REQUEST_TIMEOUT_S,
+) -> None:
+    """Show a workflow's phase and one row per OSMO task (phase, exit code, times, retries, pod).
+
+    Exit 1 when the workflow Failed (or is unknown).
+    """
+    from .submit.workflows import run_query
+
+    server = _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout)
+    raise typer.Exit(run_query(name, output, server))
+
+
+@app.command("logs")
+def logs(
+    name: Annotated[str, typer.Argument(help="The workflow's name.")],
+    task: Annotated[
+        list[str] | None,
+        typer.Option("--task", "-t", help="Only this OSMO task (or group, or retry attempt `name(N)`). Repeatable."),
+    ] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep streaming until the workflow ends.")] = False,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="DURATION", help="Only lines newer than this (30s, 10m, 2h, 1d).")
+    ] = None,
+    grep: Annotated[
+        str | None, typer.Option("--grep", metavar="REGEX", help="Only lines matching (Python re).")
+    ] = None,
+    colour: Annotated[
+        bool | None,
+        typer.Option(
+            "--color/--no-color",
+            help="Colour task names (default: on a terminal, unless NO_COLOR).",
+            show_default=False,
+        ),
+    ] = None,
+    namespace: _Namespace = None,
+    argo_server: _ArgoServer = None,
+    token: _Token = None,
+    secure: _Secure = None,
+    insecure_skip_verify: _SkipVerify = None,
+    base_href: _BaseHref = None,
+    request_timeout: _RequestTimeout = shared_options.REQUEST_TIMEOUT_S,
+) -> None:
+    """Print every task's main-container log, each line prefixed with its OSMO task name."""
+    from .submit.logs import LogsOptions, run_logs
+
+    server = _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout)
+    options = LogsOptions(name, tuple(task or ()), follow, since, grep, colour)
+    raise typer.Exit(run_logs(options, server))
+
+
+_CANCEL_HELP = (
+    "Cancel a running workflow. Default, Argo `stop`: no new task starts, running tasks are killed, and the "
+    "workflow's exit handlers (onExit) still run. --force, Argo `terminate`: the same, but exit handlers are "
+    "skipped too. Workflows compiled by osmo have no exit handlers of their own, so the two differ only for "
+    "handlers added by hand. A finished workflow cannot be cancelled (exit 1)."
+)
+
+
+@app.command("cancel", help=_CANCEL_HELP)
+def cancel(
+    name: Annotated[str, typer.Argument(help="The workflow's name.")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Terminate (Argo `terminate`): exit handlers do not run. Default: stop."),
+    ] = False,
+    namespace: _Namespace = None,
+    argo_server: _ArgoServer = None,
+    token: _Token = None,
+    secure: _Secure = None,
+    insecure_skip_verify: _SkipVerify = None,
+    base_href: _BaseHref = None,
+    request_timeout: _RequestTimeout = shared_options.REQUEST_TIMEOUT_S,
+) -> None:
+    """Cancel a running workflow (help: _CANCEL_HELP)."""
+    from .submit.workflows import run_cancel
+
+    server = _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout)
+    raise typer.Exit(run_cancel(name, force, server))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point, with a last-resort handler: a bug is one line, not a traceback."""
     try:

@@ -34,6 +34,9 @@ from .size import ENTRYPOINT
 from .state import Emitter
 
 WORKFLOW_LABEL = "osmo.nvidia.com/workflow"
+# {"<k8s name>": "<OSMO name>"} of the tasks and groups whose Argo name differs from the OSMO spelling
+# (case, '_'), so that `osmo query` / `osmo logs` can show the names the user wrote. Absent when none differ.
+NAMES_ANNOTATION = "osmo.nvidia.com/names"
 
 
 def emit(
@@ -83,6 +86,10 @@ def _metadata(em: Emitter) -> dict:
         WORKFLOW_LABEL: workflow.name,
         **dict(workflow.labels),
     }
+    named = [x for g in workflow.groups for x in ((g,) if not g.implicit else ()) + g.tasks]
+    renamed = {x.k8s_name: x.name for x in named if x.k8s_name != x.name}
+    if renamed:
+        metadata["annotations"] = {NAMES_ANNOTATION: json.dumps(renamed, sort_keys=True, separators=(",", ":"))}
     return metadata
 
 

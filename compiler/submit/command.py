@@ -20,6 +20,7 @@ import copy
 import dataclasses
 import json
 import re
+import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -118,6 +119,15 @@ def prepare_workflow(manifest: dict, *, namespace: str, name: str | None = None,
         )
     meta["namespace"] = namespace
     return wf
+
+
+def logs_command(wf: Mapping[str, Any], name: str, namespace: str) -> str:
+    """The ``osmo logs`` command that shows why ``wf`` failed (its failed tasks, when known)."""
+    from .nodes import task_runs
+
+    failed = [r.name for r in task_runs(wf) if r.phase in ("Failed", "Error")]
+    tasks = "".join(f" --task {shlex.quote(t)}" for t in failed)
+    return f"osmo logs {name} -n {namespace}{tasks}"
 
 
 def run_submit(
@@ -222,6 +232,7 @@ def _run(options: SubmitOptions, env: Mapping[str, str] | None, out: TextIO, err
         if phase != "Succeeded":
             for line in failed_nodes(final):
                 err.write(scrub(line, secrets) + "\n")
+            err.write(f"Logs:      {logs_command(final, name, namespace)}\n")
         return EXIT_OK if phase == "Succeeded" else EXIT_FAILED
     finally:
         svc.close()

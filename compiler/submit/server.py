@@ -157,6 +157,8 @@ def http_error(conn: ArgoConnection, action: str, status: int, message: str, *, 
             "choose another --name or use --generate-name",
             EXIT_FAILED,
         )
+    if status == 404 and name and f'"{name}" not found' in msg:  # the workflow, not the route, is missing
+        return SubmitError(f"no workflow named {name!r} in namespace {conn.namespace!r} (HTTP 404)", EXIT_FAILED)
     if status == 404:
         return SubmitError(
             f"HTTP 404 while trying to {action} at {conn.base_url} ({msg}); check --argo-server/ARGO_SERVER, "

@@ -16,7 +16,20 @@ bodies of the real server (grpc-gateway: ``{"code": <grpc code>, "message": "...
 * ``GET /api/v1/workflow-events/{ns}?listOptions.fieldSelector=metadata.name=<name>``: chunked
   NDJSON ``{"result": {"type": "ADDED"|"MODIFIED", "object": <Workflow>}}`` (ADDED first with the
   current state, as a k8s watch without resourceVersion does), driven by a scripted progression;
-  ``watch_mode`` can make it unavailable (404/501) or drop the connection after the first event.
+  ``watch_mode`` can make it unavailable (404/501) or drop the connection after the first event;
+* ``GET /api/v1/workflows/{ns}`` (``/api/v1/workflows/`` = every namespace): ``listOptions.labelSelector``
+  (``k=v``, ``k!=v``, ``k in (a,b)``), ``listOptions.limit`` / ``listOptions.continue`` paging, items in
+  name order like the k8s API; ``fields`` is recorded, not applied;
+* ``PUT /api/v1/workflows/{ns}/{name}/stop|terminate``: sets ``spec.shutdown`` (Stop/Terminate) and
+  finishes the workflow as Failed; a finished one → 500 code 13 ``cannot shutdown a completed workflow``;
+* ``GET /api/v1/workflows/{ns}/{name}/log``: NDJSON ``{"result": {"content", "podName"}}`` per line of
+  the pods' logs (``add_log``), ``podName``, ``logOptions.container`` (default ``main``),
+  ``logOptions.sinceSeconds``; ``logOptions.follow=true`` keeps streaming new lines until the workflow
+  finishes; an unknown ``podName`` gives an in-stream ``{"error": ...}`` as grpc-gateway does;
+* ``GET /artifact-files/{ns}/workflows/{name}/{node id}/outputs/{artifact}``: archived logs
+  (``archived``), 404 otherwise.
+
+:func:`tree_status` builds a realistic ``status.nodes`` tree (pod names v2, group DAGs, Retry nodes).
 
 Everything received is recorded in ``requests`` (method, path, query, headers, body).
 When ``schema.json`` is absent, validation falls back to hera's pydantic models (types only).
@@ -28,9 +41,11 @@ import copy
 import datetime as _dt
 import json
 import random
+import re
 import socket
 import ssl
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +59,96 @@ from tests.support.argo_schema import argo_errors
 TOKEN_INVALID = "token not valid. see https://argo-workflows.readthedocs.io/en/latest/faq/"
 _K8S_RAND_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand
 FINISHED = {"Succeeded", "Failed", "Error"}
+PHASE_LABEL = "workflows.argoproj.io/phase"
+COMPLETED_LABEL = "workflows.argoproj.io/completed"
+
+
+def fnv32a(text: str) -> int:
+    """Go's hash/fnv New32a (written out here so the fake does not reuse the code under test)."""
+    h = 2166136261
+    for b in text.encode():
+        h ^= b
+        h = (h * 16777619) % (1 << 32)
+    return h
+
+
+def node_id(wf_name: str, node_name: str) -> str:
+    return f"{wf_name}-{fnv32a(node_name)}"
+
+
+def v2_pod_name(wf_name: str, template: str, node_name: str) -> str:
+    return f"{wf_name}-{template}"[:242] + f"-{fnv32a(node_name)}"
+
+
+def tree_status(
+    wf_name: str, phase: str, tasks: list[dict], *, message: str | None = None, t0: str = "2025-03-01T10:00:00Z"
+) -> dict:
+    """A ``status`` as Argo's controller writes it for a compiled OSMO workflow.
+
+    ``tasks``: dicts with ``name`` (k8s name), ``template`` (default ``t-<name>``), ``group`` (k8s group
+    name: the task is a member of the DAG ``g-<group>``, which also gets an ``osmo-ctrl`` node),
+    ``attempts``: list of pod phases (several = a Retry node with children ``name(0)``...; a one-item list
+    with ``retry: True`` also makes a Retry node), ``exit_codes`` (per attempt), ``message``.
+    """
+    nodes: dict[str, dict] = {}
+
+    def add(name: str, display: str, typ: str, ph: str, template: str, parent: dict | None, **extra) -> dict:
+        nid = wf_name if name == wf_name else node_id(wf_name, name)
+        node = {
+            "id": nid,
+            "name": name,
+            "displayName": display,
+            "type": typ,
+            "templateName": template,
+            "phase": ph,
+            "startedAt": t0,
+            **extra,
+        }
+        if ph in FINISHED or ph in ("Skipped", "Omitted"):
+            node["finishedAt"] = t0.replace("10:00:00", "10:05:00")
+        if parent is not None:
+            node["boundaryID"] = parent["id"] if parent["type"] == "DAG" else parent.get("boundaryID", wf_name)
+            parent.setdefault("children", []).append(nid)
+        nodes[nid] = node
+        return node
+
+    root = add(wf_name, wf_name, "DAG", phase, "main", None)
+    groups: dict[str, dict] = {}
+    for task in tasks:
+        parent = root
+        if task.get("group"):
+            g = task["group"]
+            if g not in groups:
+                groups[g] = add(f"{wf_name}.{g}", g, "DAG", task.get("group_phase", "Running"), f"g-{g}", root)
+                add(f"{wf_name}.{g}.osmo-ctrl", "osmo-ctrl", "Pod", "Succeeded", "osmo-hosts", groups[g])
+            parent = groups[g]
+        name, template = task["name"], task.get("template", f"t-{task['name']}")
+        attempts = task.get("attempts", ["Succeeded"])
+        codes = task.get("exit_codes", [None] * len(attempts))
+        base = f"{parent['name']}.{name}"
+        retry = len(attempts) > 1 or task.get("retry")
+        if retry:
+            holder = add(base, name, "Retry", attempts[-1], template, parent, **_msg(task, attempts[-1]))
+        for i, ph in enumerate(attempts):
+            extra = _msg(task, ph)
+            if codes[i] is not None:
+                extra["outputs"] = {"exitCode": str(codes[i])}
+            if retry:
+                add(f"{base}({i})", f"{name}({i})", "Pod", ph, template, holder, **extra)
+            else:
+                add(base, name, "Pod", ph, template, parent, **extra)
+    status: dict[str, Any] = {"phase": phase, "startedAt": t0, "nodes": nodes}
+    if phase in FINISHED:
+        status["finishedAt"] = t0.replace("10:00:00", "10:05:00")
+    pods = [n for n in nodes.values() if n["type"] == "Pod"]
+    status["progress"] = f"{sum(n['phase'] in FINISHED for n in pods)}/{len(pods)}"
+    if message:
+        status["message"] = message
+    return status
+
+
+def _msg(task: dict, phase: str) -> dict:
+    return {"message": task.get("message", "Error (exit code 1)")} if phase in ("Failed", "Error") else {}
 
 
 def schema_available(schema_path: Path = SCHEMA_PATH) -> bool:
@@ -188,12 +293,22 @@ class _Handler(BaseHTTPRequestHandler):
         if not path.startswith(fake.base_href):
             return self._not_found_plain()
         path = "/" + path[len(fake.base_href) :]
-        if not path.startswith("/api/v1/"):
+        if not path.startswith("/api/v1/") and not path.startswith("/artifact-files/"):
             return self._not_found_plain()
         if fake.token is not None and self.headers.get("Authorization") != f"Bearer {fake.token}":
             return self._send_error(401, 16, TOKEN_INVALID)
+        if path.startswith("/artifact-files/"):
+            return self._artifact(path)
         segs = [s for s in path.split("/") if s][2:]  # after api, v1
         try:
+            if method == "GET" and segs == ["workflows"]:  # /api/v1/workflows/ : every namespace
+                return self._list(None, rec.query)
+            if method == "GET" and len(segs) == 2 and segs[0] == "workflows":
+                return self._guarded(segs[1], "list", lambda: self._list(segs[1], rec.query))
+            if method == "PUT" and len(segs) == 4 and segs[0] == "workflows" and segs[3] in ("stop", "terminate"):
+                return self._guarded(segs[1], "update", lambda: self._shutdown(segs[1], segs[2], segs[3], body))
+            if method == "GET" and len(segs) == 4 and segs[0] == "workflows" and segs[3] == "log":
+                return self._guarded(segs[1], "get", lambda: self._logs(segs[1], segs[2], rec.query))
             if method == "POST" and len(segs) == 2 and segs[0] == "workflows":
                 return self._guarded(segs[1], "create", lambda: self._create(segs[1], body))
             if method == "POST" and len(segs) == 3 and segs[0] == "workflows" and segs[2] == "lint":
@@ -310,6 +425,105 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send_error(404, 5, f'workflows.argoproj.io "{name}" not found')
         self._send_json(200, out)
 
+    def _list(self, ns: str | None, query: dict[str, list[str]]):
+        fake = self.server.fake
+        selector = (query.get("listOptions.labelSelector") or [""])[0]
+        limit = int((query.get("listOptions.limit") or ["0"])[0] or 0)
+        start = int((query.get("listOptions.continue") or ["0"])[0] or 0)
+        with fake._lock:
+            items = [
+                copy.deepcopy(st.wf)
+                for (wns, wname), st in sorted(fake.workflows.items())
+                if (ns is None or wns == ns) and _selects(selector, (st.wf.get("metadata") or {}).get("labels") or {})
+            ]
+        page = items[start : start + limit] if limit else items[start:]
+        fields = [f[len("items.") :] for f in (query.get("fields") or [""])[0].split(",") if f.startswith("items.")]
+        if fields:  # the field mask, as the server applies it: only these paths of each item
+            page = [_masked(item, fields) for item in page]
+        meta: dict[str, Any] = {"resourceVersion": str(fake._rv)}
+        masked = bool((query.get("fields") or [""])[0]) and "metadata.continue" not in query["fields"][0].split(",")
+        if limit and start + limit < len(items) and not masked:
+            meta["continue"] = str(start + limit)
+        # the real server sends "items": null for an empty list; ``fields`` also masks metadata.continue
+        self._send_json(200, {"metadata": meta, "items": page or None})
+
+    def _shutdown(self, ns: str, name: str, how: str, body: bytes):
+        fake = self.server.fake
+        with fake._cond:
+            st = fake.workflows.get((ns, name))
+            if st is None:
+                return self._send_error(404, 5, f'workflows.argoproj.io "{name}" not found')
+            if (st.wf.get("status") or {}).get("phase") in FINISHED:
+                return self._send_error(
+                    500, 13, f'cannot shutdown a completed workflow: workflow: "{name}", namespace: "{ns}"'
+                )
+            st.wf.setdefault("spec", {})["shutdown"] = "Stop" if how == "stop" else "Terminate"
+        status = copy.deepcopy(st.wf.get("status") or {})
+        status.update(phase="Failed", message=f"Stopped with strategy '{'Stop' if how == 'stop' else 'Terminate'}'")
+        fake.set_status(ns, name, status)
+        with fake._lock:
+            out = copy.deepcopy(st.wf)
+        self._send_json(200, out)
+
+    def _artifact(self, path: str):
+        fake = self.server.fake
+        segs = [s for s in path.split("/") if s]  # artifact-files ns workflows name node outputs artifact
+        key = (segs[1], segs[3], segs[4], segs[6]) if len(segs) == 7 and segs[2] == "workflows" else None
+        text = fake.archived.get(key) if key else None
+        if text is None:
+            return self._not_found_plain()
+        data = text.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _logs(self, ns: str, name: str, query: dict[str, list[str]]):
+        fake = self.server.fake
+        with fake._lock:
+            if (ns, name) not in fake.workflows:
+                return self._send_error(404, 5, f'workflows.argoproj.io "{name}" not found')
+        q = {k: v[0] for k, v in query.items()}
+        pod = q.get("podName") or None
+        container = q.get("logOptions.container") or "main"
+        follow = q.get("logOptions.follow") == "true"
+        since = float(q["logOptions.sinceSeconds"]) if q.get("logOptions.sinceSeconds") else None
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        pods = fake.logs.setdefault((ns, name), {})
+        if pod is not None and pod not in pods and not follow:
+            err = {"grpc_code": 5, "http_code": 404, "message": f'pods "{pod}" not found', "http_status": "Not Found"}
+            self._chunk((json.dumps({"error": err}) + "\n").encode())
+            return self._end_chunks()
+        sent: dict[str, int] = {}
+        while True:
+            with fake._cond:
+                out = []
+                for p, containers in sorted(pods.items()):
+                    if pod is not None and p != pod:
+                        continue
+                    lines = containers.get(container, [])
+                    for t, line in lines[sent.get(p, 0) :]:
+                        if since is None or time.time() - t <= since:
+                            out.append((p, line))
+                    sent[p] = len(lines)
+                st = fake.workflows.get((ns, name))
+                done = st is None or (st.wf.get("status") or {}).get("phase") in FINISHED
+                if not out and follow and not done and not fake._stopping.is_set():
+                    fake._cond.wait(0.05)
+                    continue
+            for p, line in out:
+                self._chunk((json.dumps({"result": {"content": line, "podName": p}}) + "\n").encode())
+            if not follow or done or fake._stopping.is_set():
+                return self._end_chunks()
+
+    def _end_chunks(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
     def _chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
         self.wfile.flush()
@@ -358,6 +572,42 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
+_SELECTOR_RE = re.compile(r"\s*([^,!=\s]+)\s*(?:(!=|==|=)\s*([^,\s]*)|\s+(in|notin)\s*\(([^)]*)\))\s*(?:,|$)")
+
+
+def _masked(item: dict, fields: list[str]) -> dict:
+    out: dict = {}
+    for path in fields:
+        src, dst, keys = item, out, path.split(".")
+        for k in keys[:-1]:
+            src = src.get(k) if isinstance(src, dict) else None
+            dst = dst.setdefault(k, {})
+        if isinstance(src, dict) and keys[-1] in src:
+            dst[keys[-1]] = copy.deepcopy(src[keys[-1]])
+    return out
+
+
+def _selects(selector: str, labels: dict[str, str]) -> bool:
+    """k8s label selector subset: ``k=v``, ``k==v``, ``k!=v``, ``k in (a,b)``, ``k notin (a,b)``."""
+    pos = 0
+    while pos < len(selector):
+        m = _SELECTOR_RE.match(selector, pos)
+        if not m:
+            raise ValueError(f"unsupported label selector {selector!r}")
+        key, op, value, set_op, values = m.groups()
+        have = labels.get(key)
+        if op in ("=", "==") and have != value:
+            return False
+        if op == "!=" and have == value:
+            return False
+        if set_op:
+            allowed = {v.strip() for v in values.split(",")}
+            if (set_op == "in") != (have in allowed):
+                return False
+        pos = m.end()
+    return True
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -396,6 +646,9 @@ class FakeArgoServer:
     step_delay: float = 0.05
     requests: list[RecordedRequest] = field(default_factory=list)
     workflows: dict[tuple[str, str], _Stored] = field(default_factory=dict)
+    # (ns, workflow) -> pod -> container -> [(unix time, line)]
+    logs: dict[tuple[str, str], dict[str, dict[str, list[tuple[float, str]]]]] = field(default_factory=dict)
+    archived: dict[tuple[str, str, str, str], str] = field(default_factory=dict)  # (ns, wf, node id, artifact)
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
@@ -459,10 +712,21 @@ class FakeArgoServer:
             wf.setdefault("metadata", {})["namespace"] = ns
             self.workflows[(ns, wf["metadata"]["name"])] = _Stored(wf)
 
+    def add_log(self, ns: str, wf: str, pod: str, *lines: str, container: str = "main", age: float = 0.0) -> None:
+        """Lines a pod printed ``age`` seconds ago (``logOptions.sinceSeconds`` filters on it)."""
+        with self._cond:
+            out = self.logs.setdefault((ns, wf), {}).setdefault(pod, {}).setdefault(container, [])
+            out.extend((time.time() - age, line) for line in lines)
+            self._cond.notify_all()
+
     def set_status(self, ns: str, name: str, status: dict) -> None:
         with self._cond:
             st = self.workflows[(ns, name)]
             st.wf["status"] = copy.deepcopy(status)
+            labels = st.wf.setdefault("metadata", {}).setdefault("labels", {})
+            labels[PHASE_LABEL] = status.get("phase") or "Pending"  # as the controller does
+            if status.get("phase") in FINISHED:
+                labels[COMPLETED_LABEL] = "true"
             st.wf["metadata"]["resourceVersion"] = str(self._next_rv())
             st.version += 1
             self._cond.notify_all()

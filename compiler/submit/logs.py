@@ -1,0 +1,261 @@
+"""``osmo logs``: the main-container log of every task of a workflow, each line prefixed with its OSMO task name.
+
+One stream, ``GET /api/v1/workflows/{ns}/{name}/log?logOptions.container=main`` (all pods of the
+workflow; with ``logOptions.follow=true`` Argo keeps it open and adds pods as they start, closing it when
+the workflow ends), or ``podName=`` when a single pod is asked for. The reply is newline-delimited JSON,
+``{"result": {"podName": ..., "content": ...}}`` per log line, or ``{"error": {...}}``.
+
+Why not hera's ``workflow_logs``: it reads the whole reply as one JSON document (``resp.json()``), which
+fails on the second line of an NDJSON stream (hera #90) and never streams. The stream is read here with
+hera's own ``requests`` session (same TLS, timeout and token handling).
+
+Pods removed by pod GC have no logs to stream. When Argo's log archive is configured (``archiveLogs``),
+the finished pods have a ``main-logs`` output artifact, read from the Argo Server's artifact endpoint
+``/artifact-files/{ns}/workflows/{name}/{node id}/outputs/main-logs``; when it is not, that is said.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from ..exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from ..osmo import parse_duration
+from .connection import ArgoConnection
+from .errors import SubmitError
+from .nodes import Attempt, TaskRun, select_tasks, task_runs
+from .server import connection_error, http_error, response_message
+from .workflows import ServerOptions, get_workflow, run_against_server
+
+MAIN_CONTAINER = "main"
+LOG_ARTIFACT = "main-logs"
+HOSTS_TEMPLATE = "osmo-hosts"  # compiler.argo.groups.HOSTS_TEMPLATE: the compiler's own step, not a task
+FINISHED = frozenset({"Succeeded", "Failed", "Error", "Skipped", "Omitted"})
+_COLOURS = (36, 33, 32, 35, 34, 91, 96, 93, 92, 95, 94)
+
+
+@dataclass(frozen=True)
+class LogsOptions:
+    name: str
+    tasks: tuple[str, ...] = ()
+    follow: bool = False
+    since: str | None = None
+    grep: str | None = None
+    colour: bool | None = None  # None: on a terminal, unless NO_COLOR is set
+
+
+def since_seconds(value: str | None) -> int | None:
+    """``--since`` as whole seconds (OSMO durations: ``30s``, ``5m``, ``2h``, ``1d``, ISO ``PT1H``)."""
+    if value is None:
+        return None
+    d = parse_duration(value)
+    if d is None or d.total_seconds() <= 0:
+        raise SubmitError(f"--since {value!r}: expected a duration such as 30s, 10m, 2h or 1d", EXIT_USAGE)
+    return max(1, int(d.total_seconds()))
+
+
+def compile_grep(value: str | None) -> re.Pattern[str] | None:
+    if value is None:
+        return None
+    try:
+        return re.compile(value)
+    except re.error as e:
+        raise SubmitError(f"--grep {value!r}: not a valid regular expression ({e})", EXIT_USAGE) from None
+
+
+class Prefixer:
+    """``task: `` before each line; the task name coloured (one colour per task) when ``colour``."""
+
+    def __init__(self, colour: bool) -> None:
+        self.colour = colour
+        self.width = 0
+
+    def __call__(self, label: str) -> str:
+        self.width = max(self.width, len(label))
+        text = label.ljust(self.width)
+        if not self.colour:
+            return f"{text} | "
+        code = _COLOURS[sum(label.encode()) % len(_COLOURS)]
+        return f"\x1b[{code}m{text}\x1b[0m | "
+
+
+class PodIndex:
+    """Pod name -> (task, attempt), refreshed from the workflow when an unknown pod shows up."""
+
+    def __init__(self, refresh: Callable[[], dict]) -> None:
+        self.refresh = refresh
+        self.pods: dict[str, tuple[TaskRun, Attempt]] = {}
+        self.ignored: set[str] = set()
+        self.tried: set[str] = set()
+
+    def load(self, wf: Mapping[str, Any]) -> list[TaskRun]:
+        from .nodes import pod_name
+
+        runs = task_runs(wf)
+        self.pods = {a.pod_name: (r, a) for r in runs for a in r.attempts}
+        nodes = ((wf.get("status") or {}).get("nodes") or {}).values()
+        self.ignored = {
+            pod_name(wf, n) for n in nodes if isinstance(n, dict) and n.get("templateName") == HOSTS_TEMPLATE
+        }
+        return runs
+
+    def lookup(self, pod: str) -> tuple[TaskRun, Attempt] | None:
+        if pod not in self.pods and pod not in self.ignored and pod not in self.tried:
+            self.tried.add(pod)  # a pod started after the last look: read the node tree again, once per pod
+            self.load(self.refresh())
+        return self.pods.get(pod)
+
+
+def _stream(svc: Any, conn: ArgoConnection, path: str, params: dict[str, str], follow: bool) -> Any:
+    import requests
+
+    headers = {"Accept": "application/json"}
+    if conn.token:
+        headers["Authorization"] = conn.token
+    try:
+        resp = svc.session.get(
+            conn.api_url(path),
+            params=params,
+            headers=headers,
+            stream=True,
+            verify=conn.verify,
+            # following: a quiet task may print nothing for hours; the connect timeout still applies
+            timeout=(conn.request_timeout, None if follow else conn.request_timeout),
+        )
+    except requests.exceptions.RequestException as e:
+        raise connection_error(conn, e) from None
+    return resp
+
+
+def _archived_log(svc: Any, conn: ArgoConnection, name: str, attempt_node: str) -> list[str] | None:
+    """The archived main log of one node (``archiveLogs``), or None when the server has none."""
+    resp = _stream(
+        svc, conn, f"artifact-files/{conn.namespace}/workflows/{name}/{attempt_node}/outputs/{LOG_ARTIFACT}", {}, False
+    )
+    try:
+        if resp.status_code in (401, 403):
+            raise http_error(conn, "read the archived logs", resp.status_code, response_message(resp))
+        if not resp.ok:
+            return None
+        return resp.content.decode("utf-8", "replace").splitlines()
+    finally:
+        resp.close()
+
+
+def _archived_nodes(wf: Mapping[str, Any]) -> dict[str, str]:
+    """``{pod name: node id}`` of the pods whose main log was archived."""
+    from .nodes import pod_name
+
+    out = {}
+    for node in ((wf.get("status") or {}).get("nodes") or {}).values():
+        arts = ((node.get("outputs") or {}).get("artifacts") or []) if isinstance(node, dict) else []
+        if node.get("type") == "Pod" and any(a.get("name") == LOG_ARTIFACT for a in arts if isinstance(a, dict)):
+            out[pod_name(wf, node)] = str(node.get("id"))
+    return out
+
+
+def run_logs(options: LogsOptions, server: ServerOptions, *, env: Mapping[str, str] | None = None, **io: Any) -> int:
+    """Exit 0 when the logs were shown (even of a failed workflow), 1 for an unknown workflow or a stream error."""
+
+    def body(svc: Any, conn: ArgoConnection, out: TextIO, err: TextIO) -> int:
+        since = since_seconds(options.since)
+        grep = compile_grep(options.grep)
+        colour = options.colour
+        if colour is None:
+            environ = os.environ if env is None else env
+            colour = bool(getattr(out, "isatty", lambda: False)()) and not environ.get("NO_COLOR")
+        prefix = Prefixer(colour)
+        index = PodIndex(lambda: get_workflow(svc, conn, options.name))
+        wf = get_workflow(svc, conn, options.name)
+        runs = index.load(wf)
+        tasks, attempts = select_tasks(runs, options.tasks) if options.tasks else (set(), set())
+
+        def wanted(run: TaskRun, attempt: Attempt) -> bool:
+            return not options.tasks or run.k8s_name in tasks or (run.k8s_name, attempt.index) in attempts
+
+        chosen = [a.pod_name for r in runs for a in r.attempts if wanted(r, a)]
+        # align on the names known now (tasks that start later while following may widen it)
+        prefix.width = max((len(r.label(a)) for r in runs for a in r.attempts if wanted(r, a)), default=0)
+        params = {"logOptions.container": MAIN_CONTAINER}
+        if options.follow:
+            params["logOptions.follow"] = "true"
+        if since is not None:
+            params["logOptions.sinceSeconds"] = str(since)
+        # one known pod and nothing more to come: ask for it alone
+        single = options.tasks and len(chosen) == 1 and (attempts or not options.follow)
+        if single:
+            params["podName"] = chosen[0]
+        seen_pods: set[str] = set()
+
+        def emit(label: str, content: str) -> None:
+            for line in content.split("\n") if content else [""]:
+                if grep is None or grep.search(line):
+                    out.write(prefix(label) + line + "\n")
+            out.flush()
+
+        resp = _stream(svc, conn, f"api/v1/workflows/{conn.namespace}/{options.name}/log", params, options.follow)
+        try:
+            if not resp.ok:
+                raise http_error(conn, "read the logs", resp.status_code, response_message(resp), name=options.name)
+            for raw in resp.iter_lines():
+                if not raw or not raw.strip():
+                    continue
+                try:
+                    event = json.loads(raw)
+                except ValueError:
+                    raise SubmitError("the Argo Server sent a malformed log stream line", EXIT_FAILED) from None
+                if not isinstance(event, dict):
+                    continue
+                if event.get("error"):
+                    e = event["error"]
+                    message = e.get("message", "") if isinstance(e, dict) else str(e)
+                    raise SubmitError(f"the log stream of {options.name!r} failed: {message}", EXIT_FAILED)
+                result = event.get("result") or {}
+                pod = str(result.get("podName") or "")
+                found = index.lookup(pod) if pod else None
+                if pod in index.ignored or (found is None and options.tasks):
+                    continue
+                if found is not None and not wanted(*found):
+                    continue
+                seen_pods.add(pod)
+                emit(found[0].label(found[1]) if found else pod, str(result.get("content") or ""))
+        except SubmitError:
+            raise
+        except Exception as e:
+            import requests
+
+            if isinstance(e, requests.exceptions.RequestException):
+                raise connection_error(conn, e) from None
+            raise
+        finally:
+            resp.close()
+
+        # pods that sent nothing: their logs may be in Argo's log archive (the pods are gone)
+        final = get_workflow(svc, conn, options.name) if options.follow else wf
+        runs = index.load(final)
+        archived = _archived_nodes(final)
+        silent = [(r, a) for r in runs for a in r.attempts if wanted(r, a) and a.pod_name not in seen_pods]
+        for run, attempt in silent:
+            if attempt.pod_name in archived:
+                lines = _archived_log(svc, conn, options.name, archived[attempt.pod_name])
+                if lines:
+                    seen_pods.add(attempt.pod_name)
+                    emit(run.label(attempt), "\n".join(lines))
+        if not seen_pods and silent and (final.get("status") or {}).get("phase") in FINISHED:
+            if archived:
+                err.write(f"osmo logs: no log lines for {options.name!r}, not even in Argo's log archive\n")
+            else:
+                err.write(
+                    f"osmo logs: no log lines for {options.name!r}: the tasks printed nothing, or their pods are "
+                    "gone (pod GC) and Argo's log archive is not configured (archiveLogs in the workflow "
+                    "controller's artifactRepository), so the logs are lost\n"
+                )
+        elif not silent and not seen_pods and not options.follow:
+            err.write(f"osmo logs: no task of {options.name!r} has started yet (use --follow to wait for them)\n")
+        return EXIT_OK
+
+    return run_against_server("logs", server, body, env=env, **io)

@@ -1,0 +1,232 @@
+"""Argo's ``status.nodes`` tree read back as OSMO tasks (for ``osmo query`` and ``osmo logs``).
+
+What the compiler writes (``compiler/argo/emit.py``, ``groups.py``) and how Argo names the nodes:
+
+* a flat OSMO task is a DAG task of ``main`` named after the task's k8s name: node ``<wf>.<task>``;
+* an OSMO group is a DAG task ``<group>`` of ``main`` running the DAG template ``g-<group>``: node
+  ``<wf>.<group>``, its members ``<wf>.<group>.<task>`` (plus ``osmo-ctrl``, the compiler's own
+  Service-creating step, which is not a task);
+* a task with a ``retryStrategy`` gets a ``Retry`` node ``<...>.<task>`` whose children are the attempts,
+  Pod nodes ``<...>.<task>(0)``, ``<...>.<task>(1)``...;
+* k8s names are OSMO names lower-cased with ``_`` -> ``-``; the annotation ``osmo.nvidia.com/names``
+  holds the original spelling of the names that differ.
+
+Pod names are not in the node status: Argo derives them (``workflow/util/pod_name.go``). Format v2 (the
+default since Argo 3.4, annotation ``workflows.argoproj.io/pod-name-format``) is
+``<wf>-<template>-<fnv32a(node name)>`` with the prefix cut to 242 characters; v1 is the node id.
+Templates are shared between identical tasks, so the pod name says nothing about the task: the node
+name does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..exit_codes import EXIT_USAGE
+from ..osmo import k8s_name
+from .errors import SubmitError
+
+NAMES_ANNOTATION = "osmo.nvidia.com/names"  # = compiler.argo.emit.NAMES_ANNOTATION (not imported: no emitter here)
+WORKFLOW_LABEL = "osmo.nvidia.com/workflow"
+POD_NAME_FORMAT_ANNOTATION = "workflows.argoproj.io/pod-name-format"
+CTRL_TASK = "osmo-ctrl"  # compiler.argo.groups.CTRL_TASK
+GROUP_TEMPLATE_PREFIX = "g-"
+ENTRYPOINT = "main"
+_MAX_POD_PREFIX = 253 - 10 - 1  # maxK8sResourceNameLength - k8sNamingHashLength - 1
+_ATTEMPT_RE = re.compile(r"^(?P<base>.*)\((?P<n>\d+)\)$")
+
+
+def fnv32a(text: str) -> int:
+    """32-bit FNV-1a of ``text`` (Go's ``hash/fnv.New32a``), the hash in Argo's pod and node names."""
+    h = 0x811C9DC5
+    for byte in text.encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def pod_name(wf: Mapping[str, Any], node: Mapping[str, Any]) -> str:
+    """The pod of a Pod node, as Argo names it (``util.GeneratePodName``)."""
+    meta = wf.get("metadata") or {}
+    wf_name = meta.get("name") or ""
+    node_name = node.get("name") or ""
+    template = node.get("templateName") or (node.get("templateRef") or {}).get("template") or ""
+    if (meta.get("annotations") or {}).get(POD_NAME_FORMAT_ANNOTATION) == "v1" or not template:
+        return str(node.get("id") or "")
+    if node_name == wf_name:
+        return wf_name
+    return f"{f'{wf_name}-{template}'[:_MAX_POD_PREFIX]}-{fnv32a(node_name)}"
+
+
+@dataclass
+class Attempt:
+    """One pod of a task (a retry attempt, or the only pod)."""
+
+    index: int
+    phase: str
+    pod_name: str
+    exit_code: str | None = None
+    started: str | None = None
+    finished: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class TaskRun:
+    """An OSMO task of a submitted workflow, as far as Argo has run it."""
+
+    name: str  # OSMO spelling
+    k8s_name: str
+    group: str | None = None  # OSMO spelling of an explicit group
+    phase: str = "Pending"  # Pending until Argo creates a node for it
+    started: str | None = None
+    finished: str | None = None
+    message: str | None = None
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def retries(self) -> int:
+        return max(0, len(self.attempts) - 1)
+
+    @property
+    def last(self) -> Attempt | None:
+        return self.attempts[-1] if self.attempts else None
+
+    @property
+    def exit_code(self) -> str | None:
+        return self.last.exit_code if self.last else None
+
+    @property
+    def pod_name(self) -> str | None:
+        return self.last.pod_name if self.last else None
+
+    def label(self, attempt: Attempt) -> str:
+        """How a log line of ``attempt`` is prefixed: the task name, ``name(N)`` for a retry."""
+        return self.name if attempt.index == 0 else f"{self.name}({attempt.index})"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "task": self.name,
+            "group": self.group,
+            "phase": self.phase,
+            "exitCode": self.exit_code,
+            "startedAt": self.started,
+            "finishedAt": self.finished,
+            "retries": self.retries,
+            "podName": self.pod_name,
+            "message": self.message,
+            "attempts": [
+                {"attempt": a.index, "phase": a.phase, "podName": a.pod_name, "exitCode": a.exit_code}
+                for a in self.attempts
+            ],
+        }
+
+
+def original_names(wf: Mapping[str, Any]) -> dict[str, str]:
+    """``{k8s name: OSMO name}`` from the compiler's annotation (empty when absent or unreadable)."""
+    raw = ((wf.get("metadata") or {}).get("annotations") or {}).get(NAMES_ANNOTATION)
+    try:
+        names = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
+
+
+def _spec_tasks(wf: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+    """``(group k8s name or None, task k8s name)`` of every OSMO task, in manifest order."""
+    spec = wf.get("spec") or (wf.get("status") or {}).get("storedWorkflowTemplateSpec") or {}
+    templates = {t.get("name"): t for t in spec.get("templates") or [] if isinstance(t, dict)}
+    main = templates.get(spec.get("entrypoint") or ENTRYPOINT) or {}
+    out: list[tuple[str | None, str]] = []
+    for task in (main.get("dag") or {}).get("tasks") or []:
+        tmpl = templates.get(task.get("template")) or {}
+        if str(task.get("template", "")).startswith(GROUP_TEMPLATE_PREFIX) and "dag" in tmpl:
+            out += [(task["name"], m["name"]) for m in tmpl["dag"].get("tasks") or [] if m.get("name") != CTRL_TASK]
+        elif task.get("name"):
+            out.append((None, task["name"]))
+    return out
+
+
+def task_runs(wf: Mapping[str, Any]) -> list[TaskRun]:
+    """One :class:`TaskRun` per OSMO task: the tasks of the spec (in order), filled in from ``status.nodes``.
+
+    Tasks seen only in the node tree (a workflow not made by this compiler) are added after them.
+    """
+    names = original_names(wf)
+    wf_name = (wf.get("metadata") or {}).get("name") or ""
+    runs: dict[tuple[str | None, str], TaskRun] = {}
+
+    def run(group: str | None, task: str) -> TaskRun:
+        key = (group, task)
+        if key not in runs:
+            runs[key] = TaskRun(names.get(task, task), task, names.get(group, group) if group else None)
+        return runs[key]
+
+    for group, task in _spec_tasks(wf):
+        run(group, task)
+    nodes = [n for n in ((wf.get("status") or {}).get("nodes") or {}).values() if isinstance(n, dict)]
+    for node in sorted(nodes, key=lambda n: str(n.get("name") or "")):
+        if node.get("type") not in ("Pod", "Retry"):
+            continue
+        parts = str(node.get("name") or "").removeprefix(wf_name + ".").split(".")
+        match = _ATTEMPT_RE.match(parts[-1])
+        base = match["base"] if match else parts[-1]
+        if base == CTRL_TASK or not base:
+            continue
+        group = parts[-2] if len(parts) >= 2 else None
+        current = run(group, base)
+        if node["type"] == "Retry" or not match:  # the task's own node: its overall state
+            current.phase = node.get("phase") or current.phase
+            current.started, current.finished = node.get("startedAt"), node.get("finishedAt")
+            current.message = node.get("message")
+        if node["type"] == "Pod":
+            current.attempts.append(
+                Attempt(
+                    index=int(match["n"]) if match else 0,
+                    phase=node.get("phase") or "Pending",
+                    pod_name=pod_name(wf, node),
+                    exit_code=((node.get("outputs") or {}).get("exitCode")),
+                    started=node.get("startedAt"),
+                    finished=node.get("finishedAt"),
+                    message=node.get("message"),
+                )
+            )
+    for r in runs.values():
+        r.attempts.sort(key=lambda a: a.index)
+    return list(runs.values())
+
+
+def pod_labels(runs: Iterable[TaskRun]) -> dict[str, str]:
+    """``{pod name: log prefix}`` for every pod of ``runs``."""
+    return {a.pod_name: r.label(a) for r in runs for a in r.attempts}
+
+
+def select_tasks(runs: list[TaskRun], wanted: Iterable[str]) -> tuple[set[str], set[tuple[str, int]]]:
+    """Resolve ``--task`` values (OSMO names, case and ``_``/``-`` insensitive, like OSMO).
+
+    A value is a task (every attempt), a retry attempt ``name(N)`` or a group (all its members).
+    Returns (task k8s names, (task k8s name, attempt) pairs); an unknown name is a usage error.
+    """
+    tasks: set[str] = set()
+    attempts: set[tuple[str, int]] = set()
+    by_task = {r.k8s_name: r for r in runs}
+    by_group: dict[str, list[TaskRun]] = {}
+    for r in runs:
+        if r.group:
+            by_group.setdefault(k8s_name(r.group), []).append(r)
+    for value in wanted:
+        match = _ATTEMPT_RE.match(value.strip())
+        key = k8s_name(match["base"] if match else value.strip())
+        if match and key in by_task:
+            attempts.add((key, int(match["n"])))
+        elif key in by_task:
+            tasks.add(key)
+        elif key in by_group and not match:
+            tasks.update(r.k8s_name for r in by_group[key])
+        else:
+            known = ", ".join(r.name for r in runs) or "none"
+            raise SubmitError(f"--task {value!r}: no such task in this workflow (tasks: {known})", EXIT_USAGE)
+    return tasks, attempts

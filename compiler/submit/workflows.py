@@ -1,0 +1,369 @@
+"""``osmo list``, ``osmo query`` and ``osmo cancel``: the workflows this tool submitted, through hera.
+
+Same connection settings as ``osmo submit`` (``connection.py``: ``ARGO_*`` environment, flags win, TLS
+verified unless told otherwise, the token never printed) and the same error translation
+(``server.call_server``): one line on stderr; exit 1 for an unknown or failed workflow, 2 for usage,
+credentials and connection problems. hera's get/stop/terminate are used as they are; its list is not
+(see :func:`list_workflows`), nor its log stream (see ``logs.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from ..exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from .connection import DEFAULT_REQUEST_TIMEOUT, ArgoConnection, resolve_connection, token_secrets, warn_if_unverified
+from .errors import SubmitError, scrub
+from .nodes import WORKFLOW_LABEL, TaskRun, task_runs
+from .server import call_server, make_service
+
+MANAGED_BY_SELECTOR = "app.kubernetes.io/managed-by=osmo-compiler"  # compiler.argo.container.MANAGED_BY
+PHASE_LABEL = "workflows.argoproj.io/phase"  # set by the controller on every Workflow
+PHASES = ("Pending", "Running", "Succeeded", "Failed", "Error")
+FAILED_PHASES = frozenset({"Failed", "Error"})
+OUTPUTS = ("table", "json")
+# list: only what the table needs, so a long list does not carry every node tree
+LIST_FIELDS = ",".join(
+    [
+        "metadata.continue",
+        "items.metadata.name",
+        "items.metadata.namespace",
+        "items.metadata.creationTimestamp",
+        "items.metadata.labels",
+        "items.status.phase",
+        "items.status.startedAt",
+        "items.status.finishedAt",
+        "items.status.progress",
+        "items.status.message",
+    ]
+)
+_PAGE = 500
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """The connection flags every command shares (``None`` = not given: the environment applies)."""
+
+    namespace: str | None = None
+    argo_server: str | None = None
+    token: str | None = field(default=None, repr=False)
+    secure: bool | None = None
+    insecure_skip_verify: bool | None = None
+    base_href: str | None = None
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+
+
+Body = Callable[[Any, ArgoConnection, TextIO, TextIO], int]
+
+
+def run_against_server(
+    prog: str,
+    options: ServerOptions,
+    body: Body,
+    *,
+    env: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Resolve the connection, open hera's service, run ``body(svc, conn, out, err)``; errors as one line."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    secrets = token_secrets(options.token, env)
+
+    def fail(message: str, code: int) -> int:
+        err.write(f"osmo {prog}: error: {scrub(message, secrets)}\n")
+        err.flush()
+        return code
+
+    try:
+        conn = resolve_connection(
+            argo_server=options.argo_server,
+            secure=options.secure,
+            insecure_skip_verify=options.insecure_skip_verify,
+            token=options.token,
+            namespace=options.namespace,
+            base_href=options.base_href,
+            request_timeout=options.request_timeout,
+            env=env,
+        )
+        if not conn.server:
+            raise SubmitError(
+                "no Argo Server configured: set ARGO_SERVER=HOST:PORT or pass --argo-server HOST:PORT", EXIT_USAGE
+            )
+        svc = make_service(conn)
+        warn_if_unverified(conn, err)
+        try:
+            return body(svc, conn, out, err)
+        finally:
+            svc.close()
+    except SubmitError as e:
+        return fail(e.message, e.exit_code)
+    except KeyboardInterrupt:
+        return fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:  # `osmo logs ... | head`
+        return EXIT_OK
+    except Exception as e:
+        return fail(f"internal error: {type(e).__name__}: {e}", EXIT_USAGE)
+
+
+def check_output(output: str) -> None:
+    if output not in OUTPUTS:
+        raise SubmitError(f"--output {output!r}: expected table or json", EXIT_USAGE)
+
+
+def get_workflow(svc: Any, conn: ArgoConnection, name: str) -> dict:
+    """The Workflow as a dict (``get``); unknown name -> exit 1."""
+    model = call_server(svc, conn, "get the workflow", svc.get_workflow, name, namespace=conn.namespace, name=name)
+    return model.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+# -- time and table helpers ----------------------------------------------------------------------
+
+
+def parse_time(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+
+
+def format_time(value: Any) -> str:
+    t = parse_time(value)
+    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ") if t else "-"
+
+
+def duration_seconds(started: Any, finished: Any, now: dt.datetime | None = None) -> int | None:
+    start = parse_time(started)
+    if start is None:
+        return None
+    end = parse_time(finished) or now or dt.datetime.now(dt.timezone.utc)
+    return max(0, int((end - start).total_seconds()))
+
+
+def format_duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "-"
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s" if m else f"{s}s"
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n" for r in rows)
+
+
+# -- osmo list -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    phases: tuple[str, ...] = ()
+    limit: int | None = None
+    all_namespaces: bool = False
+    output: str = "table"
+
+
+def label_selector(phases: tuple[str, ...]) -> str:
+    """The compiler's label, and the phase label the controller sets (as ``argo list --status`` does)."""
+    selector = MANAGED_BY_SELECTOR
+    if phases:
+        selector += f",{PHASE_LABEL} in ({','.join(phases)})"
+    return selector
+
+
+def normalise_phases(phases: tuple[str, ...]) -> tuple[str, ...]:
+    by_lower = {p.lower(): p for p in PHASES}
+    out = []
+    for value in phases:
+        for p in filter(None, (x.strip() for x in value.split(","))):
+            if p.lower() not in by_lower:
+                raise SubmitError(f"--phase {p!r}: expected one of {', '.join(PHASES)}", EXIT_USAGE)
+            out.append(by_lower[p.lower()])
+    return tuple(dict.fromkeys(out))
+
+
+def get_json(svc: Any, conn: ArgoConnection, action: str, path: str, params: dict[str, str]) -> dict:
+    """``GET`` with hera's session (same TLS, timeout, token); errors translated like ``call_server``."""
+    import requests
+
+    from .server import connection_error, http_error, response_message
+
+    headers = {"Accept": "application/json"}
+    if conn.token:
+        headers["Authorization"] = conn.token
+    try:
+        resp = svc.session.get(conn.api_url(path), params=params, headers=headers, verify=conn.verify)
+    except requests.exceptions.RequestException as e:
+        raise connection_error(conn, e) from None
+    if not resp.ok:
+        raise http_error(conn, action, resp.status_code, response_message(resp))
+    try:
+        data = resp.json()
+    except ValueError:
+        raise SubmitError(f"unexpected reply from the Argo Server while trying to {action}: not JSON") from None
+    return data if isinstance(data, dict) else {}
+
+
+def list_workflows(svc: Any, conn: ArgoConnection, options: ListOptions) -> list[dict]:
+    """Every workflow this tool submitted (all pages), newest first, at most ``limit``.
+
+    Argo lists in name order, so ``--limit`` is applied after sorting here, not sent as
+    ``listOptions.limit`` (which would cut an arbitrary page, not the newest).
+    """
+    namespace = "" if options.all_namespaces else conn.namespace  # "" = /api/v1/workflows/ = every namespace
+    items: list[dict] = []
+    cont: str | None = None
+    while True:
+        # Not hera's list_workflows: its WorkflowList model requires every item's `spec`, and asking for
+        # the specs (up to 1 MiB each) would defeat the field mask that keeps a long list small.
+        params = {"listOptions.labelSelector": label_selector(options.phases), "listOptions.limit": str(_PAGE)}
+        params["fields"] = LIST_FIELDS
+        if cont:
+            params["listOptions.continue"] = cont
+        data = get_json(svc, conn, "list workflows", f"api/v1/workflows/{namespace}", params)
+        items += [i for i in data.get("items") or [] if isinstance(i, dict)]
+        cont = (data.get("metadata") or {}).get("continue")
+        if not cont:
+            break
+    items.sort(key=lambda w: str((w.get("metadata") or {}).get("creationTimestamp") or ""), reverse=True)
+    return items[: options.limit] if options.limit else items
+
+
+def list_row(wf: Mapping[str, Any]) -> dict[str, Any]:
+    meta, status = wf.get("metadata") or {}, wf.get("status") or {}
+    return {
+        "name": meta.get("name"),
+        "namespace": meta.get("namespace"),
+        "phase": status.get("phase") or "Pending",
+        "startedAt": status.get("startedAt"),
+        "finishedAt": status.get("finishedAt"),
+        "durationSeconds": duration_seconds(status.get("startedAt"), status.get("finishedAt")),
+        "progress": status.get("progress"),
+        "workflow": (meta.get("labels") or {}).get(WORKFLOW_LABEL),
+    }
+
+
+def run_list(options: ListOptions, server: ServerOptions, **io: Any) -> int:
+    def body(svc: Any, conn: ArgoConnection, out: TextIO, err: TextIO) -> int:
+        check_output(options.output)
+        rows = [list_row(w) for w in list_workflows(svc, conn, options)]
+        if options.output == "json":
+            out.write(json.dumps(rows, indent=2) + "\n")
+            return EXIT_OK
+        if not rows:
+            where = "any namespace" if options.all_namespaces else f"namespace {conn.namespace!r}"
+            err.write(f"no workflows submitted by osmo in {where}\n")
+            return EXIT_OK
+        head = ["NAME", "PHASE", "STARTED", "DURATION", "PROGRESS", "OSMO WORKFLOW"]
+        cells = [
+            [
+                r["name"] or "-",
+                r["phase"],
+                format_time(r["startedAt"]),
+                format_duration(r["durationSeconds"]),
+                r["progress"] or "-",
+                r["workflow"] or "-",
+            ]
+            for r in rows
+        ]
+        if options.all_namespaces:
+            head.insert(0, "NAMESPACE")
+            for r, c in zip(rows, cells, strict=True):
+                c.insert(0, r["namespace"] or "-")
+        out.write(table([head, *cells]))
+        return EXIT_OK
+
+    return run_against_server("list", server, body, **io)
+
+
+# -- osmo query ----------------------------------------------------------------------------------
+
+
+def query_json(wf: Mapping[str, Any], runs: list[TaskRun]) -> dict[str, Any]:
+    row = list_row(wf)
+    row["message"] = (wf.get("status") or {}).get("message")
+    row["tasks"] = [r.as_json() for r in runs]
+    return row
+
+
+def query_text(wf: Mapping[str, Any], runs: list[TaskRun]) -> str:
+    row = list_row(wf)
+    message = (wf.get("status") or {}).get("message")
+    lines = [
+        f"Name:       {row['name']}",
+        f"Namespace:  {row['namespace']}",
+        f"Workflow:   {row['workflow'] or '-'}",
+        f"Phase:      {row['phase']}" + (f" ({message})" if message else ""),
+        f"Started:    {format_time(row['startedAt'])}",
+        f"Finished:   {format_time(row['finishedAt'])}",
+        f"Duration:   {format_duration(row['durationSeconds'])}",
+        f"Progress:   {row['progress'] or '-'}",
+        "",
+    ]
+    grouped = any(r.group for r in runs)
+    head = ["TASK", *(["GROUP"] if grouped else []), "PHASE", "EXIT", "STARTED", "FINISHED", "RETRIES", "POD"]
+    cells = [
+        [
+            r.name,
+            *([r.group or "-"] if grouped else []),
+            r.phase,
+            r.exit_code if r.exit_code is not None else "-",
+            format_time(r.started),
+            format_time(r.finished),
+            str(r.retries),
+            r.pod_name or "-",
+        ]
+        for r in runs
+    ]
+    text = "\n".join(lines) + "\n" + table([head, *cells])
+    failed = [r for r in runs if r.phase in FAILED_PHASES and r.message]
+    if failed:
+        text += "\n" + "".join(f"{r.name}: {r.message}\n" for r in failed)
+    return text
+
+
+def run_query(name: str, output: str, server: ServerOptions, **io: Any) -> int:
+    """Exit 0 unless the workflow Failed/Error (1) or is unknown (1)."""
+
+    def body(svc: Any, conn: ArgoConnection, out: TextIO, err: TextIO) -> int:
+        check_output(output)
+        wf = get_workflow(svc, conn, name)
+        runs = task_runs(wf)
+        out.write(json.dumps(query_json(wf, runs), indent=2) + "\n" if output == "json" else query_text(wf, runs))
+        return EXIT_FAILED if (wf.get("status") or {}).get("phase") in FAILED_PHASES else EXIT_OK
+
+    return run_against_server("query", server, body, **io)
+
+
+# -- osmo cancel ---------------------------------------------------------------------------------
+
+
+def run_cancel(name: str, force: bool, server: ServerOptions, **io: Any) -> int:
+    def body(svc: Any, conn: ArgoConnection, out: TextIO, err: TextIO) -> int:
+        from hera.workflows.models import WorkflowStopRequest, WorkflowTerminateRequest
+
+        if force:
+            req: Any = WorkflowTerminateRequest(name=name, namespace=conn.namespace)
+            fn, action, verb = svc.terminate_workflow, "terminate the workflow", "terminated"
+        else:
+            req = WorkflowStopRequest(name=name, namespace=conn.namespace)
+            fn, action, verb = svc.stop_workflow, "stop the workflow", "stopped"
+        try:
+            call_server(svc, conn, action, fn, name, req, namespace=conn.namespace, name=name)
+        except SubmitError as e:
+            if "cannot shutdown a completed workflow" in e.message:
+                raise SubmitError(f"workflow {name!r} has already finished; there is nothing to cancel") from None
+            raise
+        out.write(f"{name} {verb}" + ("" if force else " (exit handlers run)") + "\n")
+        return EXIT_OK
+
+    return run_against_server("cancel", server, body, **io)
