@@ -24,6 +24,8 @@ semantic stage), which is also exactly what makes them valid Argo names.
 
 from __future__ import annotations
 
+import json
+
 from .. import ir
 from ..diagnostics import Diagnostic
 from ..options import CompileOptions

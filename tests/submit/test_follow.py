@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,12 +19,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fake_argo import FakeArgoServer, node_id, tree_status, v2_pod_name
-
 from compiler.submit import nodes
+from tests.support.fake_argo import FakeArgoServer, node_id, tree_status, v2_pod_name
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NS = "argo"
 WF = "demo-x7k2p"
 TOKEN = "s3cr3t-T0KEN-d0-not-print"
