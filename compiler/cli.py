@@ -389,13 +389,17 @@ def run_workflow(
         None, "--backend", help="process, docker or podman (default: docker when it answers, else process)."
     ),
     run_dir: str | None = typer.Option(None, "--run-dir", help="Folder for logs, outputs and summary.json."),
-    storage: str | None = typer.Option(None, "--storage", help="Folder standing for URL data: DIR/<scheme>/<bucket>/<key>."),
+    storage: str | None = typer.Option(
+        None, "--storage", help="Folder standing for URL data: DIR/<scheme>/<bucket>/<key>."
+    ),
     secrets: str | None = typer.Option(None, "--secrets", help="Folder of Secrets: DIR/<secret>/<key> files."),
     jobs: int = typer.Option(4, "-j", "--jobs", min=1, help="Pods running at once (group members do not count)."),
     keep_going: bool = typer.Option(False, "--keep-going", help="Run every task a failFast DAG would leave unstarted."),
     timeout: str | None = typer.Option(None, "--timeout", help="Stop the run after this long (e.g. 10m)."),
     skip_unsupported: bool = typer.Option(
-        False, "--skip-unsupported", help="Run without GPUs, privileged, hostNetwork and host mounts instead of refusing."
+        False,
+        "--skip-unsupported",
+        help="Run without GPUs, privileged, hostNetwork and host mounts instead of refusing.",
     ),
     plain: bool = typer.Option(False, "--plain", help="Plain lines even on a terminal (no live table)."),
 ) -> None:

@@ -44,7 +44,11 @@ def location_key(artifact: dict) -> tuple[str, str] | None:
         return (scheme, f"{s3['bucket']}/{s3.get('key', '')}")
     if "gcs" in artifact:
         gcs = artifact["gcs"]
-        return ("gs", f"{gcs.get('bucket', '')}/{gcs.get('key', '')}") if gcs.get("bucket") else (".repository", gcs.get("key", ""))
+        return (
+            ("gs", f"{gcs.get('bucket', '')}/{gcs.get('key', '')}")
+            if gcs.get("bucket")
+            else (".repository", gcs.get("key", ""))
+        )
     if "azure" in artifact:
         azure = artifact["azure"]
         account = urlparse(azure.get("endpoint") or "").hostname or ""

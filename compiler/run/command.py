@@ -76,7 +76,8 @@ def make_backend(name: str, run_dir: Path, manifest: Any) -> Any:
             return ProcessBackend(run_dir, manifest.namespace, use_dns=uses_groups)
         except Unavailable as exc:
             raise RunUsageError(str(exc)) from None
-    from .backends.container import ContainerBackend, Unavailable as ContainerUnavailable
+    from .backends.container import ContainerBackend
+    from .backends.container import Unavailable as ContainerUnavailable
 
     try:
         return ContainerBackend(name, run_dir, manifest.namespace)
@@ -115,7 +116,9 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
                 "with DIR/<secret>/<key> files"
             )
         backend_name = options.backend or ("docker" if _engine_answers("docker") else "process")
-        run_dir = Path(options.run_dir) if options.run_dir else Path(tempfile.mkdtemp(prefix=f"osmo-run-{manifest.name}-"))
+        run_dir = (
+            Path(options.run_dir) if options.run_dir else Path(tempfile.mkdtemp(prefix=f"osmo-run-{manifest.name}-"))
+        )
         run_dir = run_dir.resolve()
         run_dir.mkdir(parents=True, exist_ok=True)
         if (run_dir / "summary.json").exists() or (run_dir / "tasks").exists():

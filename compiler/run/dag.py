@@ -27,8 +27,19 @@ from pathlib import Path
 from typing import Any
 
 from .depends import (
-    COMPLETED_PHASES, ERROR, FAILED, FULFILLED_PHASES, OMITTED, PENDING, RUNNING, SUCCEEDED,
-    ContinueOn, Dependency, DependsError, expand, logic,
+    COMPLETED_PHASES,
+    ERROR,
+    FAILED,
+    FULFILLED_PHASES,
+    OMITTED,
+    PENDING,
+    RUNNING,
+    SUCCEEDED,
+    ContinueOn,
+    Dependency,
+    DependsError,
+    expand,
+    logic,
 )  # fmt: skip
 from .depends import evaluate as evaluate_depends
 from .expr import ExprError, evaluate_bool
@@ -93,6 +104,8 @@ class Engine:
         self.stopping: str | None = None
         self.slots = threading.Semaphore(max(1, options.jobs))
         self.runner = PodRunner(self)
+        self._result: dict[str, Any] = {}
+        self._deadline: float | None = None
 
     # -- control -------------------------------------------------------------------------------------------
     def notify(self) -> None:
@@ -114,10 +127,10 @@ class Engine:
         """Run the entrypoint in a worker thread; ``wait`` returns the workflow's phase and message."""
         entry = self.manifest.templates[self.manifest.entrypoint]
         self._deadline = time.monotonic() + self.options.timeout if self.options.timeout else None
-        self._result: dict[str, Any] = {}
 
         def main() -> None:
-            self._result.update(zip(("phase", "outputs", "message"), self.run_dag(entry, self.workflow_name, {})))
+            phase, outputs, message = self.run_dag(entry, self.workflow_name, {})
+            self._result.update(phase=phase, outputs=outputs, message=message)
 
         self._worker = threading.Thread(target=main, name="osmo-run-main", daemon=True)
         self._worker.start()

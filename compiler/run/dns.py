@@ -20,7 +20,7 @@ SEARCH = ("svc.cluster.local", "cluster.local")
 
 
 def _read_name(packet: bytes, at: int) -> tuple[str, int]:
-    labels = []
+    labels: list[str] = []
     while True:
         length = packet[at]
         if length == 0:

@@ -51,7 +51,10 @@ def _keys(value: Any, allowed: set[str], where: str) -> dict:
 
 def load(document: dict, skip_unsupported: bool = False) -> Manifest:
     _keys(document, {"apiVersion", "kind", "metadata", "spec"}, "manifest")
-    if document.get("apiVersion") != "argoproj.io/v1alpha1" or document.get("kind") not in ("Workflow", "WorkflowTemplate"):
+    if document.get("apiVersion") != "argoproj.io/v1alpha1" or document.get("kind") not in (
+        "Workflow",
+        "WorkflowTemplate",
+    ):
         raise Unsupported("manifest: only an argoproj.io/v1alpha1 Workflow or WorkflowTemplate can run")
     metadata = _keys(document.get("metadata") or {}, {"name", "generateName", "namespace", "labels", "annotations"},
                      "metadata")  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 
 
 class PlainUI:
@@ -49,14 +49,20 @@ class PlainUI:
 class RichUI(PlainUI):
     """A live table of the tasks' phases under the streamed logs."""
 
-    COLORS = {"Succeeded": "green", "Failed": "red", "Error": "red", "Omitted": "yellow", "Running": "cyan"}
+    COLORS: ClassVar[dict[str, str]] = {
+        "Succeeded": "green",
+        "Failed": "red",
+        "Error": "red",
+        "Omitted": "yellow",
+        "Running": "cyan",
+    }
 
     def __init__(self, tasks: list[str]):
         from rich.console import Console
 
         super().__init__()
         self.console = Console()
-        self.phases = {name: "Pending" for name in tasks}
+        self.phases = dict.fromkeys(tasks, "Pending")
         self.live: Any = None
 
     def _render(self) -> Any:

@@ -18,7 +18,9 @@ def test_serial_tutorial(osmo_run) -> None:
     assert [run.phase(t) for t in ("task1", "task2", "task3")] == ["Succeeded"] * 3
     assert all(run.summary["tasks"][t]["exitCode"] == 0 for t in ("task1", "task2", "task3"))
     log = run.log("task3")
-    assert log.index("Reading from task 1\na line: Data from task 1") < log.index("Reading from task 2\na line: Data from task 2")
+    assert log.index("Reading from task 1\na line: Data from task 1") < log.index(
+        "Reading from task 2\na line: Data from task 2"
+    )
     assert (run.output("task3") / "test_read.txt").read_text() == "Data from task 3\n"
     assert "task3 | a line: Data from task 2" in run.out
 
@@ -179,7 +181,9 @@ def test_input_regex(osmo_run) -> None:
 workflow:
   name: regex
   tasks:
-  - {name: make, image: x, command: [sh, -c, "touch {{output}}/a.txt {{output}}/b.csv; mkdir {{output}}/d; touch {{output}}/d/c.txt"]}
+  - name: make
+    image: x
+    command: [sh, -c, "touch {{output}}/a.txt {{output}}/b.csv; mkdir {{output}}/d; touch {{output}}/d/c.txt"]
   - name: use
     image: x
     command: [sh, -c, "cd {{input:0}} && find . -type f | sort"]
@@ -248,7 +252,7 @@ def test_outputs_upload_only_after_success(osmo_run, tmp_path) -> None:
     storage = tmp_path / "storage"
     (storage / "s3/bkt/data").mkdir(parents=True)
     (storage / "s3/bkt/data/in.txt").write_text("x\n")
-    workflow = URL_WORKFLOW.replace(', regex: .*\\.txt$', '').replace('skip.log"', 'skip.log; exit 1"')
+    workflow = URL_WORKFLOW.replace(", regex: .*\\.txt$", "").replace('skip.log"', 'skip.log; exit 1"')
     assert "regex" not in workflow and "exit 1" in workflow
     run = osmo_run(workflow, storage=str(storage))
     assert run.phase("t") == "Failed"
@@ -301,13 +305,16 @@ workflow:
 
 
 def test_run_timeout_stops_everything(osmo_run) -> None:
-    run = osmo_run("""
+    run = osmo_run(
+        """
 workflow:
   name: slow
   tasks:
   - {name: t, image: x, command: [sh, -c, "sleep 30"]}
   - {name: u, image: x, command: [sh, -c, "echo never"], inputs: [{task: t}]}
-""", timeout="1s")
+""",
+        timeout="1s",
+    )
     assert run.code == 1
     assert "--timeout" in run.summary["message"]
     assert run.phase("t") == "Failed" and run.phase("u") == "Omitted"
