@@ -636,6 +636,51 @@ def cancel(
     raise typer.Exit(run_cancel(name, force, server))
 
 
+@app.command("run")
+def run_workflow(
+    file: str = typer.Argument(..., help="The OSMO workflow file ('-' reads standard input)."),
+    set_values: list[str] = typer.Option([], "--set", help=shared_options.SET),
+    set_strings: list[str] = typer.Option([], "--set-string", help=shared_options.SET_STRING),
+    set_env: list[str] = typer.Option([], "--set-env", help=shared_options.SET_ENV),
+    profile: str | None = typer.Option(None, "--profile", help=shared_options.PROFILE),
+    pool: str | None = typer.Option(None, "--pool", help=shared_options.POOL),
+    backend: str | None = typer.Option(
+        None, "--backend", help="process, docker or podman (default: docker when it answers, else process)."
+    ),
+    run_dir: str | None = typer.Option(None, "--run-dir", help="Folder for logs, outputs and summary.json."),
+    storage: str | None = typer.Option(
+        None, "--storage", help="Folder standing for URL data: DIR/<scheme>/<bucket>/<key>."
+    ),
+    secrets: str | None = typer.Option(None, "--secrets", help="Folder of Secrets: DIR/<secret>/<key> files."),
+    jobs: int = typer.Option(4, "-j", "--jobs", min=1, help="Pods running at once (group members do not count)."),
+    keep_going: bool = typer.Option(False, "--keep-going", help="Run every task a failFast DAG would leave unstarted."),
+    timeout: str | None = typer.Option(None, "--timeout", help="Stop the run after this long (e.g. 10m)."),
+    skip_unsupported: bool = typer.Option(
+        False,
+        "--skip-unsupported",
+        help="Run without GPUs, privileged, hostNetwork and host mounts instead of refusing.",
+    ),
+    plain: bool = typer.Option(False, "--plain", help="Plain lines even on a terminal (no live table)."),
+) -> None:
+    """Run a workflow on this machine with Argo's semantics (docs/run.md); exit 0 Succeeded, 1 Failed."""
+    from .pipeline import CompileOptions
+    from .run.command import RunOptions
+    from .run.command import run as run_command
+
+    if backend not in (None, "process", "docker", "podman"):
+        _fail_usage(f"--backend {backend!r}: expected process, docker or podman")
+    options = CompileOptions(set_values=tuple(set_values), set_strings=tuple(set_strings), set_env=tuple(set_env),
+                             profile=profile, pool=pool)  # fmt: skip
+    run_options = RunOptions(backend=backend, run_dir=run_dir, storage=storage, secrets=secrets, jobs=jobs,
+                             keep_going=keep_going, timeout=timeout, skip_unsupported=skip_unsupported,
+                             plain=True if plain else None)  # fmt: skip
+    try:
+        code = run_command(file, options, run_options, lambda text: typer.echo(text, err=True))
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    raise typer.Exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point, with a last-resort handler: a bug is one line, not a traceback."""
     try:

@@ -1,0 +1,163 @@
+"""``osmo run``: compile a workflow (same pipeline and diagnostics as ``osmo compile``) and run the manifest here.
+
+Exit codes: 0 the workflow Succeeded, 1 it Failed (or did not compile), 2 usage errors -- an unsupported manifest
+field, URL data without ``--storage``, a backend that cannot run on this machine.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class RunUsageError(Exception):
+    pass
+
+
+@dataclass
+class RunOptions:
+    backend: str | None = None  # process, docker, podman; None: docker when an engine answers, else process
+    run_dir: str | None = None
+    storage: str | None = None
+    secrets: str | None = None
+    jobs: int = 4
+    keep_going: bool = False
+    timeout: str | None = None
+    skip_unsupported: bool = False
+    plain: bool | None = None  # None: rich on a terminal
+
+
+def _engine_answers(command: str) -> bool:
+    if shutil.which(command) is None:
+        return False
+    try:
+        return subprocess.run([command, "info"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _seconds(text: str) -> float:
+    from ..osmo import parse_duration
+
+    duration = parse_duration(text)
+    seconds = duration.total_seconds() if duration is not None else 0
+    if seconds <= 0:
+        raise RunUsageError(f"--timeout {text!r}: expected a duration such as 90s, 10m or 2h")
+    return float(seconds)
+
+
+def _needs_storage(manifest: Any) -> str | None:
+    from .artifacts import location_key
+
+    for name, template in manifest.templates.items():
+        for section in ("inputs", "outputs"):
+            for artifact in (template.get(section) or {}).get("artifacts") or []:
+                where = location_key(artifact)
+                if where is not None:
+                    return f"{name} {section} {artifact['name']} ({where[0]})"
+    return None
+
+
+def make_backend(name: str, run_dir: Path, manifest: Any) -> Any:
+    uses_groups = any("resource" in t for t in manifest.templates.values())
+    if name == "process":
+        from .backends.process import ProcessBackend, Unavailable, check
+
+        try:
+            check()
+            return ProcessBackend(run_dir, manifest.namespace, use_dns=uses_groups)
+        except Unavailable as exc:
+            raise RunUsageError(str(exc)) from None
+    from .backends.container import ContainerBackend
+    from .backends.container import Unavailable as ContainerUnavailable
+
+    try:
+        return ContainerBackend(name, run_dir, manifest.namespace)
+    except ContainerUnavailable as exc:
+        raise RunUsageError(str(exc)) from None
+
+
+def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> int:
+    """The whole command; ``echo_err`` prints diagnostics and messages on stderr."""
+    import yaml
+
+    from ..diagnostics.report import format_text
+    from ..output import render
+    from ..pipeline import compile_file
+    from .dag import Engine, Options
+    from .manifest import Unsupported, load
+    from .summary import build, osmo_tasks, write
+    from .ui import PlainUI, RichUI
+
+    result = compile_file(path, compile_options)
+    if result.diagnostics:
+        echo_err(format_text(result.diagnostics).rstrip("\n"))
+    if result.has_errors:
+        return EXIT_FAILED
+    text = render(result.documents, "yaml")
+    document = yaml.safe_load(text)  # exactly what `osmo compile` prints
+    try:
+        manifest = load(document, options.skip_unsupported)
+        timeout = _seconds(options.timeout) if options.timeout else None
+        url = _needs_storage(manifest)
+        if url and not options.storage:
+            raise RunUsageError(f"the workflow reads or writes URL data ({url}): give --storage DIR")
+        if manifest.secrets and not options.secrets:
+            raise RunUsageError(
+                f"the workflow reads Secret(s) {', '.join(sorted(manifest.secrets))}: give --secrets DIR "
+                "with DIR/<secret>/<key> files"
+            )
+        backend_name = options.backend or ("docker" if _engine_answers("docker") else "process")
+        run_dir = (
+            Path(options.run_dir) if options.run_dir else Path(tempfile.mkdtemp(prefix=f"osmo-run-{manifest.name}-"))
+        )
+        run_dir = run_dir.resolve()
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if (run_dir / "summary.json").exists() or (run_dir / "tasks").exists():
+            raise RunUsageError(f"--run-dir {run_dir} holds an earlier run; give a new or empty folder")
+        backend = make_backend(backend_name, run_dir, manifest)
+    except (Unsupported, RunUsageError) as exc:
+        echo_err(f"osmo run: error: {exc}")
+        return EXIT_USAGE
+    (run_dir / "manifest.yaml").write_text(text)
+    plain = options.plain if options.plain is not None else not sys.stdout.isatty()
+    ui = PlainUI() if plain else RichUI(osmo_tasks(manifest))
+    ui.note(f"run directory {run_dir}")
+    ui.note(f"backend {backend_name}" + (" (images are not used: commands run with this machine's tools)"
+                                          if backend_name == "process" else ""))  # fmt: skip
+    for note in manifest.notes:
+        ui.note(note)
+    engine = Engine(manifest, Options(run_dir, Path(options.storage).resolve() if options.storage else None,
+                                      Path(options.secrets).resolve() if options.secrets else None,
+                                      options.jobs, options.keep_going, timeout), backend, ui)  # fmt: skip
+    ui.note(f"workflow {engine.workflow_name} (uid {engine.uid})")
+    ui.begin()
+    started = time.monotonic()
+    try:
+        engine.start()
+        try:
+            phase, message = engine.wait()
+        except KeyboardInterrupt:
+            ui.note("interrupted: stopping every task (Ctrl-C again kills them at once)")
+            engine.stop("interrupted (Ctrl-C)")
+            try:
+                phase, message = engine.wait()
+            except KeyboardInterrupt:
+                backend.kill_all()
+                phase, message = engine.wait()
+    finally:
+        ui.end()
+        backend.close()
+    summary = build(run_dir, engine, phase, message)
+    write(run_dir, summary)
+    ui.table(summary)
+    ui.note(f"{phase} in {time.monotonic() - started:.1f}s; summary: {run_dir / 'summary.json'}")
+    return EXIT_OK if phase == "Succeeded" else EXIT_FAILED

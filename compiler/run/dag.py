@@ -1,0 +1,346 @@
+"""Scheduling: DAG templates, task phases, failFast, daemons, retries and deadlines, as Argo v4.1.2 runs them.
+
+- A task is created once every dependency is fulfilled; its ``depends`` (expanded by ``depends.py``) then runs
+  it, or makes it **Omitted** (false) or **Error** (cannot be evaluated) -- ``dag.go`` :580-613, :971-1027.
+- The DAG's phase is ``assessDAGPhase`` (:140-246): the branch phase that reaches each target (leaf) task, where a
+  completed node sets its own phase and Skipped/Omitted/daemoned nodes inherit; a Failed/Error target fails the DAG
+  unless that task continues on it. With ``failFast`` (the default) a DAG ends as soon as every existing node is
+  fulfilled and a target failed, even while other tasks were never created; ``--keep-going`` waits for all tasks.
+- Daemons (``daemon: true``) are fulfilled once main and sidecars started; they are stopped (SIGTERM, then
+  SIGKILL after the grace period) when their DAG ends and recorded as Succeeded; a daemon that exits by itself
+  is Failed (``operator.go`` :1488-1497, ``exec_control.go`` :106-125).
+- ``retryStrategy``: at most ``limit``+1 attempts; the policy (Always/OnFailure/OnError; with an expression and no
+  policy, Always) and then ``expression`` over ``lastRetry.*`` decide (``operator.go`` :1155-1202).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import string
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .depends import (
+    COMPLETED_PHASES,
+    ERROR,
+    FAILED,
+    FULFILLED_PHASES,
+    OMITTED,
+    PENDING,
+    RUNNING,
+    SUCCEEDED,
+    ContinueOn,
+    Dependency,
+    DependsError,
+    expand,
+    logic,
+)  # fmt: skip
+from .depends import evaluate as evaluate_depends
+from .expr import ExprError, evaluate_bool
+from .manifest import Manifest
+from .podrun import PodRunner
+
+_FROM = re.compile(r"^\{\{\s*(tasks\.([^.]+)\.outputs\.artifacts\.([^}\s]+)|inputs\.artifacts\.([^}\s]+))\s*\}\}$")
+
+
+@dataclass
+class Node:
+    name: str  # Argo's node name: <workflow>.<task>, <workflow>.<group>.<task>
+    task: str
+    template: str
+    kind: str  # pod, dag or resource
+    phase: str = PENDING
+    daemoned: bool = False
+    message: str = ""
+    exit_code: int | None = None
+    outputs: dict[str, Path | None] = field(default_factory=dict)
+    started: float | None = None
+    finished: float | None = None
+    attempts: int = 0
+    log: Path | None = None
+    output_dir: Path | None = None
+    stopper: Any = None  # the running Pod, to stop a daemon
+
+    @property
+    def fulfilled(self) -> bool:
+        return self.phase in FULFILLED_PHASES or (self.daemoned and self.phase != PENDING)
+
+
+@dataclass
+class Options:
+    run_dir: Path
+    storage: Path | None = None
+    secrets: Path | None = None
+    jobs: int = 4
+    keep_going: bool = False
+    timeout: float | None = None
+
+
+def fnv32a(text: str) -> int:
+    value = 0x811C9DC5
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+class Engine:
+    def __init__(self, manifest: Manifest, options: Options, backend: Any, ui: Any):
+        self.manifest, self.options, self.backend, self.ui = manifest, options, backend, ui
+        suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
+        self.workflow_name = f"{manifest.name}-{suffix}"
+        self.uid = str(uuid.uuid4())
+        self.globals = {
+            "workflow.name": self.workflow_name, "workflow.uid": self.uid, "workflow.namespace": manifest.namespace,
+            "workflow.mainEntrypoint": manifest.entrypoint,
+        }  # fmt: skip
+        self.cond = threading.Condition()
+        self.pods: dict[str, Node] = {}  # OSMO task name -> its node (pod templates only)
+        self.stopping: str | None = None
+        self.slots = threading.Semaphore(max(1, options.jobs))
+        self.runner = PodRunner(self)
+        self._result: dict[str, Any] = {}
+        self._deadline: float | None = None
+
+    # -- control -------------------------------------------------------------------------------------------
+    def notify(self) -> None:
+        with self.cond:
+            self.cond.notify_all()
+
+    def stop(self, reason: str, grace: float = 5.0) -> None:
+        """Ctrl-C or --timeout: create no more tasks, stop every running pod."""
+        with self.cond:
+            if self.stopping:
+                return
+            self.stopping = reason
+            pods = [n.stopper for n in self.pods.values() if n.stopper is not None]
+            self.cond.notify_all()
+        for pod in pods:
+            pod.stop(grace)
+
+    def start(self) -> None:
+        """Run the entrypoint in a worker thread; ``wait`` returns the workflow's phase and message."""
+        entry = self.manifest.templates[self.manifest.entrypoint]
+        self._deadline = time.monotonic() + self.options.timeout if self.options.timeout else None
+
+        def main() -> None:
+            phase, outputs, message = self.run_dag(entry, self.workflow_name, {})
+            self._result.update(phase=phase, outputs=outputs, message=message)
+
+        self._worker = threading.Thread(target=main, name="osmo-run-main", daemon=True)
+        self._worker.start()
+
+    def wait(self) -> tuple[str, str]:
+        while self._worker.is_alive():
+            self._worker.join(0.2)
+            if self._deadline and time.monotonic() > self._deadline and not self.stopping:
+                self.stop(f"the run exceeded --timeout ({self.options.timeout:g}s)")
+        phase, message = self._result.get("phase", ERROR), self._result.get("message", "")
+        if self.stopping:
+            phase, message = FAILED, self.stopping
+        return phase, message
+
+    # -- DAG -----------------------------------------------------------------------------------------------
+    def run_dag(self, template: dict, node_name: str, inputs: dict[str, Path | None]) -> tuple[str, dict, str]:
+        dag = template["dag"]
+        tasks = {t["name"]: t for t in dag.get("tasks") or []}
+        continue_on = {n: ContinueOn(**t["continueOn"]) if t.get("continueOn") else None for n, t in tasks.items()}
+        expanded: dict[str, tuple[str, set[str]] | DependsError] = {}
+        for name, task in tasks.items():
+            try:
+                expanded[name] = expand(logic(task.get("depends"), task.get("dependencies")), continue_on)
+            except DependsError as exc:
+                expanded[name] = exc
+        deps = {n: (e[1] if isinstance(e, tuple) else set()) for n, e in expanded.items()}
+        leaves = sorted(n for n in tasks if not any(n in d for d in deps.values()))
+        fail_fast = dag.get("failFast", True) and not self.options.keep_going
+        nodes: dict[str, Node] = {}
+        threads: list[threading.Thread] = []
+        with self.cond:
+            while True:
+                for name, task in tasks.items():
+                    if name in nodes or self.stopping:
+                        continue
+                    node = Node(f"{node_name}.{name}", name, task["template"], self._kind(task["template"]))
+                    entry = expanded[name]
+                    try:
+                        if isinstance(entry, DependsError):
+                            raise entry
+                        known = {d: Dependency(nodes[d].phase, nodes[d].daemoned) for d in entry[1] if d in nodes}
+                        verdict = evaluate_depends(entry[0], known) if entry[0] else True
+                    except DependsError as exc:
+                        self._finish(node, ERROR, str(exc))
+                        nodes[name] = node
+                        continue
+                    if verdict is None:
+                        continue
+                    nodes[name] = node
+                    if not verdict:
+                        self._finish(node, OMITTED, "omitted: depends condition not met")
+                        continue
+                    node.phase, node.started = RUNNING if node.kind != "pod" else PENDING, time.time()
+                    scope = self._scope(name, deps, nodes)
+                    thread = threading.Thread(target=self._run_task, args=(task, node, scope, inputs), daemon=True)
+                    threads.append(thread)
+                    thread.start()
+                if all(n.fulfilled for n in nodes.values()):
+                    if len(nodes) == len(tasks) or self.stopping:
+                        break
+                    if fail_fast and self._assess(nodes, deps, leaves, tasks, partial=True)[0] != SUCCEEDED:
+                        break
+                self.cond.wait(0.5)
+        phase, message = self._assess(nodes, deps, leaves, tasks)
+        outputs: dict[str, Path | None] = {}
+        if phase == SUCCEEDED:
+            phase, message, outputs = self._dag_outputs(template, nodes, phase, message)
+        self._kill_daemons(nodes)
+        for thread in threads:
+            thread.join()
+        if self.stopping:
+            phase, message = FAILED, self.stopping
+        return phase, outputs, message
+
+    def _kind(self, template_name: str) -> str:
+        template = self.manifest.templates[template_name]
+        return "dag" if "dag" in template else "resource" if "resource" in template else "pod"
+
+    @staticmethod
+    def _scope(name: str, deps: dict[str, set[str]], nodes: dict[str, Node]) -> dict[str, Node]:
+        """The task's ancestors: only their outputs are visible to ``from`` (``buildLocalScopeFromTask``)."""
+        seen: set[str] = set()
+        todo = list(deps.get(name, ()))
+        while todo:
+            current = todo.pop()
+            if current not in seen:
+                seen.add(current)
+                todo.extend(deps.get(current, ()))
+        return {n: nodes[n] for n in seen if n in nodes}
+
+    def _assess(self, nodes, deps, leaves, tasks, partial: bool = False) -> tuple[str, str]:
+        memo: dict[str, str] = {}
+
+        def branch(name: str) -> str:
+            if name not in memo:
+                parents = [branch(d) for d in deps.get(name, ()) if d in nodes]
+                inherited = next((p for p in parents if p in (FAILED, ERROR)), SUCCEEDED)
+                node = nodes[name]
+                memo[name] = node.phase if node.phase in COMPLETED_PHASES and not node.daemoned else inherited
+            return memo[name]
+
+        for leaf in leaves:
+            if leaf not in nodes:
+                continue
+            phase = branch(leaf)
+            continues = tasks[leaf].get("continueOn") or {}
+            if (phase == FAILED and not continues.get("failed")) or (phase == ERROR and not continues.get("error")):
+                node = nodes[leaf]
+                return phase, node.message or f"task {leaf} {phase.lower()}"
+        del partial
+        return SUCCEEDED, ""
+
+    def _dag_outputs(self, template, nodes, phase, message):
+        outputs: dict[str, Path | None] = {}
+        for artifact in (template.get("outputs") or {}).get("artifacts") or []:
+            value = self._resolve_from(artifact.get("from", ""), nodes, {})
+            if value is None and not artifact.get("optional"):
+                return ERROR, f"unable to resolve outputs from scope: {artifact.get('from')}", {}
+            if value is not None:
+                outputs[artifact["name"]] = value
+        return phase, message, outputs
+
+    def _kill_daemons(self, nodes: dict[str, Node]) -> None:
+        daemons = [n for n in nodes.values() if n.daemoned and n.stopper is not None]
+        for node in daemons:
+            node.stopper.stop()
+        for node in daemons:
+            while node.daemoned:
+                with self.cond:
+                    self.cond.wait(0.1)
+
+    @staticmethod
+    def _resolve_from(text: str, scope: dict[str, Node], inputs: dict[str, Path | None]) -> Path | None:
+        match = _FROM.match(text or "")
+        if not match:
+            return None
+        if match.group(4):
+            return inputs.get(match.group(4))
+        node = scope.get(match.group(2))
+        return node.outputs.get(match.group(3)) if node is not None else None
+
+    # -- tasks ---------------------------------------------------------------------------------------------
+    def _finish(self, node: Node, phase: str, message: str = "", exit_code: int | None = None) -> None:
+        with self.cond:
+            node.phase, node.message, node.daemoned = phase, message, False
+            if exit_code is not None:
+                node.exit_code = exit_code
+            node.finished = time.time()
+            if node.kind == "pod" or node.phase in (OMITTED, ERROR):
+                self.ui.phase(node)
+            self.cond.notify_all()
+
+    def _run_task(self, task: dict, node: Node, scope: dict[str, Node], inputs: dict[str, Path | None]) -> None:
+        try:
+            supplied: dict[str, Path | None] = {}
+            for argument in (task.get("arguments") or {}).get("artifacts") or []:
+                value = self._resolve_from(argument.get("from", ""), scope, inputs)
+                if value is None and not argument.get("optional"):
+                    self._finish(node, ERROR, f'Unable to resolve: "{argument.get("from")}"')
+                    return
+                supplied[argument["name"]] = value
+            parameters = {
+                p["name"]: self.substitute_text(str(p.get("value", "")))
+                for p in (task.get("arguments") or {}).get("parameters") or []
+            }
+            template = self.manifest.templates[task["template"]]
+            if node.kind == "resource":
+                self.ui.note(f"{node.task}: headless Service {parameters.get('service')} (local DNS names)")
+                self._finish(node, SUCCEEDED)
+            elif node.kind == "dag":
+                dag_inputs: dict[str, Path | None] = {}
+                for artifact in (template.get("inputs") or {}).get("artifacts") or []:
+                    if artifact["name"] in supplied:
+                        dag_inputs[artifact["name"]] = supplied[artifact["name"]]
+                    elif not artifact.get("optional"):
+                        self._finish(node, ERROR, f"inputs.artifacts.{artifact['name']} was not supplied")
+                        return
+                phase, outputs, message = self.run_dag(template, node.name, dag_inputs)
+                node.outputs = outputs
+                self._finish(node, phase, message)
+            else:
+                self.runner.run(template, node, supplied, parameters)
+        except Exception as exc:  # a runner bug must not hang the DAG: the node errors with the reason
+            self._finish(node, ERROR, f"osmo run internal error: {type(exc).__name__}: {exc}")
+            raise
+
+    def substitute_text(self, text: str) -> str:
+        from .template import replace
+
+        return json.loads(replace(json.dumps(text), self.globals))
+
+    def retry_allows(self, strategy: dict, attempt: int, phase: str, exit_code: int | None, message: str,
+                     duration: float) -> str | None:  # fmt: skip
+        """None when another attempt runs, else the reason the retries stop (``processNodeRetries``)."""
+        policy = strategy.get("retryPolicy") or ("Always" if strategy.get("expression") else "OnFailure")
+        allowed = {"Always": (FAILED, ERROR), "OnFailure": (FAILED,), "OnError": (ERROR,)}[policy]
+        if phase not in allowed:
+            return message
+        if attempt + 1 > int(str(strategy.get("limit", 0))):
+            return "No more retries left"
+        expression = strategy.get("expression")
+        if expression:
+            env = {
+                "retries": str(attempt),
+                "lastRetry": {"exitCode": str(exit_code if exit_code is not None else -1), "status": phase,
+                              "duration": str(int(duration)), "message": message},
+            }  # fmt: skip
+            try:
+                if not evaluate_bool(expression, env):
+                    return "retryStrategy.expression evaluated to false"
+            except ExprError as exc:
+                return f"retryStrategy.expression: {exc}"
+        return None

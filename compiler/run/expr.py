@@ -1,0 +1,166 @@
+"""The subset of expr-lang (github.com/expr-lang/expr) that Argo evaluates for the compiled manifest.
+
+Two callers: ``depends`` (after Argo's bare-name expansion: ``a.Succeeded || !(b.Failed)``) and
+``retryStrategy.expression`` (``asInt(lastRetry.exitCode) == 42 || (asInt(lastRetry.exitCode) >= 3 && ...)``).
+Supported: ``&& || ! and or not``, comparisons, parentheses, integer/float/string/bool literals, member access
+on the environment and the functions ``asInt``/``asFloat``/``string``. Anything else is an ``ExprError``, which
+Argo would also report as an expression it cannot compile or run (the node becomes Error / the retry stops).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+# expr-lang reserves these words; a task named like one makes the expression fail to compile (runtime-audit #20).
+KEYWORDS = frozenset({"and", "or", "not", "in", "matches", "contains", "startsWith", "endsWith", "let", "nil"})
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<str>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')"
+    r"|(?P<op>&&|\|\||==|!=|<=|>=|[!<>().,])|(?P<name>[A-Za-z_][A-Za-z0-9_]*))"
+)
+
+
+class ExprError(Exception):
+    pass
+
+
+def tokenize(text: str) -> list[tuple[str, str]]:
+    tokens, at = [], 0
+    text = text.rstrip()
+    while at < len(text):
+        match = _TOKEN.match(text, at)
+        if not match or match.end() == at:
+            raise ExprError(f"unexpected character {text[at:].lstrip()[:1]!r} in {text!r}")
+        kind = match.lastgroup or ""
+        value = match.group(kind)
+        if kind == "name" and value in ("and", "or", "not"):
+            kind, value = "op", {"and": "&&", "or": "||", "not": "!"}[value]
+        elif kind == "name" and value in KEYWORDS:
+            raise ExprError(f"unexpected keyword {value!r} in {text!r}")
+        tokens.append((kind, value))
+        at = match.end()
+    return tokens
+
+
+def _as_int(value: Any) -> int:
+    try:
+        return int(float(value)) if isinstance(value, str) and "." in value else int(value)
+    except (TypeError, ValueError):
+        raise ExprError(f"asInt: cannot convert {value!r}") from None
+
+
+FUNCTIONS: dict[str, Callable[[Any], Any]] = {"asInt": _as_int, "int": _as_int, "asFloat": float, "string": str}
+_COMPARE = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+class _Parser:
+    """Recursive descent: or > and > not > comparison > primary (expr-lang's precedence for these operators)."""
+
+    def __init__(self, text: str, env: dict[str, Any]):
+        self.text, self.env, self.tokens, self.at = text, env, tokenize(text), 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self, value: str | None = None) -> tuple[str, str]:
+        token = self.peek()
+        if token is None or (value is not None and token[1] != value):
+            raise ExprError(f"expected {value or 'a value'} in {self.text!r}")
+        self.at += 1
+        return token
+
+    def parse(self) -> Any:
+        value = self.or_()
+        if self.peek() is not None:
+            raise ExprError(f"unexpected {self.peek()[1]!r} in {self.text!r}")  # type: ignore[index]
+        return value
+
+    def or_(self) -> Any:
+        value = self.and_()
+        while self.peek() == ("op", "||"):
+            self.take()
+            right = self.and_()
+            value = _bool(value, self.text) or _bool(right, self.text)
+        return value
+
+    def and_(self) -> Any:
+        value = self.not_()
+        while self.peek() == ("op", "&&"):
+            self.take()
+            right = self.not_()
+            value = _bool(value, self.text) and _bool(right, self.text)
+        return value
+
+    def not_(self) -> Any:
+        if self.peek() == ("op", "!"):
+            self.take()
+            return not _bool(self.not_(), self.text)
+        return self.compare()
+
+    def compare(self) -> Any:
+        value = self.primary()
+        token = self.peek()
+        if token is not None and token[1] in _COMPARE:
+            self.take()
+            right = self.primary()
+            try:
+                return _COMPARE[token[1]](value, right)
+            except TypeError:
+                raise ExprError(f"cannot compare {value!r} {token[1]} {right!r} in {self.text!r}") from None
+        return value
+
+    def primary(self) -> Any:
+        kind, value = self.take()
+        if value == "(":
+            inner = self.or_()
+            self.take(")")
+            return inner
+        if kind == "num":
+            return float(value) if "." in value else int(value)
+        if kind == "str":
+            return value[1:-1].encode().decode("unicode_escape")
+        if kind != "name":
+            raise ExprError(f"unexpected {value!r} in {self.text!r}")
+        if value in ("true", "false"):
+            return value == "true"
+        if self.peek() == ("op", "("):
+            if value not in FUNCTIONS:
+                raise ExprError(f"unknown function {value!r} in {self.text!r}")
+            self.take("(")
+            argument = self.or_()
+            self.take(")")
+            return FUNCTIONS[value](argument)
+        if value not in self.env:
+            raise ExprError(f"unknown name {value!r} in {self.text!r}")
+        result = self.env[value]
+        while self.peek() == ("op", "."):
+            self.take()
+            _, member = self.take()
+            if not isinstance(result, dict) or member not in result:
+                raise ExprError(f"unknown member {member!r} in {self.text!r}")
+            result = result[member]
+        return result
+
+
+def _bool(value: Any, text: str) -> bool:
+    if not isinstance(value, bool):
+        raise ExprError(f"expected a bool, got {value!r} in {text!r}")
+    return value
+
+
+def evaluate(text: str, env: dict[str, Any]) -> Any:
+    return _Parser(text, env).parse()
+
+
+def evaluate_bool(text: str, env: dict[str, Any]) -> bool:
+    """``argoexpr.EvalBool``: the expression must produce a bool."""
+    return _bool(evaluate(text, env), text)

@@ -1,0 +1,197 @@
+"""Read the compiled manifest and refuse, up front and by name, every field the runner does not support.
+
+The runner interprets exactly what ``compiler/argo`` emits (NOTES §9 / docs/run.md); any other key is an
+``Unsupported`` error naming its path, never silently ignored. Scheduling hints (nodeSelector, tolerations,
+affinity, resource requests) have no local meaning and are reported once as ignored. GPUs, ``privileged``,
+``hostNetwork`` and host mounts are refused unless the user passes ``--skip-unsupported``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .depends import logic
+from .expr import ExprError, tokenize
+
+
+class Unsupported(Exception):
+    """A manifest field the runner cannot honour; the message names the field."""
+
+
+_LOCATIONS = {"s3", "gcs", "azure", "http"}
+_ARTIFACT_KEYS = {"name", "path", "optional", "mode", "raw", "archive", "from", "recurseMode"} | _LOCATIONS
+_CONTAINER_KEYS = {"name", "image", "command", "args", "env", "resources", "securityContext", "volumeMounts",
+                   "workingDir", "imagePullPolicy"}  # fmt: skip
+_TEMPLATE_KEYS = {"name", "dag", "container", "inputs", "outputs", "volumes", "initContainers", "sidecars", "daemon",
+                  "metadata", "retryStrategy", "activeDeadlineSeconds", "pendingTimeout", "nodeSelector",
+                  "tolerations", "affinity", "podSpecPatch", "resource"}  # fmt: skip
+_SCHEDULING = ("nodeSelector", "tolerations", "affinity")
+
+
+@dataclass
+class Manifest:
+    name: str  # the workflow's name prefix (generateName without the dash, or metadata.name)
+    entrypoint: str
+    templates: dict[str, dict]
+    namespace: str = "default"
+    notes: list[str] = field(default_factory=list)  # shown once at the start: what is ignored locally
+    secrets: set[str] = field(default_factory=set)  # Secret names the pods read (env or volumes)
+
+
+def _keys(value: Any, allowed: set[str], where: str) -> dict:
+    if not isinstance(value, dict):
+        raise Unsupported(f"{where}: expected a mapping")
+    extra = sorted(set(value) - allowed)
+    if extra:
+        raise Unsupported(f"{where}.{extra[0]} is not supported by osmo run")
+    return value
+
+
+def load(document: dict, skip_unsupported: bool = False) -> Manifest:
+    _keys(document, {"apiVersion", "kind", "metadata", "spec"}, "manifest")
+    if document.get("apiVersion") != "argoproj.io/v1alpha1" or document.get("kind") not in (
+        "Workflow",
+        "WorkflowTemplate",
+    ):
+        raise Unsupported("manifest: only an argoproj.io/v1alpha1 Workflow or WorkflowTemplate can run")
+    metadata = _keys(document.get("metadata") or {}, {"name", "generateName", "namespace", "labels", "annotations"},
+                     "metadata")  # fmt: skip
+    spec = _keys(document.get("spec") or {}, {"entrypoint", "templates", "serviceAccountName", "artifactRepositoryRef",
+                                              "podMetadata"}, "spec")  # fmt: skip
+    name = (metadata.get("generateName") or metadata.get("name") or "workflow").rstrip("-")
+    templates = {t.get("name"): t for t in spec.get("templates") or []}
+    manifest = Manifest(name, spec.get("entrypoint", ""), templates, metadata.get("namespace") or "default")
+    if manifest.entrypoint not in templates:
+        raise Unsupported(f"spec.entrypoint: no template named {manifest.entrypoint!r}")
+    ignored: set[str] = set()
+    for tname, template in templates.items():
+        where = f"spec.templates[{tname}]"
+        _keys(template, _TEMPLATE_KEYS, where)
+        kinds = [k for k in ("dag", "container", "resource") if k in template]
+        if len(kinds) != 1:
+            raise Unsupported(f"{where}: a template must have exactly one of dag, container, resource")
+        ignored.update(k for k in _SCHEDULING if template.get(k))
+        if "dag" in template:
+            _check_dag(template, templates, where)
+        elif "resource" in template:
+            _check_resource(template, where)
+        else:
+            _check_pod(template, where, skip_unsupported, ignored, manifest)
+        for section in ("inputs", "outputs"):
+            block = _keys(template.get(section) or {}, {"artifacts", "parameters"}, f"{where}.{section}")
+            for artifact in block.get("artifacts") or []:
+                _check_artifact(artifact, f"{where}.{section}.artifacts[{artifact.get('name')}]")
+            for parameter in block.get("parameters") or []:
+                _keys(parameter, {"name", "value"}, f"{where}.{section}.parameters")
+        if "retryStrategy" in template:
+            _check_retry(template["retryStrategy"], f"{where}.retryStrategy")
+    if ignored:
+        manifest.notes.append("ignored locally (scheduling only): " + ", ".join(sorted(ignored)))
+    return manifest
+
+
+def _check_dag(template: dict, templates: dict, where: str) -> None:
+    dag = _keys(template["dag"], {"tasks", "failFast", "target"}, f"{where}.dag")
+    names = {task.get("name") for task in dag.get("tasks") or []}
+    for task in dag.get("tasks") or []:
+        at = f"{where}.dag.tasks[{task.get('name')}]"
+        _keys(task, {"name", "template", "depends", "dependencies", "continueOn", "arguments"}, at)
+        if task.get("template") not in templates:
+            raise Unsupported(f"{at}.template: no template named {task.get('template')!r}")
+        if task.get("depends") and task.get("dependencies"):
+            raise Unsupported(f"{at}: depends and dependencies cannot both be set")
+        from .depends import TASK_NAME
+
+        for match in TASK_NAME.finditer(logic(task.get("depends"), task.get("dependencies"))):
+            dependency = (match.group(1) or match.group(2)).split(".", 1)[0]
+            if dependency not in names:
+                raise Unsupported(f"{at}.depends: no task named {dependency!r} in this DAG")
+        _keys(task.get("continueOn") or {}, {"failed", "error"}, f"{at}.continueOn")
+        arguments = _keys(task.get("arguments") or {}, {"artifacts", "parameters"}, f"{at}.arguments")
+        for artifact in arguments.get("artifacts") or []:
+            _keys(artifact, {"name", "from", "optional"}, f"{at}.arguments.artifacts[{artifact.get('name')}]")
+        for parameter in arguments.get("parameters") or []:
+            _keys(parameter, {"name", "value"}, f"{at}.arguments.parameters")
+    if dag.get("target"):
+        raise Unsupported(f"{where}.dag.target is not supported by osmo run")
+
+
+def _check_resource(template: dict, where: str) -> None:
+    """Only the compiler's headless Service (``osmo-hosts``): a name-registration step locally."""
+    import yaml
+
+    resource = _keys(template["resource"], {"action", "manifest"}, f"{where}.resource")
+    try:
+        body = yaml.safe_load(resource.get("manifest") or "")
+    except yaml.YAMLError:
+        body = None
+    if resource.get("action") != "create" or not isinstance(body, dict) or body.get("kind") != "Service" \
+            or (body.get("spec") or {}).get("clusterIP") != "None":  # fmt: skip
+        raise Unsupported(f"{where}.resource: only the group's headless Service (action create) is supported")
+
+
+def _check_pod(template: dict, where: str, skip: bool, ignored: set[str], manifest: Manifest) -> None:
+    def refuse(what: str) -> None:
+        if not skip:
+            raise Unsupported(f"{what} cannot run locally (use --skip-unsupported to run without it)")
+        manifest.notes.append(f"skipped: {what}")
+
+    containers = [("container", template["container"])]
+    containers += [(f"initContainers[{c.get('name')}]", c) for c in template.get("initContainers") or []]
+    containers += [(f"sidecars[{c.get('name')}]", c) for c in template.get("sidecars") or []]
+    for label, container in containers:
+        at = f"{where}.{label}"
+        _keys(container, _CONTAINER_KEYS, at)
+        resources = _keys(container.get("resources") or {}, {"requests", "limits"}, f"{at}.resources")
+        for kind in ("requests", "limits"):
+            for key in resources.get(kind) or {}:
+                if "gpu" in key:
+                    refuse(f"{at}.resources.{kind}.{key} (GPUs)")
+                else:
+                    ignored.add(f"resources.{kind}.{key}")
+        security = _keys(container.get("securityContext") or {}, {"privileged"}, f"{at}.securityContext")
+        if security.get("privileged"):
+            refuse(f"{at}.securityContext.privileged")
+        for env in container.get("env") or []:
+            _keys(env, {"name", "value", "valueFrom"}, f"{at}.env[{env.get('name')}]")
+            if "valueFrom" in env:
+                source = _keys(env["valueFrom"], {"secretKeyRef"}, f"{at}.env[{env.get('name')}].valueFrom")
+                manifest.secrets.add(source["secretKeyRef"]["name"])
+        for mount in container.get("volumeMounts") or []:
+            _keys(mount, {"name", "mountPath", "readOnly", "subPath"}, f"{at}.volumeMounts")
+    for volume in template.get("volumes") or []:
+        at = f"{where}.volumes[{volume.get('name')}]"
+        _keys(volume, {"name", "emptyDir", "hostPath", "secret"}, at)
+        if "hostPath" in volume:
+            refuse(f"{at}.hostPath {volume['hostPath'].get('path')}")
+        if "secret" in volume:
+            manifest.secrets.add(volume["secret"].get("secretName"))
+    if template.get("podSpecPatch"):
+        try:
+            patch = json.loads(template["podSpecPatch"])
+        except ValueError:
+            raise Unsupported(f"{where}.podSpecPatch is not JSON") from None
+        _keys(patch, {"hostname", "subdomain", "hostNetwork", "dnsPolicy"}, f"{where}.podSpecPatch")
+        if patch.get("hostNetwork"):
+            refuse(f"{where}.podSpecPatch.hostNetwork")
+
+
+def _check_artifact(artifact: dict, where: str) -> None:
+    _keys(artifact, _ARTIFACT_KEYS, where)
+    archive = artifact.get("archive")
+    if archive is not None and set(archive) - {"none"}:
+        raise Unsupported(f"{where}.archive: only archive none is supported by osmo run")
+    if "raw" in artifact:
+        _keys(artifact["raw"], {"data"}, f"{where}.raw")
+
+
+def _check_retry(strategy: dict, where: str) -> None:
+    _keys(strategy, {"limit", "retryPolicy", "expression"}, where)
+    if strategy.get("retryPolicy", "Always") not in ("Always", "OnFailure", "OnError"):
+        raise Unsupported(f"{where}.retryPolicy {strategy['retryPolicy']!r} is not supported by osmo run")
+    try:
+        tokenize(strategy.get("expression") or "")
+    except ExprError as exc:
+        raise Unsupported(f"{where}.expression: {exc}") from None
