@@ -1,7 +1,7 @@
 """Semantic rules for task groups and topology (called by ``semantic.check``).
 
 OSMO's own rule (one set of topology keys for the whole workflow, with OSMO's
-message) plus warnings where the Argo mapping of groups (``argo_groups``)
+message) plus warnings where the Argo mapping of groups (``argo/groups.py``)
 behaves differently from OSMO, so no difference goes unmentioned.
 """
 
