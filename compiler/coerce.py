@@ -120,7 +120,7 @@ def osmo_timedelta(text: str) -> timedelta | _Invalid:
         return INVALID
 
 
-def osmo_timeout(value: object) -> timedelta | None | _Invalid:
+def osmo_timeout(value: object) -> timedelta | _Invalid | None:
     """``TimeoutSpec``'s before-validator: a number (booleans too: ``true`` is 1 s) is seconds, text a duration.
 
     ``None``, and any zero duration (OSMO's ``if not self.exec_timeout``), mean "the pool's default".

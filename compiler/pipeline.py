@@ -12,8 +12,10 @@ from pathlib import Path
 from . import argo, ir, loader, render
 from . import profile as profiles
 from .argo import share
-from .checks import schema, secrets, semantic, target
+from .checks import schema, secrets, semantic, target, values
+from .coerce import INVALID
 from .diagnostics import CompileError, Diagnostic, UsageError, has_errors, suppress
+from .document import without_values_at
 from .gcpause import paused_gc
 from .locate import Locator
 
@@ -140,14 +142,20 @@ class _Run:
         return parsed.data
 
     def check(self, document: dict, profile: profiles.Profile, pool: str | None) -> None:
-        self.diagnostics += schema.validate(document)
+        structural = schema.validate(document)
+        self.diagnostics += structural
+        self.diagnostics += values.check(document)  # reads each value defensively, OSMO's messages need it as written
+        # A value of the wrong type or shape stops every rule that assumes its type (they see a marker).
+        wrong = [d.path for d in structural if d.code in ("S203", "S204") and not d.at_key]
+        document = without_values_at(document, wrong, INVALID)  # type: ignore[assignment]
         self.diagnostics += semantic.check(document)
         self.diagnostics += secrets.check(document)
         self.diagnostics += target.check(document, profile, pool)  # what the profile refuses or assumes
 
     def finish(self) -> list[Diagnostic]:
         # A semantic rule is more specific than the schema's generic "invalid value" at the same place.
-        specific = {d.path for d in self.diagnostics if d.code[0] in "VU"}
+        # (An error: a warning at the same place, like V320 for cacheSize, must not hide the schema's error.)
+        specific = {d.path for d in self.diagnostics if d.code[0] in "VU" and d.is_error}
         located = {}
         for d in self.diagnostics:
             if d.code == "S204" and d.path in specific:

@@ -8,9 +8,10 @@ convention used for lack of a profile. The mapping itself is ``argo/features.py`
 
 from __future__ import annotations
 
+from ..coerce import lax_str
 from ..diagnostics import Diagnostic
 from ..document import as_list, collect_tasks, dicts
-from ..osmo import effective_actions, parse_duration, parse_exit_codes, split_url
+from ..osmo import effective_actions, parse_duration, parse_exit_codes, split_url, storage_url_problem
 from ..profile import NO_PROFILE, Profile
 
 SECRET_KEYS = {
@@ -21,6 +22,11 @@ SECRET_KEYS = {
     "azure": ("accountKey",),
 }
 URL_SCHEMES = ("s3", "gs", "tos", "azure", "swift")
+URL_SHAPES = {
+    "s3": "s3://<bucket>[/<path>]", "gs": "gs://<bucket>[/<path>]", "tos": "tos://<bucket>/<path>",
+    "azure": "azure://<account>/<container>[/<path>]", "swift": "swift://<account>/<container>/<path>",
+}  # fmt: skip
+URL_SHAPES_NOTE = "; the scheme is lowercase, and no part may be empty or hold ',', ';' or '*'"
 
 
 class _Findings:
@@ -64,7 +70,7 @@ def check(document: dict, profile: Profile = NO_PROFILE, pool: str | None = None
     platform_of = _check_platforms(findings, workflow, profile, pool)
     _check_timeouts(findings, workflow, profile)
     for task in collect_tasks(workflow):
-        resource = task.data.get("resource", "default")
+        resource = lax_str(task.data.get("resource", "default"))
         platform = platform_of.get(resource) if isinstance(resource, str) else None  # else: a schema error
         _check_data_io(findings, task, profile)
         _check_checkpoints(findings, task, profile)
@@ -82,11 +88,11 @@ def _check_platforms(findings: _Findings, workflow: dict, profile: Profile, pool
     for name, spec in resources.items():
         if not isinstance(spec, dict):
             continue
-        platform = spec.get("platform")
+        platform = _platform_name(spec.get("platform"))
         if platform is None and profile.pool(pool):
             platform = profile.pool(pool).get("defaultPlatform")
         platform_of[name] = platform
-        if not isinstance(platform, str) or "platform" not in spec:
+        if not isinstance(platform, str) or _platform_name(spec.get("platform")) is None:
             continue
         where = ("workflow", "resources", name, "platform")
         if profile.platform(platform) is None:
@@ -240,12 +246,13 @@ def _check_pod_options(findings: _Findings, task, profile: Profile, platform) ->
 
 
 def _check_volume_mounts(findings: _Findings, task, profile: Profile, platform) -> None:
-    for i, mount in enumerate(as_list(task.data.get("volumeMounts"))):
+    for i, value in enumerate(as_list(task.data.get("volumeMounts"))):
+        mount = lax_str(value)
         if not isinstance(mount, str):
             continue
         where = (*task.path, "volumeMounts", i)
         parts = mount.split(":")
-        if len(parts) > 2 or (len(parts) == 2 and not parts[1]) or not parts[0]:
+        if len(parts) > 2 or (len(parts) == 2 and not parts[1]):  # OSMO's own rule (task.py)
             findings.add(
                 Diagnostic(
                     "V330",
@@ -256,9 +263,16 @@ def _check_volume_mounts(findings: _Findings, task, profile: Profile, platform) 
             )
             continue
         if not parts[0].startswith("/") or (len(parts) == 2 and not parts[1].startswith("/")):
+            host = not parts[0].startswith("/")
+            side = parts[0] if host else parts[1]
             findings.add(
                 Diagnostic(
-                    "V330", f"Invalid task volume mount: {mount}.", path=where, hint="both paths must be absolute"
+                    "V333",
+                    f'volume mount "{mount}": the {"host" if host else "container"} path is '
+                    + ("empty" if not side else f'"{side}", which is relative'),
+                    path=where,
+                    hint="both paths must be absolute for a Kubernetes hostPath mount; OSMO's syntax rule lets "
+                    "this through and leaves it to the pool's allow-list, which would refuse it",
                 )
             )
             continue
@@ -285,7 +299,7 @@ def _check_volume_mounts(findings: _Findings, task, profile: Profile, platform) 
 def _check_url(url: str, key: str, where: tuple, profile: Profile, assume) -> list[Diagnostic]:
     if "{{" in url.split("://", 1)[0]:
         return []
-    scheme, _bucket, rest = split_url(url)
+    scheme, _bucket, _rest = split_url(url)
     if "://" not in url:
         return [
             Diagnostic(
@@ -308,8 +322,8 @@ def _check_url(url: str, key: str, where: tuple, profile: Profile, assume) -> li
         return [
             Diagnostic(
                 "V332",
-                f"{scheme}:// inputs are not OSMO storage URLs (OSMO would refuse them); "
-                "this compiler downloads them as one file",
+                f"{scheme}:// is not an OSMO storage URL: OSMO itself refuses this workflow; "
+                "this compiler downloads the URL as one file",
                 path=where,
             )
         ]
@@ -333,10 +347,9 @@ def _check_url(url: str, key: str, where: tuple, profile: Profile, assume) -> li
                 '"swift://<account>" and an endpoint in the profile',
             )
         ]
-    if scheme == "azure" and not rest.partition("/")[0]:
-        return [
-            Diagnostic("V331", f'"{url}" names no container', path=where, hint="azure://<account>/<container>[/<path>]")
-        ]
+    problem = storage_url_problem(url)
+    if problem:
+        return [Diagnostic("V331", problem, path=where, hint=URL_SHAPES[scheme] + URL_SHAPES_NOTE)]
     if store.assumed:
         endpoint = f", endpoint {store.endpoint}" if store.endpoint else ""
         keys = "/".join(SECRET_KEYS[scheme])
@@ -355,3 +368,9 @@ def _human(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"
     return f"{seconds:g}s"
+
+
+def _platform_name(value: object) -> str | None:
+    """A resource's platform as OSMO reads it: a number is its text, and "" (like null) means the pool's default."""
+    name = lax_str(value) if value is not None else None
+    return name if isinstance(name, str) and name else None

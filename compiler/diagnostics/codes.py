@@ -140,7 +140,7 @@ _TABLE = [
         "V333",
         "volume-mount-path",
         E,
-        "a `volumeMounts` side that is empty or relative: OSMO leaves it to the pool allow-list, this compiler refuses it",
+        "a `volumeMounts` path that is empty or relative: OSMO leaves it to the pool allow-list; refused here",
     ),
     (
         "V340",
