@@ -65,6 +65,7 @@ def compile_text(text: str, path: str, options: CompileOptions = CompileOptions(
     set_env = tuple(_env_pair(item) for item in options.set_env)
     run = _Run(path, options)
     run.diagnostics += profile_problems
+    text = run.strip_byte_order_mark(text)
     document = run.load(text)
     if document is not None:
         run.check(document, profile, emit_options.pool)
@@ -87,6 +88,27 @@ class _Run:
         self.diagnostics: list[Diagnostic] = []
         self.documents: list[dict] = []
         self.locator = Locator(path)
+
+    def strip_byte_order_mark(self, text: str) -> str:
+        """The text without a leading U+FEFF. OSMO keeps it, so a section on the first line is not found there."""
+        if not text.startswith("\ufeff"):
+            return text
+        text = text[1:]
+        first = loader.SECTION_RE.match(text)
+        if first:
+            self.diagnostics.append(
+                Diagnostic(
+                    "L116",
+                    f"the file starts with a UTF-8 byte-order mark: OSMO reads it as part of the first line and does "
+                    f'not see the "{first.group(1)}" section there'
+                    + (" (Workflow spec not found.)" if first.group(1) == "workflow" else ""),
+                    file=self.path,
+                    line=1,
+                    column=1,
+                    hint="save the file as UTF-8 without a BOM",
+                )
+            )
+        return text
 
     def load(self, text: str) -> dict | None:
         source = loader.SourceFile(self.path, text)
