@@ -11,7 +11,6 @@ schema (``schemas/osmo-workflow.schema.json``) admits exactly the values these f
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import timedelta
 from typing import Final
@@ -68,7 +67,8 @@ def lax_int(value: object) -> int | _Invalid:
     if isinstance(value, int):  # bool included: pydantic's lax mode turns True into 1
         return int(value)
     if isinstance(value, float):
-        return int(value) if math.isfinite(value) and value.is_integer() else INVALID
+        # pydantic-core converts a float through a 64-bit integer: 2.0**63 is out of range
+        return int(value) if value.is_integer() and -(2.0**63) <= value < 2.0**63 else INVALID
     if isinstance(value, str):
         match = _INT_RE.fullmatch(value)
         return int(match.group(1)) if match else INVALID

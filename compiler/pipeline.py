@@ -167,8 +167,9 @@ class _Run:
         structural = schema.validate(document)
         self.diagnostics += structural
         self.diagnostics += values.check(document)  # reads each value defensively, OSMO's messages need it as written
-        # A value of the wrong type or shape stops every rule that assumes its type (they see a marker).
-        wrong = [d.path for d in structural if d.code in ("S203", "S204") and not d.at_key]
+        # A value of the wrong type stops every rule that assumes its type (they see a marker instead). Values of
+        # the right type that break a pattern stay: some rules give OSMO's own message for them (V313).
+        wrong = [d.path for d in structural if d.code == "S203"]
         document = without_values_at(document, wrong, INVALID)  # type: ignore[assignment]
         self.diagnostics += semantic.check(document)
         self.diagnostics += secrets.check(document)
