@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-from typing import Optional
 
 import pydantic
 import pytest
@@ -56,8 +55,12 @@ def test_values_osmo_converts_are_accepted_and_normalised():
     assert a.credentials[0].mount_path == "5" and a.credentials[1].env == (("K", "7"),)
     assert workflow.timeout.exec_seconds == 600 and workflow.timeout.queue_seconds is None
     warned = sorted(d.message for d in result.diagnostics if d.code == "S206")
-    assert warned == ['"gpu: true" is taken as 1, as OSMO does', '"lead: \'false\'" is taken as false, as OSMO does',
-                      '"lead: 1" is taken as true, as OSMO does', '"privileged: \'yes\'" is taken as true, as OSMO does']
+    assert warned == [
+        '"gpu: true" is taken as 1, as OSMO does',
+        "\"lead: 'false'\" is taken as false, as OSMO does",
+        '"lead: 1" is taken as true, as OSMO does',
+        "\"privileged: 'yes'\" is taken as true, as OSMO does",
+    ]
 
 
 @pytest.mark.parametrize("value,seconds", [("true", 1.0), ("0", None), ("'PT1H'", 3600.0), ("'1_0s'", 10.0)])
@@ -84,8 +87,8 @@ def test_byte_order_mark_before_a_comment_is_harmless():
 class _Task(pydantic.BaseModel):  # the field types of OSMO's TaskSpec/ResourceSpec/File (task.py, postgres.py)
     model_config = pydantic.ConfigDict(coerce_numbers_to_str=True)
     flag: bool = False
-    count: Optional[int] = None
-    text: Optional[str] = None
+    count: int | None = None
+    text: str | None = None
 
 
 def _pydantic(field: str, value: object) -> object:
@@ -164,8 +167,12 @@ def _osmo_to_timedelta(value):
         m = re.match(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$", value)
         if not m or not any(m.group(i) for i in range(1, 5)):
             raise ValueError
-        return datetime.timedelta(days=int(m.group(1) or 0), hours=int(m.group(2) or 0),
-                                  minutes=int(m.group(3) or 0), seconds=float(m.group(4) or 0))
+        return datetime.timedelta(
+            days=int(m.group(1) or 0),
+            hours=int(m.group(2) or 0),
+            minutes=int(m.group(3) or 0),
+            seconds=float(m.group(4) or 0),
+        )
     if len(value) >= 3 and value[-2:] in ("ms", "us"):
         amount, unit = int(value[:-2]), value[-2:]
     else:
@@ -177,7 +184,9 @@ def _osmo_to_timedelta(value):
 _DURATIONS = st.one_of(
     st.from_regex(r"\A[ +\-]?[0-9_]{0,4}[ ]?(d|h|m|s|ms|us|x|)\Z"),
     st.from_regex(r"\AP([0-9]D)?(T([0-9]H)?([0-9]M)?([0-9](\.[0-9])?S)?)?\n?\Z"),
-    st.integers(min_value=0, max_value=10**6), st.booleans(), st.none(),
+    st.integers(min_value=0, max_value=10**6),
+    st.booleans(),
+    st.none(),
 )
 
 

@@ -38,8 +38,9 @@ def check(document: object) -> list[Diagnostic]:
         if isinstance(spec, dict):
             out += _check_resource(spec, ("workflow", "resources", name))
     timeout = workflow.get("timeout")
-    for key in ("exec_timeout", "queue_timeout") if isinstance(timeout, dict) else ():
-        out += _check_duration(timeout.get(key), ("workflow", "timeout", key), timeout=True)
+    if isinstance(timeout, dict):
+        for key in ("exec_timeout", "queue_timeout"):
+            out += _check_duration(timeout.get(key), ("workflow", "timeout", key), timeout=True)
     for task in collect_tasks(workflow):
         out += _check_task(task)
     return out
