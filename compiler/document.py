@@ -78,3 +78,35 @@ def strings_with_braces(value: object, path: tuple) -> list[tuple[str, tuple]]:
         elif isinstance(value, list):
             stack.extend((v, (*path, i)) for i, v in enumerate(value) if not isinstance(v, (bool, int, float)))
     return out  # in no particular order: diagnostics are sorted by position at the end
+
+
+def without_values_at(document: object, paths: list[tuple], marker: object) -> object:
+    """A copy of ``document`` with the value at each path replaced by ``marker`` (copied only along the paths).
+
+    The checks after the schema stage read values as the schema promises them; a value the schema
+    refused (a list where a platform name goes) must not reach a rule that assumes its type.
+    """
+    if not paths:
+        return document
+    root: object = _shallow(document)
+    for path in paths:
+        node = root
+        for depth, key in enumerate(path):
+            try:
+                child = node[key]  # type: ignore[index]
+            except (KeyError, IndexError, TypeError):
+                break
+            if depth == len(path) - 1:
+                node[key] = marker  # type: ignore[index]
+                break
+            if isinstance(child, (dict, list)):
+                child = _shallow(child)
+                node[key] = child  # type: ignore[index]
+            node = child
+    return root
+
+
+def _shallow(value: object) -> object:
+    if isinstance(value, dict):
+        return dict(value)
+    return list(value) if isinstance(value, list) else value

@@ -19,9 +19,11 @@ import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from .coerce import lax_bool, lax_int, lax_str, optional, osmo_timeout
 from .diagnostics import JsonPath
-from .osmo import TOKEN_RE, k8s_name, k8s_quantity, parse_duration, parse_exit_codes
+from .osmo import TOKEN_RE, k8s_name, k8s_quantity, parse_exit_codes
 
 
 @dataclass(frozen=True)
@@ -208,8 +210,8 @@ def build(document: dict, set_env: tuple[tuple[str, str], ...] = ()) -> Workflow
                 tasks,
                 tuple(upstream),
                 implicit,
-                barrier=spec.get("barrier") is not False,
-                ignore_nonlead_status=spec.get("ignoreNonleadStatus") is not False,
+                barrier=lax_bool(spec.get("barrier", True)) is not False,
+                ignore_nonlead_status=lax_bool(spec.get("ignoreNonleadStatus", True)) is not False,
                 lead=lead,
                 source=path,
             )
@@ -237,14 +239,14 @@ def _written(value: object) -> str | None:
 
 
 def _seconds(value: object) -> float | None:
-    duration = parse_duration(value) if value is not None else None
-    return None if duration is None else duration.total_seconds()
+    duration = osmo_timeout(value)  # OSMO's reading: true is 1 s, 0 and null are the default
+    return duration.total_seconds() if isinstance(duration, timedelta) else None
 
 
 def _resources(spec: dict, source: JsonPath) -> Resources:
     def count(key: str) -> str | None:
         value = spec.get(key)
-        return None if value is None else str(int(float(value)))
+        return None if value is None else str(lax_int(value))
 
     gpu = count("gpu")
     return Resources(
@@ -252,7 +254,7 @@ def _resources(spec: dict, source: JsonPath) -> Resources:
         gpu=None if gpu == "0" else gpu,  # OSMO drops gpu: 0 from the pod
         memory=k8s_quantity(spec["memory"]) if spec.get("memory") is not None else None,
         storage=k8s_quantity(spec["storage"]) if spec.get("storage") is not None else None,
-        platform=osmo_str(spec["platform"]) if spec.get("platform") is not None else None,
+        platform=optional(lax_str, spec.get("platform")) or None,  # "" is the pool default, as null
         nodes_excluded=tuple(osmo_str(n) for n in spec.get("nodesExcluded") or ()),
         topology=tuple(
             Topology(str(t["key"]), str(t.get("group", "default")), t.get("requirementType") != "preferred")
@@ -288,7 +290,7 @@ def _task(
     files: list[File] = []
     for item in spec.get("files") or []:
         contents = osmo_str(item.get("contents", ""))
-        if item.get("base64"):
+        if lax_bool(item.get("base64", False)) is True:
             contents = base64.b64decode(contents).decode("utf-8")
         files.append(File(text(item["path"]), text(contents)))
     return Task(
@@ -300,8 +302,8 @@ def _task(
         environment=tuple(environment.items()),
         inputs=inputs,
         files=tuple(files),
-        resources=profiles[spec.get("resource", "default")],
-        lead=single or spec.get("lead") is True,
+        resources=profiles[osmo_str(spec.get("resource", "default"))],
+        lead=single or lax_bool(spec.get("lead", False)) is True,
         data_inputs=tuple(
             _data_input(i, item, text, (*source, "inputs", i))
             for i, item in enumerate(spec.get("inputs") or [])
@@ -330,8 +332,8 @@ def _task(
             _credential(str(name), value, text, (*source, "credentials", name))
             for name, value in (spec.get("credentials") or {}).items()
         ),
-        privileged=spec.get("privileged") is True,
-        host_network=spec.get("hostNetwork") is True,
+        privileged=lax_bool(spec.get("privileged", False)) is True,
+        host_network=lax_bool(spec.get("hostNetwork", False)) is True,
         volume_mounts=tuple(
             _volume_mount(osmo_str(m), (*source, "volumeMounts", i))
             for i, m in enumerate(spec.get("volumeMounts") or [])

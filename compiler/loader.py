@@ -88,7 +88,7 @@ def decode(data: bytes, path: str) -> str:
             ]
         )
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8")  # a byte-order mark is kept: compile_text reports it (L116)
     except UnicodeDecodeError as exc:
         line, col = _position_of(data, exc.start)
         raise CompileError(
@@ -326,7 +326,23 @@ def parse_yaml(text: str) -> Parsed:
         raise YamlSyntaxError(str(exc).splitlines()[0], 0, 0) from None
     finally:
         loader.dispose()
+    if "\t" in text:
+        _refuse_what_osmo_refuses(text)
     return Parsed(data, loader.duplicates)
+
+
+def _refuse_what_osmo_refuses(text: str) -> None:
+    """OSMO loads with PyYAML's pure-Python loader, which refuses a tab after a ':' or ',' (or before a comment)
+    that libyaml's C loader, used here for speed, accepts. Only text with a tab can differ; scan it once more."""
+    try:
+        for _ in yaml.parse(text, Loader=yaml.SafeLoader):
+            pass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = f"{exc.problem or 'invalid YAML'} (a tab here is refused by OSMO's YAML loader; use spaces)"
+        raise YamlSyntaxError(problem, mark.line if mark else 0, mark.column if mark else 0) from None
+    except yaml.YAMLError:
+        pass  # anything else is the C loader's to report, and it accepted the text
 
 
 def compose(text: str):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from .coerce import osmo_timedelta
+
 # Tokens OSMO shields from Jinja: written exactly like this, without spaces.
 # (OSMO writes `[^}]+`; the bound keeps matching linear on hostile text such as "{{input:" * 10**6,
 # and is far above the longest valid reference: task names have at most 64 characters.)
@@ -64,30 +66,15 @@ def k8s_quantity(value: str) -> str | None:
     return match["size"] + OSMO_TO_K8S_UNIT[match["unit"]]
 
 
-# Durations: seconds as a number, ISO-8601, or <int><unit> with one unit.
-_ISO_DURATION_RE = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$")
-_UNIT_DURATION_RE = re.compile(r"^(?P<n>\d+)(?P<unit>d|h|m|s|ms|us)$")
-_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}
-
-
+# Durations: seconds as a number, or OSMO's duration text (ISO 8601 or <int><unit>; see coerce.py).
 def parse_duration(value: object) -> timedelta | None:
     """An OSMO duration as a timedelta, or None if OSMO would not recognise it."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         return timedelta(seconds=value)
-    text = str(value).strip()
-    unit = _UNIT_DURATION_RE.match(text)
-    if unit:
-        return timedelta(seconds=int(unit["n"]) * _UNIT_SECONDS[unit["unit"]])
-    iso = _ISO_DURATION_RE.match(text)
-    if iso and text not in ("P", "PT") and not text.endswith("T"):
-        parts = {k: float(v) for k, v in iso.groupdict().items() if v}
-        return timedelta(
-            days=parts.get("d", 0), hours=parts.get("h", 0),
-            minutes=parts.get("m", 0), seconds=parts.get("s", 0),
-        )  # fmt: skip
-    return None
+    duration = osmo_timedelta(value) if isinstance(value, str) else None
+    return duration if isinstance(duration, timedelta) else None
 
 
 # OSMO's CODE_REGEX is ^(\d+(-\d+)?)+(,\d+(-\d+)?)*$, which backtracks exponentially ("1" * 30 + "x"
@@ -141,3 +128,50 @@ def effective_actions(actions) -> dict[str, list[tuple[int, int]]]:
         out.setdefault(action, []).extend(_subtract(ranges, taken))
         taken += ranges
     return out
+
+
+# Image references as OSMO parses them before any registry access (src/lib/utils/common.py docker_parse).
+_HOST_COMPONENT = r"[a-zA-Z0-9]([a-zA-Z0-9\-]*[a-zA-Z0-9])?"
+_IP_COMPONENT = r"([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])"
+_HOST = (
+    rf"(?P<host>(({_IP_COMPONENT}\.){{3}}{_IP_COMPONENT}|localhost|"
+    rf"({_HOST_COMPONENT}\.)+({_HOST_COMPONENT})|{_HOST_COMPONENT}(?=:\d+/)))"
+)
+_NAME_COMPONENT = r"([0-9a-z]([0-9a-z_.-]*[0-9a-z])?)"
+DOCKER_IMAGE_RE = re.compile(
+    rf"^({_HOST}(:(?P<port>[0-9]{{1,5}}))?/)?(?P<name>{_NAME_COMPONENT}(/{_NAME_COMPONENT})*)"
+    r"(:(?P<tag>[a-zA-Z0-9_][a-zA-Z0-9._-]*))?(@(?P<digest>[A-Za-z0-9_+.-]+:[A-Fa-f0-9]+))?$"
+)
+
+
+def docker_image_ok(image: str) -> bool:
+    """Whether OSMO's ``docker_parse`` accepts the image reference (its regex, with ``re.fullmatch``)."""
+    return DOCKER_IMAGE_RE.fullmatch(image) is not None
+
+
+# Storage URLs as OSMO's storage backends accept them (src/lib/api/storage.py, checked with re.fullmatch
+# after urlparse picked the backend by its lower-cased scheme).
+_URI_COMPONENT = r"[^/,;*]+"
+STORAGE_URL_RE = {
+    "swift": re.compile(rf"^swift://{_URI_COMPONENT}(/{_URI_COMPONENT}){{2,}}/*$"),
+    "s3": re.compile(rf"^s3://{_URI_COMPONENT}(/{_URI_COMPONENT})*/*$"),
+    "gs": re.compile(rf"^gs://{_URI_COMPONENT}(/{_URI_COMPONENT})*/*$"),
+    "tos": re.compile(rf"^tos://{_URI_COMPONENT}(/{_URI_COMPONENT})+/*$"),
+    "azure": re.compile(rf"^azure://{_URI_COMPONENT}(/{_URI_COMPONENT})+/*$"),
+}
+STORAGE_NAMES = {"swift": "Swift", "s3": "S3", "gs": "GS", "tos": "TOS", "azure": "Azure"}
+
+
+def storage_url_problem(url: str) -> str | None:
+    """OSMO's message for a storage URL its backend refuses (``Incorrectly formatted S3 URI: ...``), or None."""
+    from urllib.parse import urlparse
+
+    try:
+        scheme = urlparse(url).scheme
+    except ValueError:
+        return f"Unknown URI scheme: {url}"
+    if scheme not in STORAGE_URL_RE:
+        return f"Unknown URI scheme: {scheme}"
+    if STORAGE_URL_RE[scheme].fullmatch(url) is None:
+        return f"Incorrectly formatted {STORAGE_NAMES[scheme]} URI: {url}"
+    return None

@@ -1,4 +1,4 @@
-"""The stages in order: load -> render -> parse -> schema -> semantic -> IR -> Argo.
+"""The stages in order: load -> render -> parse -> schema -> values -> semantic -> storage -> IR -> Argo.
 
 Every stage adds diagnostics and the pipeline goes as far as it safely can, so
 one run reports every problem. The emitter runs only on a valid document; what it
@@ -15,8 +15,10 @@ from pathlib import Path
 from . import argo, ir, loader, render
 from . import profile as profiles
 from .argo import share
-from .checks import schema, secrets, semantic, storage
+from .checks import schema, secrets, semantic, storage, values
+from .coerce import INVALID
 from .diagnostics import CompileError, Diagnostic, UsageError, has_errors, suppress
+from .document import without_values_at
 from .gcpause import paused_gc
 from .locate import Locator
 from .options import CompileOptions
@@ -51,6 +53,7 @@ def compile_text(text: str, path: str, options: CompileOptions = CompileOptions(
     set_env = tuple(_env_pair(item) for item in options.set_env)
     run = _Run(path, options)
     run.diagnostics += profile_problems
+    text = run.strip_byte_order_mark(text)
     document = run.load(text)
     if document is not None:
         run.check(document)
@@ -78,6 +81,27 @@ class _Run:
         self.diagnostics: list[Diagnostic] = []
         self.documents: list[dict] = []
         self.locator = Locator(path)
+
+    def strip_byte_order_mark(self, text: str) -> str:
+        """The text without a leading U+FEFF. OSMO keeps it, so a section on the first line is not found there."""
+        if not text.startswith("\ufeff"):
+            return text
+        text = text[1:]
+        first = loader.SECTION_RE.match(text)
+        if first:
+            self.diagnostics.append(
+                Diagnostic(
+                    "L116",
+                    f"the file starts with a UTF-8 byte-order mark: OSMO reads it as part of the first line and does "
+                    f'not see the "{first.group(1)}" section there'
+                    + (" (Workflow spec not found.)" if first.group(1) == "workflow" else ""),
+                    file=self.path,
+                    line=1,
+                    column=1,
+                    hint="save the file as UTF-8 without a BOM",
+                )
+            )
+        return text
 
     def load(self, text: str) -> dict | None:
         source = loader.SourceFile(self.path, text)
@@ -133,14 +157,21 @@ class _Run:
         return parsed.data
 
     def check(self, document: dict) -> None:
-        self.diagnostics += schema.validate(document)
+        structural = schema.validate(document)
+        self.diagnostics += structural
+        self.diagnostics += values.check(document)  # reads each value defensively, OSMO's messages need it as written
+        # A value of the wrong type stops every rule that assumes its type (they see a marker instead). Values of
+        # the right type that break a pattern stay: some rules give OSMO's own message for them (V313).
+        wrong = [d.path for d in structural if d.code == "S203"]
+        document = without_values_at(document, wrong, INVALID)  # type: ignore[assignment]
         self.diagnostics += semantic.check(document)
         self.diagnostics += secrets.check(document)
         self.diagnostics += storage.check(document)  # URL, checkpoint path and volume-mount shapes
 
     def finish(self) -> list[Diagnostic]:
         # A semantic rule is more specific than the schema's generic "invalid value" at the same place.
-        specific = {d.path for d in self.diagnostics if d.code[0] in "VU"}
+        # (An error: a warning at the same place, like V320 for cacheSize, must not hide the schema's error.)
+        specific = {d.path for d in self.diagnostics if d.code[0] in "VU" and d.is_error}
         located: dict[tuple, Diagnostic] = {}
         for d in self.diagnostics:
             if d.code == "S204" and d.path in specific:

@@ -16,6 +16,7 @@ import base64
 import binascii
 import re
 
+from ..coerce import INVALID, lax_bool
 from ..diagnostics import Diagnostic, did_you_mean
 from ..document import TaskRef, as_list, as_str, collect_tasks, dicts
 from ..osmo import BRACES_RE, EXIT_CODES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
@@ -95,7 +96,10 @@ def _check_leads(workflow: dict) -> list[Diagnostic]:
         members = dicts(group.get("tasks"))
         if len(members) <= 1:
             continue  # a single task is its group's lead
-        leads = sum(1 for _, t in members if t.get("lead") is True)
+        flags = [lax_bool(t.get("lead", False)) for _, t in members]  # OSMO's pydantic: lead: 1 is a leader
+        if INVALID in flags:
+            continue  # the schema reports the value that is no boolean; counting would mislead
+        leads = flags.count(True)
         if leads != 1:
             name = as_str(group.get("name")) or gi
             out.append(
@@ -178,7 +182,7 @@ def _check_names(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
 
 def _check_inputs(tasks: list[TaskRef]) -> list[Diagnostic]:
     out = []
-    by_name = {k8s_name(t.name): t for t in tasks if t.name}
+    by_name = {t.name: t for t in tasks if t.name}  # OSMO looks the name up exactly (workflow.py _validate_groups)
     for task in tasks:
         for ii, item in dicts(task.data.get("inputs")):
             target = as_str(item.get("task"))
@@ -187,9 +191,9 @@ def _check_inputs(tasks: list[TaskRef]) -> list[Diagnostic]:
             path = (*task.path, "inputs", ii, "task")
             if ":" in target:
                 continue  # a task of an earlier workflow: reported as not supported yet
-            upstream = by_name.get(k8s_name(target))
+            upstream = by_name.get(target)
             if upstream is None:
-                guess = did_you_mean(target, [t.name for t in tasks] if len(tasks) <= 1000 else [])
+                guess = _input_guess(target, tasks)
                 out.append(
                     Diagnostic(
                         "V305",
@@ -439,3 +443,9 @@ def _check_ignored(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
             if key in task.data:
                 ignore(key, why, (*task.path, key))
     return out
+
+
+def _input_guess(target: str, tasks: list[TaskRef]) -> str | None:
+    """The task an unknown input name probably means: first one that differs only in case or '-'/'_'."""
+    same = next((t.name for t in tasks if t.name and k8s_name(t.name) == k8s_name(target)), None)
+    return same or did_you_mean(target, [t.name for t in tasks] if len(tasks) <= 1000 else [])

@@ -1,19 +1,27 @@
 """The shape of a task's storage, over the raw document: URLs, checkpoint paths, host volume mounts.
 
 A stage after ``semantic``: rules that need neither the cluster profile nor any
-emit decision -- a storage URL's scheme and container (V331), http(s) URLs (V332,
-U414), a relative checkpoint path (U412), OSMO's ``src[:dst]`` volume-mount syntax
-(V330). What the profile refuses or assumes (P604-P610, U410, U411, U413) is
-reported by the emitter, where it takes the decision (``argo/``).
+emit decision -- a storage URL's scheme and shape as OSMO's storage backends accept
+it (V331, their regexes in ``osmo.py``), http(s) URLs (V332, U414), a relative
+checkpoint path (U412), OSMO's ``src[:dst]`` volume-mount syntax (V330) and the
+empty or relative paths OSMO's syntax rule lets through (V333). What the profile
+refuses or assumes (P604-P610, U410, U411, U413) is reported by the emitter, where
+it takes the decision (``argo/``).
 """
 
 from __future__ import annotations
 
+from ..coerce import lax_str
 from ..diagnostics import Diagnostic, JsonPath
 from ..document import TaskRef, as_list, collect_tasks, dicts
-from ..osmo import split_url
+from ..osmo import split_url, storage_url_problem
 
 URL_SCHEMES = ("s3", "gs", "tos", "azure", "swift")
+URL_SHAPES = {
+    "s3": "s3://<bucket>[/<path>]", "gs": "gs://<bucket>[/<path>]", "tos": "tos://<bucket>/<path>",
+    "azure": "azure://<account>/<container>[/<path>]", "swift": "swift://<account>/<container>/<path>",
+}  # fmt: skip
+URL_SHAPES_NOTE = "; the scheme is lowercase, and no part may be empty or hold ',', ';' or '*'"
 
 
 def check(document: dict) -> list[Diagnostic]:
@@ -53,12 +61,13 @@ def _check_checkpoints(task: TaskRef) -> list[Diagnostic]:
 
 def _check_volume_mounts(task: TaskRef) -> list[Diagnostic]:
     out = []
-    for i, mount in enumerate(as_list(task.data.get("volumeMounts"))):
+    for i, value in enumerate(as_list(task.data.get("volumeMounts"))):
+        mount = lax_str(value)
         if not isinstance(mount, str):
             continue
         where = (*task.path, "volumeMounts", i)
         parts = mount.split(":")
-        if len(parts) > 2 or (len(parts) == 2 and not parts[1]) or not parts[0]:
+        if len(parts) > 2 or (len(parts) == 2 and not parts[1]):  # OSMO's own rule (task.py)
             out.append(
                 Diagnostic(
                     "V330",
@@ -68,9 +77,16 @@ def _check_volume_mounts(task: TaskRef) -> list[Diagnostic]:
                 )
             )
         elif not parts[0].startswith("/") or (len(parts) == 2 and not parts[1].startswith("/")):
+            host = not parts[0].startswith("/")
+            side = parts[0] if host else parts[1]
             out.append(
                 Diagnostic(
-                    "V330", f"Invalid task volume mount: {mount}.", path=where, hint="both paths must be absolute"
+                    "V333",
+                    f'volume mount "{mount}": the {"host" if host else "container"} path is '
+                    + ("empty" if not side else f'"{side}", which is relative'),
+                    path=where,
+                    hint="both paths must be absolute for a Kubernetes hostPath mount; OSMO's syntax rule lets "
+                    "this through and leaves it to the pool's allow-list, which would refuse it",
                 )
             )
     return out
@@ -79,7 +95,7 @@ def _check_volume_mounts(task: TaskRef) -> list[Diagnostic]:
 def _check_url(url: str, key: str, where: JsonPath) -> list[Diagnostic]:
     if "{{" in url.split("://", 1)[0]:
         return []
-    scheme, _bucket, rest = split_url(url)
+    scheme = split_url(url)[0]
     if "://" not in url:
         return [
             Diagnostic(
@@ -102,8 +118,8 @@ def _check_url(url: str, key: str, where: JsonPath) -> list[Diagnostic]:
         return [
             Diagnostic(
                 "V332",
-                f"{scheme}:// inputs are not OSMO storage URLs (OSMO would refuse them); "
-                "this compiler downloads them as one file",
+                f"{scheme}:// is not an OSMO storage URL: OSMO itself refuses this workflow; "
+                "this compiler downloads the URL as one file",
                 path=where,
             )
         ]
@@ -116,8 +132,7 @@ def _check_url(url: str, key: str, where: JsonPath) -> list[Diagnostic]:
                 hint="OSMO storage URLs start with s3://, gs://, azure://, tos:// or swift://",
             )
         ]
-    if scheme == "azure" and not rest.partition("/")[0]:
-        return [
-            Diagnostic("V331", f'"{url}" names no container', path=where, hint="azure://<account>/<container>[/<path>]")
-        ]
+    problem = storage_url_problem(url)  # OSMO's backend regex and its message
+    if problem:
+        return [Diagnostic("V331", problem, path=where, hint=URL_SHAPES[scheme] + URL_SHAPES_NOTE)]
     return []

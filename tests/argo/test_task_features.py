@@ -478,6 +478,19 @@ def test_profile_platform_and_pool_placement(write_workflow, tmp_path):
     assert "P605" in codes(compile_wf(write_workflow, tmp_path, PLATFORM_WF, profile=profile, pool="nope"))
 
 
+@pytest.mark.parametrize("written", ["''", "null"])
+def test_empty_platform_is_the_pools_default(write_workflow, tmp_path, written):
+    # OSMO reads `platform: ''` as no platform: the pool's defaultPlatform places the task, and nothing is assumed.
+    profile = (
+        "defaultPool: gpu\npools: {gpu: {defaultPlatform: h100}}\nplatforms: {h100: {nodeSelector: {gpu: h100}}}\n"
+    )
+    result = compile_wf(
+        write_workflow, tmp_path, PLATFORM_WF.replace("platform: h100", f"platform: {written}"), profile=profile
+    )
+    assert codes(result) == []
+    assert template(result, "t")["nodeSelector"] == {"gpu": "h100"}
+
+
 def test_unknown_platform_with_profile_platforms_is_an_error(write_workflow, tmp_path):
     result = compile_wf(write_workflow, tmp_path, PLATFORM_WF, profile="platforms: {a100: {}}\n")
     assert codes(result, "error") == ["P604"]
@@ -519,10 +532,10 @@ def test_pod_options_refused_by_the_profile(write_workflow, tmp_path):
     assert len(messages) == 2 and "does not have privileged flag enabled" in messages[0]
 
 
-@pytest.mark.parametrize("mount", ["/a:/b:/c", "/a:", "rel"])
-def test_invalid_volume_mounts(write_workflow, tmp_path, mount):
+@pytest.mark.parametrize("mount,code", [("/a:/b:/c", "V330"), ("/a:", "V330"), ("rel", "V333"), ("/a:b", "V333")])
+def test_invalid_volume_mounts(write_workflow, tmp_path, mount, code):
     result = compile_wf(write_workflow, tmp_path, task(f"volumeMounts: ['{mount}']\n"))
-    assert "V330" in codes(result, "error")
+    assert codes(result, "error") == [code]
 
 
 # ---------------------------------------------------------------- workflow options
