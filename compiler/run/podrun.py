@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..podnames import v2_pod_name
 from .artifacts import ArtifactError, NeedsStorage, NotFound, load_input, save_output
 from .depends import ERROR, FAILED, RUNNING, SUCCEEDED
 from .pod import ContainerSpec, Mount, Pod, PodResult, PodSpec
@@ -83,7 +84,7 @@ class PodRunner:
     def _attempt(self, template, node, supplied, parameters, pod_dir: Path, attempt: int, last: dict) -> PodResult:
         engine = self.engine
         node_name = node.name if attempt == 0 and not template.get("retryStrategy") else f"{node.name}({attempt})"
-        pod_name = f"{engine.workflow_name}-{template['name']}-{_fnv(node_name)}"
+        pod_name = v2_pod_name(engine.workflow_name, template["name"], node_name)
         values = dict(engine.globals)
         values.update({"pod.name": pod_name, "retries": str(attempt), "tasks.name": node.task, "node.name": node_name})
         values.update({f"lastRetry.{k}": v for k, v in last.items()})
@@ -238,9 +239,3 @@ def _inside(mounts: list[Mount], path: str) -> Path | None:
         if path.startswith(target + "/"):
             return mount.source / os.path.relpath(path, target)
     return None
-
-
-def _fnv(text: str) -> int:
-    from .dag import fnv32a
-
-    return fnv32a(text)

@@ -28,6 +28,7 @@ from typing import Any
 
 from ..exit_codes import EXIT_USAGE
 from ..osmo import k8s_name
+from ..podnames import v2_pod_name
 from .errors import SubmitError
 
 NAMES_ANNOTATION = "osmo.nvidia.com/names"  # = compiler.argo.emit.NAMES_ANNOTATION (not imported: no emitter here)
@@ -36,16 +37,7 @@ POD_NAME_FORMAT_ANNOTATION = "workflows.argoproj.io/pod-name-format"
 CTRL_TASK = "osmo-ctrl"  # compiler.argo.groups.CTRL_TASK
 GROUP_TEMPLATE_PREFIX = "g-"
 ENTRYPOINT = "main"
-_MAX_POD_PREFIX = 253 - 10 - 1  # maxK8sResourceNameLength - k8sNamingHashLength - 1
 _ATTEMPT_RE = re.compile(r"^(?P<base>.*)\((?P<n>\d+)\)$")
-
-
-def fnv32a(text: str) -> int:
-    """32-bit FNV-1a of ``text`` (Go's ``hash/fnv.New32a``), the hash in Argo's pod and node names."""
-    h = 0x811C9DC5
-    for byte in text.encode():
-        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return h
 
 
 def pod_name(wf: Mapping[str, Any], node: Mapping[str, Any]) -> str:
@@ -56,9 +48,7 @@ def pod_name(wf: Mapping[str, Any], node: Mapping[str, Any]) -> str:
     template = node.get("templateName") or (node.get("templateRef") or {}).get("template") or ""
     if (meta.get("annotations") or {}).get(POD_NAME_FORMAT_ANNOTATION) == "v1" or not template:
         return str(node.get("id") or "")
-    if node_name == wf_name:
-        return wf_name
-    return f"{f'{wf_name}-{template}'[:_MAX_POD_PREFIX]}-{fnv32a(node_name)}"
+    return v2_pod_name(wf_name, template, node_name)
 
 
 @dataclass
