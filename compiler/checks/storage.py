@@ -2,8 +2,8 @@
 
 A stage after ``semantic``: rules that need neither the cluster profile nor any
 emit decision -- a storage URL's scheme and container (V331), http(s) URLs (V332,
-U414), a relative checkpoint path (U412), OSMO's ``src[:dst]`` volume-mount syntax
-(V330). What the profile refuses or assumes (P604-P610, U410, U411, U413) is
+U414), a whole bucket (U415), a relative checkpoint path (U412), OSMO's ``src[:dst]``
+volume-mount syntax (V330). What the profile refuses or assumes (P604-P610, U410, U411, U413) is
 reported by the emitter, where it takes the decision (``argo/``).
 """
 
@@ -119,5 +119,18 @@ def _check_url(url: str, key: str, where: JsonPath) -> list[Diagnostic]:
     if scheme == "azure" and not rest.partition("/")[0]:
         return [
             Diagnostic("V331", f'"{url}" names no container', path=where, hint="azure://<account>/<container>[/<path>]")
+        ]
+    # azure and swift URLs name a container first: the object path comes after it
+    path = rest.partition("/")[2] if scheme in ("azure", "swift") else rest
+    if key != "checkpoint" and not path:
+        what = "container" if scheme in ("azure", "swift") else "bucket"
+        return [
+            Diagnostic(
+                "U415",
+                f'"{url}" is a whole {what}: an Argo artifact needs a key, and one without a key '
+                "would be stored in the workflow's default artifact repository instead",
+                path=where,
+                hint=f"add a path under the {what}, e.g. {url.rstrip('/')}/data",
+            )
         ]
     return []

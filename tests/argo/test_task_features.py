@@ -74,7 +74,8 @@ def test_url_inputs_map_to_artifact_locations(write_workflow, tmp_path):
     artifacts = {a["name"]: a for a in template(result, "t")["inputs"]["artifacts"]}
     s3 = artifacts["input-0"]
     assert s3["path"] == "/osmo/data/input/0" and s3["archive"] == {"none": {}}
-    assert s3["s3"]["bucket"] == "bkt" and s3["s3"]["key"] == "data"
+    assert s3["s3"]["bucket"] == "bkt" and s3["s3"]["key"] == "data"  # the S3 driver adds the "/" itself
+    assert s3["optional"] is True  # an empty prefix is an empty folder (runtime-audit #3)
     assert s3["s3"]["accessKeySecret"] == {"name": "osmo-data-s3", "key": "accessKey"}
     assert artifacts["input-1"]["gcs"] == {
         "bucket": "gbkt",
@@ -91,6 +92,7 @@ def test_url_inputs_map_to_artifact_locations(write_workflow, tmp_path):
         "name": "input-3",
         "path": "/osmo/data/input/3/model.bin",
         "http": {"url": "https://example.com/files/model.bin"},
+        "archive": {"none": {}},  # a tarball stays a file (runtime-audit #13)
     }
     assert artifacts["input-4"]["s3"]["endpoint"] == "tos-s3-cn-beijing.volces.com"
     # one warning per convention (per scheme), and one for the non-OSMO http input
@@ -106,7 +108,8 @@ def test_url_output_uploads_the_output_directory_and_tokens_are_translated(write
         - url: s3://bkt/runs/{{workflow_id}}/
     """),
     )
-    (artifact,) = template(result, "t")["outputs"]["artifacts"]
+    output, artifact = template(result, "t")["outputs"]["artifacts"]
+    assert output == {"name": "output", "path": "/osmo/data/output"}
     assert artifact["path"] == "/osmo/data/output"
     assert artifact["s3"]["key"] == "runs/{{workflow.name}}"
     assert artifact["archive"] == {"none": {}}
@@ -133,8 +136,8 @@ def test_regex_filters_go_through_the_launcher(write_workflow, tmp_path):
     env = env_of(container)
     assert env["OSMO_INPUT_FILTERS"] == "0" and env["OSMO_INPUT_FILTER_0"] == ".*\\.txt$"
     assert env["OSMO_OUTPUT_FILTERS"] == "0" and env["OSMO_OUTPUT_FILTER_0"] == ".*\\.json$"
-    (output,) = t["outputs"]["artifacts"]
-    assert output["path"] == "/osmo/data/upload/0"
+    _, output = t["outputs"]["artifacts"]
+    assert output["path"] == "/osmo/data/upload/0" and output["optional"] is True  # filled after success
     launcher = next(a for a in t["inputs"]["artifacts"] if a["name"] == "osmo-launcher")
     assert launcher["path"] == "/osmo/run/osmo-launch.sh" and "{{" not in launcher["raw"]["data"]
 
@@ -210,7 +213,8 @@ def test_cross_workflow_input_needs_the_profile_layout(write_workflow, tmp_path)
     assert t["outputs"]["artifacts"][0] == {
         "name": "output",
         "path": "/osmo/data/output",
-        "s3": {"key": "osmo/{{workflow.name}}/a/output.tgz"},
+        # {{tasks.name}}: Argo's name of the DAG task, i.e. "a"; loop tasks keep sharing one template
+        "s3": {"key": "osmo/{{workflow.name}}/{{tasks.name}}/output.tgz"},
     }
 
 
