@@ -425,7 +425,8 @@ def _wrap_in_launcher(pod: Pod, task: ir.Task) -> None:
         lists.append({"name": "OSMO_OUTPUT_FILTERS", "value": " ".join(map(str, pod.filtered_outputs))})
     if pod.gate_outputs:
         lists.append({"name": "OSMO_OUTPUT_GATE", "value": "1"})
-    regexes = [each.regex for each in (*task.inputs, *task.data_inputs, *task.outputs) if each.regex]
+    regexes = [item.regex for item in task.inputs] + [item.regex for item in task.data_inputs]
+    regexes = [regex for regex in regexes + [item.regex for item in task.outputs] if regex]
     if any(not ere_compatible(regex) for regex in regexes):  # grep -E would filter differently (audit #11)
         lists.append({"name": "OSMO_REGEX_NEEDS_PYTHON", "value": "1"})
     original = pod.container["command"] + pod.container.pop("args", [])

@@ -16,7 +16,7 @@
 # (OSMO_REGEX_NEEDS_PYTHON unset); otherwise the task fails with a message, never filters wrongly.
 # Configuration comes from the environment set by the compiler (OSMO_INPUT_FILTERS, ...).
 set -u
-d=${OSMO_DATA:-/osmo/data}  # the data root (tests run the launcher elsewhere)
+d=${OSMO_LAUNCH_ROOT:-/osmo/data}  # the data root (tests run the launcher elsewhere)
 list=${TMPDIR:-/tmp}/osmo-launch.$$
 
 osmo_fail() {

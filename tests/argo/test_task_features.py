@@ -553,14 +553,14 @@ SHELLS = ["/bin/sh"] + ([f"{_BUSYBOX} sh"] if _BUSYBOX else [])  # dash (ubuntu)
 
 
 def launch(tmp_path, shell: str, command: list[str], env: dict, path: str = "/usr/bin:/bin", **kwargs):
-    """Run the launcher with its data root at tmp_path/data (OSMO_DATA) under ``shell``."""
+    """Run the launcher with its data root at tmp_path/data (OSMO_LAUNCH_ROOT) under ``shell``."""
     script = tmp_path / "launch.sh"
     script.write_text((files("compiler.assets") / "osmo-launch.sh").read_text())
     data = tmp_path / "data"
     (data / "output").mkdir(parents=True, exist_ok=True)
     return subprocess.run(
         [*shell.split(), str(script), *command],
-        env={"PATH": path, "OSMO_DATA": str(data), "TMPDIR": str(tmp_path), **env},
+        env={"PATH": path, "OSMO_LAUNCH_ROOT": str(data), "TMPDIR": str(tmp_path), **env},
         capture_output=True,
         text=True,
         **kwargs,
@@ -633,7 +633,7 @@ def test_launcher_reports_the_commands_own_exit_code_after_sigterm(tmp_path, she
         script = tmp_path / "launch.sh"
         script.write_text((files("compiler.assets") / "osmo-launch.sh").read_text())
         (tmp_path / "data" / "output").mkdir(parents=True, exist_ok=True)
-        env = {"PATH": "/usr/bin:/bin", "OSMO_DATA": str(tmp_path / "data"), "TMPDIR": str(tmp_path)}
+        env = {"PATH": "/usr/bin:/bin", "OSMO_LAUNCH_ROOT": str(tmp_path / "data"), "TMPDIR": str(tmp_path)}
         proc = subprocess.Popen([*shell.split(), str(script), "/bin/sh", "-c", child], env=env, start_new_session=True)
         time.sleep(0.5)
         os.killpg(proc.pid, signal.SIGTERM)
