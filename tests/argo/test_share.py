@@ -279,7 +279,7 @@ def test_kept_task_outputs_and_url_outputs_keep_the_loop_shared(tmp_path):
     profile.write_text("taskOutputs:\n  keyFormat: osmo/{workflow_id}/{task}/output.tgz\n")
     text = LOOP.replace(
         "    inputs:\n    - task: prepare\n",
-        "    inputs:\n    - task: prepare\n    outputs:\n    - url: s3://b/runs/\n",
+        "    inputs:\n    - task: prepare\n    outputs:\n    - url: s3://b/runs/{{ i }}/\n",
     )
     for options in ({}, {"profile": str(profile)}):
         manifest = compiled(text, **options)
@@ -287,6 +287,8 @@ def test_kept_task_outputs_and_url_outputs_keep_the_loop_shared(tmp_path):
         assert [t["name"] for t in templates] == ["main", "t-prepare", "t-shard-1"]
         output = templates[2]["outputs"]["artifacts"][0]
         assert output["name"] == "output"
+        # each shard's URL differs: the output key is a parameter like any other leaf
+        assert templates[2]["outputs"]["artifacts"][1]["s3"]["key"] == "runs/{{inputs.parameters.p0}}"
         if options:
             assert output["s3"] == {"key": "osmo/{{workflow.name}}/{{tasks.name}}/output.tgz"}
         assert argo_errors(manifest) == []
