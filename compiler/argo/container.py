@@ -18,6 +18,7 @@ from .state import Emitter
 API_VERSION = "argoproj.io/v1alpha1"
 MANAGED_BY = "osmo-compiler"
 OUTPUT_VOLUME = "osmo-output"
+GPU_VISIBILITY = "NVIDIA_VISIBLE_DEVICES"
 
 
 def translate(text: str, hosts: dict[str, str] | None = None) -> str:
@@ -56,7 +57,10 @@ def container_template(
     def text(value: str) -> str:
         return translate(value, hosts)
 
-    pod = features.Pod({"image": text(task.image), "command": [text(c) for c in task.command]})
+    # imagePullPolicy Always: OSMO pins the image to a digest and pulls it, so a moved tag is never run stale
+    pod = features.Pod(
+        {"image": text(task.image), "imagePullPolicy": "Always", "command": [text(c) for c in task.command]}
+    )
     for item in task.inputs:
         artifact: dict = {"name": f"input-{item.index}", "path": f"{INPUT_DIR}/{item.index}"}
         if item.task in optional_inputs:
@@ -65,11 +69,16 @@ def container_template(
     pod.inputs += [
         {"name": f"file-{i}", "path": text(f.path), "raw": {"data": text(f.contents)}} for i, f in enumerate(task.files)
     ]
-    if task.k8s_name in em.consumed:  # a later task reads it
-        pod.outputs.append({"name": "output", "path": OUTPUT_DIR})
+    # Every task's output is kept, as OSMO keeps it in workflow storage (runtime-audit #15): without a
+    # location, Argo stores it in the default artifact repository under a key of its own per pod, so the
+    # templates of otherwise identical tasks stay identical (share.py).
+    pod.outputs.append({"name": "output", "path": OUTPUT_DIR})
     if task.args:
         pod.container["args"] = [text(a) for a in task.args]
     pod.env += [{"name": k, "value": text(v)} for k, v in task.environment]
+    if task.resources.gpu in (None, "0") and GPU_VISIBILITY not in dict(task.environment):
+        # OSMO hides the node's GPUs from a task that asked for none (task.py), also with a CUDA image's default
+        pod.env.append({"name": GPU_VISIBILITY, "value": ""})
     resources = _resources(task.resources)
     if resources:
         pod.container["resources"] = resources

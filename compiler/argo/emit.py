@@ -9,7 +9,7 @@ Layout of the manifest:
 - one container template per distinct task shape, named ``t-<first task>``
   (identical tasks share one template);
 - ``{{output}}`` is an emptyDir at ``/osmo/data/output`` (so it always exists),
-  exported as output artifact ``output`` when a later task reads it;
+  exported as output artifact ``output`` (kept in the artifact repository, as OSMO keeps it);
 - ``{{input:N}}`` is input artifact ``input-N`` at ``/osmo/data/input/N``, fed
   from the upstream task's ``output`` artifact;
 - ``files:`` are raw input artifacts at their paths.

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ from .state import Emitter
 from .storage import artifact_location, check_url, rclone_env
 
 RUN_DIR = "/osmo/run"
+INPUT_VOLUME = "osmo-input"
 LAUNCHER = f"{RUN_DIR}/osmo-launch.sh"
 UPLOAD_DIR = "/osmo/data/upload"
 UPLOAD_VOLUME = "osmo-upload"
@@ -63,6 +65,35 @@ def retry_expression(ranges: list[tuple[int, int]]) -> str:
 def _needs_launcher_for_exit(task: ir.Task) -> bool:
     eff = effective_actions(task.exit_actions)
     return any(lo > 0 or hi > 0 for lo, hi in eff.get("COMPLETE", [])) or any(lo == 0 for lo, _ in eff.get("FAIL", []))
+
+
+# --------------------------------------------------------------------------- regexes
+
+# What a regex may hold so that grep -E '^(regex)' keeps exactly the paths Python's re.match keeps: literal
+# characters, . * + ? | ( ) ^ $, a backslash before punctuation, bracket expressions without a backslash or a
+# POSIX class, and {m}, {m,}, {m,n}. Lazy quantifiers do not change *whether* re.match matches.
+_ERE_ATOM_RE = re.compile(
+    r"""
+    \\[^A-Za-z0-9]              # an escaped punctuation character
+    | \[\^?\]?[^\\\]\[]*\]      # a bracket expression, no backslash, no [: :]
+    | \{[0-9]+(,[0-9]*)?\}      # a bounded repetition
+    | [^\\\[\]{}]               # any other single character
+    """,
+    re.VERBOSE,
+)
+
+
+def ere_compatible(regex: str) -> bool:
+    """Whether ``grep -E "^(regex)"`` selects the same paths as Python's ``re.match(regex)``."""
+    if "(?" in regex:  # groups with options, look-arounds, named groups: Python only
+        return False
+    position = 0
+    while position < len(regex):
+        match = _ERE_ATOM_RE.match(regex, position)
+        if match is None:
+            return False
+        position = match.end()
+    return True
 
 
 # --------------------------------------------------------------------------- the workflow's decisions
@@ -217,6 +248,8 @@ class Pod:
     launcher_env: list = field(default_factory=list)
     filtered_inputs: list = field(default_factory=list)
     filtered_outputs: list = field(default_factory=list)
+    url_inputs: list = field(default_factory=list)  # (index, object name): placed by the launcher
+    gate_outputs: bool = False  # URL outputs: a failed task's output directory is emptied before upload
 
     def template(self) -> dict:
         container = dict(self.container)
@@ -262,12 +295,20 @@ def _add_data_inputs(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
         if item.url:
             check_url(em, item.url, (*item.source, "url"))
             url = translate(item.url)
-            location = artifact_location(url, em.profile)
+            location = artifact_location(url, em.profile, prefix=True)
+            # archive none: a tarball is data, not unpacked (Argo auto-detects tarballs otherwise, audit #13)
             if "http" in location:  # one file, downloaded into the input directory
                 name = posixpath.basename(url.split("?", 1)[0].rstrip("/")) or "download"
-                pod.inputs.append({"name": f"input-{item.index}", "path": f"{path}/{name}", **location})
+                pod.inputs.append(
+                    {"name": f"input-{item.index}", "path": f"{path}/{name}", **location, "archive": {"none": {}}}
+                )
             else:
-                pod.inputs.append({"name": f"input-{item.index}", "path": path, **location, "archive": {"none": {}}})
+                # optional: an empty or missing prefix is an empty folder in OSMO, not an error (audit #3); the
+                # launcher makes the folder and moves a single object into it under its name (audit #4)
+                pod.inputs.append(
+                    {"name": f"input-{item.index}", "path": path, **location, "archive": {"none": {}}, "optional": True}
+                )
+                pod.url_inputs.append((item.index, posixpath.basename(url.split("://", 1)[1].rstrip("/"))))
         elif layout:
             key = layout["keyFormat"].format(workflow_id=item.workflow_id, task=item.task)
             pod.inputs.append(
@@ -282,6 +323,11 @@ def _add_data_inputs(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
                 hint="add taskOutputs.keyFormat (e.g. osmo/{workflow_id}/{task}/output.tgz) to the profile, "
                 "so that workflows compiled with it store and find task outputs there",
             )
+    if pod.url_inputs:
+        # Argo loads artifacts whose path is inside a volume into that volume (executor.go FindOverlappingVolume),
+        # where the launcher can rename a single object into its folder: a rename, never a copy.
+        pod.volumes.append({"name": INPUT_VOLUME, "emptyDir": {}})
+        pod.mounts.append({"name": INPUT_VOLUME, "mountPath": INPUT_DIR})
     filtered: list[ir.TaskInput | ir.DataInput] = [*task.inputs, *task.data_inputs]
     for each in filtered:
         if each.regex:
@@ -293,10 +339,12 @@ def _add_url_outputs(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
     """URL outputs upload the output directory (or, with a regex, the launcher's filtered copy)."""
     for item in task.outputs:
         path = OUTPUT_DIR
+        optional = {}
         if item.regex:
             path = f"{UPLOAD_DIR}/{item.index}"
             pod.filtered_outputs.append(item.index)
             pod.launcher_env.append({"name": f"OSMO_OUTPUT_FILTER_{item.index}", "value": item.regex})
+            optional = {"optional": True}  # the launcher fills it only after success
         check_url(em, item.url, (*item.source, "url"))
         pod.outputs.append(
             {
@@ -304,19 +352,21 @@ def _add_url_outputs(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
                 "path": path,
                 **artifact_location(translate(item.url), em.profile),
                 "archive": {"none": {}},
+                **optional,
             }
         )
+        # Argo uploads outputs whatever main's exit code (postmain.go); OSMO only after success (audit #10)
+        pod.gate_outputs = True
     if pod.filtered_outputs:
         pod.volumes.append({"name": UPLOAD_VOLUME, "emptyDir": {}})
         pod.mounts.append({"name": UPLOAD_VOLUME, "mountPath": UPLOAD_DIR})
     layout = em.profile.task_output_layout
     if layout:  # every task's output is kept where later workflows can find it
-        key = layout["keyFormat"].format(workflow_id="{{workflow.name}}", task=task.k8s_name)
-        output = next((a for a in pod.outputs if a["name"] == "output"), None)
-        if output is not None:
-            output[layout.get("repository", "s3")] = {"key": key}
-        else:
-            pod.outputs.insert(0, {"name": "output", "path": OUTPUT_DIR, layout.get("repository", "s3"): {"key": key}})
+        # {{tasks.name}} is the DAG task's name (a local variable of every template, operator.go executeTemplate),
+        # i.e. the task's: the key does not make otherwise identical (loop) tasks' templates differ.
+        key = layout["keyFormat"].format(workflow_id="{{workflow.name}}", task="{{tasks.name}}")
+        output = next(a for a in pod.outputs if a["name"] == "output")  # container.py always exports it
+        output[layout.get("repository", "s3")] = {"key": key}
 
 
 def _add_exit_actions(em: Emitter, pod: Pod, task: ir.Task) -> None:
@@ -361,14 +411,24 @@ def _add_exit_actions(em: Emitter, pod: Pod, task: ir.Task) -> None:
 
 def _wrap_in_launcher(pod: Pod, task: ir.Task) -> None:
     """The launcher wraps the command when Argo has no field for what OSMO does."""
-    if not (pod.filtered_inputs or pod.filtered_outputs or _needs_launcher_for_exit(task)):
+    needed = pod.filtered_inputs or pod.filtered_outputs or pod.url_inputs or pod.gate_outputs
+    if not (needed or _needs_launcher_for_exit(task)):
         return
     pod.inputs.append({"name": "osmo-launcher", "path": LAUNCHER, "raw": {"data": _launcher_script()}})
     lists = []
+    if pod.url_inputs:
+        lists.append({"name": "OSMO_URL_INPUTS", "value": " ".join(str(i) for i, _ in pod.url_inputs)})
+        lists += [{"name": f"OSMO_URL_INPUT_NAME_{i}", "value": name} for i, name in pod.url_inputs]
     if pod.filtered_inputs:
         lists.append({"name": "OSMO_INPUT_FILTERS", "value": " ".join(map(str, pod.filtered_inputs))})
     if pod.filtered_outputs:
         lists.append({"name": "OSMO_OUTPUT_FILTERS", "value": " ".join(map(str, pod.filtered_outputs))})
+    if pod.gate_outputs:
+        lists.append({"name": "OSMO_OUTPUT_GATE", "value": "1"})
+    regexes = [item.regex for item in task.inputs] + [item.regex for item in task.data_inputs]
+    regexes = [regex for regex in regexes + [item.regex for item in task.outputs] if regex]
+    if any(not ere_compatible(regex) for regex in regexes):  # grep -E would filter differently (audit #11)
+        lists.append({"name": "OSMO_REGEX_NEEDS_PYTHON", "value": "1"})
     original = pod.container["command"] + pod.container.pop("args", [])
     pod.container["command"] = ["/bin/sh", LAUNCHER]
     pod.container["args"] = original
@@ -489,7 +549,7 @@ def _add_pod_options(em: Emitter, pod: Pod, task: ir.Task) -> None:
     pod.fields.update(timeout_fields(em.workflow.timeout, em.profile))
 
 
-CONTAINER_ORDER = ("image", "command", "args", "env", "resources", "securityContext", "volumeMounts")
+CONTAINER_ORDER = ("image", "imagePullPolicy", "command", "args", "env", "resources", "securityContext", "volumeMounts")
 
 
 def _sorted(mapping: dict, order: tuple) -> dict:

@@ -123,7 +123,12 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
         if task.inputs:
             dag_task["arguments"] = {
                 "artifacts": [
-                    {"name": f"input-{item.index}", "from": f"{{{{inputs.artifacts.{item.task}}}}}"}
+                    {
+                        "name": f"input-{item.index}",
+                        "from": f"{{{{inputs.artifacts.{item.task}}}}}",
+                        # Argo errors on an unresolvable required argument (dag.go:855-868): optional as its source
+                        **({"optional": True} if item.task in upstream_nonlead else {}),
+                    }
                     for item in task.inputs
                 ]
             }
@@ -162,9 +167,17 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
         main_task["depends"] = " && ".join(group.upstream)
     if group_inputs:
         main_task["arguments"] = {
-            "artifacts": [{"name": name, "from": _output_ref(group_of[name], name)} for name in group_inputs]
+            "artifacts": [
+                {"name": name, "from": _output_ref(group_of[name], name), **_optional(artifact)}
+                for name, artifact in group_inputs.items()
+            ]
         }
     return main_task
+
+
+def _optional(artifact: dict[str, object]) -> dict[str, object]:
+    """``main``'s argument is optional when the group's input is: a non-lead may have no output (audit #1)."""
+    return {"optional": True} if artifact.get("optional") else {}
 
 
 def _is_nonlead(group: ir.Group, task: str) -> bool:

@@ -8,7 +8,8 @@ does not care how the emitter built the templates) and merges container
 templates that are equal except for some *substitutable leaf strings*:
 
 - ``container.image``, ``container.command[i]``, ``container.args[i]``,
-  ``container.env[i].value`` and ``inputs.artifacts[i].raw.data``.
+  ``container.env[i].value``, ``inputs.artifacts[i].raw.data``, and the key of an
+  input or output artifact's location (``s3.key``, ``gcs.key``, ``azure.blob``, ``http.url``).
 
 The shared template declares ``inputs.parameters`` and uses
 ``{{inputs.parameters.pN}}`` where the strings differ; each DAG task passes its
@@ -48,6 +49,8 @@ import unicodedata
 from os.path import commonprefix
 from typing import Any, TypeAlias
 
+# Artifact location strings that may be parametrised: (driver, field).
+LOCATION_LEAVES = (("s3", "key"), ("gcs", "key"), ("azure", "blob"), ("http", "url"))
 # Globals that resolve to the same string in a DAG task's arguments and in the template.
 ALLOWED_VALUE_TAGS = frozenset({"workflow.name", "workflow.namespace", "workflow.uid", "uuid"})
 _PLACEHOLDER = "\x00osmo-shared-leaf\x00"
@@ -190,12 +193,21 @@ def _slots(template: dict) -> list[_Slot]:
     for item in container.get("env") or () if isinstance(container.get("env"), list) else ():
         if isinstance(item, dict) and isinstance(item.get("value"), str):
             slots.append((item, "value"))
-    inputs = template.get("inputs")
-    artifacts = inputs.get("artifacts") if isinstance(inputs, dict) else None
-    for item in artifacts if isinstance(artifacts, list) else ():
-        raw = item.get("raw") if isinstance(item, dict) else None
-        if isinstance(raw, dict) and isinstance(raw.get("data"), str):
-            slots.append((raw, "data"))
+    for kind in ("inputs", "outputs"):
+        section = template.get(kind)
+        artifacts = section.get("artifacts") if isinstance(section, dict) else None
+        for item in artifacts if isinstance(artifacts, list) else ():
+            if not isinstance(item, dict):
+                continue
+            raw = item.get("raw")
+            if kind == "inputs" and isinstance(raw, dict) and isinstance(raw.get("data"), str):
+                slots.append((raw, "data"))
+            # a storage URL's key differs between loop tasks (s3://b/out/shard-N/): Argo substitutes the whole
+            # template, artifact locations included (ProcessArgs/SubstituteParams)
+            for driver, field in LOCATION_LEAVES:
+                location = item.get(driver)
+                if isinstance(location, dict) and isinstance(location.get(field), str):
+                    slots.append((location, field))
     return slots
 
 

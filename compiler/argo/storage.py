@@ -55,13 +55,20 @@ def _secret_ref(secret: str | None, key: str) -> dict:
     return {"name": secret, "key": key}
 
 
-def artifact_location(url: str, profile: Profile) -> dict:
-    """The Argo artifact location for an OSMO storage URL (tokens already translated)."""
+def artifact_location(url: str, profile: Profile, *, prefix: bool = False) -> dict:
+    """The Argo artifact location for an OSMO storage URL (tokens already translated).
+
+    ``prefix``: an input URL written with a trailing ``/`` (a folder). The GCS and Azure drivers list
+    objects by the raw key, so ``path/data`` would also pull ``path/data2/...`` (runtime-audit #14):
+    their key keeps the ``/``. (The S3 driver adds it itself.)
+    """
     scheme, bucket, key = split_url(url)
     if scheme in ("http", "https"):
         return {"http": {"url": url}}
     store = profile.storage(url)
+    folder = "/" if prefix and url.endswith("/") else ""
     if scheme == "gs":
+        key += folder
         return {
             "gcs": {
                 "bucket": bucket,
@@ -71,6 +78,7 @@ def artifact_location(url: str, profile: Profile) -> dict:
         }
     if scheme == "azure":  # azure://<account>/<container>/<blob>
         container, _, blob = key.partition("/")
+        blob += folder if blob else ""
         return {
             "azure": {
                 "endpoint": store.endpoint or f"https://{bucket}.blob.core.windows.net",

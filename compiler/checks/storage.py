@@ -2,7 +2,7 @@
 
 A stage after ``semantic``: rules that need neither the cluster profile nor any
 emit decision -- a storage URL's scheme and shape as OSMO's storage backends accept
-it (V331, their regexes in ``osmo.py``), http(s) URLs (V332, U414), a relative
+it (V331, their regexes in ``osmo.py``), http(s) URLs (V332, U414), a whole bucket (U415), a relative
 checkpoint path (U412), OSMO's ``src[:dst]`` volume-mount syntax (V330) and the
 empty or relative paths OSMO's syntax rule lets through (V333). What the profile
 refuses or assumes (P604-P610, U410, U411, U413) is reported by the emitter, where
@@ -95,7 +95,7 @@ def _check_volume_mounts(task: TaskRef) -> list[Diagnostic]:
 def _check_url(url: str, key: str, where: JsonPath) -> list[Diagnostic]:
     if "{{" in url.split("://", 1)[0]:
         return []
-    scheme = split_url(url)[0]
+    scheme, _, rest = split_url(url)
     if "://" not in url:
         return [
             Diagnostic(
@@ -135,4 +135,17 @@ def _check_url(url: str, key: str, where: JsonPath) -> list[Diagnostic]:
     problem = storage_url_problem(url)  # OSMO's backend regex and its message
     if problem:
         return [Diagnostic("V331", problem, path=where, hint=URL_SHAPES[scheme] + URL_SHAPES_NOTE)]
+    # azure and swift URLs name a container first: the object path comes after it
+    path = rest.partition("/")[2] if scheme in ("azure", "swift") else rest
+    if key != "checkpoint" and not path:
+        what = "container" if scheme in ("azure", "swift") else "bucket"
+        return [
+            Diagnostic(
+                "U415",
+                f'"{url}" is a whole {what}: an Argo artifact needs a key, and one without a key '
+                "would be stored in the workflow's default artifact repository instead",
+                path=where,
+                hint=f"add a path under the {what}, e.g. {url.rstrip('/')}/data",
+            )
+        ]
     return []

@@ -176,6 +176,12 @@ _TABLE = [
     ("U412", "relative-checkpoint", E, "a checkpoint path that is not absolute"),
     ("U413", "reschedule-on-success", E, "RESCHEDULE on exit code 0, which Argo cannot retry"),
     ("U414", "http-output", E, "an http(s) output URL; Argo cannot upload there"),
+    (
+        "U415",
+        "bucket-root-url",
+        E,
+        "an input or output URL that is a whole bucket or container: Argo artifacts need a key",
+    ),
     # A5xx: Argo limits and output
     ("A501", "manifest-too-large", E, "the Argo manifest is over the size limit etcd can store"),
     ("A502", "manifest-near-limit", W, "the Argo manifest is over 80% of the size limit"),

@@ -52,7 +52,8 @@ def test_task_inputs_become_dependencies_and_artifacts():
     assert b["arguments"]["artifacts"] == [{"name": "input-0", "from": "{{tasks.a.outputs.artifacts.output}}"}]
     templates = {t["name"]: t for t in manifest["spec"]["templates"]}
     assert templates["t-a"]["outputs"]["artifacts"] == [{"name": "output", "path": "/osmo/data/output"}]
-    assert "outputs" not in templates["t-b"]  # nobody reads b's output
+    # nobody reads b's output, but it is kept as OSMO keeps it (runtime-audit #15), in the default repository
+    assert templates["t-b"]["outputs"]["artifacts"] == [{"name": "output", "path": "/osmo/data/output"}]
     assert templates["t-b"]["inputs"]["artifacts"] == [{"name": "input-0", "path": "/osmo/data/input/0"}]
 
 
@@ -60,8 +61,9 @@ def test_identical_tasks_share_one_template():
     same = "    image: ubuntu\n    command: [sh]\n"
     text = FLAT + "  - name: c\n" + same + "  - name: d\n" + same
     manifest = compiled(text)
-    assert [t["name"] for t in manifest["spec"]["templates"]] == ["main", "t-a", "t-b", "t-c"]
-    assert [t["template"] for t in manifest["spec"]["templates"][0]["dag"]["tasks"]] == ["t-a", "t-b", "t-c", "t-c"]
+    # every task exports its output (runtime-audit #15), so a, whose output b reads, has c's and d's shape
+    assert [t["name"] for t in manifest["spec"]["templates"]] == ["main", "t-a", "t-b"]
+    assert [t["template"] for t in manifest["spec"]["templates"][0]["dag"]["tasks"]] == ["t-a", "t-b", "t-a", "t-a"]
 
 
 def test_resources_become_requests_and_limits():

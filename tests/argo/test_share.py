@@ -270,3 +270,26 @@ def test_random_leaves_keep_their_meaning(rows):
     assert_same_meaning(original, shared)
     assert argo_errors(shared) == []
     assert yaml.safe_load(to_yaml([shared])) == shared
+
+
+def test_kept_task_outputs_and_url_outputs_keep_the_loop_shared(tmp_path):
+    """Every task's {{output}} is exported (runtime-audit #15) -- to a profile's taskOutputs key, with Argo's
+    ``{{tasks.name}}`` for the task -- and URL outputs go through the launcher: the loop still shares."""
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("taskOutputs:\n  keyFormat: osmo/{workflow_id}/{task}/output.tgz\n")
+    text = LOOP.replace(
+        "    inputs:\n    - task: prepare\n",
+        "    inputs:\n    - task: prepare\n    outputs:\n    - url: s3://b/runs/{{ i }}/\n",
+    )
+    for options in ({}, {"profile": str(profile)}):
+        manifest = compiled(text, **options)
+        templates = manifest["spec"]["templates"]
+        assert [t["name"] for t in templates] == ["main", "t-prepare", "t-shard-1"]
+        output = templates[2]["outputs"]["artifacts"][0]
+        assert output["name"] == "output"
+        # each shard's URL differs: the output key is a parameter like any other leaf
+        assert templates[2]["outputs"]["artifacts"][1]["s3"]["key"] == "runs/{{inputs.parameters.p0}}"
+        if options:
+            assert output["s3"] == {"key": "osmo/{{workflow.name}}/{{tasks.name}}/output.tgz"}
+        assert argo_errors(manifest) == []
+        assert_same_meaning(compiled(text, share_templates=False, **options), manifest)

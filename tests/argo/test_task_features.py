@@ -74,7 +74,8 @@ def test_url_inputs_map_to_artifact_locations(write_workflow, tmp_path):
     artifacts = {a["name"]: a for a in template(result, "t")["inputs"]["artifacts"]}
     s3 = artifacts["input-0"]
     assert s3["path"] == "/osmo/data/input/0" and s3["archive"] == {"none": {}}
-    assert s3["s3"]["bucket"] == "bkt" and s3["s3"]["key"] == "data"
+    assert s3["s3"]["bucket"] == "bkt" and s3["s3"]["key"] == "data"  # the S3 driver adds the "/" itself
+    assert s3["optional"] is True  # an empty prefix is an empty folder (runtime-audit #3)
     assert s3["s3"]["accessKeySecret"] == {"name": "osmo-data-s3", "key": "accessKey"}
     assert artifacts["input-1"]["gcs"] == {
         "bucket": "gbkt",
@@ -91,6 +92,7 @@ def test_url_inputs_map_to_artifact_locations(write_workflow, tmp_path):
         "name": "input-3",
         "path": "/osmo/data/input/3/model.bin",
         "http": {"url": "https://example.com/files/model.bin"},
+        "archive": {"none": {}},  # a tarball stays a file (runtime-audit #13)
     }
     assert artifacts["input-4"]["s3"]["endpoint"] == "tos-s3-cn-beijing.volces.com"
     # one warning per convention (per scheme), and one for the non-OSMO http input
@@ -106,7 +108,8 @@ def test_url_output_uploads_the_output_directory_and_tokens_are_translated(write
         - url: s3://bkt/runs/{{workflow_id}}/
     """),
     )
-    (artifact,) = template(result, "t")["outputs"]["artifacts"]
+    output, artifact = template(result, "t")["outputs"]["artifacts"]
+    assert output == {"name": "output", "path": "/osmo/data/output"}
     assert artifact["path"] == "/osmo/data/output"
     assert artifact["s3"]["key"] == "runs/{{workflow.name}}"
     assert artifact["archive"] == {"none": {}}
@@ -133,8 +136,8 @@ def test_regex_filters_go_through_the_launcher(write_workflow, tmp_path):
     env = env_of(container)
     assert env["OSMO_INPUT_FILTERS"] == "0" and env["OSMO_INPUT_FILTER_0"] == ".*\\.txt$"
     assert env["OSMO_OUTPUT_FILTERS"] == "0" and env["OSMO_OUTPUT_FILTER_0"] == ".*\\.json$"
-    (output,) = t["outputs"]["artifacts"]
-    assert output["path"] == "/osmo/data/upload/0"
+    _, output = t["outputs"]["artifacts"]
+    assert output["path"] == "/osmo/data/upload/0" and output["optional"] is True  # filled after success
     launcher = next(a for a in t["inputs"]["artifacts"] if a["name"] == "osmo-launcher")
     assert launcher["path"] == "/osmo/run/osmo-launch.sh" and "{{" not in launcher["raw"]["data"]
 
@@ -210,7 +213,8 @@ def test_cross_workflow_input_needs_the_profile_layout(write_workflow, tmp_path)
     assert t["outputs"]["artifacts"][0] == {
         "name": "output",
         "path": "/osmo/data/output",
-        "s3": {"key": "osmo/{{workflow.name}}/a/output.tgz"},
+        # {{tasks.name}}: Argo's name of the DAG task, i.e. "a"; loop tasks keep sharing one template
+        "s3": {"key": "osmo/{{workflow.name}}/{{tasks.name}}/output.tgz"},
     }
 
 
@@ -553,3 +557,156 @@ def test_workflow_template_kind_end_to_end(write_workflow, tmp_path):
 def test_every_launcher_and_sidecar_script_is_free_of_argo_braces():
     for name in ("osmo-launch.sh", "osmo-checkpoint.sh"):
         assert "{{" not in (files("compiler.assets") / name).read_text()
+
+
+# ---------------------------------------------------------------- the launcher, run for real (runtime-audit)
+
+_BUSYBOX = __import__("shutil").which("busybox")
+SHELLS = ["/bin/sh"] + ([f"{_BUSYBOX} sh"] if _BUSYBOX else [])  # dash (ubuntu) and BusyBox (alpine) images
+
+
+def launch(tmp_path, shell: str, command: list[str], env: dict, path: str = "/usr/bin:/bin", **kwargs):
+    """Run the launcher with its data root at tmp_path/data (OSMO_LAUNCH_ROOT) under ``shell``."""
+    script = tmp_path / "launch.sh"
+    script.write_text((files("compiler.assets") / "osmo-launch.sh").read_text())
+    data = tmp_path / "data"
+    (data / "output").mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [*shell.split(), str(script), *command],
+        env={"PATH": path, "OSMO_LAUNCH_ROOT": str(data), "TMPDIR": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_launcher_places_url_inputs_as_osmo(tmp_path, shell):
+    """#3/#4: one object -> input/N/<name>; a prefix -> its objects under input/N; nothing -> an empty folder."""
+    data = tmp_path / "data" / "input"
+    (data / "1" / "sub").mkdir(parents=True)
+    (data / "0").write_text("weights\n")  # Argo put the single object at the path itself
+    (data / "1" / "sub" / "a.txt").write_text("a")
+    env = {"OSMO_URL_INPUTS": "0 1 2", "OSMO_URL_INPUT_NAME_0": "model.ckpt", "OSMO_URL_INPUT_NAME_1": "data"}
+    env["OSMO_URL_INPUT_NAME_2"] = "empty"
+    run = launch(tmp_path, shell, ["/bin/sh", "-c", "cat $0/0/model.ckpt; ls $0/1/sub; ls -A $0/2", str(data)], env)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["weights", "a.txt"]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_launcher_gates_outputs_on_success(tmp_path, shell):
+    """#10: Argo uploads /osmo/data/output whatever the exit code; a failed task leaves nothing there."""
+    write = ["/bin/sh", "-c", f"touch {tmp_path}/data/output/part; touch {tmp_path}/data/output/.h; exit $0"]
+    failed = launch(tmp_path, shell, [*write, "3"], {"OSMO_OUTPUT_GATE": "1"})
+    assert failed.returncode == 3 and list((tmp_path / "data" / "output").iterdir()) == []
+    ok = launch(tmp_path, shell, [*write, "0"], {"OSMO_OUTPUT_GATE": "1"})
+    assert ok.returncode == 0 and sorted(p.name for p in (tmp_path / "data" / "output").iterdir()) == [".h", "part"]
+
+
+@pytest.fixture
+def no_python_path(tmp_path):
+    """A PATH with the tools the launcher uses but no python3 (an ubuntu image)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("sh", "find", "sed", "grep", "rm", "cat", "mkdir", "cp", "dirname", "tr", "mv", "ls", "touch"):
+        target = __import__("shutil").which(tool, path="/usr/bin:/bin")
+        if target:
+            (bin_dir / tool).symlink_to(target)
+    return str(bin_dir)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_launcher_without_python_never_filters_wrongly(tmp_path, shell, no_python_path):
+    """#11: a regex grep -E reads differently (\\d) fails the task loudly instead of deleting every file."""
+    data = tmp_path / "data" / "input" / "0"
+    data.mkdir(parents=True)
+    (data / "123.csv").write_text("x")
+    (data / "a.txt").write_text("x")
+    env = {"OSMO_INPUT_FILTERS": "0", "OSMO_INPUT_FILTER_0": r"\d+\.csv", "OSMO_REGEX_NEEDS_PYTHON": "1"}
+    run = launch(tmp_path, shell, ["true"], env, path=no_python_path)
+    assert run.returncode == 127 and "needs python3" in run.stderr
+    assert sorted(p.name for p in data.iterdir()) == ["123.csv", "a.txt"]  # nothing deleted
+    # an ERE-compatible regex (the compiler leaves OSMO_REGEX_NEEDS_PYTHON unset) is applied with grep -E
+    env = {"OSMO_INPUT_FILTERS": "0", "OSMO_INPUT_FILTER_0": r"[0-9]+\.csv"}
+    run = launch(tmp_path, shell, ["true"], env, path=no_python_path)
+    assert run.returncode == 0, run.stderr
+    assert [p.name for p in data.iterdir()] == ["123.csv"]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_launcher_reports_the_commands_own_exit_code_after_sigterm(tmp_path, shell):
+    """#12: SIGTERM to the process group (as emissary sends it); the command traps it and exits 7."""
+    import os
+    import signal
+    import time
+
+    child = 'trap "exit 7" TERM; sleep 30 & wait'
+    for _ in range(3):
+        script = tmp_path / "launch.sh"
+        script.write_text((files("compiler.assets") / "osmo-launch.sh").read_text())
+        (tmp_path / "data" / "output").mkdir(parents=True, exist_ok=True)
+        env = {"PATH": "/usr/bin:/bin", "OSMO_LAUNCH_ROOT": str(tmp_path / "data"), "TMPDIR": str(tmp_path)}
+        proc = subprocess.Popen([*shell.split(), str(script), "/bin/sh", "-c", child], env=env, start_new_session=True)
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=20) == 7
+
+
+def test_ere_compatible_regexes():
+    from compiler.argo.features import ere_compatible
+
+    assert all(ere_compatible(r) for r in (r".*\.txt$", r".*\.(json|yaml)$", "sub/", "[a-z]+", "a{2,3}", "[]a]"))
+    assert not any(ere_compatible(r) for r in (r"\d+\.csv", "(?i).*", "(?:sub)/.*", r"[\d]", "[[:alpha:]]", "a{"))
+
+
+def test_launcher_is_used_for_url_inputs_and_outputs(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""\
+        inputs:
+        - url: s3://bkt/models/model.ckpt
+        - url: gs://gbkt/data/
+        - url: azure://acct/cont/dir/
+        outputs:
+        - url: s3://bkt/out
+          regex: \\d+\\.csv
+    """),
+    )
+    t = template(result, "t")
+    env = env_of(t["container"])
+    assert env["OSMO_URL_INPUTS"] == "0 1 2" and env["OSMO_URL_INPUT_NAME_0"] == "model.ckpt"
+    assert env["OSMO_OUTPUT_GATE"] == "1" and env["OSMO_REGEX_NEEDS_PYTHON"] == "1"
+    assert {"name": "osmo-input", "mountPath": "/osmo/data/input"} in t["container"]["volumeMounts"]
+    artifacts = {a["name"]: a for a in t["inputs"]["artifacts"]}
+    assert artifacts["input-1"]["gcs"]["key"] == "data/"  # #14: not data2/...
+    assert artifacts["input-2"]["azure"]["blob"] == "dir/"
+
+
+def test_gpu_less_tasks_hide_gpus_and_images_are_always_pulled(write_workflow, tmp_path):
+    """#16: NVIDIA_VISIBLE_DEVICES="" without a GPU request, as OSMO; #26: imagePullPolicy Always."""
+    result = compile_wf(write_workflow, tmp_path, task(""))
+    container = template(result, "t")["container"]
+    assert env_of(container)["NVIDIA_VISIBLE_DEVICES"] == "" and container["imagePullPolicy"] == "Always"
+    gpu = task("resource: gpu").replace("  tasks:", "  resources:\n    gpu: {gpu: 1}\n  tasks:")
+    container = template(compile_wf(write_workflow, tmp_path, gpu), "t")["container"]
+    assert "NVIDIA_VISIBLE_DEVICES" not in env_of(container)
+
+
+def test_bucket_root_urls_are_refused(write_workflow, tmp_path):
+    """#5: a key-less artifact would silently go to the default repository: refused, located."""
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""\
+        inputs:
+        - url: s3://bucket
+        outputs:
+        - url: azure://acct/cont/
+        checkpoint:
+        - {path: /ckpt, url: gs://whole, frequency: 10}
+    """),
+    )
+    u415 = [d for d in result.diagnostics if d.code == "U415"]
+    assert [d.path[-3:] for d in u415] == [("inputs", 0, "url"), ("outputs", 0, "url")]

@@ -88,7 +88,7 @@ def test_compile_reads_stdin_and_applies_set_values():
     assert run.returncode == 0, run.stderr
     manifest = yaml.safe_load(run.stdout)
     assert manifest["metadata"]["generateName"] == "fromcli-"
-    assert manifest["spec"]["templates"][1]["container"]["env"] == [{"name": "K", "value": "a=b"}]
+    assert manifest["spec"]["templates"][1]["container"]["env"][0] == {"name": "K", "value": "a=b"}
 
 
 def test_internal_errors_are_one_line(monkeypatch, capsys):

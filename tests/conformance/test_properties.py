@@ -142,7 +142,6 @@ def test_structure_round_trips(document):
     tasks = document["workflow"]["tasks"]
     dag = dag_of(manifest)
     assert [t["name"] for t in dag] == [k8s_name(t["name"]) for t in tasks]
-    consumed = {k8s_name(i["task"]) for t in tasks for i in t.get("inputs", [])}
     for task, dag_task in zip(tasks, dag, strict=False):
         upstream = [k8s_name(i["task"]) for i in task.get("inputs", [])]
         # dependencies
@@ -161,13 +160,16 @@ def test_structure_round_trips(document):
         files = [(a["path"], a["raw"]["data"]) for a in artifacts if a["name"].startswith("file-")]
         assert files == [(f["path"], translate(f["contents"])) for f in task.get("files", [])]
         exported = template.get("outputs", {}).get("artifacts", [])
-        assert exported == ([{"name": "output", "path": OUTPUT_DIR}] if k8s_name(task["name"]) in consumed else [])
+        assert exported == [{"name": "output", "path": OUTPUT_DIR}]  # kept, consumed or not (runtime-audit #15)
         container = template["container"]
         assert container["image"] == task["image"]
         assert container["command"] == task["command"]
         assert container.get("args", []) == task.get("args", [])
         env = {e["name"]: e["value"] for e in container.get("env", [])}
-        assert env == {k: v if isinstance(v, str) else str(v) for k, v in task.get("environment", {}).items()}
+        expected = {k: v if isinstance(v, str) else str(v) for k, v in task.get("environment", {}).items()}
+        gpus = document["workflow"].get("resources", {}).get("default", {}).get("gpu", 0)
+        hidden = {} if gpus else {"NVIDIA_VISIBLE_DEVICES": ""}  # no GPU requested: hidden, as OSMO
+        assert env == {**expected, **hidden}
 
 
 @PROFILE
