@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 
 import yaml
 
 from .. import assets, ir
 from ..osmo import TOKEN_RE
+from ..profile import Profile
 from .container import API_VERSION, MANAGED_BY, container_template
 from .state import Emitter
 
@@ -200,7 +202,7 @@ def _member_template(
     if affinity:  # next to any node affinity from the platform / nodesExcluded
         template.setdefault("affinity", {}).update(affinity)
     if service and group.barrier and len(group.tasks) > 1:
-        template["initContainers"] = [_barrier_container(sorted(set(hosts.values())), em.profile.barrier_image)]
+        template["initContainers"] = [_barrier_container(sorted(set(hosts.values())), em.profile)]
     if service:
         _add_pod_spec_patch(template, {"hostname": dns_label(task.k8s_name), "subdomain": service})
     return template
@@ -232,13 +234,16 @@ def _pod_affinity(group: ir.Group, task: ir.Task) -> dict:
     return {"podAffinity": affinity} if affinity else {}
 
 
-def _barrier_container(hosts: list[str], image: str) -> dict:
+def _barrier_container(hosts: list[str], profile: Profile) -> dict:
     script = assets.read("group_barrier.sh")
     return {
         "name": BARRIER_CONTAINER,
-        "image": image,
+        "image": profile.barrier_image,
         "command": ["sh", "-c", script],
-        "env": [{"name": "OSMO_GROUP_HOSTS", "value": " ".join(hosts)}],
+        "env": [
+            {"name": "OSMO_GROUP_HOSTS", "value": " ".join(hosts)},
+            {"name": "OSMO_BARRIER_TIMEOUT", "value": str(max(1, math.ceil(profile.barrier_timeout)))},
+        ],
         "resources": json.loads(json.dumps(BARRIER_RESOURCES)),
     }
 

@@ -237,9 +237,10 @@ def test_barrier_waits_for_every_member_name():
     for task in ("fetch", "helper"):
         (init,) = tmpl[f"t-{task}"]["initContainers"]
         assert init["image"] == "busybox:1.36"  # the default; a profile's images.barrier overrides it
-        assert init["env"] == [
-            {"name": "OSMO_GROUP_HOSTS", "value": "fetch.prep-{{workflow.uid}} helper.prep-{{workflow.uid}}"}
-        ]
+        assert init["env"][0] == {
+            "name": "OSMO_GROUP_HOSTS",
+            "value": "fetch.prep-{{workflow.uid}} helper.prep-{{workflow.uid}}",
+        }
         assert init["command"][:2] == ["sh", "-c"] and "nslookup" in init["command"][2]
 
 
@@ -471,3 +472,57 @@ def test_barrier_script_queries_fully_qualified_names(tmp_path):
     done = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, check=True)
     assert queries.read_text().split() == ["a.svc-1.ns1.svc.cluster.local", "b.svc-1.ns1.svc.cluster.local"]
     assert "all tasks of the group are up" in done.stdout
+
+
+def _run_barrier(tmp_path, hosts: str, up: str, timeout: int, *, vanish: str = "") -> subprocess.CompletedProcess:
+    """Run the real barrier script under /bin/sh with a fake nslookup: names in ``up`` resolve;
+    names in ``vanish`` resolve once and then disappear (a member that ended)."""
+    script = (files("compiler.assets") / "group_barrier.sh").read_text()
+    seen = tmp_path / "seen"
+    seen.mkdir(exist_ok=True)
+    fake = tmp_path / "nslookup"
+    fake.write_text(
+        "#!/bin/sh\n"
+        "short=${1%%.*}\n"
+        f'case " {up} " in *" $short "*) echo "Name: $1"; exit 0;; esac\n'
+        f'case " {vanish} " in *" $short "*) [ -e {seen}/$short ] && exit 1; touch {seen}/$short; echo "Name: $1";; esac\n'
+    )
+    fake.chmod(0o755)
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("search ns1.svc.cluster.local\n")
+    env = {
+        **os.environ,
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "OSMO_RESOLV_CONF": str(resolv),
+        "OSMO_GROUP_HOSTS": hosts,
+        "OSMO_BARRIER_TIMEOUT": str(timeout),
+        "OSMO_BARRIER_INTERVAL": "0.2",
+        "OSMO_TERMINATION_LOG": str(tmp_path / "termination-log"),
+    }
+    return subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_barrier_has_a_deadline_and_names_the_members_that_never_started(tmp_path):
+    done = _run_barrier(tmp_path, "a.svc b.svc c.svc", up="a", timeout=1)
+    assert done.returncode == 1
+    message = (tmp_path / "termination-log").read_text()  # Argo shows it as the node's message
+    assert "never started: b.svc c.svc" in message and "after 1s" in message
+    assert "a.svc is up" in done.stdout
+
+
+def test_barrier_counts_a_member_seen_once_even_after_it_ended(tmp_path):
+    # b resolves once (then its pod ends and leaves the Service); c comes up later: the barrier passes
+    done = _run_barrier(tmp_path, "b.svc a.svc", up="a", vanish="b", timeout=5)
+    assert done.returncode == 0, done.stderr
+    assert "all tasks of the group are up" in done.stdout
+
+
+def test_barrier_timeout_comes_from_the_profile(tmp_path):
+    manifest, _ = compile_ok(TWO_GROUPS)
+    (init,) = templates(manifest)["t-fetch"]["initContainers"]
+    assert {"name": "OSMO_BARRIER_TIMEOUT", "value": "1200"} in init["env"]  # default 20m
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("groups:\n  barrierTimeout: 5m\n")
+    manifest, _ = compile_ok(TWO_GROUPS, profile=str(profile))
+    (init,) = templates(manifest)["t-fetch"]["initContainers"]
+    assert {"name": "OSMO_BARRIER_TIMEOUT", "value": "300"} in init["env"]
