@@ -485,7 +485,8 @@ def _run_barrier(tmp_path, hosts: str, up: str, timeout: int, *, vanish: str = "
         "#!/bin/sh\n"
         "short=${1%%.*}\n"
         f'case " {up} " in *" $short "*) echo "Name: $1"; exit 0;; esac\n'
-        f'case " {vanish} " in *" $short "*) [ -e {seen}/$short ] && exit 1; touch {seen}/$short; echo "Name: $1";; esac\n'
+        f'case " {vanish} " in *" $short "*)\n'
+        f'  [ -e {seen}/$short ] && exit 1; touch {seen}/$short; echo "Name: $1";; esac\n'
     )
     fake.chmod(0o755)
     resolv = tmp_path / "resolv.conf"
