@@ -38,6 +38,7 @@ import re
 import yaml
 
 from .. import assets, ir
+from . import gang
 from ..osmo import TOKEN_RE
 from ..profile import Profile
 from .container import API_VERSION, MANAGED_BY, container_template
@@ -99,19 +100,28 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
     member_templates = []
     dag_tasks = []
     group_inputs: dict[str, dict[str, object]] = {}  # upstream task -> input artifact of the group
+    gang.note_ungated_gpu_group(em, group)
+    ganged = gang.enabled(em, group) and service is not None
+    ctrl_templates: list[dict] = []
     if service:
-        dag_tasks.append(
-            {
-                "name": CTRL_TASK,
-                "template": HOSTS_TEMPLATE,
-                "arguments": {
-                    "parameters": [
-                        {"name": "service", "value": service},
-                        {"name": "group", "value": dns_label(group.k8s_name)},
-                    ]
-                },
-            }
-        )
+        ctrl: dict = {
+            "name": CTRL_TASK,
+            "template": HOSTS_TEMPLATE,
+            "arguments": {
+                "parameters": [
+                    {"name": "service", "value": service},
+                    {"name": "group", "value": dns_label(group.k8s_name)},
+                ]
+            },
+        }
+        if ganged:  # osmo-ctrl also creates the PodGroup, before any member pod exists
+            selector = {ARGO_WORKFLOW_LABEL: "{{workflow.name}}", GROUP_LABEL: dns_label(group.k8s_name)}
+            ctrl_templates = [
+                gang.ctrl_template(group, ctrl),
+                gang.podgroup_template(em, group, gang.podgroup_name(service), selector),
+            ]
+            ctrl = {"name": CTRL_TASK, "template": ctrl_templates[0]["name"]}
+        dag_tasks.append(ctrl)
     for task in group.tasks:
         is_lead = task.k8s_name == lead
         upstream_nonlead = frozenset(item.task for item in task.inputs if _is_nonlead(group_of[item.task], item.task))
@@ -154,7 +164,7 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
     dag_template["dag"] = {"tasks": dag_tasks}
 
     em.add_template(dag_template)
-    for template in member_templates:
+    for template in [*ctrl_templates, *member_templates]:
         em.add_template(template)
     if service:
         em.add_template(hosts_template(), once=True)
@@ -197,6 +207,12 @@ def _member_template(
     labels = {GROUP_LABEL: dns_label(group.k8s_name)}
     labels.update((topology_label(t.key), dns_label(t.group)) for t in task.resources.topology)
     template["metadata"] = {"labels": labels}
+    if service and gang.enabled(em, group):  # the pod joins the group's PodGroup
+        annotations, gang_labels, scheduler = gang.member_fields(em, group, gang.podgroup_name(service))
+        labels.update(gang_labels)
+        if annotations:
+            template["metadata"]["annotations"] = annotations
+        template["schedulerName"] = scheduler
     template.update(base)
     affinity = _pod_affinity(group, task)
     if affinity:  # next to any node affinity from the platform / nodesExcluded
