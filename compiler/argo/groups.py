@@ -38,9 +38,9 @@ import re
 import yaml
 
 from .. import assets, ir
-from . import gang
 from ..osmo import TOKEN_RE
 from ..profile import Profile
+from . import gang
 from .container import API_VERSION, MANAGED_BY, container_template
 from .state import Emitter
 
