@@ -460,6 +460,8 @@ def _add_checkpoints(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
         pod.volumes.append({"name": volume, "emptyDir": {}})
         pod.mounts.append({"name": volume, "mountPath": translate(checkpoint.path)})
         rclone, destination = rclone_env(translate(checkpoint.url), profile)
+        # OSMO uploads the directory itself: <url>/<basename(path)>/..., the regex sees that relative path
+        base = posixpath.basename(translate(checkpoint.path).rstrip("/")) or "checkpoint"
         sidecars.append(
             {
                 "name": f"osmo-checkpoint-{ki}",
@@ -467,7 +469,8 @@ def _add_checkpoints(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
                 "command": ["/bin/sh", "-c", _checkpoint_script()],
                 "env": [
                     {"name": "OSMO_CKPT_DIR", "value": "/osmo/checkpoint"},
-                    {"name": "OSMO_CKPT_DEST", "value": destination},
+                    {"name": "OSMO_CKPT_DEST", "value": f"{destination.rstrip('/')}/{base}"},
+                    {"name": "OSMO_CKPT_BASE", "value": base},
                     {"name": "OSMO_CKPT_FREQUENCY", "value": _duration_seconds(checkpoint.frequency)},
                     *([{"name": "OSMO_CKPT_REGEX", "value": checkpoint.regex}] if checkpoint.regex else []),
                     *rclone,

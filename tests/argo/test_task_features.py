@@ -368,7 +368,9 @@ def test_checkpoint_sidecar_shares_the_directory(write_workflow, tmp_path):
     (sidecar,) = t["sidecars"]
     assert sidecar["image"] == "registry.local/rclone:1"
     env = env_of(sidecar)
-    assert env["OSMO_CKPT_FREQUENCY"] == "90" and env["OSMO_CKPT_DEST"] == "osmo:bkt/ckpt/{{workflow.name}}"
+    assert env["OSMO_CKPT_FREQUENCY"] == "90"
+    # OSMO uploads the directory itself: <url>/<basename(path)>/...
+    assert env["OSMO_CKPT_DEST"] == "osmo:bkt/ckpt/{{workflow.name}}/ckpt" and env["OSMO_CKPT_BASE"] == "ckpt"
     assert env["RCLONE_CONFIG_OSMO_TYPE"] == "google cloud storage"
     volume = sidecar["volumeMounts"][0]["name"]
     assert {"name": volume, "mountPath": "/ckpt"} in t["container"]["volumeMounts"]
