@@ -527,3 +527,33 @@ def test_barrier_timeout_comes_from_the_profile(tmp_path):
     manifest, _ = compile_ok(TWO_GROUPS, profile=str(profile))
     (init,) = templates(manifest)["t-fetch"]["initContainers"]
     assert {"name": "OSMO_BARRIER_TIMEOUT", "value": "300"} in init["env"]
+
+
+def test_group_members_cannot_stay_pending_forever(tmp_path):
+    manifest, _ = compile_ok(TWO_GROUPS)
+    tmpl = templates(manifest)
+    for task in ("fetch", "helper", "trainer", "watcher"):
+        assert tmpl[f"t-{task}"]["pendingTimeout"] == "1800s"  # groups.startTimeout, default 30m
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("groups: {startTimeout: 1h}\n")
+    manifest, _ = compile_ok(TWO_GROUPS, profile=str(profile))
+    assert templates(manifest)["t-helper"]["pendingTimeout"] == "3600s"
+    # a workflow queue_timeout wins
+    manifest, _ = compile_ok(TWO_GROUPS.replace("  groups:\n", "  timeout: {queue_timeout: 5m}\n  groups:\n", 1))
+    assert templates(manifest)["t-helper"]["pendingTimeout"] == "300s"
+    # Argo before 4.1 has no pendingTimeout: only the barrier deadline bounds the wait
+    profile.write_text("argoVersion: '3.6'\n")
+    manifest, _ = compile_ok(TWO_GROUPS, profile=str(profile))
+    assert "pendingTimeout" not in templates(manifest)["t-helper"]
+
+
+def test_a_task_alone_gets_no_start_timeout():
+    manifest, _ = compile_ok(
+        """
+        workflow:
+          name: one
+          tasks:
+          - {name: a, image: x, command: ["true"]}
+        """
+    )
+    assert "pendingTimeout" not in templates(manifest)["t-a"]
