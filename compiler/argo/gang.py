@@ -60,7 +60,7 @@ def _queue(em: Emitter, group: ir.Group) -> str | None:
     return str(queue) if queue else None
 
 
-def podgroup_template(em: Emitter, group: ir.Group, name: str, labels: dict) -> dict:
+def podgroup_template(em: Emitter, group: ir.Group, name: str, labels: dict, action: str = "create") -> dict:
     """The resource template that creates the group's PodGroup."""
     scheduler = em.profile.gang_scheduler or ""
     queue = _queue(em, group) if scheduler in ("kai", "volcano") else None
@@ -81,7 +81,7 @@ def podgroup_template(em: Emitter, group: ir.Group, name: str, labels: dict) -> 
     return {
         "name": f"pg-{group.k8s_name}",
         "resource": {
-            "action": "create",
+            "action": action,  # apply when the group restarts as a whole (the PodGroup exists then)
             "setOwnerReference": True,  # the controller adds the Workflow as owner: deleted with it
             "manifest": yaml.safe_dump(podgroup, sort_keys=False, width=2**31 - 1),
         },

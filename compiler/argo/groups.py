@@ -40,7 +40,7 @@ import yaml
 from .. import assets, ir
 from ..osmo import TOKEN_RE
 from ..profile import Profile
-from . import gang
+from . import gang, restart
 from .container import API_VERSION, MANAGED_BY, container_template
 from .state import Emitter
 
@@ -102,11 +102,14 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
     group_inputs: dict[str, dict[str, object]] = {}  # upstream task -> input artifact of the group
     gang.note_ungated_gpu_group(em, group)
     ganged = gang.enabled(em, group) and service is not None
+    lead_task = next(t for t in group.tasks if t.k8s_name == lead)
+    restarts = restart.lead_ranges(em, group, lead_task)  # RESCHEDULE of the lead restarts the group
+    action = "apply" if restarts else "create"  # each attempt runs osmo-ctrl again
     ctrl_templates: list[dict] = []
     if service:
         ctrl: dict = {
             "name": CTRL_TASK,
-            "template": HOSTS_TEMPLATE,
+            "template": HOSTS_TEMPLATE + ("-apply" if restarts else ""),
             "arguments": {
                 "parameters": [
                     {"name": "service", "value": service},
@@ -118,7 +121,7 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
             selector = {ARGO_WORKFLOW_LABEL: "{{workflow.name}}", GROUP_LABEL: dns_label(group.k8s_name)}
             ctrl_templates = [
                 gang.ctrl_template(group, ctrl),
-                gang.podgroup_template(em, group, gang.podgroup_name(service), selector),
+                gang.podgroup_template(em, group, gang.podgroup_name(service), selector, action),
             ]
             ctrl = {"name": CTRL_TASK, "template": ctrl_templates[0]["name"]}
         dag_tasks.append(ctrl)
@@ -128,6 +131,8 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
         template = _member_template(
             em, group, task, is_lead=is_lead, hosts=hosts, service=service, optional_inputs=upstream_nonlead
         )
+        if is_lead and restarts:
+            template.pop("retryStrategy", None)  # the group is retried instead
         member_templates.append(template)
         dag_task: dict = {"name": task.k8s_name, "template": template["name"]}
         if service:
@@ -145,7 +150,11 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
             )
         if not is_lead and group.ignore_nonlead_status:
             dag_task["continueOn"] = {"failed": True, "error": True}
+        if is_lead and restarts:
+            dag_task["continueOn"] = {"failed": True}  # osmo-reschedule decides the group's phase
         dag_tasks.append(dag_task)
+    if restarts:
+        dag_tasks.append(restart.reschedule_task(group, lead, restarts))
 
     if group_inputs:
         dag_template["inputs"] = {"artifacts": list(group_inputs.values())}
@@ -161,13 +170,17 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
             outputs.append(artifact)
     if outputs:
         dag_template["outputs"] = {"artifacts": outputs}
+    if restarts:
+        dag_template["retryStrategy"] = restart.retry_strategy(em)
     dag_template["dag"] = {"tasks": dag_tasks}
 
     em.add_template(dag_template)
     for template in [*ctrl_templates, *member_templates]:
         em.add_template(template)
     if service:
-        em.add_template(hosts_template(), once=True)
+        em.add_template(hosts_template("apply" if restarts else "create"), once=True)
+    if restarts:
+        em.add_template(dict(restart.NOOP_TEMPLATE), once=True)
 
     main_task: dict = {"name": group.k8s_name, "template": dag_template["name"]}
     if group.upstream:
@@ -271,8 +284,11 @@ def _add_pod_spec_patch(template: dict, patch: dict) -> None:
     template["podSpecPatch"] = json.dumps(current, separators=(",", ":"))
 
 
-def hosts_template() -> dict:
-    """Create the headless Service of one group (parameters: ``service`` name, ``group`` label value)."""
+def hosts_template(action: str = "create") -> dict:
+    """Create the headless Service of one group (parameters: ``service`` name, ``group`` label value).
+
+    ``apply`` (template ``osmo-hosts-apply``) for groups that restart as a whole: the Service exists then.
+    """
     selector = {ARGO_WORKFLOW_LABEL: "{{workflow.name}}", GROUP_LABEL: "{{inputs.parameters.group}}"}
     service = {
         "apiVersion": "v1",
@@ -288,9 +304,9 @@ def hosts_template() -> dict:
     }
     manifest = yaml.safe_dump(service, sort_keys=False, width=2**31 - 1)
     return {
-        "name": HOSTS_TEMPLATE,
+        "name": HOSTS_TEMPLATE + ("-apply" if action == "apply" else ""),
         "inputs": {"parameters": [{"name": "service"}, {"name": "group"}]},
-        "resource": {"action": "create", "manifest": manifest},
+        "resource": {"action": action, "manifest": manifest},
     }
 
 

@@ -557,3 +557,77 @@ def test_a_task_alone_gets_no_start_timeout():
         """
     )
     assert "pendingTimeout" not in templates(manifest)["t-a"]
+
+
+RESCHEDULING_GROUP = """
+workflow:
+  name: rs
+  groups:
+  - name: train
+    tasks:
+    - name: master
+      lead: true
+      image: alpine:3.18
+      command: [sh, -c, "exit 42"]
+      exitActions:
+        RESCHEDULE: "42,50-60"
+    - name: worker
+      image: alpine:3.18
+      command: [sh, -c, "echo {{host:master}}"]
+      exitActions:
+        RESCHEDULE: "7"
+"""
+
+
+def _when_value(when: str, exit_code: str | None) -> str:
+    """Evaluate the compiled ``{{=...}}`` the way Argo's expr would, for one exit code of the lead."""
+    import re
+
+    assert when.startswith("{{=") and when.endswith("}}")
+    expression = when[3:-2]
+    code = "-1" if exit_code is None else exit_code
+    expression = re.sub(r"asInt\(tasks\['master'\]\.exitCode \?\? '-1'\)", code, expression)
+    condition, _, choices = expression.partition(" ? ")
+    yes, _, no = choices.rpartition(" : ")
+    truth = eval(condition.replace("||", " or ").replace("&&", " and "))  # only ints and comparisons remain
+    return (yes if truth else no).strip("'")
+
+
+def test_reschedule_of_the_lead_restarts_the_whole_group(tmp_path):
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("maxRetries: 3\n")
+    manifest, _ = compile_ok(RESCHEDULING_GROUP, profile=str(profile))
+    tmpl = templates(manifest)
+    group = tmpl["g-train"]
+    assert group["retryStrategy"] == {"limit": "3", "retryPolicy": "OnError"}  # the whole group, 4 attempts
+    assert "retryStrategy" not in tmpl["t-master"]  # not the lead alone
+    assert tmpl["t-worker"]["retryStrategy"]["limit"] == "3"  # a non-lead keeps its own pod retry
+    tasks = dag_tasks(group)
+    assert tasks["master"]["continueOn"] == {"failed": True}
+    marker = tasks["osmo-reschedule"]
+    assert marker["dependencies"] == ["master"] and marker["template"] == "osmo-noop"
+    assert tmpl["osmo-noop"] == {"name": "osmo-noop", "suspend": {"duration": "0"}}
+    # RESCHEDULE codes make `when` an invalid expression: Argo marks the task (so the group) Error, and retries it
+    for code in ("42", "50", "55", "60"):
+        assert _when_value(marker["when"], code).startswith("osmo: the lead exited with a RESCHEDULE code")
+    for code in ("0", "1", "49", "61", None):  # otherwise skipped: the group's phase is the lead's
+        assert _when_value(marker["when"], code) == "false"
+    # every attempt runs osmo-ctrl again: its Service must not fail with AlreadyExists
+    assert tasks["osmo-ctrl"]["template"] == "osmo-hosts-apply"
+    assert tmpl["osmo-hosts-apply"]["resource"]["action"] == "apply"
+
+
+def test_without_retries_or_alone_the_group_is_not_retried(tmp_path):
+    manifest, _ = compile_ok(RESCHEDULING_GROUP)  # maxRetries 0: RESCHEDULE never fires (P608)
+    assert "retryStrategy" not in templates(manifest)["g-train"]
+    assert "osmo-reschedule" not in dag_tasks(templates(manifest)["g-train"])
+    assert dag_tasks(templates(manifest)["g-train"])["osmo-ctrl"]["template"] == "osmo-hosts"
+
+
+def test_group_restart_with_gang_scheduling_applies_the_podgroup(tmp_path):
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("maxRetries: 1\ngangScheduling: volcano\n")
+    manifest, _ = compile_ok(RESCHEDULING_GROUP, profile=str(profile))
+    tmpl = templates(manifest)
+    assert tmpl["pg-train"]["resource"]["action"] == "apply"
+    assert dag_tasks(tmpl["ctrl-train"])["hosts"]["template"] == "osmo-hosts-apply"
