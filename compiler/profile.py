@@ -267,4 +267,7 @@ def init_text() -> str:
         platform_label=DEFAULT_PLATFORM_LABEL,
         uploader_image=DEFAULT_UPLOADER_IMAGE,
         barrier_image=DEFAULT_BARRIER_IMAGE,
+        argo_version=".".join(map(str, DEFAULT_ARGO_VERSION)),
+        barrier_timeout=f"{int(DEFAULT_BARRIER_TIMEOUT // 60)}m",
+        start_timeout=f"{int(DEFAULT_START_TIMEOUT // 60)}m",
     )
