@@ -25,7 +25,13 @@ Layout of one group ``G`` (tasks ``lead``, ``w1``, ...):
   ``osmo.nvidia.com/group``, ``podSpecPatch`` with ``hostname``/``subdomain`` so
   that ``{{host:t}}`` = ``<t>.<service>`` resolves from every member, a barrier
   init container (``barrier: true``, several tasks) that waits until every
-  member's name resolves, and pod affinity for ``topology`` requirements.
+  member's name resolves (for at most the profile's ``groups.barrierTimeout``),
+  ``pendingTimeout`` = ``groups.startTimeout`` (set in ``features``), and pod
+  affinity for ``topology`` requirements.
+
+With ``gangScheduling`` in the profile, ``osmo-ctrl`` also creates the group's
+PodGroup and the members join it (``gang.py``); a RESCHEDULE of the lead retries
+the whole group DAG (``restart.py``).
 """
 
 from __future__ import annotations
