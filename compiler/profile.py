@@ -34,6 +34,12 @@ DEFAULT_PLATFORM_LABEL = "osmo.nvidia.com/platform"
 DEFAULT_BARRIER_IMAGE = "busybox:1.36"  # small image with sh, sed, grep and nslookup
 DEFAULT_UPLOADER_IMAGE = "rclone/rclone:1.68"
 SERVICE_MAX_TIMEOUT = 60 * 86400.0  # OSMO's service default maximum: 60d
+DEFAULT_ARGO_VERSION = (4, 1)  # the current stable Argo Workflows release line
+DEFAULT_BARRIER_TIMEOUT = 20 * 60.0
+DEFAULT_START_TIMEOUT = 30 * 60.0
+GANG_SCHEDULERS = ("kai", "volcano", "coscheduling")
+DEFAULT_SCHEDULER_NAMES = {"kai": "kai-scheduler", "volcano": "volcano", "coscheduling": "scheduler-plugins-scheduler"}
+DEFAULT_QUEUES = {"kai": "default-queue", "volcano": "default"}
 DEFAULT_ENDPOINTS = {"s3": "s3.amazonaws.com", "tos": "tos-s3-cn-beijing.volces.com"}
 
 
@@ -134,6 +140,49 @@ class Profile:
     def task_output_layout(self) -> dict | None:
         return self.data.get("taskOutputs")
 
+    # -- target Argo version and groups
+    @property
+    def argo_version(self) -> tuple[int, int]:
+        """(major, minor) of the Argo Workflows the manifests are for; default the current stable."""
+        written = self.data.get("argoVersion")
+        if not written:
+            return DEFAULT_ARGO_VERSION
+        major, minor = str(written).split(".")[:2]
+        return int(major), int(minor)
+
+    @property
+    def has_pending_timeout(self) -> bool:
+        """Templates have ``pendingTimeout`` from Argo 4.1 on (older controllers drop the field silently)."""
+        return self.argo_version >= (4, 1)
+
+    def _group_duration(self, key: str, default: float) -> float:
+        groups = self.data.get("groups") or {}
+        parsed = parse_duration(groups[key]) if key in groups else None
+        return parsed.total_seconds() if parsed else default
+
+    @property
+    def barrier_timeout(self) -> float:
+        return self._group_duration("barrierTimeout", DEFAULT_BARRIER_TIMEOUT)
+
+    @property
+    def start_timeout(self) -> float:
+        return self._group_duration("startTimeout", DEFAULT_START_TIMEOUT)
+
+    @property
+    def gang_scheduler(self) -> str | None:
+        """kai, volcano, coscheduling, or None (gangScheduling: none or unset)."""
+        value = self.data.get("gangScheduling", "none")
+        return value if value in GANG_SCHEDULERS else None
+
+    def gang_option(self, key: str) -> str | int | None:
+        """A gangSchedulingOptions value, else the scheduler's default (schedulerName, queue)."""
+        options = self.data.get("gangSchedulingOptions") or {}
+        if key in options:
+            return options[key]
+        scheduler = self.gang_scheduler or ""
+        defaults = {"schedulerName": DEFAULT_SCHEDULER_NAMES, "queue": DEFAULT_QUEUES}.get(key, {})
+        return defaults.get(scheduler)
+
 
 NO_PROFILE = Profile()
 
@@ -218,4 +267,7 @@ def init_text() -> str:
         platform_label=DEFAULT_PLATFORM_LABEL,
         uploader_image=DEFAULT_UPLOADER_IMAGE,
         barrier_image=DEFAULT_BARRIER_IMAGE,
+        argo_version=".".join(map(str, DEFAULT_ARGO_VERSION)),
+        barrier_timeout=f"{int(DEFAULT_BARRIER_TIMEOUT // 60)}m",
+        start_timeout=f"{int(DEFAULT_START_TIMEOUT // 60)}m",
     )

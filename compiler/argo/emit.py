@@ -30,7 +30,7 @@ from .. import ir
 from ..diagnostics import Diagnostic
 from ..options import CompileOptions
 from ..profile import NO_PROFILE, Profile
-from . import features, groups
+from . import features, groups, reserved
 from .container import API_VERSION, MANAGED_BY, container_template
 from .size import ENTRYPOINT
 from .state import Emitter
@@ -51,6 +51,7 @@ def emit(
     """
     em = Emitter(workflow, options, profile)
     features.check_workflow(em)
+    reserved.check(em)
     dag_tasks = []
     for group in workflow.groups:
         if not group.implicit:  # an OSMO group: a nested DAG (see groups.py)

@@ -144,6 +144,17 @@ def check_workflow(em: Emitter) -> None:
                 + kind
                 + (" (OSMO's service default is 60d)" if not profile.given else ""),
             )
+    _, queue = clamp_timeouts(timeout, profile)
+    if queue is not None and not profile.has_pending_timeout:
+        where = (*timeout.source, "queue_timeout") if timeout.queue_seconds is not None else ("workflow", "name")
+        em.report(
+            "P611",
+            f"queue_timeout cannot be enforced on Argo {profile.get('argoVersion')}: templates have no "
+            "pendingTimeout before Argo 4.1 (older controllers drop the field silently)",
+            where,
+            hint="the task's exec_timeout (activeDeadlineSeconds) still bounds the pod once it is on a node; "
+            "set argoVersion: '4.1' in the profile if the cluster runs Argo 4.1 or later",
+        )
 
 
 def _human(seconds: float) -> str:
@@ -169,16 +180,28 @@ def clamp_timeouts(timeout: ir.Timeout, profile: Profile) -> tuple[float | None,
 def timeout_fields(timeout: ir.Timeout, profile: Profile = NO_PROFILE) -> dict:
     """Leaf-template fields for OSMO's per-group timeouts (for every leaf template of the group).
 
-    exec_timeout -> ``activeDeadlineSeconds`` (running time of the pod);
-    queue_timeout -> ``pendingTimeout`` (time the pod may stay Pending).
+    exec_timeout -> ``activeDeadlineSeconds`` (the pod's life, counted by the kubelet from the pod's start);
+    queue_timeout -> ``pendingTimeout`` (Argo 4.1 on: the time the node may stay Pending, counted from its
+    creation: waiting for a node, image pull, input download and a group's barrier). Older controllers drop
+    ``pendingTimeout`` silently, so it is not emitted for them (``check_workflow`` warns, P611).
     """
     exec_seconds, queue_seconds = clamp_timeouts(timeout, profile)
     fields: dict = {}
     if exec_seconds is not None:
         fields["activeDeadlineSeconds"] = str(max(1, math.ceil(exec_seconds)))
-    if queue_seconds is not None:
+    if queue_seconds is not None and profile.has_pending_timeout:
         fields["pendingTimeout"] = f"{max(1, math.ceil(queue_seconds))}s"
     return fields
+
+
+def start_timeout_fields(em: Emitter, task: ir.Task) -> dict:
+    """A member of a group with several tasks may not stay Pending forever (bad image, missing Secret, no
+    node): Argo would keep the group, and the workflow, running. Without a queue_timeout it gets the
+    profile's group start timeout as ``pendingTimeout`` (Argo 4.1 on)."""
+    group = em.group_of.get(task.k8s_name)
+    if group is None or group.implicit or len(group.tasks) < 2 or not em.profile.has_pending_timeout:
+        return {}
+    return {"pendingTimeout": f"{max(1, math.ceil(em.profile.start_timeout))}s"}
 
 
 # --------------------------------------------------------------------------- placement
@@ -497,6 +520,8 @@ def _add_checkpoints(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
         pod.volumes.append({"name": volume, "emptyDir": {}})
         pod.mounts.append({"name": volume, "mountPath": translate(checkpoint.path)})
         rclone, destination = rclone_env(translate(checkpoint.url), profile)
+        # OSMO uploads the directory itself: <url>/<basename(path)>/..., the regex sees that relative path
+        base = posixpath.basename(translate(checkpoint.path).rstrip("/")) or "checkpoint"
         sidecars.append(
             {
                 "name": f"osmo-checkpoint-{ki}",
@@ -504,7 +529,8 @@ def _add_checkpoints(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
                 "command": ["/bin/sh", "-c", _checkpoint_script()],
                 "env": [
                     {"name": "OSMO_CKPT_DIR", "value": "/osmo/checkpoint"},
-                    {"name": "OSMO_CKPT_DEST", "value": destination},
+                    {"name": "OSMO_CKPT_DEST", "value": f"{destination.rstrip('/')}/{base}"},
+                    {"name": "OSMO_CKPT_BASE", "value": base},
                     {"name": "OSMO_CKPT_FREQUENCY", "value": _duration_seconds(checkpoint.frequency)},
                     *([{"name": "OSMO_CKPT_REGEX", "value": checkpoint.regex}] if checkpoint.regex else []),
                     *rclone,
@@ -546,7 +572,8 @@ def _add_pod_options(em: Emitter, pod: Pod, task: ir.Task) -> None:
             {"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"}, separators=(",", ":")
         )
     pod.fields.update(placement(em, task))
-    pod.fields.update(timeout_fields(em.workflow.timeout, em.profile))
+    pod.fields.update(start_timeout_fields(em, task))
+    pod.fields.update(timeout_fields(em.workflow.timeout, em.profile))  # a queue_timeout wins
 
 
 CONTAINER_ORDER = ("image", "imagePullPolicy", "command", "args", "env", "resources", "securityContext", "volumeMounts")

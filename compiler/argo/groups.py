@@ -25,19 +25,28 @@ Layout of one group ``G`` (tasks ``lead``, ``w1``, ...):
   ``osmo.nvidia.com/group``, ``podSpecPatch`` with ``hostname``/``subdomain`` so
   that ``{{host:t}}`` = ``<t>.<service>`` resolves from every member, a barrier
   init container (``barrier: true``, several tasks) that waits until every
-  member's name resolves, and pod affinity for ``topology`` requirements.
+  member's name resolves (for at most the profile's ``groups.barrierTimeout``),
+  ``pendingTimeout`` = ``groups.startTimeout`` (set in ``features``), and pod
+  affinity for ``topology`` requirements.
+
+With ``gangScheduling`` in the profile, ``osmo-ctrl`` also creates the group's
+PodGroup and the members join it (``gang.py``); a RESCHEDULE of the lead retries
+the whole group DAG (``restart.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 
 import yaml
 
 from .. import assets, ir
 from ..osmo import TOKEN_RE
+from ..profile import Profile
+from . import gang, restart
 from .container import API_VERSION, MANAGED_BY, container_template
 from .state import Emitter
 
@@ -97,25 +106,39 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
     member_templates = []
     dag_tasks = []
     group_inputs: dict[str, dict[str, object]] = {}  # upstream task -> input artifact of the group
+    gang.note_ungated_gpu_group(em, group)
+    ganged = gang.enabled(em, group) and service is not None
+    lead_task = next(t for t in group.tasks if t.k8s_name == lead)
+    restarts = restart.lead_ranges(em, group, lead_task)  # RESCHEDULE of the lead restarts the group
+    action = "apply" if restarts else "create"  # each attempt runs osmo-ctrl again
+    ctrl_templates: list[dict] = []
     if service:
-        dag_tasks.append(
-            {
-                "name": CTRL_TASK,
-                "template": HOSTS_TEMPLATE,
-                "arguments": {
-                    "parameters": [
-                        {"name": "service", "value": service},
-                        {"name": "group", "value": dns_label(group.k8s_name)},
-                    ]
-                },
-            }
-        )
+        ctrl: dict = {
+            "name": CTRL_TASK,
+            "template": HOSTS_TEMPLATE + ("-apply" if restarts else ""),
+            "arguments": {
+                "parameters": [
+                    {"name": "service", "value": service},
+                    {"name": "group", "value": dns_label(group.k8s_name)},
+                ]
+            },
+        }
+        if ganged:  # osmo-ctrl also creates the PodGroup, before any member pod exists
+            selector = {ARGO_WORKFLOW_LABEL: "{{workflow.name}}", GROUP_LABEL: dns_label(group.k8s_name)}
+            ctrl_templates = [
+                gang.ctrl_template(group, ctrl),
+                gang.podgroup_template(em, group, gang.podgroup_name(service), selector, action),
+            ]
+            ctrl = {"name": CTRL_TASK, "template": ctrl_templates[0]["name"]}
+        dag_tasks.append(ctrl)
     for task in group.tasks:
         is_lead = task.k8s_name == lead
         upstream_nonlead = frozenset(item.task for item in task.inputs if _is_nonlead(group_of[item.task], item.task))
         template = _member_template(
             em, group, task, is_lead=is_lead, hosts=hosts, service=service, optional_inputs=upstream_nonlead
         )
+        if is_lead and restarts:
+            template.pop("retryStrategy", None)  # the group is retried instead
         member_templates.append(template)
         dag_task: dict = {"name": task.k8s_name, "template": template["name"]}
         if service:
@@ -138,7 +161,11 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
             )
         if not is_lead and group.ignore_nonlead_status:
             dag_task["continueOn"] = {"failed": True, "error": True}
+        if is_lead and restarts:
+            dag_task["continueOn"] = {"failed": True}  # osmo-reschedule decides the group's phase
         dag_tasks.append(dag_task)
+    if restarts:
+        dag_tasks.append(restart.reschedule_task(group, lead, restarts))
 
     if group_inputs:
         dag_template["inputs"] = {"artifacts": list(group_inputs.values())}
@@ -154,13 +181,17 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
             outputs.append(artifact)
     if outputs:
         dag_template["outputs"] = {"artifacts": outputs}
+    if restarts:
+        dag_template["retryStrategy"] = restart.retry_strategy(em)
     dag_template["dag"] = {"tasks": dag_tasks}
 
     em.add_template(dag_template)
-    for template in member_templates:
+    for template in [*ctrl_templates, *member_templates]:
         em.add_template(template)
     if service:
-        em.add_template(hosts_template(), once=True)
+        em.add_template(hosts_template("apply" if restarts else "create"), once=True)
+    if restarts:
+        em.add_template(dict(restart.NOOP_TEMPLATE), once=True)
 
     main_task: dict = {"name": group.k8s_name, "template": dag_template["name"]}
     if group.upstream:
@@ -208,12 +239,18 @@ def _member_template(
     labels = {GROUP_LABEL: dns_label(group.k8s_name)}
     labels.update((topology_label(t.key), dns_label(t.group)) for t in task.resources.topology)
     template["metadata"] = {"labels": labels}
+    if service and gang.enabled(em, group):  # the pod joins the group's PodGroup
+        annotations, gang_labels, scheduler = gang.member_fields(em, group, gang.podgroup_name(service))
+        labels.update(gang_labels)
+        if annotations:
+            template["metadata"]["annotations"] = annotations
+        template["schedulerName"] = scheduler
     template.update(base)
     affinity = _pod_affinity(group, task)
     if affinity:  # next to any node affinity from the platform / nodesExcluded
         template.setdefault("affinity", {}).update(affinity)
     if service and group.barrier and len(group.tasks) > 1:
-        template["initContainers"] = [_barrier_container(sorted(set(hosts.values())), em.profile.barrier_image)]
+        template["initContainers"] = [_barrier_container(sorted(set(hosts.values())), em.profile)]
     if service:
         _add_pod_spec_patch(template, {"hostname": dns_label(task.k8s_name), "subdomain": service})
     return template
@@ -245,13 +282,16 @@ def _pod_affinity(group: ir.Group, task: ir.Task) -> dict:
     return {"podAffinity": affinity} if affinity else {}
 
 
-def _barrier_container(hosts: list[str], image: str) -> dict:
+def _barrier_container(hosts: list[str], profile: Profile) -> dict:
     script = assets.read("group_barrier.sh")
     return {
         "name": BARRIER_CONTAINER,
-        "image": image,
+        "image": profile.barrier_image,
         "command": ["sh", "-c", script],
-        "env": [{"name": "OSMO_GROUP_HOSTS", "value": " ".join(hosts)}],
+        "env": [
+            {"name": "OSMO_GROUP_HOSTS", "value": " ".join(hosts)},
+            {"name": "OSMO_BARRIER_TIMEOUT", "value": str(max(1, math.ceil(profile.barrier_timeout)))},
+        ],
         "resources": json.loads(json.dumps(BARRIER_RESOURCES)),
     }
 
@@ -263,8 +303,11 @@ def _add_pod_spec_patch(template: dict, patch: dict) -> None:
     template["podSpecPatch"] = json.dumps(current, separators=(",", ":"))
 
 
-def hosts_template() -> dict:
-    """Create the headless Service of one group (parameters: ``service`` name, ``group`` label value)."""
+def hosts_template(action: str = "create") -> dict:
+    """Create the headless Service of one group (parameters: ``service`` name, ``group`` label value).
+
+    ``apply`` (template ``osmo-hosts-apply``) for groups that restart as a whole: the Service exists then.
+    """
     selector = {ARGO_WORKFLOW_LABEL: "{{workflow.name}}", GROUP_LABEL: "{{inputs.parameters.group}}"}
     service = {
         "apiVersion": "v1",
@@ -280,9 +323,9 @@ def hosts_template() -> dict:
     }
     manifest = yaml.safe_dump(service, sort_keys=False, width=2**31 - 1)
     return {
-        "name": HOSTS_TEMPLATE,
+        "name": HOSTS_TEMPLATE + ("-apply" if action == "apply" else ""),
         "inputs": {"parameters": [{"name": "service"}, {"name": "group"}]},
-        "resource": {"action": "create", "manifest": manifest},
+        "resource": {"action": action, "manifest": manifest},
     }
 
 

@@ -158,6 +158,14 @@ _TABLE = [
     ("V342", "topology-keys", E, "the tasks of a workflow use different sets of topology keys (OSMO's rule)"),
     ("V343", "topology-node-label", W, "a topology key without '/' is used as the Kubernetes node-label name"),
     (
+        "V344",
+        "reserved-label",
+        E,
+        "a workflow label Argo or the compiler sets on every pod (workflows.argoproj.io/...)",
+    ),
+    ("V345", "expression-word-name", E, "a group or task named like a word of Argo's expression language (in, not...)"),
+    ("V346", "file-in-mount", E, "a `files:` path inside a host mount or a credential mount"),
+    (
         "V350",
         "secret-in-environment",
         E,
@@ -194,6 +202,7 @@ _TABLE = [
     ("P607", "timeout-clamped", W, "a timeout above the profile's maximum is reduced to it (OSMO does this silently)"),
     ("P608", "reschedule-never-fires", W, "RESCHEDULE with a retry limit of 0 can never fire"),
     ("P610", "profile-convention", W, "no profile entry: a documented convention was assumed (once per assumption)"),
+    ("P611", "queue-timeout-unenforced", W, "queue_timeout on an Argo older than 4.1, which has no pendingTimeout"),
 ]
 
 CODES: dict[str, Code] = {row[0]: Code(*row) for row in _TABLE}

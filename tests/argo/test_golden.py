@@ -88,3 +88,23 @@ def test_example_validates_as_it_is(example: Path):
     """A user copies an example and runs `osmo validate` on it: no --set needed, no errors."""
     result = compile_file(str(example))
     assert not result.has_errors, [d.format() for d in result.diagnostics]
+
+
+GANG_SCHEDULERS = ("kai", "volcano", "coscheduling")
+
+
+@pytest.mark.parametrize("scheduler", GANG_SCHEDULERS)
+def test_gang_golden(scheduler: str, regen: bool):
+    """examples/group_tasks.yaml with ``gangScheduling: <scheduler>`` (tests/profiles/gang-<scheduler>.yaml)."""
+    profile = ROOT / "tests" / "profiles" / f"gang-{scheduler}.yaml"
+    result = compile_file(str(ROOT / "examples" / "group_tasks.yaml"), CompileOptions(profile=str(profile)))
+    assert not result.has_errors, "\n".join(d.format() for d in result.diagnostics)
+    (document,) = result.documents
+    assert argo_errors(document) == []
+    text = to_yaml(result.documents)
+    golden = GOLDEN / "gang" / f"{scheduler}.argo.yaml"
+    if regen:
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(text)
+    assert golden.exists(), "run pytest --regen-goldens"
+    assert text == golden.read_text()

@@ -238,9 +238,10 @@ def test_barrier_waits_for_every_member_name():
     for task in ("fetch", "helper"):
         (init,) = tmpl[f"t-{task}"]["initContainers"]
         assert init["image"] == "busybox:1.36"  # the default; a profile's images.barrier overrides it
-        assert init["env"] == [
-            {"name": "OSMO_GROUP_HOSTS", "value": "fetch.prep-{{workflow.uid}} helper.prep-{{workflow.uid}}"}
-        ]
+        assert init["env"][0] == {
+            "name": "OSMO_GROUP_HOSTS",
+            "value": "fetch.prep-{{workflow.uid}} helper.prep-{{workflow.uid}}",
+        }
         assert init["command"][:2] == ["sh", "-c"] and "nslookup" in init["command"][2]
 
 
@@ -472,3 +473,162 @@ def test_barrier_script_queries_fully_qualified_names(tmp_path):
     done = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, check=True)
     assert queries.read_text().split() == ["a.svc-1.ns1.svc.cluster.local", "b.svc-1.ns1.svc.cluster.local"]
     assert "all tasks of the group are up" in done.stdout
+
+
+def _run_barrier(tmp_path, hosts: str, up: str, timeout: int, *, vanish: str = "") -> subprocess.CompletedProcess:
+    """Run the real barrier script under /bin/sh with a fake nslookup: names in ``up`` resolve;
+    names in ``vanish`` resolve once and then disappear (a member that ended)."""
+    script = (files("compiler.assets") / "group_barrier.sh").read_text()
+    seen = tmp_path / "seen"
+    seen.mkdir(exist_ok=True)
+    fake = tmp_path / "nslookup"
+    fake.write_text(
+        "#!/bin/sh\n"
+        "short=${1%%.*}\n"
+        f'case " {up} " in *" $short "*) echo "Name: $1"; exit 0;; esac\n'
+        f'case " {vanish} " in *" $short "*)\n'
+        f'  [ -e {seen}/$short ] && exit 1; touch {seen}/$short; echo "Name: $1";; esac\n'
+    )
+    fake.chmod(0o755)
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("search ns1.svc.cluster.local\n")
+    env = {
+        **os.environ,
+        "PATH": f"{tmp_path}:{os.environ['PATH']}",
+        "OSMO_RESOLV_CONF": str(resolv),
+        "OSMO_GROUP_HOSTS": hosts,
+        "OSMO_BARRIER_TIMEOUT": str(timeout),
+        "OSMO_BARRIER_INTERVAL": "0.2",
+        "OSMO_TERMINATION_LOG": str(tmp_path / "termination-log"),
+    }
+    return subprocess.run(["/bin/sh", "-c", script], env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_barrier_has_a_deadline_and_names_the_members_that_never_started(tmp_path):
+    done = _run_barrier(tmp_path, "a.svc b.svc c.svc", up="a", timeout=1)
+    assert done.returncode == 1
+    message = (tmp_path / "termination-log").read_text()  # Argo shows it as the node's message
+    assert "never started: b.svc c.svc" in message and "after 1s" in message
+    assert "a.svc is up" in done.stdout
+
+
+def test_barrier_counts_a_member_seen_once_even_after_it_ended(tmp_path):
+    # b resolves once (then its pod ends and leaves the Service); c comes up later: the barrier passes
+    done = _run_barrier(tmp_path, "b.svc a.svc", up="a", vanish="b", timeout=5)
+    assert done.returncode == 0, done.stderr
+    assert "all tasks of the group are up" in done.stdout
+
+
+def test_barrier_timeout_comes_from_the_profile(tmp_path):
+    manifest, _ = compile_ok(TWO_GROUPS)
+    (init,) = templates(manifest)["t-fetch"]["initContainers"]
+    assert {"name": "OSMO_BARRIER_TIMEOUT", "value": "1200"} in init["env"]  # default 20m
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("groups:\n  barrierTimeout: 5m\n")
+    manifest, _ = compile_ok(TWO_GROUPS, profile=str(profile))
+    (init,) = templates(manifest)["t-fetch"]["initContainers"]
+    assert {"name": "OSMO_BARRIER_TIMEOUT", "value": "300"} in init["env"]
+
+
+def test_group_members_cannot_stay_pending_forever(tmp_path):
+    manifest, _ = compile_ok(TWO_GROUPS)
+    tmpl = templates(manifest)
+    for task in ("fetch", "helper", "trainer", "watcher"):
+        assert tmpl[f"t-{task}"]["pendingTimeout"] == "1800s"  # groups.startTimeout, default 30m
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("groups: {startTimeout: 1h}\n")
+    manifest, _ = compile_ok(TWO_GROUPS, profile=str(profile))
+    assert templates(manifest)["t-helper"]["pendingTimeout"] == "3600s"
+    # a workflow queue_timeout wins
+    manifest, _ = compile_ok(TWO_GROUPS.replace("  groups:\n", "  timeout: {queue_timeout: 5m}\n  groups:\n", 1))
+    assert templates(manifest)["t-helper"]["pendingTimeout"] == "300s"
+    # Argo before 4.1 has no pendingTimeout: only the barrier deadline bounds the wait
+    profile.write_text("argoVersion: '3.6'\n")
+    manifest, _ = compile_ok(TWO_GROUPS, profile=str(profile))
+    assert "pendingTimeout" not in templates(manifest)["t-helper"]
+
+
+def test_a_task_alone_gets_no_start_timeout():
+    manifest, _ = compile_ok(
+        """
+        workflow:
+          name: one
+          tasks:
+          - {name: a, image: x, command: ["true"]}
+        """
+    )
+    assert "pendingTimeout" not in templates(manifest)["t-a"]
+
+
+RESCHEDULING_GROUP = """
+workflow:
+  name: rs
+  groups:
+  - name: train
+    tasks:
+    - name: master
+      lead: true
+      image: alpine:3.18
+      command: [sh, -c, "exit 42"]
+      exitActions:
+        RESCHEDULE: "42,50-60"
+    - name: worker
+      image: alpine:3.18
+      command: [sh, -c, "echo {{host:master}}"]
+      exitActions:
+        RESCHEDULE: "7"
+"""
+
+
+def _when_value(when: str, exit_code: str | None) -> str:
+    """Evaluate the compiled ``{{=...}}`` the way Argo's expr would, for one exit code of the lead."""
+    import re
+
+    assert when.startswith("{{=") and when.endswith("}}")
+    expression = when[3:-2]
+    code = "-1" if exit_code is None else exit_code
+    expression = re.sub(r"asInt\(tasks\['master'\]\.exitCode \?\? '-1'\)", code, expression)
+    condition, _, choices = expression.partition(" ? ")
+    yes, _, no = choices.rpartition(" : ")
+    truth = eval(condition.replace("||", " or ").replace("&&", " and "))  # only ints and comparisons remain
+    return (yes if truth else no).strip("'")
+
+
+def test_reschedule_of_the_lead_restarts_the_whole_group(tmp_path):
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("maxRetries: 3\n")
+    manifest, _ = compile_ok(RESCHEDULING_GROUP, profile=str(profile))
+    tmpl = templates(manifest)
+    group = tmpl["g-train"]
+    assert group["retryStrategy"] == {"limit": "3", "retryPolicy": "OnError"}  # the whole group, 4 attempts
+    assert "retryStrategy" not in tmpl["t-master"]  # not the lead alone
+    assert tmpl["t-worker"]["retryStrategy"]["limit"] == "3"  # a non-lead keeps its own pod retry
+    tasks = dag_tasks(group)
+    assert tasks["master"]["continueOn"] == {"failed": True}
+    marker = tasks["osmo-reschedule"]
+    assert marker["dependencies"] == ["master"] and marker["template"] == "osmo-noop"
+    assert tmpl["osmo-noop"] == {"name": "osmo-noop", "suspend": {"duration": "0"}}
+    # RESCHEDULE codes make `when` an invalid expression: Argo marks the task (so the group) Error, and retries it
+    for code in ("42", "50", "55", "60"):
+        assert _when_value(marker["when"], code).startswith("osmo: the lead exited with a RESCHEDULE code")
+    for code in ("0", "1", "49", "61", None):  # otherwise skipped: the group's phase is the lead's
+        assert _when_value(marker["when"], code) == "false"
+    # every attempt runs osmo-ctrl again: its Service must not fail with AlreadyExists
+    assert tasks["osmo-ctrl"]["template"] == "osmo-hosts-apply"
+    assert tmpl["osmo-hosts-apply"]["resource"]["action"] == "apply"
+
+
+def test_without_retries_or_alone_the_group_is_not_retried(tmp_path):
+    manifest, _ = compile_ok(RESCHEDULING_GROUP)  # maxRetries 0: RESCHEDULE never fires (P608)
+    assert "retryStrategy" not in templates(manifest)["g-train"]
+    assert "osmo-reschedule" not in dag_tasks(templates(manifest)["g-train"])
+    assert dag_tasks(templates(manifest)["g-train"])["osmo-ctrl"]["template"] == "osmo-hosts"
+
+
+def test_group_restart_with_gang_scheduling_applies_the_podgroup(tmp_path):
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("maxRetries: 1\ngangScheduling: volcano\n")
+    manifest, _ = compile_ok(RESCHEDULING_GROUP, profile=str(profile))
+    tmpl = templates(manifest)
+    assert tmpl["pg-train"]["resource"]["action"] == "apply"
+    assert dag_tasks(tmpl["ctrl-train"])["hosts"]["template"] == "osmo-hosts-apply"

@@ -339,6 +339,25 @@ def test_timeouts_are_clamped_to_the_profile_maximum(write_workflow, tmp_path):
     assert (t["activeDeadlineSeconds"], t["pendingTimeout"]) == ("86400", "3600s")
 
 
+def test_queue_timeout_below_argo_4_1_is_not_emitted_and_warned(write_workflow, tmp_path):
+    body = task("") + "  timeout:\n    exec_timeout: 2h\n    queue_timeout: 10m\n"
+    result = compile_wf(write_workflow, tmp_path, body, profile="argoVersion: '3.7'\n")
+    (warning,) = [d for d in result.diagnostics if d.code == "P611"]
+    assert not warning.is_error and "Argo 3.7" in warning.message
+    assert warning.path == ("workflow", "timeout", "queue_timeout")
+    t = template(result, "t")
+    assert "pendingTimeout" not in t and t["activeDeadlineSeconds"] == "7200"  # older controllers drop the field
+    # a profile default queue timeout is located at the workflow's name
+    result = compile_wf(
+        write_workflow, tmp_path, task(""), profile="argoVersion: '4.0'\ntimeouts: {defaultQueue: 1h}\n"
+    )
+    assert [d.path for d in result.diagnostics if d.code == "P611"] == [("workflow", "name")]
+    # 4.1 and later (and the default): pendingTimeout, no warning
+    for profile in ("argoVersion: '4.1'\n", "argoVersion: '5.0.1'\n", "maxRetries: 0\n"):
+        result = compile_wf(write_workflow, tmp_path, body, profile=profile)
+        assert "P611" not in codes(result) and template(result, "t")["pendingTimeout"] == "600s"
+
+
 def test_timeouts_above_osmo_service_maximum_warn_without_profile(write_workflow, tmp_path):
     result = compile_wf(write_workflow, tmp_path, task("") + "  timeout:\n    exec_timeout: 90d\n")
     assert codes(result) == ["P607"]
@@ -372,7 +391,9 @@ def test_checkpoint_sidecar_shares_the_directory(write_workflow, tmp_path):
     (sidecar,) = t["sidecars"]
     assert sidecar["image"] == "registry.local/rclone:1"
     env = env_of(sidecar)
-    assert env["OSMO_CKPT_FREQUENCY"] == "90" and env["OSMO_CKPT_DEST"] == "osmo:bkt/ckpt/{{workflow.name}}"
+    assert env["OSMO_CKPT_FREQUENCY"] == "90"
+    # OSMO uploads the directory itself: <url>/<basename(path)>/...
+    assert env["OSMO_CKPT_DEST"] == "osmo:bkt/ckpt/{{workflow.name}}/ckpt" and env["OSMO_CKPT_BASE"] == "ckpt"
     assert env["RCLONE_CONFIG_OSMO_TYPE"] == "google cloud storage"
     volume = sidecar["volumeMounts"][0]["name"]
     assert {"name": volume, "mountPath": "/ckpt"} in t["container"]["volumeMounts"]

@@ -35,6 +35,7 @@ COVERED_ELSEWHERE = {
     "P605": "tests/argo/test_task_features.py::test_profile_platform_and_pool_placement",
     "P606": "tests/argo/test_task_features.py::test_pod_options_refused_by_the_profile",
     "P607": "tests/argo/test_task_features.py::test_timeouts_are_clamped_to_the_profile_maximum",
+    "P611": "tests/argo/test_task_features.py::test_queue_timeout_below_argo_4_1_is_not_emitted_and_warned",
     "U410": "tests/argo/test_task_features.py::test_swift_needs_an_s3_endpoint_from_the_profile",
     "U411": "tests/argo/test_task_features.py::test_cross_workflow_input_needs_the_profile_layout",
     "V340": "tests/argo/test_groups.py::test_ignore_nonlead_status_false_any_failure_fails_the_group_with_a_warning",

@@ -1,0 +1,133 @@
+"""Gang scheduling of task groups (profile ``gangScheduling: kai|volcano|coscheduling``).
+
+OSMO gang-schedules a group (its KAI backend makes one PodGroup per group, ``minMember`` = the
+number of its pods): all of its pods are placed at once or none is, so a half-scheduled group never
+holds GPUs while it waits for the rest. On Argo, for a group with several tasks:
+
+- a resource template ``pg-<group>`` creates the scheduler's PodGroup ``<group>-<workflow uid>``
+  (one per group and run; ``setOwnerReference: true`` makes the controller add the Workflow as its
+  owner, so Kubernetes deletes it with the Workflow), ``minMember`` = the group's size, queue and
+  priority class from ``gangSchedulingOptions``;
+- it runs inside the group's ``osmo-ctrl`` step, which every member depends on, so the PodGroup
+  exists before any member pod is created (coscheduling lets a pod whose PodGroup is missing through
+  un-ganged);
+- every member template gets the scheduler's ``schedulerName`` and the annotation or label that ties
+  its pod to the PodGroup. KAI: ``pod-group-name`` plus ``kai.scheduler/skip-podgrouper: "true"``
+  (KAI >= 0.15): without it KAI's podgrouper, which sees the Workflow as the pods' owner, would give
+  each pod its own PodGroup of one. Volcano: ``scheduling.k8s.io/group-name``. Coscheduling: the
+  label ``scheduling.x-k8s.io/pod-group``.
+
+Only member pods get the scheduler: the ``osmo-ctrl`` resource pods keep the default one and are
+not counted in the gang. See docs/groups.md (RBAC, what happens without the scheduler).
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from .. import ir
+from .container import MANAGED_BY
+from .state import Emitter
+
+API = {
+    "kai": "scheduling.run.ai/v2alpha2",
+    "volcano": "scheduling.volcano.sh/v1beta1",
+    "coscheduling": "scheduling.x-k8s.io/v1alpha1",
+}
+KAI_QUEUE_LABELS = ("kai.scheduler/queue", "runai/queue")  # runai/: KAI before v0.6.0, as OSMO sets both
+
+
+def enabled(em: Emitter, group: ir.Group) -> bool:
+    return em.profile.gang_scheduler is not None and not group.implicit and len(group.tasks) > 1
+
+
+def podgroup_name(service: str) -> str:
+    """The PodGroup has the Service's name: ``<group>-{{workflow.uid}}``, at most 63 characters (a label value)."""
+    return service
+
+
+def _queue(em: Emitter, group: ir.Group) -> str | None:
+    scheduler = em.profile.gang_scheduler
+    queue = em.profile.gang_option("queue")
+    if scheduler == "kai" and "queue" not in (em.profile.get("gangSchedulingOptions") or {}):
+        em.assume(
+            "gang",
+            "queue",
+            f'the PodGroups of task groups go to the KAI queue "{queue}"',
+            (*group.source, "name"),
+            hint="name the queue under gangSchedulingOptions.queue in the profile",
+        )
+    return str(queue) if queue else None
+
+
+def podgroup_template(em: Emitter, group: ir.Group, name: str, labels: dict, action: str = "create") -> dict:
+    """The resource template that creates the group's PodGroup."""
+    scheduler = em.profile.gang_scheduler or ""
+    queue = _queue(em, group) if scheduler in ("kai", "volcano") else None
+    metadata: dict = {"name": name, "namespace": "{{workflow.namespace}}", "labels": dict(labels)}
+    spec: dict = {"minMember": len(group.tasks)}
+    if scheduler == "kai" and queue:
+        metadata["labels"].update((key, queue) for key in KAI_QUEUE_LABELS)
+    if queue:
+        spec["queue"] = queue
+    priority = em.profile.gang_option("priorityClassName")
+    if priority and scheduler in ("kai", "volcano"):
+        spec["priorityClassName"] = priority
+    timeout = em.profile.gang_option("scheduleTimeoutSeconds")
+    if timeout and scheduler == "coscheduling":
+        spec["scheduleTimeoutSeconds"] = timeout
+    podgroup = {"apiVersion": API[scheduler], "kind": "PodGroup", "metadata": metadata, "spec": spec}
+    metadata["labels"]["app.kubernetes.io/managed-by"] = MANAGED_BY
+    return {
+        "name": f"pg-{group.k8s_name}",
+        "resource": {
+            "action": action,  # apply when the group restarts as a whole (the PodGroup exists then)
+            "setOwnerReference": True,  # the controller adds the Workflow as owner: deleted with it
+            "manifest": yaml.safe_dump(podgroup, sort_keys=False, width=2**31 - 1),
+        },
+    }
+
+
+def member_fields(em: Emitter, group: ir.Group, name: str) -> tuple[dict, dict, str]:
+    """(pod annotations, pod labels, schedulerName) of a member of a gang-scheduled group."""
+    scheduler = em.profile.gang_scheduler
+    annotations: dict = {}
+    labels: dict = {}
+    if scheduler == "kai":
+        annotations = {"pod-group-name": name, "kai.scheduler/skip-podgrouper": "true"}
+        queue = em.profile.gang_option("queue")
+        if queue:
+            labels = {key: str(queue) for key in KAI_QUEUE_LABELS}
+    elif scheduler == "volcano":
+        annotations = {"scheduling.k8s.io/group-name": name}
+    elif scheduler == "coscheduling":
+        labels = {"scheduling.x-k8s.io/pod-group": name}
+    return annotations, labels, str(em.profile.gang_option("schedulerName"))
+
+
+def ctrl_template(group: ir.Group, hosts_task: dict) -> dict:
+    """``osmo-ctrl`` of a gang-scheduled group: the Service and the PodGroup, created side by side."""
+    return {
+        "name": f"ctrl-{group.k8s_name}",
+        "dag": {
+            "tasks": [
+                {"name": "hosts", "template": hosts_task["template"], "arguments": hosts_task["arguments"]},
+                {"name": "podgroup", "template": f"pg-{group.k8s_name}"},
+            ]
+        },
+    }
+
+
+def note_ungated_gpu_group(em: Emitter, group: ir.Group) -> None:
+    """P610: a group with GPUs and several tasks, without a gang scheduler, is placed pod by pod."""
+    if em.profile.gang_scheduler is not None or group.implicit or len(group.tasks) < 2:
+        return
+    if any(task.resources.gpu not in (None, "0", "") for task in group.tasks):
+        em.assume(
+            "gang",
+            group.k8s_name,
+            f'group "{group.name}" uses GPUs but is not gang-scheduled: its pods are placed one by one, and '
+            "a member that fits holds its GPUs while the others wait (OSMO schedules a group all or nothing)",
+            (*group.source, "name"),
+            hint="set gangScheduling: kai, volcano or coscheduling in the profile (see docs/groups.md)",
+        )

@@ -1,0 +1,65 @@
+"""RESCHEDULE of a group's lead restarts the whole group, as OSMO does ("the other tasks should restart").
+
+Argo retries one template at a time, and a retried DAG node has neither an exit code nor a message
+in ``lastRetry`` (only its phase). So the group's DAG ends **Error** exactly when its lead exits
+with a RESCHEDULE code, and the group template ``g-<group>`` carries the retry
+(``retryStrategy {limit: maxRetries, retryPolicy: OnError}``): every attempt re-runs the whole
+group -- a new Service/PodGroup step, all members, the barrier.
+
+How the DAG ends Error: a task ``osmo-reschedule`` after the lead (``dependencies: [lead]``; the
+lead has ``continueOn: {failed: true}`` so that it runs after a failed lead too) has a ``when`` built
+by an Argo expression from the lead's exit code: ``'false'`` (the task is skipped; the group's phase
+is the lead's, inherited through the skipped task) or, for a RESCHEDULE code, a text that is not a
+valid ``when`` expression: Argo marks that task Error without starting a pod (dag.go, ``shouldExecute``),
+with a message that says why. [Read in Argo 4.1's source, not run on a cluster.]
+
+Also Error, and so retried: a lead whose pod fails without an exit code (deleted, evicted).
+The group's ``osmo-ctrl`` step runs again on each attempt, so its objects use ``action: apply``
+(``create`` would fail: they exist). The lead's own template loses its retryStrategy.
+Non-leads keep their own pod-level retry: a daemon is fulfilled as soon as it runs, so nothing can
+wait for its exit code inside the group.
+"""
+
+from __future__ import annotations
+
+from .. import ir
+from ..osmo import effective_actions
+from .state import Emitter
+
+TASK = "osmo-reschedule"
+NOOP_TEMPLATE = {"name": "osmo-noop", "suspend": {"duration": "0"}}  # never runs: the task is skipped or errors
+MESSAGE = "osmo: the lead exited with a RESCHEDULE code, the whole group restarts ("
+
+
+def lead_ranges(em: Emitter, group: ir.Group, lead: ir.Task) -> list[tuple[int, int]]:
+    """The lead's RESCHEDULE ranges if the group restarts as a whole (several tasks, retries allowed)."""
+    if group.implicit or len(group.tasks) < 2 or em.profile.max_retries <= 0:
+        return []
+    return [(lo, hi) for lo, hi in effective_actions(lead.exit_actions).get("RESCHEDULE", []) if hi > 0]
+
+
+def task_name(group: ir.Group) -> str:
+    names = {t.k8s_name for t in group.tasks}
+    name = TASK
+    while name in names:  # OSMO does not reserve it
+        name = "osmo-" + name
+    return name
+
+
+def when_expression(lead: str, ranges: list[tuple[int, int]]) -> str:
+    code = f"asInt(tasks['{lead}'].exitCode ?? '-1')"  # no exit code (pod never ran): not a RESCHEDULE
+    tests = [f"{code} == {lo}" if lo == hi else f"({code} >= {lo} && {code} <= {hi})" for lo, hi in sorted(ranges)]
+    return "{{=" + " || ".join(tests) + f" ? '{MESSAGE}' : 'false'" + "}}"
+
+
+def reschedule_task(group: ir.Group, lead: str, ranges: list[tuple[int, int]]) -> dict:
+    return {
+        "name": task_name(group),
+        "template": NOOP_TEMPLATE["name"],
+        "dependencies": [lead],
+        "when": when_expression(lead, ranges),
+    }
+
+
+def retry_strategy(em: Emitter) -> dict:
+    return {"limit": str(em.profile.max_retries), "retryPolicy": "OnError"}
