@@ -3,7 +3,7 @@
 One left-to-right pass over the template's JSON text that never rescans inserted text; the key is the tag with
 surrounding spaces trimmed; values are inserted JSON-escaped (Go's ``strconv.Quote`` without the quotes);
 unknown tags are written back literally (``allowUnresolved``), so ``{{uuid}}`` reaches the container as written.
-Copied from the project's test model ``tests/argo_substitute.py`` (the runner must not import from tests).
+The tests' model of Argo's DAG-task resolution (``tests/support/argo_substitute.py``) builds on this module.
 """
 
 from __future__ import annotations

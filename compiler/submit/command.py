@@ -28,10 +28,10 @@ from typing import Any, TextIO
 
 from ..exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from ..pipeline import CompileOptions
-from .connection import DEFAULT_REQUEST_TIMEOUT, resolve_connection, token_secrets, warn_if_unverified
-from .errors import SubmitError, scrub
+from .connection import DEFAULT_REQUEST_TIMEOUT, connect, token_secrets
+from .errors import SubmitError, one_line_failures, scrub
 from .follow import DEFAULT_POLL_INTERVAL, failed_nodes, follow_workflow, workflow_progress
-from .server import build_create_request, call_server, dry_run_request, make_service, verbatim_request
+from .server import build_create_request, call_server, dry_run_request, open_service, verbatim_request
 
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _MAX_NAME = 63
@@ -141,40 +141,13 @@ def run_submit(
     out = out or sys.stdout
     err = err or sys.stderr
     secrets = token_secrets(options.token, env)
-
-    def fail(message: str, code: int) -> int:
-        err.write(f"osmo submit: error: {scrub(message, secrets)}\n")
-        err.flush()
-        return code
-
-    try:
-        return _run(options, env, out, err, secrets)
-    except SubmitError as e:
-        return fail(e.message, e.exit_code)
-    except KeyboardInterrupt:
-        return fail("interrupted", EXIT_INTERRUPTED)
-    except Exception as e:
-        return fail(f"internal error: {type(e).__name__}: {e}", EXIT_USAGE)
+    return one_line_failures("submit", secrets, err, lambda: _run(options, env, out, err, secrets))
 
 
 def _run(options: SubmitOptions, env: Mapping[str, str] | None, out: TextIO, err: TextIO, secrets: list[str]) -> int:
     if options.name is not None and options.generate_name:
         raise SubmitError("--name and --generate-name are mutually exclusive", EXIT_USAGE)
-    conn = resolve_connection(
-        argo_server=options.argo_server,
-        secure=options.secure,
-        insecure_skip_verify=options.insecure_skip_verify,
-        token=options.token,
-        namespace=options.namespace,
-        base_href=options.base_href,
-        request_timeout=options.request_timeout,
-        env=env,
-    )
-    if not conn.server and not options.dry_run:
-        raise SubmitError(
-            "no Argo Server configured: set ARGO_SERVER=HOST:PORT or pass --argo-server HOST:PORT (or use --dry-run)",
-            EXIT_USAGE,
-        )
+    conn = connect(options, env, require_server=not options.dry_run, hint=" (or use --dry-run)")
 
     result = compile_workflow(options.file, options, conn.namespace)
     if result.diagnostics:
@@ -198,9 +171,7 @@ def _run(options: SubmitOptions, env: Mapping[str, str] | None, out: TextIO, err
         out.write(json.dumps(dry_run_request(conn, body), indent=2) + "\n")
         return EXIT_OK
 
-    svc = make_service(conn)
-    warn_if_unverified(conn, err)
-    try:
+    with open_service(conn, err) as svc:
         if options.lint:
             from hera.workflows.models import WorkflowLintRequest
 
@@ -234,5 +205,3 @@ def _run(options: SubmitOptions, env: Mapping[str, str] | None, out: TextIO, err
                 err.write(scrub(line, secrets) + "\n")
             err.write(f"Logs:      {logs_command(final, name, namespace)}\n")
         return EXIT_OK if phase == "Succeeded" else EXIT_FAILED
-    finally:
-        svc.close()

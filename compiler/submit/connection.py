@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from .. import shared_options
 from ..exit_codes import EXIT_USAGE
@@ -152,6 +152,47 @@ def resolve_connection(
         base_href=href,
         request_timeout=request_timeout,
     )
+
+
+class ConnectionFlags(Protocol):
+    """The connection flags every server command takes (``None`` = not given: the environment applies)."""
+
+    @property
+    def argo_server(self) -> str | None: ...
+    @property
+    def secure(self) -> bool | None: ...
+    @property
+    def insecure_skip_verify(self) -> bool | None: ...
+    @property
+    def token(self) -> str | None: ...
+    @property
+    def namespace(self) -> str | None: ...
+    @property
+    def base_href(self) -> str | None: ...
+    @property
+    def request_timeout(self) -> float: ...
+
+
+def connect(
+    flags: ConnectionFlags, env: Mapping[str, str] | None, *, require_server: bool = True, hint: str = ""
+) -> ArgoConnection:
+    """:func:`resolve_connection` from a command's flags; no Argo Server configured is a usage error (exit 2)
+    when ``require_server`` (``hint`` is appended to its message)."""
+    conn = resolve_connection(
+        argo_server=flags.argo_server,
+        secure=flags.secure,
+        insecure_skip_verify=flags.insecure_skip_verify,
+        token=flags.token,
+        namespace=flags.namespace,
+        base_href=flags.base_href,
+        request_timeout=flags.request_timeout,
+        env=env,
+    )
+    if require_server and not conn.server:
+        raise SubmitError(
+            f"no Argo Server configured: set ARGO_SERVER=HOST:PORT or pass --argo-server HOST:PORT{hint}", EXIT_USAGE
+        )
+    return conn
 
 
 def token_secrets(flag_token: str | None, env: Mapping[str, str] | None) -> list[str]:

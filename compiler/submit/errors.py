@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ..exit_codes import EXIT_FAILED
+from collections.abc import Callable
+from typing import TextIO
+
+from ..exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 REDACTED = "<redacted>"
 
@@ -22,3 +25,28 @@ def scrub(text: str, secrets: list[str]) -> str:
         if s:
             text = text.replace(s, REDACTED)
     return text
+
+
+def one_line_failures(
+    prog: str, secrets: list[str], err: TextIO, action: Callable[[], int], *, broken_pipe_ok: bool = False
+) -> int:
+    """Run ``action``; any failure ends as one scrubbed ``osmo PROG: error: ...`` line and its exit code.
+
+    ``broken_pipe_ok``: a reader that went away (``osmo logs ... | head``) is a normal end (exit 0).
+    """
+
+    def fail(message: str, code: int) -> int:
+        err.write(f"osmo {prog}: error: {scrub(message, secrets)}\n")
+        err.flush()
+        return code
+
+    try:
+        return action()
+    except SubmitError as e:
+        return fail(e.message, e.exit_code)
+    except KeyboardInterrupt:
+        return fail("interrupted", EXIT_INTERRUPTED)
+    except Exception as e:
+        if broken_pipe_ok and isinstance(e, BrokenPipeError):
+            return EXIT_OK
+        return fail(f"internal error: {type(e).__name__}: {e}", EXIT_USAGE)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..exit_codes import EXIT_FAILED, EXIT_USAGE
-from .connection import ArgoConnection
+from .connection import ArgoConnection, warn_if_unverified
 from .errors import REDACTED, SubmitError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -108,6 +109,17 @@ def make_service(conn: ArgoConnection) -> Any:
         namespace=conn.namespace,
         session=_make_session(conn.request_timeout),
     )
+
+
+@contextmanager
+def open_service(conn: ArgoConnection, err: TextIO) -> Iterator[Any]:
+    """hera's service for ``conn`` (warning once if TLS is not verified), closed when the block ends."""
+    svc = make_service(conn)
+    warn_if_unverified(conn, err)
+    try:
+        yield svc
+    finally:
+        svc.close()
 
 
 def response_message(resp: Any) -> str:

@@ -16,11 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from ..exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from .connection import DEFAULT_REQUEST_TIMEOUT, ArgoConnection, resolve_connection, token_secrets, warn_if_unverified
-from .errors import SubmitError, scrub
+from ..exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from .connection import DEFAULT_REQUEST_TIMEOUT, ArgoConnection, connect, token_secrets
+from .errors import SubmitError, one_line_failures
 from .nodes import WORKFLOW_LABEL, TaskRun, task_runs
-from .server import call_server, make_service
+from .server import call_server, open_service
 
 MANAGED_BY_SELECTOR = "app.kubernetes.io/managed-by=osmo-compiler"  # compiler.argo.container.MANAGED_BY
 PHASE_LABEL = "workflows.argoproj.io/phase"  # set by the controller on every Workflow
@@ -73,42 +73,13 @@ def run_against_server(
     """Resolve the connection, open hera's service, run ``body(svc, conn, out, err)``; errors as one line."""
     out = out or sys.stdout
     err = err or sys.stderr
-    secrets = token_secrets(options.token, env)
 
-    def fail(message: str, code: int) -> int:
-        err.write(f"osmo {prog}: error: {scrub(message, secrets)}\n")
-        err.flush()
-        return code
-
-    try:
-        conn = resolve_connection(
-            argo_server=options.argo_server,
-            secure=options.secure,
-            insecure_skip_verify=options.insecure_skip_verify,
-            token=options.token,
-            namespace=options.namespace,
-            base_href=options.base_href,
-            request_timeout=options.request_timeout,
-            env=env,
-        )
-        if not conn.server:
-            raise SubmitError(
-                "no Argo Server configured: set ARGO_SERVER=HOST:PORT or pass --argo-server HOST:PORT", EXIT_USAGE
-            )
-        svc = make_service(conn)
-        warn_if_unverified(conn, err)
-        try:
+    def run() -> int:
+        conn = connect(options, env)
+        with open_service(conn, err) as svc:
             return body(svc, conn, out, err)
-        finally:
-            svc.close()
-    except SubmitError as e:
-        return fail(e.message, e.exit_code)
-    except KeyboardInterrupt:
-        return fail("interrupted", EXIT_INTERRUPTED)
-    except BrokenPipeError:  # `osmo logs ... | head`
-        return EXIT_OK
-    except Exception as e:
-        return fail(f"internal error: {type(e).__name__}: {e}", EXIT_USAGE)
+
+    return one_line_failures(prog, token_secrets(options.token, env), err, run, broken_pipe_ok=True)
 
 
 def check_output(output: str) -> None:

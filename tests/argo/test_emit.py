@@ -8,28 +8,7 @@ import pytest
 from compiler import argo
 from compiler.diagnostics import UsageError
 from compiler.pipeline import CompileOptions, compile_text
-
-FLAT = """\
-workflow:
-  name: wf
-  tasks:
-  - name: a
-    image: ubuntu
-    command: [sh]
-  - name: b
-    image: ubuntu
-    command: [sh, -c]
-    args: ["cat {{input:0}}/x {{input:a}}/y > {{output}}/z; echo {{workflow_id}}"]
-    inputs:
-    - task: a
-"""
-
-
-def compiled(text: str, **options) -> dict:
-    result = compile_text(text, "wf.yaml", CompileOptions(**options))
-    assert not result.has_errors, [d.format() for d in result.diagnostics]
-    return result.documents[0]
-
+from tests.support.workflows import FLAT, compiled
 
 # --- Argo emitter ---------------------------------------------------------------------
 

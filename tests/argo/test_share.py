@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from compiler.argo.share import share_templates
 from compiler.output import to_yaml
-from compiler.pipeline import CompileOptions, compile_text
 from tests.support.argo_schema import argo_errors
 from tests.support.argo_substitute import SubstitutionError, comparable, resolved_template
+from tests.support.workflows import compiled
 
 GLOBALS = {"workflow.name": "sweep-x7k2p", "workflow.namespace": "ml", "workflow.uid": "0d3c-11ef"}
 
@@ -46,12 +46,6 @@ workflow:
         # end of shard {{ i }}
 {%- endfor %}
 """
-
-
-def compiled(text: str, **options) -> dict:
-    result = compile_text(text, "wf.yaml", CompileOptions(**options))
-    assert not result.has_errors, [d.format() for d in result.diagnostics]
-    return result.documents[0]
 
 
 def assert_same_meaning(original: dict, shared: dict) -> None:

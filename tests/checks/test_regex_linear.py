@@ -9,28 +9,7 @@ import pytest
 import yaml
 
 from compiler.pipeline import compile_file
-
-GENEROUS_S = 5.0  # a sanity bound only: the limits themselves are 0.5 s; CI machines are slow
-
-
-VALID = """\
-workflow:
-  name: wf
-  tasks:
-  - name: a
-    image: ubuntu:22.04
-    command: [sh, -c, "echo hi > {{output}}/x"]
-  - name: b
-    image: ubuntu:22.04
-    command: [sh, -c, "cat {{input:0}}/x"]
-    inputs:
-    - task: a
-"""
-
-
-def codes(result) -> list[str]:
-    return [d.code for d in result.diagnostics]
-
+from tests.support.workflows import GENEROUS_S, VALID, codes
 
 # ------------------------------------------------------------------------------------------------
 # Regular expressions stay linear on hostile strings (ReDoS)

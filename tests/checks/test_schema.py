@@ -6,22 +6,7 @@ from __future__ import annotations
 import yaml
 
 from compiler.checks import schema
-
-FLAT = """\
-workflow:
-  name: wf
-  tasks:
-  - name: a
-    image: ubuntu
-    command: [sh]
-  - name: b
-    image: ubuntu
-    command: [sh, -c]
-    args: ["cat {{input:0}}/x {{input:a}}/y > {{output}}/z; echo {{workflow_id}}"]
-    inputs:
-    - task: a
-"""
-
+from tests.support.workflows import FLAT
 
 # --- schema ---------------------------------------------------------------------------
 

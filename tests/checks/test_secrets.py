@@ -3,34 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
 
-from compiler import cli
 from compiler.checks import secrets as sensitive
 from compiler.pipeline import compile_file
-
-VALID = """\
-workflow:
-  name: wf
-  tasks:
-  - name: a
-    image: ubuntu:22.04
-    command: [sh, -c, "echo hi > {{output}}/x"]
-  - name: b
-    image: ubuntu:22.04
-    command: [sh, -c, "cat {{input:0}}/x"]
-    inputs:
-    - task: a
-"""
-
-
-def codes(result) -> list[str]:
-    return [d.code for d in result.diagnostics]
-
-
-def cli_run(args, env=None):
-    return CliRunner().invoke(cli.app, args, env=env or {}, catch_exceptions=True)
-
+from tests.support.cli import cli_run
+from tests.support.workflows import VALID, codes
 
 # ------------------------------------------------------------------------------------------------
 # Secrets

@@ -7,21 +7,7 @@ import pytest
 
 from compiler import cli
 from compiler.pipeline import compile_text
-
-VALID = """\
-workflow:
-  name: wf
-  tasks:
-  - name: a
-    image: ubuntu:22.04
-    command: [sh, -c, "echo hi > {{output}}/x"]
-  - name: b
-    image: ubuntu:22.04
-    command: [sh, -c, "cat {{input:0}}/x"]
-    inputs:
-    - task: a
-"""
-
+from tests.support.workflows import VALID
 
 # ------------------------------------------------------------------------------------------------
 # The last-resort handler

@@ -6,21 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from compiler import cli
-
-VALID = """\
-workflow:
-  name: wf
-  tasks:
-  - name: a
-    image: ubuntu:22.04
-    command: [sh, -c, "echo hi > {{output}}/x"]
-  - name: b
-    image: ubuntu:22.04
-    command: [sh, -c, "cat {{input:0}}/x"]
-    inputs:
-    - task: a
-"""
-
+from tests.support.workflows import VALID
 
 # ------------------------------------------------------------------------------------------------
 # Tokens are never printed, by any command

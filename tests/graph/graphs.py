@@ -84,6 +84,19 @@ workflow:
 PROFILE = "taskOutputs:\n  keyFormat: osmo/{workflow_id}/{task}/output.tgz\n"
 
 
+def rendered(tmp_path: Path, text: str, fmt: str, fold: bool = False) -> str:
+    """``osmo graph --format FMT`` of a workflow text, compiled beside a profile with ``PROFILE``."""
+    from compiler import graph
+    from compiler.pipeline import build_ir
+
+    path = tmp_path / "wf.yaml"
+    path.write_text(text)
+    (tmp_path / "osmo-profile.yaml").write_text(PROFILE)
+    workflow, diagnostics = build_ir(str(path))
+    assert workflow is not None, diagnostics
+    return graph.render(workflow, fmt, fold)
+
+
 def fan_out(n: int, sink: bool = False) -> str:
     """A Jinja fan-out: prepare -> shard-1..shard-{n-1} (-> gather)."""
     tail = (

@@ -15,7 +15,7 @@ from compiler import graph
 from compiler.graph.dot import quote
 from compiler.graph.model import TIMES
 from compiler.pipeline import build_ir
-from tests.graph.graphs import EVERYTHING, EXAMPLES, PROFILE, fan_out
+from tests.graph.graphs import EVERYTHING, EXAMPLES, fan_out, rendered
 
 DOT = shutil.which("dot")
 pytestmark = pytest.mark.skipif(DOT is None, reason="Graphviz is not installed (Debian package: graphviz)")
@@ -38,12 +38,7 @@ def summary(parsed: dict):
 
 
 def draw(tmp_path: Path, text: str, fold: bool = False) -> str:
-    path = tmp_path / "wf.yaml"
-    path.write_text(text)
-    (tmp_path / "osmo-profile.yaml").write_text(PROFILE)
-    workflow, diagnostics = build_ir(str(path))
-    assert workflow is not None, diagnostics
-    return graph.render(workflow, "dot", fold)
+    return rendered(tmp_path, text, "dot", fold)
 
 
 def test_clusters_labels_and_edges_as_graphviz_reads_them(tmp_path):

@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler import graph
 from compiler.graph.model import TIMES
-from compiler.pipeline import build_ir
-from tests.graph.graphs import CHROMIUM, EVERYTHING, PROFILE, chromium, fan_out, non_white, png, png_pixels
+from tests.graph.graphs import CHROMIUM, EVERYTHING, chromium, fan_out, non_white, png, png_pixels, rendered
 
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package: chromium)")
 HEADER_PX = 50  # the page's title bar: below it, only the drawing
@@ -54,13 +52,8 @@ class _Drawn(HTMLParser):
 
 
 def page(tmp_path: Path, text: str, fold: bool = False) -> Path:
-    source = tmp_path / "wf.yaml"
-    source.write_text(text)
-    (tmp_path / "osmo-profile.yaml").write_text(PROFILE)
-    workflow, diagnostics = build_ir(str(source))
-    assert workflow is not None, diagnostics
     out = tmp_path / "graph.html"
-    out.write_text(graph.render(workflow, "html", fold))
+    out.write_text(rendered(tmp_path, text, "html", fold))
     return out
 
 

@@ -10,16 +10,11 @@ from compiler import graph
 from compiler.graph import mermaid
 from compiler.graph.model import TIMES, Graph, Node
 from compiler.pipeline import build_ir
-from tests.graph.graphs import EVERYTHING, EXAMPLES, PROFILE, ROOT, fan_out, parse_mermaid
+from tests.graph.graphs import EVERYTHING, EXAMPLES, ROOT, fan_out, parse_mermaid, rendered
 
 
 def draw(tmp_path: Path, text: str, fold: bool = False) -> str:
-    path = tmp_path / "wf.yaml"
-    path.write_text(text)
-    (tmp_path / "osmo-profile.yaml").write_text(PROFILE)
-    workflow, diagnostics = build_ir(str(path))
-    assert workflow is not None, diagnostics
-    return graph.render(workflow, "mermaid", fold)
+    return rendered(tmp_path, text, "mermaid", fold)
 
 
 def test_nodes_subgraphs_and_edges(tmp_path):

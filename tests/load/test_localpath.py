@@ -6,19 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from compiler import cli, limits, output
+from compiler import limits, output
 from compiler.pipeline import CompileOptions, compile_file
-
-
-def codes(result) -> list[str]:
-    return [d.code for d in result.diagnostics]
-
-
-def cli_run(args, env=None):
-    return CliRunner().invoke(cli.app, args, env=env or {}, catch_exceptions=True)
-
+from tests.support.cli import cli_run
+from tests.support.workflows import codes
 
 # ------------------------------------------------------------------------------------------------
 # files[].localpath stays inside the workflow's directory tree

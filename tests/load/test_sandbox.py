@@ -9,41 +9,11 @@ import threading
 import time
 
 import pytest
-from typer.testing import CliRunner
 
-from compiler import cli, render
+from compiler import render
 from compiler.pipeline import compile_file
-
-GENEROUS_S = 5.0  # a sanity bound only: the limits themselves are 0.5 s; CI machines are slow
-
-
-VALID = """\
-workflow:
-  name: wf
-  tasks:
-  - name: a
-    image: ubuntu:22.04
-    command: [sh, -c, "echo hi > {{output}}/x"]
-  - name: b
-    image: ubuntu:22.04
-    command: [sh, -c, "cat {{input:0}}/x"]
-    inputs:
-    - task: a
-"""
-
-
-def codes(result) -> list[str]:
-    return [d.code for d in result.diagnostics]
-
-
-def cli_run(args, env=None):
-    return CliRunner().invoke(cli.app, args, env=env or {}, catch_exceptions=True)
-
-
-def no_traceback(result) -> None:
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-
+from tests.support.cli import cli_run, no_traceback
+from tests.support.workflows import GENEROUS_S, VALID, codes
 
 # ------------------------------------------------------------------------------------------------
 # Jinja sandbox: no access to Python internals, the environment or files

@@ -7,33 +7,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from compiler import cli, output
-
-VALID = """\
-workflow:
-  name: wf
-  tasks:
-  - name: a
-    image: ubuntu:22.04
-    command: [sh, -c, "echo hi > {{output}}/x"]
-  - name: b
-    image: ubuntu:22.04
-    command: [sh, -c, "cat {{input:0}}/x"]
-    inputs:
-    - task: a
-"""
-
-
-def cli_run(args, env=None):
-    return CliRunner().invoke(cli.app, args, env=env or {}, catch_exceptions=True)
-
-
-def no_traceback(result) -> None:
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-
+from compiler import output
+from tests.support.cli import cli_run, no_traceback
+from tests.support.workflows import VALID
 
 # ------------------------------------------------------------------------------------------------
 # Atomic output

@@ -4,11 +4,49 @@ from __future__ import annotations
 
 import base64
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def group_pair(name: str, *, lead: str, member: str) -> str:
+    """A workflow of one group ``pair``: Python scripts for its ``lead`` task and one ``member`` task."""
+    return f"""
+workflow:
+  name: {name}
+  groups:
+  - name: pair
+    tasks:
+    - name: lead
+      lead: true
+      image: x
+      command: [python3, -c]
+      args:
+      - |
+{textwrap.indent(lead, " " * 8)}    - name: member
+      image: x
+      command: [python3, -c]
+      args:
+      - |
+{textwrap.indent(member, " " * 8)}"""
+
+
+def bucket(tmp_path: Path, text: str) -> Path:
+    """A ``--storage`` folder whose ``s3://bkt/data/`` holds ``in.txt`` with ``text``."""
+    storage = tmp_path / "storage"
+    (storage / "s3/bkt/data").mkdir(parents=True)
+    (storage / "s3/bkt/data/in.txt").write_text(text)
+    return storage
+
+
+def retries_profile(tmp_path: Path) -> str:
+    """A profile that allows two retries."""
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("maxRetries: 2\n")
+    return str(profile)
 
 
 def test_serial_tutorial(osmo_run) -> None:
@@ -109,30 +147,21 @@ default-values:
 
 
 def test_group_member_reaches_lead_by_host_name_and_is_stopped(osmo_run) -> None:
-    run = osmo_run("""
-workflow:
-  name: grp
-  groups:
-  - name: pair
-    tasks:
-    - name: lead
-      lead: true
-      image: x
-      command: [python3, -c]
-      args:
-      - |
-        import time
-        print("lead up", flush=True)
-        time.sleep(1.5)
-    - name: member
-      image: x
-      command: [python3, -c]
-      args:
-      - |
-        import socket, time
-        print("member resolves {{host:lead}} to", socket.gethostbyname("{{host:lead}}"), flush=True)
-        time.sleep(1000)
-""")
+    run = osmo_run(
+        group_pair(
+            "grp",
+            lead="""\
+import time
+print("lead up", flush=True)
+time.sleep(1.5)
+""",
+            member="""\
+import socket, time
+print("member resolves {{host:lead}} to", socket.gethostbyname("{{host:lead}}"), flush=True)
+time.sleep(1000)
+""",
+        )
+    )
     assert run.code == 0, run.out + run.err
     assert run.phase("lead") == "Succeeded"
     assert run.phase("member") == "Succeeded"  # a daemon stopped when its DAG ends is recorded Succeeded
@@ -142,36 +171,27 @@ workflow:
 
 
 def test_group_member_talks_to_lead(osmo_run) -> None:
-    run = osmo_run("""
-workflow:
-  name: talk
-  groups:
-  - name: pair
-    tasks:
-    - name: lead
-      lead: true
-      image: x
-      command: [python3, -c]
-      args:
-      - |
-        import socket
-        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", 24855)); s.listen(1)
-        c, _ = s.accept(); c.sendall(b"hello from lead"); c.close()
-    - name: member
-      image: x
-      command: [python3, -c]
-      args:
-      - |
-        import socket, time
-        while True:
-            try:
-                print(socket.create_connection(("{{host:lead}}", 24855), timeout=2).recv(100).decode(), flush=True)
-                break
-            except OSError:
-                time.sleep(0.1)
-        time.sleep(1000)
-""")
+    run = osmo_run(
+        group_pair(
+            "talk",
+            lead="""\
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 24855)); s.listen(1)
+c, _ = s.accept(); c.sendall(b"hello from lead"); c.close()
+""",
+            member="""\
+import socket, time
+while True:
+    try:
+        print(socket.create_connection(("{{host:lead}}", 24855), timeout=2).recv(100).decode(), flush=True)
+        break
+    except OSError:
+        time.sleep(0.1)
+time.sleep(1000)
+""",
+        )
+    )
     assert run.code == 0, run.out + run.err
     assert "hello from lead" in run.log("member")
 
@@ -207,9 +227,7 @@ workflow:
 
 
 def test_url_io_through_storage(osmo_run, tmp_path) -> None:
-    storage = tmp_path / "storage"
-    (storage / "s3/bkt/data").mkdir(parents=True)
-    (storage / "s3/bkt/data/in.txt").write_text("from the bucket\n")
+    storage = bucket(tmp_path, "from the bucket\n")
     run = osmo_run(URL_WORKFLOW, storage=str(storage))
     assert run.code == 0, run.out + run.err
     assert "from the bucket" in run.log("t")
@@ -237,18 +255,14 @@ def test_empty_url_prefix_is_an_empty_folder_as_in_osmo(osmo_run, tmp_path) -> N
 
 
 def test_single_object_url_lands_inside_the_input_folder(osmo_run, tmp_path) -> None:
-    storage = tmp_path / "storage"
-    (storage / "s3/bkt/data").mkdir(parents=True)
-    (storage / "s3/bkt/data/in.txt").write_text("one object\n")
+    storage = bucket(tmp_path, "one object\n")
     run = osmo_run(URL_WORKFLOW.replace('"s3://bkt/data/"', '"s3://bkt/data/in.txt"'), storage=str(storage))
     assert "one object" in run.log("t")
 
 
 def test_outputs_upload_only_after_success(osmo_run, tmp_path) -> None:
     # runtime-audit #10: Argo uploads outputs even when the task fails; the launcher empties {{output}} first
-    storage = tmp_path / "storage"
-    (storage / "s3/bkt/data").mkdir(parents=True)
-    (storage / "s3/bkt/data/in.txt").write_text("x\n")
+    storage = bucket(tmp_path, "x\n")
     workflow = URL_WORKFLOW.replace(", regex: .*\\.txt$", "").replace('skip.log"', 'skip.log; exit 1"')
     assert "regex" not in workflow and "exit 1" in workflow
     run = osmo_run(workflow, storage=str(storage))
@@ -269,9 +283,7 @@ workflow:
 
 
 def test_reschedule_retries_until_the_limit(osmo_run, tmp_path) -> None:
-    profile = tmp_path / "profile.yaml"
-    profile.write_text("maxRetries: 2\n")
-    run = osmo_run(RESCHEDULE.format(code=42), profile=str(profile))
+    run = osmo_run(RESCHEDULE.format(code=42), profile=retries_profile(tmp_path))
     assert run.code == 1
     task = run.summary["tasks"]["t"]
     assert task["phase"] == "Failed" and task["attempts"] == 3 and task["exitCode"] == 42
@@ -281,9 +293,7 @@ def test_reschedule_retries_until_the_limit(osmo_run, tmp_path) -> None:
 
 
 def test_no_reschedule_for_other_codes(osmo_run, tmp_path) -> None:
-    profile = tmp_path / "profile.yaml"
-    profile.write_text("maxRetries: 2\n")
-    run = osmo_run(RESCHEDULE.format(code=7), profile=str(profile))
+    run = osmo_run(RESCHEDULE.format(code=7), profile=retries_profile(tmp_path))
     task = run.summary["tasks"]["t"]
     assert task["phase"] == "Failed" and task["attempts"] == 1
     assert "retryStrategy.expression evaluated to false" in task["message"]

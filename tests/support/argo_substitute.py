@@ -4,7 +4,8 @@ Follows ``workflow/controller/dag.go`` (``resolveDependencyReferences``: the tas
 task scope), ``workflow/common/util.go`` (``ProcessArgs``: argument values become the template's
 input parameter values; ``SubstituteParams``: globals first, then ``inputs.parameters.*``) and
 ``util/template`` (valyala/fasttemplate with ``{{``/``}}``: one left-to-right pass that never rescans
-inserted text; values inserted JSON-escaped by Go's ``strconv.Quote``; unresolved tags written back).
+inserted text; values inserted JSON-escaped by Go's ``strconv.Quote``; unresolved tags written back) -- that
+last part is ``compiler.run.template``, the same model ``osmo run`` substitutes with.
 Used by the tests to check that a shared template means, once substituted, exactly what the
 templates it replaced meant.
 """
@@ -13,52 +14,20 @@ from __future__ import annotations
 
 import copy
 import json
-import unicodedata
 
+from compiler.run.template import SubstitutionError
+from compiler.run.template import replace as fasttemplate_replace
 
-class SubstitutionError(Exception):
-    pass
-
-
-def go_quote(value: str) -> str:
-    """Go's ``strconv.Quote(value)`` without the surrounding quotes."""
-    out = []
-    named = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
-             '"': '\\"', "\\": "\\\\"}  # fmt: skip
-    for char in value:
-        code = ord(char)
-        if char in named:
-            out.append(named[char])
-        elif char == " " or unicodedata.category(char)[0] in "LMNPS":
-            out.append(char)
-        elif code < 0x80:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    return "".join(out)
+__all__ = ["SubstitutionError", "comparable", "replace", "resolved_template"]
 
 
 def replace(text: str, values: dict[str, str]) -> str:
-    """``template.Replace(text, values, allowUnresolved=true)`` on a JSON text."""
-    out, at = [], 0
-    while True:
-        start = text.find("{{", at)
-        if start < 0:
-            out.append(text[at:])
-            break
-        end = text.find("}}", start + 2)
-        if end < 0:
-            raise SubstitutionError("cannot find end tag")
-        out.append(text[at:start])
-        tag = text[start + 2 : end]
-        key = tag.strip()
-        if key.startswith("="):
-            raise SubstitutionError("expression tags are not modelled")
-        out.append(go_quote(values[key]) if key in values else "{{" + tag + "}}")
-        at = end + 2
-    result = "".join(out)
+    """``template.Replace(text, values, allowUnresolved=true)`` on a JSON text that must stay JSON.
+
+    The fasttemplate pass itself is the runner's (``compiler.run.template``): ``compiler/argo/share.py`` does not use
+    it, so the sharing tests still compare the emitter against an independent model of Argo.
+    """
+    result = fasttemplate_replace(text, values)
     try:
         json.loads(result)
     except ValueError as exc:

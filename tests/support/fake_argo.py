@@ -31,6 +31,10 @@ bodies of the real server (grpc-gateway: ``{"code": <grpc code>, "message": "...
 
 :func:`tree_status` builds a realistic ``status.nodes`` tree (pod names v2, group DAGs, Retry nodes).
 
+The server and its routes are here; status trees and pod names are in ``fake_argo_nodes.py``, the
+validation in ``fake_argo_validate.py``, the HTTP plumbing and the log/watch/artifact streams in
+``fake_argo_streams.py`` (every public name is importable from this module).
+
 Everything received is recorded in ``requests`` (method, path, query, headers, body).
 When ``schema.json`` is absent, validation falls back to hera's pydantic models (types only).
 """
@@ -42,183 +46,41 @@ import datetime as _dt
 import json
 import random
 import re
-import socket
 import ssl
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.support.argo_schema import ARGO_SCHEMA as SCHEMA_PATH
-from tests.support.argo_schema import argo_errors
+from tests.support.fake_argo_nodes import FINISHED, fnv32a, node_id, pod_status, tree_status, v2_pod_name
+from tests.support.fake_argo_streams import StreamRoutes
+from tests.support.fake_argo_validate import SCHEMA_PATH, schema_available, validate_workflow
+
+__all__ = [
+    "COMPLETED_LABEL",
+    "FINISHED",
+    "PHASE_LABEL",
+    "SCHEMA_PATH",
+    "TOKEN_INVALID",
+    "FakeArgoServer",
+    "RecordedRequest",
+    "fnv32a",
+    "node_id",
+    "pod_status",
+    "schema_available",
+    "tree_status",
+    "v2_pod_name",
+    "validate_workflow",
+]
 
 TOKEN_INVALID = "token not valid. see https://argo-workflows.readthedocs.io/en/latest/faq/"
 _K8S_RAND_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand
-FINISHED = {"Succeeded", "Failed", "Error"}
 PHASE_LABEL = "workflows.argoproj.io/phase"
 COMPLETED_LABEL = "workflows.argoproj.io/completed"
-
-
-def fnv32a(text: str) -> int:
-    """Go's hash/fnv New32a (written out here so the fake does not reuse the code under test)."""
-    h = 2166136261
-    for b in text.encode():
-        h ^= b
-        h = (h * 16777619) % (1 << 32)
-    return h
-
-
-def node_id(wf_name: str, node_name: str) -> str:
-    return f"{wf_name}-{fnv32a(node_name)}"
-
-
-def v2_pod_name(wf_name: str, template: str, node_name: str) -> str:
-    return f"{wf_name}-{template}"[:242] + f"-{fnv32a(node_name)}"
-
-
-def tree_status(
-    wf_name: str, phase: str, tasks: list[dict], *, message: str | None = None, t0: str = "2025-03-01T10:00:00Z"
-) -> dict:
-    """A ``status`` as Argo's controller writes it for a compiled OSMO workflow.
-
-    ``tasks``: dicts with ``name`` (k8s name), ``template`` (default ``t-<name>``), ``group`` (k8s group
-    name: the task is a member of the DAG ``g-<group>``, which also gets an ``osmo-ctrl`` node),
-    ``attempts``: list of pod phases (several = a Retry node with children ``name(0)``...; a one-item list
-    with ``retry: True`` also makes a Retry node), ``exit_codes`` (per attempt), ``message``.
-    """
-    nodes: dict[str, dict] = {}
-
-    def add(name: str, display: str, typ: str, ph: str, template: str, parent: dict | None, **extra) -> dict:
-        nid = wf_name if name == wf_name else node_id(wf_name, name)
-        node = {
-            "id": nid,
-            "name": name,
-            "displayName": display,
-            "type": typ,
-            "templateName": template,
-            "phase": ph,
-            "startedAt": t0,
-            **extra,
-        }
-        if ph in FINISHED or ph in ("Skipped", "Omitted"):
-            node["finishedAt"] = t0.replace("10:00:00", "10:05:00")
-        if parent is not None:
-            node["boundaryID"] = parent["id"] if parent["type"] == "DAG" else parent.get("boundaryID", wf_name)
-            parent.setdefault("children", []).append(nid)
-        nodes[nid] = node
-        return node
-
-    root = add(wf_name, wf_name, "DAG", phase, "main", None)
-    groups: dict[str, dict] = {}
-    for task in tasks:
-        parent = root
-        if task.get("group"):
-            g = task["group"]
-            if g not in groups:
-                groups[g] = add(f"{wf_name}.{g}", g, "DAG", task.get("group_phase", "Running"), f"g-{g}", root)
-                add(f"{wf_name}.{g}.osmo-ctrl", "osmo-ctrl", "Pod", "Succeeded", "osmo-hosts", groups[g])
-            parent = groups[g]
-        name, template = task["name"], task.get("template", f"t-{task['name']}")
-        attempts = task.get("attempts", ["Succeeded"])
-        codes = task.get("exit_codes", [None] * len(attempts))
-        base = f"{parent['name']}.{name}"
-        retry = len(attempts) > 1 or task.get("retry")
-        if retry:
-            holder = add(base, name, "Retry", attempts[-1], template, parent, **_msg(task, attempts[-1]))
-        for i, ph in enumerate(attempts):
-            extra = _msg(task, ph)
-            if codes[i] is not None:
-                extra["outputs"] = {"exitCode": str(codes[i])}
-            if retry:
-                add(f"{base}({i})", f"{name}({i})", "Pod", ph, template, holder, **extra)
-            else:
-                add(base, name, "Pod", ph, template, parent, **extra)
-    status: dict[str, Any] = {"phase": phase, "startedAt": t0, "nodes": nodes}
-    if phase in FINISHED:
-        status["finishedAt"] = t0.replace("10:00:00", "10:05:00")
-    pods = [n for n in nodes.values() if n["type"] == "Pod"]
-    status["progress"] = f"{sum(n['phase'] in FINISHED for n in pods)}/{len(pods)}"
-    if message:
-        status["message"] = message
-    return status
-
-
-def _msg(task: dict, phase: str) -> dict:
-    return {"message": task.get("message", "Error (exit code 1)")} if phase in ("Failed", "Error") else {}
-
-
-def schema_available(schema_path: Path = SCHEMA_PATH) -> bool:
-    return Path(schema_path).is_file()
-
-
-def validate_workflow(wf: Any, schema_path: Path | None = SCHEMA_PATH) -> list[str]:
-    """Error messages for ``wf`` (empty = valid): schema (or hera fallback) + some validate.go checks."""
-    errors = argo_errors(wf, Path(schema_path) if schema_path is not None else None)
-    if errors or not isinstance(wf, dict):
-        return errors
-    # a few semantic checks of workflow/validate/validate.go (messages as there)
-    meta = wf.get("metadata") or {}
-    name = meta.get("name") or ""
-    if len(name) > 63:
-        errors.append(f"workflow name {name!r} must not be more than 63 characters long (currently {len(name)})")
-    spec = wf.get("spec") or {}
-    templates = {t.get("name"): t for t in spec.get("templates") or [] if isinstance(t, dict)}
-    entry = spec.get("entrypoint")
-    if not spec.get("workflowTemplateRef"):
-        if not entry:
-            errors.append("spec.entrypoint is required")  # approximation of Argo's message
-        elif entry not in templates:
-            errors.append(f"spec.entrypoint template {entry!r} not found")  # approximation
-    for tname, t in templates.items():
-        dag = t.get("dag") or {}
-        tasks = dag.get("tasks") or []
-        if any("depends" in x for x in tasks) and any("dependencies" in x for x in tasks):
-            errors.append(f"templates.{tname} cannot use both 'depends' and 'dependencies' in the same DAG template")
-        for task in tasks:
-            ref = task.get("template")
-            if ref and ref not in templates:
-                errors.append(
-                    f"templates.{tname}.tasks.{task.get('name')} template name '{ref}' undefined"
-                )  # approximation
-    return errors
-
-
-def pod_status(phase: str, *pods: tuple[str, str], message: str | None = None, wf_name: str = "WF") -> dict:
-    """A ``status`` block: workflow ``phase`` + one DAG node + one Pod node per ``(name, phase)``."""
-    nodes: dict[str, dict] = {
-        wf_name: {
-            "id": wf_name,
-            "name": wf_name,
-            "displayName": wf_name,
-            "type": "DAG",
-            "phase": phase,
-            "children": [f"{wf_name}-{i}" for i in range(len(pods))],
-        }
-    }
-    for i, (pname, pphase) in enumerate(pods):
-        nid = f"{wf_name}-{i}"
-        node = {
-            "id": nid,
-            "name": f"{wf_name}.{pname}",
-            "displayName": pname,
-            "type": "Pod",
-            "phase": pphase,
-            "templateName": pname,
-        }
-        if pphase in ("Failed", "Error"):
-            node["message"] = "Error (exit code 1)"
-        nodes[nid] = node
-    status: dict[str, Any] = {"phase": phase, "nodes": nodes}
-    done = sum(1 for _, p in pods if p in ("Succeeded", "Failed", "Error", "Skipped", "Omitted"))
-    if pods:
-        status["progress"] = f"{done}/{len(pods)}"
-    if message:
-        status["message"] = message
-    return status
 
 
 @dataclass
@@ -239,45 +101,12 @@ class _Stored:
     version: int = 1
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(StreamRoutes):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
 
     def log_message(self, fmt, *args):  # quiet
         pass
-
-    # -- plumbing ---------------------------------------------------------------------------------
-    def _send_json(self, status: int, obj: Any) -> None:
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _send_error(self, status: int, code: int, message: str) -> None:
-        fake = self.server.fake
-        if fake.error_style == "no-message":
-            body: Any = {"code": code, "error": message}  # e.g. a proxy/gateway variant: no "message"
-        elif fake.error_style == "text":
-            data = (message + "\n").encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-            return
-        else:
-            body = {"code": code, "message": message, "details": []}
-        self._send_json(status, body)
-
-    def _not_found_plain(self) -> None:
-        data = b"404 page not found\n"
-        self.send_response(404)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def _handle(self, method: str) -> None:
         fake = self.server.fake
@@ -464,112 +293,6 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             out = copy.deepcopy(st.wf)
         self._send_json(200, out)
-
-    def _artifact(self, path: str):
-        fake = self.server.fake
-        segs = [s for s in path.split("/") if s]  # artifact-files ns workflows name node outputs artifact
-        key = (segs[1], segs[3], segs[4], segs[6]) if len(segs) == 7 and segs[2] == "workflows" else None
-        text = fake.archived.get(key) if key else None
-        if text is None:
-            return self._not_found_plain()
-        data = text.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _logs(self, ns: str, name: str, query: dict[str, list[str]]):
-        fake = self.server.fake
-        with fake._lock:
-            if (ns, name) not in fake.workflows:
-                return self._send_error(404, 5, f'workflows.argoproj.io "{name}" not found')
-        q = {k: v[0] for k, v in query.items()}
-        pod = q.get("podName") or None
-        container = q.get("logOptions.container") or "main"
-        follow = q.get("logOptions.follow") == "true"
-        since = float(q["logOptions.sinceSeconds"]) if q.get("logOptions.sinceSeconds") else None
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        pods = fake.logs.setdefault((ns, name), {})
-        if pod is not None and pod not in pods and not follow:
-            err = {"grpc_code": 5, "http_code": 404, "message": f'pods "{pod}" not found', "http_status": "Not Found"}
-            self._chunk((json.dumps({"error": err}) + "\n").encode())
-            return self._end_chunks()
-        sent: dict[str, int] = {}
-        while True:
-            with fake._cond:
-                out = []
-                for p, containers in sorted(pods.items()):
-                    if pod is not None and p != pod:
-                        continue
-                    lines = containers.get(container, [])
-                    for t, line in lines[sent.get(p, 0) :]:
-                        if since is None or time.time() - t <= since:
-                            out.append((p, line))
-                    sent[p] = len(lines)
-                st = fake.workflows.get((ns, name))
-                done = st is None or (st.wf.get("status") or {}).get("phase") in FINISHED
-                if not out and follow and not done and not fake._stopping.is_set():
-                    fake._cond.wait(0.05)
-                    continue
-            for p, line in out:
-                self._chunk((json.dumps({"result": {"content": line, "podName": p}}) + "\n").encode())
-            if not follow or done or fake._stopping.is_set():
-                return self._end_chunks()
-
-    def _end_chunks(self) -> None:
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
-
-    def _chunk(self, data: bytes) -> None:
-        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-        self.wfile.flush()
-
-    def _watch(self, ns: str, query: dict[str, list[str]]):
-        fake = self.server.fake
-        if fake.watch_mode == "404":
-            return self._send_error(404, 5, "Not Found")
-        if fake.watch_mode == "501":
-            return self._send_error(501, 12, "method WatchWorkflows not implemented")
-        selector = (query.get("listOptions.fieldSelector") or [""])[0]
-        want = None
-        for term in filter(None, selector.split(",")):
-            k, _, v = term.partition("=")
-            if k.strip() == "metadata.name":
-                want = v.strip().lstrip("=")
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        seen: dict[str, int] = {}
-        first = True
-        while not fake._stopping.is_set():
-            events = []
-            with fake._cond:
-                for (wns, wname), st in fake.workflows.items():
-                    if wns != ns or (want is not None and wname != want):
-                        continue
-                    if seen.get(wname) != st.version:
-                        events.append(("ADDED" if wname not in seen else "MODIFIED", copy.deepcopy(st.wf)))
-                        seen[wname] = st.version
-                if not events:
-                    fake._cond.wait(0.05)
-                    continue
-            for typ, obj in events:
-                self._chunk((json.dumps({"result": {"type": typ, "object": obj}}) + "\n").encode())
-            if first and fake.watch_mode == "drop":
-                # abrupt close mid-stream (no terminating chunk)
-                self.close_connection = True
-                try:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                return
-            first = False
-        self.close_connection = True
 
 
 _SELECTOR_RE = re.compile(r"\s*([^,!=\s]+)\s*(?:(!=|==|=)\s*([^,\s]*)|\s+(in|notin)\s*\(([^)]*)\))\s*(?:,|$)")
