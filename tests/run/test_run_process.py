@@ -332,7 +332,9 @@ def test_group_pipeline_example(osmo_run) -> None:
     run = osmo_run(EXAMPLES / "group_pipeline.yaml")
     assert run.code == 0, run.out + run.err
     assert "sample_10,value_10" in run.log("train-model-a")
-    assert "10 /osmo/data/input/0/data/training_data.csv" in run.log("train-model-b")
+    # train-model-b is a non-lead: as in OSMO (and Argo), it is stopped when the lead ends, which may be before it
+    # printed anything -- a race of the example itself, so only its phase is checked (a stopped daemon Succeeds).
+    assert run.phase("train-model-b") == "Succeeded"
 
 
 def test_data_filter_example(osmo_run, tmp_path) -> None:
