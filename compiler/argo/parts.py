@@ -135,11 +135,13 @@ def build(manifest: dict, chunks: list[list[dict]]) -> list[dict]:
             **{k: v for k, v in spec.items() if k not in ("entrypoint", "templates", "arguments")},
             "templates": [main, *(t for n, t in part_templates[p].items() if n != ENTRYPOINT)],
         }
-        metadata = {"name": part_name(base, part_spec)}
+        metadata: dict = {"name": part_name(base, part_spec)}
         if manifest["metadata"].get("namespace"):
             metadata["namespace"] = manifest["metadata"]["namespace"]
         metadata["labels"] = dict(manifest["metadata"].get("labels") or {})
-        documents.append({"apiVersion": API_VERSION, "kind": "WorkflowTemplate", "metadata": metadata, "spec": part_spec})
+        documents.append(
+            {"apiVersion": API_VERSION, "kind": "WorkflowTemplate", "metadata": metadata, "spec": part_spec}
+        )
     documents.append(_parent(manifest, documents, upstream_parts))
     return documents
 
@@ -226,7 +228,10 @@ def _parent(manifest: dict, parts: list[dict], upstream_parts: list[set[int]]) -
         if upstream_parts[p]:
             task["depends"] = " && ".join(f"part-{q + 1}" for q in sorted(upstream_parts[p]))
         task["arguments"] = {
-            "parameters": [{"name": "template", "value": part["metadata"]["name"]}, {"name": "part", "value": str(p + 1)}]
+            "parameters": [
+                {"name": "template", "value": part["metadata"]["name"]},
+                {"name": "part", "value": str(p + 1)},
+            ]
         }
         tasks.append(task)
     # failFast: false -- a failed part stops only the parts that depend on it.

@@ -81,7 +81,7 @@ def split_report(documents: list[dict], limit: int) -> list[str]:
     for doc in documents:
         size = compact_size(doc)
         templates = doc["spec"].get("templates") or []
-        main = next((t for t in templates if t.get("name") == ENTRYPOINT), {})
+        main: dict = next((t for t in templates if t.get("name") == ENTRYPOINT), {})
         count = len((main.get("dag") or {}).get("tasks") or ())
         name = doc["metadata"].get("name") or doc["metadata"].get("generateName", "") + "*"
         what = "DAG tasks" if doc["kind"] == "WorkflowTemplate" else "parts run as child Workflows"

@@ -222,7 +222,9 @@ def test_groups_stay_whole_and_read_across_parts_from_the_repository():
             for artifact in task.get("arguments", {}).get("artifacts", ()):
                 if "s3" in artifact:  # a non-lead member's output, re-exported by its group in another part
                     g = int(task["name"][1:])
-                    assert artifact["s3"]["key"] == f"osmo/{{{{workflow.parameters.osmo-parent}}}}/g{g - 1}-m1/output.tgz"
+                    assert (
+                        artifact["s3"]["key"] == f"osmo/{{{{workflow.parameters.osmo-parent}}}}/g{g - 1}-m1/output.tgz"
+                    )
                     assert any(artifact["s3"]["key"] in written_keys(d) for d in part_docs if d is not doc)
         text = str(doc)
         # {{workflow_id}} is the parent's name in every part; the group's own Service and affinity keep the child's
@@ -261,7 +263,5 @@ def test_shared_template_producers_get_their_own_key_per_task():
             if "inputs.parameters.osmo-task" in key:
                 assert {"name": "osmo-task"} in template["inputs"]["parameters"]
                 callers = [t for t in main_tasks(doc) if t["template"] == template["name"]]
-                assert all(
-                    {"name": "osmo-task", "value": t["name"]} in t["arguments"]["parameters"] for t in callers
-                )
+                assert all({"name": "osmo-task", "value": t["name"]} in t["arguments"]["parameters"] for t in callers)
     assert parts_module.PARENT_NAME == "{{workflow.parameters.osmo-parent}}"

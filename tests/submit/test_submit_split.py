@@ -55,7 +55,7 @@ def test_parts_are_created_before_the_workflow(wf_file):
         assert wanted == {n for _, n in s.templates}  # the parent runs exactly the stored parts
         assert f"{len(parts)} parts (WorkflowTemplates) stored: {len(parts)} created" in err
         assert out.startswith("Name:      chain-300-")
-        for (_, n), stored in s.templates.items():
+        for stored in s.templates.values():
             assert stored["metadata"]["namespace"] == "argo" and stored["kind"] == "WorkflowTemplate"
 
 

@@ -334,7 +334,7 @@ class _Handler(BaseHTTPRequestHandler):
                 meta["name"], meta["uid"] = name, current["metadata"]["uid"]
             else:
                 if not meta.get("name"):
-                    return self._send_error(400, 3, "WorkflowTemplate.argoproj.io \"\" is invalid: name is required")
+                    return self._send_error(400, 3, 'WorkflowTemplate.argoproj.io "" is invalid: name is required')
                 if (ns, meta["name"]) in fake.templates:
                     return self._send_error(409, 6, f'workflowtemplates.argoproj.io "{meta["name"]}" already exists')
                 meta["uid"] = str(uuid.uuid4())
