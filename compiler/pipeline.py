@@ -64,6 +64,8 @@ def compile_text(text: str, path: str, options: CompileOptions = CompileOptions(
                 manifest = share.share_templates(manifest)
             if options.split and options.kind == "Workflow" and split.needs_split(manifest, options.max_bytes):
                 documents, problems = split.split_manifest(manifest, workflow, options.max_bytes)
+                if not documents:  # no split can fit: over the limit (A501), and what no part can hold (A503)
+                    problems = argo.size_diagnostics(manifest, options.max_bytes) + problems
                 run.diagnostics += problems
                 run.documents += documents
             else:
