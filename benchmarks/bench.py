@@ -227,6 +227,35 @@ def in_process(path: Path, repeat: int) -> float:
     return best(once, repeat)
 
 
+def split_times(tmp: Path, sizes: list[int], repeat: int) -> dict:
+    """The chain with skips (task i reads i-1 and i/2) at the reference and large sizes, compiled with the
+    default 1 MiB limit: the large one is split into parts (argo/split.py). Linear = per-task times close."""
+    from compiler.argo.size import compact_size
+    from compiler.output import to_yaml
+    from compiler.pipeline import CompileOptions, compile_file
+
+    out: dict = {}
+    for n in sizes[1:]:
+        path = tmp / f"chain-{n}.yaml"
+        path.write_text(workflows.chain(n))
+        state: dict = {}
+
+        def once(path=path, state=state):
+            result = compile_file(str(path), CompileOptions())
+            assert not result.has_errors, [d.format() for d in result.diagnostics]
+            to_yaml(result.documents)
+            state["documents"] = result.documents
+
+        seconds = best(once, repeat if n <= sizes[1] else max(1, repeat - 1))
+        documents = state["documents"]
+        out[str(n)] = {
+            "seconds": seconds,
+            "documents": len(documents),
+            "largest_bytes": max(compact_size(d) for d in documents),
+        }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small N and one repetition (a smoke test)")
@@ -298,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
             "imports": run([python, "-c", IMPORTS], max(repeat, 3) if not args.quick else 1),
             "python": run([python, "-c", "pass"], max(repeat, 3) if not args.quick else 1),
         }
+        results["split"] = split_times(tmp, sizes, repeat)
         memory = subprocess.run(
             [python, "-c", MEMORY, str(tmp / f"plain-{sizes[2]}.yaml")], capture_output=True, text=True, env=env
         )
@@ -328,6 +358,17 @@ def _check_jsonschema(python: str) -> list[str]:
 
 def report(results: dict) -> None:
     sizes, rows = results["sizes"], results["rows"]
+    split = results.get("split") or {}
+    if split:
+        print("\nChain with skips (task i reads i-1 and i/2), default 1 MiB limit: split when over it")
+        ref_n, ref = sizes[1], split.get(str(sizes[1]))
+        for n, row in split.items():
+            per_task = row["seconds"] / int(n) * 1000
+            ratio = f", {row['seconds'] / ref['seconds'] / (int(n) / ref_n):.2f}x the reference per task" if ref else ""
+            print(
+                f"  {n} tasks: {row['seconds']:.2f}s ({per_task:.2f} ms/task{ratio}); {row['documents']} documents, "
+                f"largest {row['largest_bytes'] // 1024} KiB"
+            )
     stage_names = list(rows[0]["stages"])
     print(
         f"\nPer workflow (seconds; minimum of {results['repeat']} runs; 'floor' = C-loader load of the input "

@@ -125,3 +125,15 @@ def loop_expanded(n: int) -> str:
         text = body.replace("{{ i }}", str(i)).replace("{{ n - 1 }}", str(n - 1))
         parts.append(text.replace("{{ image }}", IMAGES[0]).rstrip("\n"))
     return "\n".join(parts) + "\n"
+
+
+def chain(n: int) -> str:
+    """The chain with skips of issue 17: task i reads task i-1 and task i/2 (over 1 MiB from about 4,000 tasks)."""
+    lines = ["workflow:", f"  name: bench-chain-{n}", "  tasks:"]
+    for i in range(n):
+        lines += [f"  - name: t{i}", "    image: ubuntu:22.04", "    command: [bash, -c]"]
+        lines.append(f'    args: ["echo {i} > {{{{output}}}}/x"]')
+        upstream = sorted({i - 1, i // 2} - {i}) if i else []
+        if upstream:
+            lines += ["    inputs:", *(f"    - task: t{u}" for u in upstream)]
+    return "\n".join(lines) + "\n"

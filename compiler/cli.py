@@ -61,6 +61,7 @@ def _compile_options(
     pool: str | None = None,
     max_bytes: int | None = None,
     share_templates: bool | None = None,
+    split: bool | None = None,
 ) -> CompileOptions:
     """The ``CompileOptions`` of the flags that validate, compile and submit share.
 
@@ -81,6 +82,7 @@ def _compile_options(
         "pool": pool,
         "max_bytes": max_bytes,
         "share_templates": share_templates,
+        "split": split,
     }
     given: dict[str, Any] = {
         key: tuple(value) if isinstance(value, list) else value for key, value in flags.items() if value is not None
@@ -110,6 +112,7 @@ def validate(
     profile: str | None = typer.Option(None, "--profile", help=shared_options.PROFILE),
     pool: str | None = typer.Option(None, "--pool", help=shared_options.POOL),
     max_bytes: int | None = typer.Option(None, "--max-bytes", min=1, help=shared_options.MAX_BYTES, show_default=False),
+    split: bool = typer.Option(True, "--split/--no-split", help=shared_options.SPLIT),
 ) -> None:
     """Check workflow files; print every problem as path:line:col: CODE message. Silent when clean."""
     from .diagnostics.report import FORMATS, TO_STDOUT, WHOLE_RUN, render
@@ -118,7 +121,7 @@ def validate(
     if output_format not in FORMATS:
         _fail_usage(f"--output-format {output_format!r}: expected " + ", ".join(FORMATS))
     options = _compile_options(
-        set_values=set_values, set_strings=set_strings, profile=profile, pool=pool, max_bytes=max_bytes
+        set_values=set_values, set_strings=set_strings, profile=profile, pool=pool, max_bytes=max_bytes, split=split
     )
     stream_err = output_format not in TO_STDOUT
     failed, whole_run = False, []
@@ -175,6 +178,7 @@ def compile(
     share_templates: bool = typer.Option(
         True, "--share-templates/--no-share-templates", help=shared_options.SHARE_TEMPLATES
     ),
+    split: bool = typer.Option(True, "--split/--no-split", help=shared_options.SPLIT),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="Report the manifest's size on stderr."),
 ) -> None:
     """Compile a workflow to an Argo manifest (YAML on stdout by default)."""
@@ -198,6 +202,7 @@ def compile(
         pool=pool,
         max_bytes=max_bytes,
         share_templates=share_templates,
+        split=split,
     )
     try:
         result = compile_file(file, options)
@@ -206,9 +211,15 @@ def compile(
     _print_diagnostics(result.diagnostics)
     if verbose:
         from .argo.size import size_report
+        from .argo.split import split_report
 
-        for document in result.documents:
-            typer.echo(f"osmo: {file}: {size_report(document, options.max_bytes)}", err=True)
+        lines = (
+            split_report(result.documents, options.max_bytes)
+            if len(result.documents) > 1
+            else [size_report(document, options.max_bytes) for document in result.documents]
+        )
+        for line in lines:
+            typer.echo(f"osmo: {file}: {line}", err=True)
     if result.has_errors:
         raise typer.Exit(EXIT_FAILED)
     text = render(result.documents, fmt)
@@ -362,6 +373,7 @@ def submit(
     share_templates: Annotated[
         bool, typer.Option("--share-templates/--no-share-templates", help=shared_options.SHARE_TEMPLATES)
     ] = True,
+    split: Annotated[bool, typer.Option("--split/--no-split", help=shared_options.SPLIT)] = True,
     namespace: Annotated[
         str | None, typer.Option("--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; default: argo).")
     ] = None,
@@ -443,6 +455,7 @@ def submit(
                 pool=pool,
                 max_bytes=max_bytes,
                 share_templates=share_templates,
+                split=split,
             ),
             namespace=namespace,
             argo_server=argo_server,

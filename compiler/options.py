@@ -36,6 +36,7 @@ class CompileOptions:
     pool: str | None = None  # --pool (else the profile's defaultPool)
     environ: dict | None = None  # for tests: the environment to read OSMO_PROFILE from
     share_templates: bool = True  # one parametrised template for tasks of the same shape (share.py)
+    split: bool = True  # over max_bytes: stored parts run by a parent Workflow (argo/split.py); False keeps A501
 
     def validate(self, profile: Profile) -> None:
         """Raise UsageError for options that cannot be used (with the profile's values filled in)."""

@@ -62,9 +62,25 @@ def _dag_tasks_on_one_line(document: dict) -> dict:
     return {**document, "spec": {**spec, "templates": templates}}
 
 
+def apply_order_header(documents: list[dict]) -> str:
+    """For a split workflow (``argo/split.py``): comment lines saying what to apply, in which order."""
+    parts = [d for d in documents if isinstance(d, dict) and d.get("kind") == "WorkflowTemplate"]
+    if not parts or len(parts) == len(documents):
+        return ""
+    return (
+        f"# osmo-compiler: this workflow is over the size limit of one Argo object, so it is split into "
+        f"{len(parts)} parts.\n"
+        "# Apply in this order, in one namespace (`osmo submit` does both):\n"
+        f"#   1. the {len(parts)} WorkflowTemplate documents (create them, or keep them if they exist: "
+        "their names are hashes of their content);\n"
+        "#   2. then the Workflow (kubectl create: it has generateName); it runs each part as a child Workflow,\n"
+        "#      so its service account must be allowed to create and get Workflows. See docs/big-workflows.md.\n"
+    )
+
+
 @paused_gc
 def to_yaml(documents: list[dict]) -> str:
-    return yaml.dump_all(
+    return apply_order_header(documents) + yaml.dump_all(
         [_dag_tasks_on_one_line(d) for d in documents], Dumper=_Dumper, sort_keys=False, width=NO_WRAP,
         allow_unicode=True, default_flow_style=False, explicit_start=len(documents) > 1,
     )  # fmt: skip

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import argo, ir, loader, render
 from . import profile as profiles
-from .argo import share
+from .argo import share, split
 from .checks import schema, secrets, semantic, storage, values
 from .coerce import INVALID
 from .diagnostics import CompileError, Diagnostic, UsageError, has_errors, suppress
@@ -65,8 +65,15 @@ def compile_text(text: str, path: str, options: CompileOptions = CompileOptions(
         if not has_errors(decisions):  # what the profile refuses: no manifest, as when a check refused it
             if options.share_templates:
                 manifest = share.share_templates(manifest)
-            run.diagnostics += argo.size_diagnostics(manifest, options.max_bytes)
-            run.documents.append(manifest)
+            if options.split and options.kind == "Workflow" and split.needs_split(manifest, options.max_bytes):
+                documents, problems = split.split_manifest(manifest, workflow, options.max_bytes)
+                if not documents:  # no split can fit: over the limit (A501), and what no part can hold (A503)
+                    problems = argo.size_diagnostics(manifest, options.max_bytes) + problems
+                run.diagnostics += problems
+                run.documents += documents
+            else:
+                run.diagnostics += argo.size_diagnostics(manifest, options.max_bytes)
+                run.documents.append(manifest)
     diagnostics = suppress.apply(run.finish(), text, path)  # `# osmo: ignore[CODE]` comments silence warnings
     if has_errors(run.diagnostics):
         return CompileResult(diagnostics)

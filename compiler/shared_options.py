@@ -9,7 +9,11 @@ ARTIFACT_REPOSITORY_REF = "spec.artifactRepositoryRef: where task outputs are st
 ALLOW_ANY_LOCALPATH = "Let files[].localpath read outside the workflow's directory."
 PROFILE = "Cluster profile (default: $OSMO_PROFILE, else osmo-profile.yaml next to the workflow or above)."
 POOL = "Pool whose placement the tasks get (default: the profile's defaultPool)."
-MAX_BYTES = "Refuse manifests larger than this many bytes (compact JSON), warn at 80%. [default: Argo's 1 MiB]"
+MAX_BYTES = (
+    "Size limit of one Argo object in bytes (compact JSON): larger workflows are split into parts (or refused "
+    "with --no-split); warn at 80%. [default: Argo's 1 MiB]"
+)
+SPLIT = "Over --max-bytes, split the workflow into stored WorkflowTemplate parts run by one parent Workflow."
 SHARE_TEMPLATES = "One parametrised template for tasks that differ only in a few strings."
 
 POLL_INTERVAL_S = 2.0  # submit --wait: polling interval when the watch stream is unavailable

@@ -193,6 +193,7 @@ _TABLE = [
     # A5xx: Argo limits and output
     ("A501", "manifest-too-large", E, "the Argo manifest is over the size limit etcd can store"),
     ("A502", "manifest-near-limit", W, "the Argo manifest is over 80% of the size limit"),
+    ("A503", "group-too-large-to-split", E, "a group or task alone is larger than one part of a split workflow"),
     # P6xx: profiles
     ("P601", "profile-schema", E, "the profile does not match its schema"),
     ("P602", "profile-unreadable", E, "the profile is not valid YAML or sets a key twice"),

@@ -29,9 +29,10 @@ from typing import Any, TextIO
 from ..exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from ..pipeline import CompileOptions
 from .connection import DEFAULT_REQUEST_TIMEOUT, connect, token_secrets
-from .errors import SubmitError, one_line_failures, scrub
+from .errors import REDACTED, SubmitError, one_line_failures, scrub
 from .follow import DEFAULT_POLL_INTERVAL, failed_nodes, follow_workflow, workflow_progress
 from .server import build_create_request, call_server, dry_run_request, open_service, verbatim_request
+from .templates import dry_run_requests, prepare_part, split_documents, store_parts
 
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _MAX_NAME = 63
@@ -157,8 +158,10 @@ def _run(options: SubmitOptions, env: Mapping[str, str] | None, out: TextIO, err
         err.flush()
     if result.has_errors:
         return EXIT_FAILED
+    parts, others = split_documents(list(result.documents))  # a split workflow: parts, then the parent
+    parts = [prepare_part(part, conn.namespace) for part in parts]
     workflow = prepare_workflow(
-        select_workflow(list(result.documents)),
+        select_workflow(others),
         namespace=conn.namespace,
         name=options.name,
         generate_name=options.generate_name,
@@ -168,7 +171,9 @@ def _run(options: SubmitOptions, env: Mapping[str, str] | None, out: TextIO, err
     if options.dry_run:
         if options.lint:
             err.write("osmo submit: --dry-run: nothing is sent, so --lint is skipped\n")
-        out.write(json.dumps(dry_run_request(conn, body), indent=2) + "\n")
+        request = dry_run_request(conn, body)
+        shown = [*dry_run_requests(conn, parts, REDACTED), request] if parts else request
+        out.write(json.dumps(shown, indent=2) + "\n")
         return EXIT_OK
 
     with open_service(conn, err) as svc:
@@ -178,6 +183,8 @@ def _run(options: SubmitOptions, env: Mapping[str, str] | None, out: TextIO, err
             lint, _ = verbatim_request(WorkflowLintRequest, workflow)
             call_server(svc, conn, "lint the workflow", svc.lint_workflow, lint)
             err.write("osmo submit: lint passed\n")
+        if parts:  # the parent runs them: they must be stored first
+            store_parts(svc, conn, parts, err)
         created = call_server(
             svc, conn, "create the workflow", svc.create_workflow, req, name=workflow["metadata"].get("name")
         )

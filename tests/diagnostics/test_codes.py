@@ -21,6 +21,7 @@ CASES = Path(__file__).resolve().parents[1] / "cases" / "invalid"
 COVERED_ELSEWHERE = {
     "A501": "tests/argo/test_emit.py::test_size_limit_is_enforced",
     "A502": "tests/argo/test_emit.py::test_size_near_the_limit_is_a_warning",
+    "A503": "tests/argo/test_split.py::test_a_group_larger_than_one_part_is_refused_at_the_group",
     "L101": "tests/load/test_loader.py::test_non_utf8_and_binary_files_are_located",
     "L110": "tests/load/test_sandbox.py::test_costly_template_in_a_workflow_file_is_located",
     "L111": "tests/load/test_localpath.py::test_localpath_to_a_fifo_or_device_is_refused_without_blocking",

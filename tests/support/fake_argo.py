@@ -13,6 +13,11 @@ bodies of the real server (grpc-gateway: ``{"code": <grpc code>, "message": "...
 * ``POST /api/v1/workflows/{ns}/lint``: valid → 200 echo; invalid → 500 code 2 (the lint quirk:
   the validation error is not translated to InvalidArgument);
 * ``GET /api/v1/workflows/{ns}/{name}`` → 200 or 404 code 5 ``workflows.argoproj.io "<name>" not found``;
+* WorkflowTemplates (``templates``): ``POST /api/v1/workflow-templates/{ns}`` ``{"template": ...}`` validated like
+  workflows (schema of ``WorkflowTemplate``) → 200, 400 code 3, or 409 code 6 if the name exists;
+  ``GET .../{ns}/{name}`` → 200 or 404 code 5 ``workflowtemplates.argoproj.io "<name>" not found``;
+  ``PUT .../{ns}/{name}`` ``{"template": ...}`` → 200 (new ``resourceVersion``), 404, or 409 code 10 when the
+  sent ``resourceVersion`` is not the stored one (k8s optimistic concurrency);
 * ``GET /api/v1/workflow-events/{ns}?listOptions.fieldSelector=metadata.name=<name>``: chunked
   NDJSON ``{"result": {"type": "ADDED"|"MODIFIED", "object": <Workflow>}}`` (ADDED first with the
   current state, as a k8s watch without resourceVersion does), driven by a scripted progression;
@@ -144,6 +149,8 @@ class _Handler(StreamRoutes):
                 return self._guarded(segs[1], "create", lambda: self._lint(segs[1], body))
             if method == "GET" and len(segs) == 3 and segs[0] == "workflows":
                 return self._guarded(segs[1], "get", lambda: self._get(segs[1], segs[2]))
+            if segs[:1] == ["workflow-templates"] and len(segs) in (2, 3):
+                return self._guarded(segs[1], method.lower(), lambda: self._template(method, segs[1:], body))
             if method == "GET" and len(segs) == 2 and segs[0] == "workflow-events":
                 return self._guarded(segs[1], "watch", lambda: self._watch(segs[1], rec.query))
         except (BrokenPipeError, ConnectionResetError):
@@ -174,15 +181,15 @@ class _Handler(StreamRoutes):
         self._handle("DELETE")
 
     # -- endpoints --------------------------------------------------------------------------------
-    def _parse_request(self, ns: str, body: bytes):
+    def _parse_request(self, ns: str, body: bytes, key: str = "workflow"):
         try:
             req = json.loads(body or b"{}")
         except ValueError as e:
             self._send_error(400, 3, f"invalid character in request body: {e}")
             return None
-        wf = req.get("workflow") if isinstance(req, dict) else None
+        wf = req.get(key) if isinstance(req, dict) else None
         if not wf:
-            self._send_error(400, 3, "workflow body not specified")
+            self._send_error(400, 3, f"{key} body not specified")
             return None
         meta = wf.setdefault("metadata", {})
         if not meta.get("namespace"):
@@ -194,9 +201,9 @@ class _Handler(StreamRoutes):
             return None
         return wf
 
-    def _valid_workflow(self, ns: str, body: bytes, status: int, code: int) -> dict | None:
+    def _valid_workflow(self, ns: str, body: bytes, status: int, code: int, key: str = "workflow") -> dict | None:
         """The posted workflow if it is valid; otherwise the error is sent and None returned."""
-        wf = self._parse_request(ns, body)
+        wf = self._parse_request(ns, body, key)
         if wf is None:
             return None
         errors = validate_workflow(wf, self.server.fake.schema_path)
@@ -237,6 +244,47 @@ class _Handler(StreamRoutes):
             fake.workflows[(ns, name)] = _Stored(wf)
             out = copy.deepcopy(wf)
         fake._start_controller(ns, name)
+        self._send_json(200, out)
+
+    def _template(self, method: str, segs: list[str], body: bytes):
+        """The WorkflowTemplate API: create (POST), get (GET), update (PUT)."""
+        fake = self.server.fake
+        ns, name = segs[0], (segs[1] if len(segs) > 1 else None)
+        if method == "GET" and name:
+            with fake._lock:
+                stored = copy.deepcopy(fake.templates.get((ns, name)))
+            if stored is None:
+                return self._send_error(404, 5, f'workflowtemplates.argoproj.io "{name}" not found')
+            return self._send_json(200, stored)
+        if method not in ("POST", "PUT") or (method == "PUT") != bool(name):
+            return self._send_error(404, 5, "Not Found")
+        wt = self._valid_workflow(ns, body, 400, 3, key="template")
+        if wt is None:
+            return None
+        meta = wt["metadata"]
+        with fake._lock:
+            if method == "PUT":
+                current = fake.templates.get((ns, name))
+                if current is None:
+                    return self._send_error(404, 5, f'workflowtemplates.argoproj.io "{name}" not found')
+                sent = meta.get("resourceVersion")
+                if sent and sent != current["metadata"]["resourceVersion"]:
+                    return self._send_error(
+                        409,
+                        10,
+                        f'Operation cannot be fulfilled on workflowtemplates.argoproj.io "{name}": the object has '
+                        "been modified; please apply your changes to the latest version and try again",
+                    )
+                meta["name"], meta["uid"] = name, current["metadata"]["uid"]
+            else:
+                if not meta.get("name"):
+                    return self._send_error(400, 3, 'WorkflowTemplate.argoproj.io "" is invalid: name is required')
+                if (ns, meta["name"]) in fake.templates:
+                    return self._send_error(409, 6, f'workflowtemplates.argoproj.io "{meta["name"]}" already exists')
+                meta["uid"] = str(uuid.uuid4())
+            meta["resourceVersion"] = str(fake._next_rv())
+            fake.templates[(ns, meta["name"])] = wt
+            out = copy.deepcopy(wt)
         self._send_json(200, out)
 
     def _lint(self, ns: str, body: bytes):
@@ -372,6 +420,7 @@ class FakeArgoServer:
     # (ns, workflow) -> pod -> container -> [(unix time, line)]
     logs: dict[tuple[str, str], dict[str, dict[str, list[tuple[float, str]]]]] = field(default_factory=dict)
     archived: dict[tuple[str, str, str, str], str] = field(default_factory=dict)  # (ns, wf, node id, artifact)
+    templates: dict[tuple[str, str], dict] = field(default_factory=dict)  # WorkflowTemplates by (ns, name)
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
