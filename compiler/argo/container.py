@@ -47,11 +47,13 @@ def container_template(
     *,
     hosts: dict[str, str] | None = None,
     optional_inputs: frozenset[str] = frozenset(),
+    keep_alive: bool = False,
 ) -> dict:
     """The leaf template of one task.
 
     ``hosts`` resolves ``{{host:...}}`` for members of a group; ``optional_inputs``: upstream tasks whose
-    output may be missing (non-lead members of a group, stopped with their lead).
+    output may be missing (non-lead members of a group, stopped with their lead); ``keep_alive``: a group's
+    non-lead (an Argo daemon) whose command runs in the launcher so that success keeps it up (``features``).
     """
 
     def text(value: str) -> str:
@@ -84,7 +86,7 @@ def container_template(
         pod.container["resources"] = resources
     pod.mounts.append({"name": OUTPUT_VOLUME, "mountPath": OUTPUT_DIR})
     pod.volumes.append({"name": OUTPUT_VOLUME, "emptyDir": {}})
-    return features.apply(em, pod, task, text)
+    return features.apply(em, pod, task, text, keep_alive=keep_alive)
 
 
 def _resources(resources: ir.Resources) -> dict:

@@ -294,15 +294,16 @@ class Pod:
 Translate = Callable[[str], str]
 
 
-def apply(em: Emitter, pod: Pod, task: ir.Task, translate: Translate) -> dict:
+def apply(em: Emitter, pod: Pod, task: ir.Task, translate: Translate, *, keep_alive: bool = False) -> dict:
     """Add the Argo fragments of ``task``'s per-task features to its pod; return the container template.
 
-    ``translate`` turns canonical OSMO tokens into Argo text (``container.translate``).
+    ``translate`` turns canonical OSMO tokens into Argo text (``container.translate``). ``keep_alive``: the
+    task is a group's non-lead (an Argo daemon) and always runs in the launcher (``OSMO_DAEMON``).
     """
     _add_data_inputs(em, pod, task, translate)
     _add_url_outputs(em, pod, task, translate)
     _add_exit_actions(em, pod, task)
-    _wrap_in_launcher(pod, task)
+    _wrap_in_launcher(pod, task, keep_alive=keep_alive)
     _add_credentials(em, pod, task, translate)
     _add_host_mounts(em, pod, task)
     _add_checkpoints(em, pod, task, translate)
@@ -432,9 +433,13 @@ def _add_exit_actions(em: Emitter, pod: Pod, task: ir.Task) -> None:
         )
 
 
-def _wrap_in_launcher(pod: Pod, task: ir.Task) -> None:
-    """The launcher wraps the command when Argo has no field for what OSMO does."""
-    needed = pod.filtered_inputs or pod.filtered_outputs or pod.url_inputs or pod.gate_outputs
+def _wrap_in_launcher(pod: Pod, task: ir.Task, *, keep_alive: bool = False) -> None:
+    """The launcher wraps the command when Argo has no field for what OSMO does.
+
+    ``keep_alive`` (a group's non-lead) always: Argo fails a daemon that exits by itself, even with 0, where
+    OSMO has the task COMPLETED; the launcher keeps it up after success until Argo stops it with the group.
+    """
+    needed = pod.filtered_inputs or pod.filtered_outputs or pod.url_inputs or pod.gate_outputs or keep_alive
     if not (needed or _needs_launcher_for_exit(task)):
         return
     pod.inputs.append({"name": "osmo-launcher", "path": LAUNCHER, "raw": {"data": _launcher_script()}})
@@ -448,6 +453,8 @@ def _wrap_in_launcher(pod: Pod, task: ir.Task) -> None:
         lists.append({"name": "OSMO_OUTPUT_FILTERS", "value": " ".join(map(str, pod.filtered_outputs))})
     if pod.gate_outputs:
         lists.append({"name": "OSMO_OUTPUT_GATE", "value": "1"})
+    if keep_alive:
+        lists.append({"name": "OSMO_DAEMON", "value": "1"})
     regexes = [item.regex for item in task.inputs] + [item.regex for item in task.data_inputs]
     regexes = [regex for regex in regexes + [item.regex for item in task.outputs] if regex]
     if any(not ere_compatible(regex) for regex in regexes):  # grep -E would filter differently (audit #11)

@@ -14,7 +14,11 @@ Layout of one group ``G`` (tasks ``lead``, ``w1``, ...):
     garbage-collected with it);
   - one DAG task per OSMO task, all started together after ``osmo-ctrl``. The lead
     is an ordinary task; every other task is a ``daemon``, so Argo stops it
-    when the group's DAG ends, i.e. when the lead ends;
+    when the group's DAG ends, i.e. when the lead ends. Argo fails a daemon that
+    exits by itself, even with 0, so a non-lead runs in the launcher
+    (``OSMO_DAEMON``): after success it idles until it is stopped (the node is
+    then Succeeded), a failure still exits with its code. Not a non-lead whose
+    output a later group reads: that output is saved only when the pod ends;
   - ``ignoreNonleadStatus: true`` (the default): non-lead tasks have
     ``continueOn: {failed, error}``, so the group's phase is the lead's.
     ``false``: a non-lead failure fails the group;
@@ -232,7 +236,10 @@ def _member_template(
     service: str | None,
     optional_inputs: frozenset[str],
 ) -> dict:
-    base = container_template(em, task, hosts=hosts, optional_inputs=optional_inputs)
+    # A non-lead whose output a later group reads must end for Argo to save that output before the group's
+    # outputs are resolved (they are, before its daemons are stopped); it stays an exiting daemon (V341).
+    keep_alive = not is_lead and task.k8s_name not in em.consumed
+    base = container_template(em, task, hosts=hosts, optional_inputs=optional_inputs, keep_alive=keep_alive)
     template: dict = {"name": f"t-{task.k8s_name}"}
     if not is_lead:
         template["daemon"] = True  # stopped by Argo when the group's DAG ends with the lead

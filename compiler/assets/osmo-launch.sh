@@ -10,7 +10,10 @@
 #   5. outputs upload only after success, as OSMO: Argo uploads whatever is in /osmo/data/output, even
 #      after a failure, so a failed task's output directory is emptied (OSMO_OUTPUT_GATE);
 #   6. regex filters on outputs: on success, matching files of /osmo/data/output are copied to
-#      /osmo/data/upload/N, which is what the URL output N uploads.
+#      /osmo/data/upload/N, which is what the URL output N uploads;
+#   7. a group's non-lead task (OSMO_DAEMON, an Argo daemon): Argo fails a daemon whose pod ends by itself,
+#      even with exit 0, where OSMO has the task COMPLETED. So after success (outputs already in place) it idles
+#      until Argo stops it with its group (SIGTERM), then exits 0; a failure exits with its code at once.
 # Regexes are Python regexes matched (re.match) against the path relative to the directory. Without
 # python3 in the image, grep -E is used only for regexes the compiler found to mean the same in both
 # (OSMO_REGEX_NEEDS_PYTHON unset); otherwise the task fails with a message, never filters wrongly.
@@ -72,7 +75,8 @@ done
 # A signal interrupts `wait`; the trap forwards it and the loop waits again for the command's own code
 # (a `kill -0` test would miss a child that the shell has already reaped, and report 143).
 osmo_sig=0
-trap 'osmo_sig=1; [ -n "${child:-}" ] && kill -TERM "$child" 2>/dev/null' TERM INT
+osmo_stop=0  # a signal came at all: a daemon that is already being stopped must not start idling
+trap 'osmo_sig=1; osmo_stop=1; [ -n "${child:-}" ] && kill -TERM "$child" 2>/dev/null' TERM INT
 "$@" &
 child=$!
 wait "$child"
@@ -119,4 +123,16 @@ if [ "$rc" -eq 0 ]; then
   done
 fi
 rm -f "$list"
+
+if [ "$rc" -eq 0 ] && [ -n "${OSMO_DAEMON:-}" ]; then
+  echo "osmo-launch: the task completed; it stays up until its group's lead ends" >&2
+  idle=
+  trap 'osmo_stop=1; [ -n "$idle" ] && kill "$idle" 2>/dev/null' TERM INT
+  # short sleeps: a signal that lands between the test and `wait` delays the exit by one sleep at most
+  while [ "$osmo_stop" = 0 ]; do
+    sleep 5 &
+    idle=$!
+    wait "$idle" 2>/dev/null  # a sleep killed with the process group: no "Terminated" line
+  done
+fi
 exit "$rc"

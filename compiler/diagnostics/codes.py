@@ -147,7 +147,7 @@ _TABLE = [
         "V340",
         "nonlead-status",
         W,
-        "ignoreNonleadStatus: false: on Argo a non-lead that ends before the lead fails the group",
+        "ignoreNonleadStatus: false: a failed non-lead does not stop the lead; one read later must not end first",
     ),
     (
         "V341",

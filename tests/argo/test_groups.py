@@ -141,7 +141,7 @@ def test_artifacts_flow_across_group_boundaries():
     assert trainer_inputs["input-0"] == {"name": "input-0", "path": "/osmo/data/input/0"}
     assert trainer_inputs["input-1"]["optional"] is True  # from a non-lead (see V341)
     assert tmpl["t-trainer"]["container"]["command"][2] == "cat /osmo/data/input/0/x /osmo/data/input/1/y"
-    assert tmpl["t-watcher"]["container"]["command"][2] == "ls /osmo/data/input/0"
+    assert tmpl["t-watcher"]["container"]["args"][2] == "ls /osmo/data/input/0"  # a non-lead: in the launcher
 
 
 def test_reading_a_non_lead_output_is_a_warning():
@@ -211,6 +211,22 @@ def test_lead_is_a_normal_task_and_the_others_are_daemons_started_with_it():
     assert (
         "target" not in tmpl["g-prep"]["dag"]
     )  # every member is a leaf: the group ends when they are done or daemoned
+
+
+def test_a_non_lead_runs_in_the_launcher_and_idles_after_success():
+    """Argo fails a daemon that exits by itself, even with 0: a non-lead idles after success (OSMO_DAEMON)
+    until the group stops it. Not one whose output a later group reads: Argo saves it only when the pod ends."""
+    manifest, _ = compile_ok(TWO_GROUPS)
+    tmpl = templates(manifest)
+    watcher = tmpl["t-watcher"]["container"]
+    assert watcher["command"] == ["/bin/sh", "/osmo/run/osmo-launch.sh"]
+    assert watcher["args"] == ["sh", "-c", "ls /osmo/data/input/0"]  # the task's command, run by the launcher
+    assert {"name": "OSMO_DAEMON", "value": "1"} in watcher["env"]
+    assert any(a["name"] == "osmo-launcher" for a in tmpl["t-watcher"]["inputs"]["artifacts"])
+    for name in ("t-helper", "t-fetch", "t-trainer"):  # read by `train`; the leads
+        container = tmpl[name]["container"]
+        assert container["command"][:2] == ["sh", "-c"], name
+        assert "OSMO_DAEMON" not in {e["name"] for e in container.get("env", [])}, name
 
 
 def test_ignore_nonlead_status_default_true_the_group_status_is_the_leads():

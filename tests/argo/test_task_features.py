@@ -674,6 +674,71 @@ def test_launcher_reports_the_commands_own_exit_code_after_sigterm(tmp_path, she
         assert proc.wait(timeout=20) == 7
 
 
+def start_launcher(tmp_path, shell: str, command: list[str], env: dict) -> subprocess.Popen:
+    """The launcher in a session of its own (emissary signals the process group), data root at tmp_path/data."""
+    script = tmp_path / "launch.sh"
+    script.write_text((files("compiler.assets") / "osmo-launch.sh").read_text())
+    (tmp_path / "data" / "output").mkdir(parents=True, exist_ok=True)
+    env = {"PATH": "/usr/bin:/bin", "OSMO_LAUNCH_ROOT": str(tmp_path / "data"), "TMPDIR": str(tmp_path), **env}
+    return subprocess.Popen(
+        [*shell.split(), str(script), *command],
+        env=env,
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("code,actions", [("0", ""), ("3", "COMPLETE:3-3")])
+def test_daemon_launcher_idles_after_success_until_sigterm(tmp_path, shell, code, actions):
+    """A group's non-lead (OSMO_DAEMON): Argo fails a daemon that ends by itself, so success (also COMPLETE) idles
+    -- its outputs gated and filtered already -- until the group stops it; SIGTERM then ends it with 0."""
+    import os
+    import signal
+    import time
+
+    write = f"mkdir -p {tmp_path}/data/output/sub; echo x > {tmp_path}/data/output/sub/a.csv; exit {code}"
+    env = {"OSMO_DAEMON": "1", "OSMO_OUTPUT_GATE": "1", "OSMO_OUTPUT_FILTERS": "0", "OSMO_OUTPUT_FILTER_0": r".*\.csv"}
+    if actions:
+        env["OSMO_EXIT_ACTIONS"] = actions
+    proc = start_launcher(tmp_path, shell, ["/bin/sh", "-c", write], env)
+    upload = tmp_path / "data" / "upload" / "0" / "sub" / "a.csv"
+    deadline = time.monotonic() + 10
+    while not upload.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)
+    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""  # still up: the node stays daemoned
+    assert upload.read_text() == "x\n" and (tmp_path / "data" / "output" / "sub" / "a.csv").exists()
+    os.killpg(proc.pid, signal.SIGTERM)
+    assert proc.wait(timeout=15) == 0
+    assert "Terminated" not in proc.stderr.read()  # the idle sleep killed with the group leaves no shell noise
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_daemon_launcher_exits_at_once_with_a_failures_code(tmp_path, shell):
+    """A non-lead that fails exits with its own code (the node is Failed, as OSMO); its outputs are not uploaded."""
+    write = f"touch {tmp_path}/data/output/part; exit 3"
+    run = launch(tmp_path, shell, ["/bin/sh", "-c", write], {"OSMO_DAEMON": "1", "OSMO_OUTPUT_GATE": "1"}, timeout=10)
+    assert run.returncode == 3 and list((tmp_path / "data" / "output").iterdir()) == []
+    run = launch(tmp_path, shell, ["true"], {"OSMO_DAEMON": "1", "OSMO_EXIT_ACTIONS": "FAIL:0-0"}, timeout=10)
+    assert run.returncode == 1  # FAIL on 0: a failure, no idling
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_daemon_launcher_stopped_while_running_does_not_idle(tmp_path, shell):
+    """Stopped with its group while the command runs: the command's own code, even 0, ends it (no idling)."""
+    import os
+    import signal
+    import time
+
+    command = ["/bin/sh", "-c", 'trap "exit 0" TERM; sleep 30 & wait']
+    proc = start_launcher(tmp_path, shell, command, {"OSMO_DAEMON": "1"})
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+
+
 def test_ere_compatible_regexes():
     from compiler.argo.features import ere_compatible
 
