@@ -209,7 +209,7 @@ def _groups(n: int, members: int) -> str:
 
 
 def test_groups_stay_whole_and_read_across_parts_from_the_repository():
-    documents = compile_ok(_groups(12, 3), max_bytes=24_000)
+    documents = compile_ok(_groups(12, 3), max_bytes=48_000)
     *part_docs, _ = documents
     assert len(part_docs) > 2
     seen = []
