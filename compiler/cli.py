@@ -304,7 +304,10 @@ app.add_typer(profile_app, name="profile")
 
 @profile_app.command("init")
 def profile_init(
-    path: str = typer.Argument("osmo-profile.yaml", help="Where to write the starter profile ('-' for stdout)."),
+    path: str | None = typer.Argument(None, metavar="[PATH]", help="Same as -o PATH (kept for scripts)."),
+    output: str | None = typer.Option(
+        None, "-o", "--output", metavar="PATH", help="Where to write it ('-' for stdout). [default: osmo-profile.yaml]"
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented starter profile."""
@@ -312,6 +315,9 @@ def profile_init(
 
     from .profile import init_text
 
+    if path is not None and output is not None and path != output:
+        _fail_usage(f"two places to write: {path} and -o {output}")
+    path = output or path or "osmo-profile.yaml"
     if path != "-" and Path(path).exists() and not force:
         _fail_usage(f"{path} exists; use --force to overwrite it")
     _write_or_print(init_text(), path)
