@@ -19,6 +19,7 @@ import base64
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
 
 from .diagnostics import JsonPath
 from .osmo import TOKEN_RE, k8s_name, k8s_quantity, parse_duration, parse_exit_codes
@@ -243,8 +244,9 @@ def _seconds(value: object) -> float | None:
 
 def _resources(spec: dict, source: JsonPath) -> Resources:
     def count(key: str) -> str | None:
+        # exact: the schema bounds a count to 15 digits, and float() would round big ones (issue 14, item 3)
         value = spec.get(key)
-        return None if value is None else str(int(float(value)))
+        return None if value is None else str(int(Decimal(str(value)).to_integral_value(ROUND_DOWN)))
 
     gpu = count("gpu")
     return Resources(
