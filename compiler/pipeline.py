@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import argo, ir, loader, render
+from . import argo, ir, loader, render, set_values
 from . import profile as profiles
 from .argo import share
 from .checks import schema, secrets, semantic, storage
@@ -99,10 +99,18 @@ class _Run:
         )
         rendered, problems = render.render(workflow.text, values, file=self.path, start_line=workflow.start_line)
         self.diagnostics += problems
+        given = self.options.set_values, self.options.set_strings
+        if any(given):
+            self.diagnostics += set_values.findings(workflow.text, values, *given, file=self.path)
         if rendered is None:
             return None
         self.locator.add_section("workflow", rendered.text, workflow.start_line, rendered)
+        before = len(self.diagnostics)
         data = self._parse(rendered.text, "workflow")
+        if any(given):
+            self.diagnostics[before:] = [
+                set_values.explain_yaml_error(d, rendered.text, *given) for d in self.diagnostics[before:]
+            ]
         if not isinstance(data, dict):
             return None
         document = {"workflow": data.get("workflow"), **document}

@@ -67,6 +67,8 @@ _TABLE = [
     ("L113", "localpath-outside", E, "a `localpath` points outside the workflow's directory or git repository"),
     ("L114", "bad-suppression", W, "an `# osmo: ignore[...]` comment is malformed, names an unknown code or an error"),
     ("L115", "yaml-limit", E, "YAML alias expansion, a recursive alias or nesting depth over the limits"),
+    ("L116", "unused-set-value", W, "a `--set`/`--set-string` name that no template uses (the value is ignored)"),
+    ("L117", "set-number-form", W, "`--set` read a value as a number whose text differs (24.10 renders as 24.1)"),
     # S2xx: schema
     ("S201", "unknown-key", E, "a key that is not allowed at this place (with a did-you-mean)"),
     ("S202", "missing-key", E, "a required key is missing"),
