@@ -23,7 +23,7 @@ app = typer.Typer(
     name="osmo",
     help="Validate NVIDIA OSMO workflows and compile them to Argo Workflows.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # osmo --install-completion [bash|zsh|fish|powershell]
     pretty_exceptions_enable=False,  # never show locals: they may hold tokens
 )
 
@@ -394,11 +394,19 @@ def schema(output: cli_options.Output = None) -> None:
 
 
 @app.command()
-def explain(code: str = typer.Argument(..., help="A diagnostic code, e.g. V320.")) -> None:
-    """Explain a diagnostic code: its name, severity, meaning and whether it can be silenced."""
+def explain(
+    code: Annotated[
+        str | None, typer.Argument(metavar="[CODE]", help="A diagnostic code, e.g. V320 (none: list every code).")
+    ] = None,
+) -> None:
+    """Explain a diagnostic code: its name, severity, meaning, whether it can be silenced, an example."""
     from .diagnostics.codes import explain as explain_code
+    from .diagnostics.codes import listing
 
-    text = explain_code(code)
+    if code is None:
+        typer.echo(listing(), nl=False)
+        return
+    text = explain_code(code.upper())
     if text is None:
         _fail_usage(f"unknown diagnostic code {code!r} (see docs/diagnostics.md)")
     typer.echo(text)
@@ -444,7 +452,7 @@ def profile_check(path: str = typer.Argument(..., help="The profile file to chec
     if not Path(path).is_file():
         _fail_usage(f"{path}: no such file")
     _, problems = load(path)
-    _print_diagnostics(problems)
+    _print_diagnostics(sorted(problems, key=lambda d: d.sort_key()))  # by line, as validate prints
     raise typer.Exit(EXIT_FAILED if has_errors(problems) else EXIT_OK)
 
 
@@ -569,9 +577,18 @@ def submit(
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point, with a last-resort handler: a bug is one line, not a traceback."""
+    # typer vendors click (typer._click); its public BadParameter leads to UsageError and ClickException
+    usage_error: type[Exception] = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "UsageError")
+    click_exception: type[Exception] = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
     try:
-        app(args=argv, prog_name="osmo")
-    except KeyboardInterrupt:
+        code = app(args=argv, prog_name="osmo", standalone_mode=False)
+    except usage_error as exc:  # one style for every usage error: no boxed panel, no "Error:" of its own
+        _print_usage_error(exc)
+        sys.exit(EXIT_USAGE)
+    except click_exception as exc:
+        typer.echo(f"osmo: error: {getattr(exc, 'format_message', exc.__str__)()}", err=True)
+        sys.exit(EXIT_USAGE)
+    except (KeyboardInterrupt, typer.Abort):
         typer.echo("osmo: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:
@@ -587,3 +604,15 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         sys.exit(EXIT_USAGE)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _print_usage_error(exc) -> None:
+    """``Usage: osmo compile [OPTIONS] FILE`` then ``osmo: error: MESSAGE`` (as every other usage error)."""
+    import re
+
+    if exc.ctx is not None:
+        usage = re.sub(r"\{([^{}]+)\}", r"\1", exc.ctx.get_usage())  # typer writes required arguments as {FILE}
+        typer.echo(usage, err=True)
+        typer.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
+    typer.echo(f"osmo: error: {exc.format_message()}", err=True)

@@ -9,6 +9,7 @@ re-exported here) flow unchanged from the command line to the emitter.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,7 +156,23 @@ class _Run:
                 continue
             d = self.locator.locate(d)
             located.setdefault((d.line, d.column, d.code, d.message), d)
-        return sorted(located.values(), key=Diagnostic.sort_key)
+        return sorted(_once_per_place(list(located.values())), key=Diagnostic.sort_key)
+
+
+def _once_per_place(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """One mistake, one diagnostic: a line that a Jinja loop renders 200 times gives its finding once,
+    saying how often (the messages differ only by the task each iteration made)."""
+    groups: dict[tuple, list[Diagnostic]] = {}
+    for d in diagnostics:
+        key = (d.file, d.line, d.column, d.code) if d.line is not None else (id(d),)
+        groups.setdefault(key, []).append(d)
+    out = []
+    for same in groups.values():
+        first = same[0]
+        if len(same) > 1:
+            first = dataclasses.replace(first, message=f"{first.message} (in {len(same)} iterations of this line)")
+        out.append(first)
+    return out
 
 
 def _env_pair(item: str) -> tuple[str, str]:

@@ -188,7 +188,20 @@ def explain(code: str) -> str | None:
         if c.suppressible
         else "an error: it cannot be silenced; fix the workflow"
     )
-    return f"{c.code} {c.name} ({c.severity.value})\n  {c.summary}\n  family: {FAMILIES[c.code[0]]}\n  {how}"
+    from .examples import example_text
+
+    text = f"{c.code} {c.name} ({c.severity.value})\n  {c.summary}\n  family: {FAMILIES[c.code[0]]}\n  {how}"
+    example = example_text(c.code)
+    return text if example is None else f"{text}\n{example.rstrip()}"
+
+
+def listing() -> str:
+    """``osmo explain`` without a code: every code, one line each, by family."""
+    width = max(len(c.name) for c in CODES.values())
+    return (
+        "".join(f"{c.code}  {c.name:<{width}}  {c.severity.value:<7}  {c.summary}\n" for c in CODES.values())
+        + "Run `osmo explain CODE` for one code (with a wrong and a fixed example for the common ones).\n"
+    )
 
 
 DOC_BEGIN = "<!-- BEGIN CODES (generated from compiler/codes.py; do not edit by hand) -->"

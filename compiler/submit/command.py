@@ -134,7 +134,7 @@ def run_submit(
     secrets = token_secrets(options.token, env)
 
     def fail(message: str, code: int) -> int:
-        err.write(f"osmo submit: error: {scrub(message, secrets)}\n")
+        err.write(f"osmo: error: {scrub(message, secrets)}\n")  # as every osmo usage error
         err.flush()
         return code
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import typer.main
@@ -10,6 +11,8 @@ import yaml
 from typer.testing import CliRunner
 
 from compiler import cli, cli_options
+
+ROOT = Path(__file__).resolve().parents[2]
 
 CLEAN = """\
 workflow:
@@ -172,3 +175,71 @@ def test_folder_without_workflows_is_a_usage_error(tmp_path):
     write(tmp_path, "flows/ci.yaml", "stages: [build]\n")
     r = osmo("validate", str(tmp_path / "flows"))
     assert r.exit_code == 2 and "no OSMO workflow files" in r.stderr
+
+
+# ---- item 8: one style of usage errors, readable metavars, completion, exit codes ----------------------------
+
+
+def _console(*args: str, stdin: str | None = None, cwd=None):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", *args], capture_output=True, text=True, input=stdin, cwd=cwd,
+        env={**os.environ, "COLUMNS": "100", "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["compile"], "osmo: error: Missing argument 'FILE'."),
+        (["compile", "wf.yaml", "--bogus"], "osmo: error: No such option: --bogus"),
+        (["compile", "wf.yaml", "--format", "xml"], "osmo: error: --format 'xml': expected yaml, json"),
+        (["validate", "missing.yaml"], "osmo: error: missing.yaml: cannot read file"),
+        (["submit", "wf.yaml", "--name", "a", "--generate-name"], "osmo: error: --name and --generate-name"),
+    ],
+)
+def test_every_usage_error_has_one_style(tmp_path, args, message):
+    (tmp_path / "wf.yaml").write_text(CLEAN)
+    run = _console(*args, cwd=tmp_path)
+    assert run.returncode == 2
+    errors = [line for line in run.stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and errors[0].startswith(message), run.stderr
+    assert "╭" not in run.stderr and "Traceback" not in run.stderr
+    if "Usage:" in run.stderr:
+        assert "{" not in run.stderr.split("Usage:")[1].splitlines()[0]  # FILE, not {FILE}
+
+
+def test_exit_codes_match_the_readme(tmp_path):
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"workflow:\n  name: \x00\xff\n")
+    run = _console("validate", str(binary))
+    assert run.returncode == 1 and "L101" in run.stderr  # unreadable content: a finding (exit 1)
+    assert _console("validate", str(tmp_path / "missing.yaml")).returncode == 2  # cannot open: usage (exit 2)
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "including `L101`" in text and "cannot be opened (missing, no permission)" in text
+
+
+def test_readable_metavars():
+    group = typer.main.get_command(cli.app)
+    help_text = _console("compile", "--help").stdout + _console("validate", "--help").stdout
+    assert "KEY=VALUE" in help_text and "FILE|DIR..." in help_text and "CONFIGMAP:KEY" in help_text
+    assert "TEXT" not in help_text  # typer's default metavar for str options says nothing
+    assert {"--install-completion", "--show-completion"} <= {o for p in group.params for o in p.opts}
+
+
+def test_profile_init_takes_o_like_every_writer(tmp_path):
+    target = tmp_path / "conf" / "osmo-profile.yaml"
+    r = osmo("profile", "init", "-o", str(target))
+    assert r.exit_code == 0 and target.read_text().startswith("#")
+    assert osmo("profile", "init", "-o", str(target)).exit_code == 2  # exists: --force to overwrite
+
+
+def test_profile_check_sorts_by_line(tmp_path):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("namespace: [1]\nmaxRetries: -1\nplatformLabel: {a: 1}\nbogus: 1\n")
+    r = osmo("profile", "check", str(profile))
+    lines = [int(line.split(":")[1]) for line in r.stderr.splitlines() if line.startswith(str(profile))]
+    assert len(lines) >= 2 and lines == sorted(lines)

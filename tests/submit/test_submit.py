@@ -219,7 +219,7 @@ def conn_env(server: FakeArgoServer, **extra) -> dict[str, str]:
 def one_line_error(result) -> str:
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("osmo submit: error: "), lines[0]
+    assert lines[0].startswith("osmo: error: "), lines[0]
     assert "Traceback" not in result.stderr
     return lines[0]
 
