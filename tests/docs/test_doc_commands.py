@@ -79,3 +79,16 @@ def test_documented_commands_run(tmp_path, path):
         if run.returncode != 0 or "Traceback" in run.stderr or "internal error" in run.stderr:
             failures.append(f"{path.name}:{line}: `{command}` -> exit {run.returncode}\n{run.stderr[-2000:]}")
     assert failures == [], "\n".join(failures)
+
+
+def test_readme_python_api_example_runs(tmp_path):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    (code,) = re.findall(r"^```python\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
+    folder = sandbox(tmp_path)
+    (folder / "osmo-profile.yaml").write_text("namespace: ml\n")
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=folder, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "kind: Workflow" in run.stdout and "namespace: ml" in run.stdout
