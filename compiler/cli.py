@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from . import __version__, shared_options
+from . import __version__, cli_options, shared_options
 from .diagnostics import UsageError
 from .exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
@@ -23,7 +23,7 @@ app = typer.Typer(
     name="osmo",
     help="Validate NVIDIA OSMO workflows and compile them to Argo Workflows.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # osmo --install-completion [bash|zsh|fish|powershell]
     pretty_exceptions_enable=False,  # never show locals: they may hold tokens
 )
 
@@ -96,49 +96,129 @@ def _print_diagnostics(diagnostics) -> None:
     typer.echo(format_text(diagnostics), err=True, nl=False)
 
 
-@app.command()
-def validate(
-    files: list[str] = typer.Argument(..., help="Workflow files to check ('-' reads standard input)."),
-    set_values: list[str] = typer.Option([], "--set", help=shared_options.SET),
-    set_strings: list[str] = typer.Option([], "--set-string", help=shared_options.SET_STRING),
-    output_format: str = typer.Option(
-        "text", "--output-format", help="text (on stderr), json (one list on stdout) or github (annotations)."
-    ),
-    skip_non_workflows: bool = typer.Option(
-        False,
-        "--skip-non-workflows",
-        help="Silently skip files without a top-level `workflow:` key (the pre-commit hook sets it).",
-    ),
-    profile: str | None = typer.Option(None, "--profile", help=shared_options.PROFILE),
-    pool: str | None = typer.Option(None, "--pool", help=shared_options.POOL),
-    max_bytes: int | None = typer.Option(None, "--max-bytes", min=1, help=shared_options.MAX_BYTES, show_default=False),
-    split: bool = typer.Option(True, "--split/--no-split", help=shared_options.SPLIT),
-) -> None:
-    """Check workflow files; print every problem as path:line:col: CODE message. Silent when clean."""
-    from .diagnostics.report import FORMATS, TO_STDOUT, WHOLE_RUN, render
-    from .pipeline import compile_file
+def _check_output_format(output_format: str) -> None:
+    from .diagnostics.report import FORMATS
 
     if output_format not in FORMATS:
         _fail_usage(f"--output-format {output_format!r}: expected " + ", ".join(FORMATS))
+
+
+def _report(diagnostics, output_format: str, *, stdout_free: bool = True) -> None:
+    """Print ``diagnostics`` as ``--output-format`` says: text on stderr; the machine formats on stdout
+    when stdout is free (``compile`` and ``graph`` print the manifest there unless -o is given: stderr then)."""
+    from .diagnostics.report import TO_STDOUT, render
+
+    if output_format in ("text", "github") and not diagnostics:
+        return
+    to_stdout = output_format in TO_STDOUT and stdout_free
+    typer.echo(render(diagnostics, output_format), err=not to_stdout, nl=False)
+
+
+def _fails(diagnostics, strict: bool) -> bool:
+    """Errors fail; with --strict, warnings too."""
+    from .diagnostics import has_errors
+
+    return has_errors(diagnostics) or (strict and bool(diagnostics))
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def _workflow_files(arguments: list[str]) -> list[tuple[str, bool]]:
+    """``(path, walked)`` for each file to check: a folder gives its workflows (sorted, hidden folders skipped,
+    like the pre-commit mode); a file or ``-`` is itself."""
+    import os
+
+    from .precommit import file_looks_like_workflow
+
+    found: list[tuple[str, bool]] = []
+    for argument in arguments:
+        if argument == "-" or not os.path.isdir(argument):
+            found.append((argument, False))
+            continue
+        before = len(found)
+        for folder, subfolders, names in os.walk(argument):
+            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+            for name in sorted(names):
+                path = os.path.join(folder, name)
+                if name.endswith((".yaml", ".yml")) and _readable_workflow(path, file_looks_like_workflow):
+                    found.append((path, True))
+        if len(found) == before:  # a wrong folder would otherwise pass a CI gate silently
+            _fail_usage(f"{argument}: no OSMO workflow files in this folder (*.yaml, *.yml with `workflow:`)")
+    return found
+
+
+def _readable_workflow(path: str, looks_like) -> bool:
+    try:
+        return bool(looks_like(path))
+    except OSError:
+        return True  # reported by the check
+
+
+@app.command()
+def validate(
+    files: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FILE|DIR...", help="Workflow files, or folders to search for workflows ('-' reads stdin)."
+        ),
+    ],
+    output_format: cli_options.OutputFormat = "text",
+    strict: cli_options.Strict = False,
+    skip_non_workflows: Annotated[
+        bool,
+        typer.Option(
+            "--skip-non-workflows",
+            help="Skip files without a top-level `workflow:` key (the pre-commit hook sets it); a misspelt "
+            "`workflow:` is still reported.",
+        ),
+    ] = False,
+    set_values: cli_options.SetValues = None,
+    set_strings: cli_options.SetStrings = None,
+    set_env: cli_options.SetEnv = None,
+    namespace: cli_options.Namespace = None,
+    service_account: cli_options.ServiceAccount = None,
+    artifact_repository_ref: cli_options.ArtifactRepositoryRef = None,
+    kind: cli_options.Kind = "Workflow",
+    allow_any_localpath: cli_options.AllowAnyLocalpath = False,
+    profile: cli_options.Profile = None,
+    pool: cli_options.Pool = None,
+    max_bytes: cli_options.MaxBytes = None,
+    share_templates: cli_options.ShareTemplates = True,
+    split: cli_options.Split = True,
+) -> None:
+    """Check workflow files; print every problem as path:line:col: CODE message. Silent when clean.
+
+    Takes every option of `osmo compile` that changes what compiles, so it checks exactly what compile would.
+    """
+    from .diagnostics.report import WHOLE_RUN, summary_line
+    from .pipeline import compile_file
+
+    _check_output_format(output_format)
     options = _compile_options(
-        set_values=set_values, set_strings=set_strings, profile=profile, pool=pool, max_bytes=max_bytes, split=split
-    )
-    stream_err = output_format not in TO_STDOUT
-    failed, whole_run = False, []
-    for path in files:
-        if skip_non_workflows and not _is_workflow(path):
+        set_values=set_values, set_strings=set_strings, set_env=set_env, namespace=namespace,
+        service_account=service_account, artifact_repository_ref=artifact_repository_ref, kind=kind,
+        allow_any_localpath=allow_any_localpath, profile=profile, pool=pool, max_bytes=max_bytes,
+        share_templates=share_templates, split=split,
+    )  # fmt: skip
+    failed, checked, whole_run = False, 0, []
+    for path, walked in _workflow_files(files):
+        if skip_non_workflows and not walked and not _is_workflow(path):
             continue
         try:
             result = compile_file(path, options)
         except UsageError as exc:
             _fail_usage(str(exc))
-        if output_format in WHOLE_RUN:
-            whole_run += result.diagnostics
-        elif result.diagnostics:
-            typer.echo(render(result.diagnostics, output_format), err=stream_err, nl=False)
-        failed |= result.has_errors
+        checked += 1
+        whole_run += result.diagnostics
+        if output_format not in WHOLE_RUN:
+            _report(result.diagnostics, output_format)
+        failed |= _fails(result.diagnostics, strict)
     if output_format in WHOLE_RUN:
-        typer.echo(render(whole_run, output_format), err=stream_err, nl=False)
+        _report(whole_run, output_format)
+    elif output_format == "text" and _stderr_is_terminal() and checked:
+        typer.echo(summary_line(whole_run, checked), err=True)
     raise typer.Exit(EXIT_FAILED if failed else EXIT_OK)
 
 
@@ -154,39 +234,58 @@ def _is_workflow(path: str) -> bool:
         return True
 
 
+MANIFEST_FORMATS = ("yaml", "json")
+
+
+def _format_of(fmt: str | None, output: str | None, formats: tuple[str, ...], suffixes: dict[str, str]) -> str:
+    """--format, else the -o file's suffix (``-o wf.json`` writes JSON), else the first format."""
+    if fmt is not None:
+        if fmt not in formats:
+            _fail_usage(f"--format {fmt!r}: expected " + ", ".join(formats))
+        return fmt
+    if output and output != "-":
+        suffix = output.rsplit(".", 1)[-1].lower() if "." in output.rsplit("/", 1)[-1] else ""
+        return suffixes.get(suffix, formats[0])
+    return formats[0]
+
+
 @app.command()
 def compile(
-    file: str = typer.Argument(..., help="The OSMO workflow file ('-' reads standard input)."),
-    output: str | None = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
-    fmt: str = typer.Option("yaml", "--format", help="yaml or json."),
-    set_values: list[str] = typer.Option([], "--set", help=shared_options.SET),
-    set_strings: list[str] = typer.Option([], "--set-string", help=shared_options.SET_STRING),
-    set_env: list[str] = typer.Option([], "--set-env", help=shared_options.SET_ENV),
-    namespace: str | None = typer.Option(None, "-n", "--namespace", help="metadata.namespace of the Workflow."),
-    service_account: str | None = typer.Option(None, "--service-account", help=shared_options.SERVICE_ACCOUNT),
-    artifact_repository_ref: str | None = typer.Option(
-        None, "--artifact-repository-ref", metavar="CONFIGMAP:KEY", help=shared_options.ARTIFACT_REPOSITORY_REF
-    ),
-    kind: str = typer.Option("Workflow", "--kind", help="Workflow or WorkflowTemplate."),
-    allow_any_localpath: bool = typer.Option(False, "--allow-any-localpath", help=shared_options.ALLOW_ANY_LOCALPATH),
-    check: bool = typer.Option(
-        False, "--check", help="Write nothing; exit 1 when the -o file differs from what would be written."
-    ),
-    profile: str | None = typer.Option(None, "--profile", help=shared_options.PROFILE),
-    pool: str | None = typer.Option(None, "--pool", help=shared_options.POOL),
-    max_bytes: int | None = typer.Option(None, "--max-bytes", min=1, help=shared_options.MAX_BYTES, show_default=False),
-    share_templates: bool = typer.Option(
-        True, "--share-templates/--no-share-templates", help=shared_options.SHARE_TEMPLATES
-    ),
-    split: bool = typer.Option(True, "--split/--no-split", help=shared_options.SPLIT),
-    verbose: bool = typer.Option(False, "-v", "--verbose", help="Report the manifest's size on stderr."),
+    file: Annotated[str, typer.Argument(metavar="FILE", help="The OSMO workflow file ('-' reads standard input).")],
+    output: cli_options.Output = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", metavar="yaml|json", help="yaml or json. [default: from the -o suffix (.json), else yaml]"
+        ),
+    ] = None,
+    set_values: cli_options.SetValues = None,
+    set_strings: cli_options.SetStrings = None,
+    set_env: cli_options.SetEnv = None,
+    namespace: cli_options.Namespace = None,
+    service_account: cli_options.ServiceAccount = None,
+    artifact_repository_ref: cli_options.ArtifactRepositoryRef = None,
+    kind: cli_options.Kind = "Workflow",
+    allow_any_localpath: cli_options.AllowAnyLocalpath = False,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Write nothing; exit 1 when the -o file differs from what would be written."),
+    ] = False,
+    profile: cli_options.Profile = None,
+    pool: cli_options.Pool = None,
+    max_bytes: cli_options.MaxBytes = None,
+    share_templates: cli_options.ShareTemplates = True,
+    split: cli_options.Split = True,
+    output_format: cli_options.OutputFormat = "text",
+    strict: cli_options.Strict = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Report the manifest's size on stderr.")] = False,
 ) -> None:
     """Compile a workflow to an Argo manifest (YAML on stdout by default)."""
     from .output import render
     from .pipeline import compile_file
 
-    if fmt not in ("yaml", "json"):
-        _fail_usage(f"--format {fmt!r}: expected yaml or json")
+    fmt = _format_of(fmt, output, MANIFEST_FORMATS, {"json": "json", "yaml": "yaml", "yml": "yaml"})
+    _check_output_format(output_format)
     if check and output is None:
         _fail_usage("--check needs -o FILE: the committed manifest to compare with")
     options = _compile_options(
@@ -208,7 +307,7 @@ def compile(
         result = compile_file(file, options)
     except UsageError as exc:
         _fail_usage(str(exc))
-    _print_diagnostics(result.diagnostics)
+    _report(result.diagnostics, output_format, stdout_free=output not in (None, "-"))
     if verbose:
         from .argo.size import size_report
         from .argo.split import split_report
@@ -220,7 +319,7 @@ def compile(
         )
         for line in lines:
             typer.echo(f"osmo: {file}: {line}", err=True)
-    if result.has_errors:
+    if _fails(result.diagnostics, strict):
         raise typer.Exit(EXIT_FAILED)
     text = render(result.documents, fmt)
     if check:
@@ -255,23 +354,34 @@ def _check_up_to_date(file: str, output: str, text: str) -> None:
 
 @app.command()
 def graph(
-    file: str = typer.Argument(..., help="The OSMO workflow file ('-' reads standard input)."),
-    fmt: str = typer.Option("dot", "--format", help="dot (Graphviz), mermaid (a flowchart) or html (one page)."),
-    output: str | None = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
-    collapse: bool = typer.Option(False, "--collapse", help="Fold repeated shards into one node with a count."),
-    set_values: list[str] = typer.Option([], "--set", help=shared_options.SET),
-    set_strings: list[str] = typer.Option([], "--set-string", help=shared_options.SET_STRING),
-    set_env: list[str] = typer.Option([], "--set-env", help=shared_options.SET_ENV),
-    allow_any_localpath: bool = typer.Option(False, "--allow-any-localpath", help=shared_options.ALLOW_ANY_LOCALPATH),
-    profile: str | None = typer.Option(None, "--profile", help=shared_options.PROFILE),
-    pool: str | None = typer.Option(None, "--pool", help=shared_options.POOL),
+    file: Annotated[str, typer.Argument(metavar="FILE", help="The OSMO workflow file ('-' reads standard input).")],
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            metavar="dot|mermaid|html",
+            help="dot (Graphviz), mermaid (a flowchart) or html (one page). [default: from the -o suffix, else dot]",
+        ),
+    ] = None,
+    output: cli_options.Output = None,
+    collapse: Annotated[
+        bool, typer.Option("--collapse", help="Fold repeated shards into one node with a count.")
+    ] = False,
+    set_values: cli_options.SetValues = None,
+    set_strings: cli_options.SetStrings = None,
+    set_env: cli_options.SetEnv = None,
+    allow_any_localpath: cli_options.AllowAnyLocalpath = False,
+    profile: cli_options.Profile = None,
+    pool: cli_options.Pool = None,
+    output_format: cli_options.OutputFormat = "text",
 ) -> None:
     """Draw the workflow's DAG (tasks, groups, data) before submitting it; problems are reported as by validate."""
     from .graph import FORMATS, render
     from .pipeline import build_ir
 
-    if fmt not in FORMATS:
-        _fail_usage(f"--format {fmt!r}: expected " + ", ".join(FORMATS))
+    suffixes = {"dot": "dot", "gv": "dot", "mmd": "mermaid", "mermaid": "mermaid", "html": "html", "htm": "html"}
+    fmt = _format_of(fmt, output, tuple(FORMATS), suffixes)
+    _check_output_format(output_format)
     options = _compile_options(
         set_values=set_values, set_strings=set_strings, set_env=set_env,
         allow_any_localpath=allow_any_localpath, profile=profile, pool=pool,
@@ -280,16 +390,14 @@ def graph(
         workflow, diagnostics = build_ir(file, options)
     except UsageError as exc:
         _fail_usage(str(exc))
-    _print_diagnostics(diagnostics)
+    _report(diagnostics, output_format, stdout_free=output not in (None, "-"))
     if workflow is None:
         raise typer.Exit(EXIT_FAILED)
     _write_or_print(render(workflow, fmt, collapse), output)
 
 
 @app.command()
-def schema(
-    output: str | None = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
-) -> None:
+def schema(output: cli_options.Output = None) -> None:
     """Print the JSON Schema (draft-07) of OSMO workflow files, for editors (yaml-language-server)."""
     from .checks.schema import schema_text
 
@@ -297,11 +405,19 @@ def schema(
 
 
 @app.command()
-def explain(code: str = typer.Argument(..., help="A diagnostic code, e.g. V320.")) -> None:
-    """Explain a diagnostic code: its name, severity, meaning and whether it can be silenced."""
+def explain(
+    code: Annotated[
+        str | None, typer.Argument(metavar="[CODE]", help="A diagnostic code, e.g. V320 (none: list every code).")
+    ] = None,
+) -> None:
+    """Explain a diagnostic code: its name, severity, meaning, whether it can be silenced, an example."""
     from .diagnostics.codes import explain as explain_code
+    from .diagnostics.codes import listing
 
-    text = explain_code(code)
+    if code is None:
+        typer.echo(listing(), nl=False)
+        return
+    text = explain_code(code.upper())
     if text is None:
         _fail_usage(f"unknown diagnostic code {code!r} (see docs/diagnostics.md)")
     typer.echo(text)
@@ -315,7 +431,10 @@ app.add_typer(profile_app, name="profile")
 
 @profile_app.command("init")
 def profile_init(
-    path: str = typer.Argument("osmo-profile.yaml", help="Where to write the starter profile ('-' for stdout)."),
+    path: str | None = typer.Argument(None, metavar="[PATH]", help="Same as -o PATH (kept for scripts)."),
+    output: str | None = typer.Option(
+        None, "-o", "--output", metavar="PATH", help="Where to write it ('-' for stdout). [default: osmo-profile.yaml]"
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented starter profile."""
@@ -323,6 +442,9 @@ def profile_init(
 
     from .profile import init_text
 
+    if path is not None and output is not None and path != output:
+        _fail_usage(f"two places to write: {path} and -o {output}")
+    path = output or path or "osmo-profile.yaml"
     if path != "-" and Path(path).exists() and not force:
         _fail_usage(f"{path} exists; use --force to overwrite it")
     _write_or_print(init_text(), path)
@@ -341,41 +463,32 @@ def profile_check(path: str = typer.Argument(..., help="The profile file to chec
     if not Path(path).is_file():
         _fail_usage(f"{path}: no such file")
     _, problems = load(path)
-    _print_diagnostics(problems)
+    _print_diagnostics(sorted(problems, key=lambda d: d.sort_key()))  # by line, as validate prints
     raise typer.Exit(EXIT_FAILED if has_errors(problems) else EXIT_OK)
 
 
 @app.command("submit")
 def submit(
     file: Annotated[str, typer.Argument(help="The OSMO workflow file ('-' reads standard input).")],
-    set_values: Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=shared_options.SET)] = None,
-    set_strings: Annotated[
-        list[str] | None, typer.Option("--set-string", metavar="KEY=VALUE", help=shared_options.SET_STRING)
-    ] = None,
-    set_env: Annotated[
-        list[str] | None, typer.Option("--set-env", metavar="KEY=VALUE", help=shared_options.SET_ENV)
-    ] = None,
-    service_account: Annotated[
-        str | None, typer.Option("--service-account", help=shared_options.SERVICE_ACCOUNT)
-    ] = None,
-    artifact_repository_ref: Annotated[
-        str | None,
-        typer.Option("--artifact-repository-ref", metavar="CONFIGMAP:KEY", help=shared_options.ARTIFACT_REPOSITORY_REF),
-    ] = None,
-    allow_any_localpath: Annotated[
-        bool, typer.Option("--allow-any-localpath", help=shared_options.ALLOW_ANY_LOCALPATH)
-    ] = False,
-    profile: Annotated[str | None, typer.Option("--profile", help=shared_options.PROFILE)] = None,
-    pool: Annotated[str | None, typer.Option("--pool", help=shared_options.POOL)] = None,
-    max_bytes: Annotated[
-        int | None, typer.Option("--max-bytes", min=1, help=shared_options.MAX_BYTES, show_default=False)
-    ] = None,
-    share_templates: Annotated[
-        bool, typer.Option("--share-templates/--no-share-templates", help=shared_options.SHARE_TEMPLATES)
-    ] = True,
-    split: Annotated[bool, typer.Option("--split/--no-split", help=shared_options.SPLIT)] = True,
+    set_values: cli_options.SetValues = None,
+    set_strings: cli_options.SetStrings = None,
+    set_env: cli_options.SetEnv = None,
+    service_account: cli_options.ServiceAccount = None,
+    artifact_repository_ref: cli_options.ArtifactRepositoryRef = None,
+    allow_any_localpath: cli_options.AllowAnyLocalpath = False,
+    profile: cli_options.Profile = None,
+    pool: cli_options.Pool = None,
+    max_bytes: cli_options.MaxBytes = None,
+    share_templates: cli_options.ShareTemplates = True,
+    split: cli_options.Split = True,
     namespace: Annotated[
-        str | None, typer.Option("--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; default: argo).")
+        str | None,
+        typer.Option(
+            "--namespace",
+            "-n",
+            metavar="NAMESPACE",
+            help="Namespace (env: ARGO_NAMESPACE; then the profile's namespace; default: argo).",
+        ),
     ] = None,
     argo_server: Annotated[
         str | None, typer.Option("--argo-server", "-s", metavar="HOST:PORT", help="Argo Server (env: ARGO_SERVER).")
@@ -696,9 +809,18 @@ def run_workflow(
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point, with a last-resort handler: a bug is one line, not a traceback."""
+    # typer vendors click (typer._click); its public BadParameter leads to UsageError and ClickException
+    usage_error: type[Exception] = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "UsageError")
+    click_exception: type[Exception] = next(k for k in typer.BadParameter.__mro__ if k.__name__ == "ClickException")
     try:
-        app(args=argv, prog_name="osmo")
-    except KeyboardInterrupt:
+        code = app(args=argv, prog_name="osmo", standalone_mode=False)
+    except usage_error as exc:  # one style for every usage error: no boxed panel, no "Error:" of its own
+        _print_usage_error(exc)
+        sys.exit(EXIT_USAGE)
+    except click_exception as exc:
+        typer.echo(f"osmo: error: {getattr(exc, 'format_message', exc.__str__)()}", err=True)
+        sys.exit(EXIT_USAGE)
+    except (KeyboardInterrupt, typer.Abort):
         typer.echo("osmo: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:
@@ -714,3 +836,15 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         sys.exit(EXIT_USAGE)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _print_usage_error(exc) -> None:
+    """``Usage: osmo compile [OPTIONS] FILE`` then ``osmo: error: MESSAGE`` (as every other usage error)."""
+    import re
+
+    if exc.ctx is not None:
+        usage = re.sub(r"\{([^{}]+)\}", r"\1", exc.ctx.get_usage())  # typer writes required arguments as {FILE}
+        typer.echo(usage, err=True)
+        typer.echo(f"Try '{exc.ctx.command_path} --help' for help.", err=True)
+    typer.echo(f"osmo: error: {exc.format_message()}", err=True)

@@ -245,6 +245,7 @@ def _seconds(value: object) -> float | None:
 
 def _resources(spec: dict, source: JsonPath) -> Resources:
     def count(key: str) -> str | None:
+        # exact, never through float (which would round big ones); the schema bounds a count to 15 digits
         value = spec.get(key)
         return None if value is None else str(lax_int(value))
 

@@ -110,14 +110,19 @@ def _position_of(data: bytes, offset: int) -> tuple[int, int]:
     return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
 
 
+TASKS_RE = re.compile(r"^[ \t]+-?[ \t]*(tasks|groups)[ \t]*:", re.MULTILINE)
+
+
 def split_sections(source: SourceFile) -> list[Diagnostic]:
     """Fill ``source.sections``; report unknown, duplicate and missing sections."""
     diagnostics = []
+    misspelt = False  # a misspelt `workflow:` with tasks under it: L104's did-you-mean says it, not L106 too
     for match in SECTION_RE.finditer(source.text):
         name = match.group(1)
         line = source.text.count("\n", 0, match.start())
         if name not in SECTIONS:
             suggestion = did_you_mean(name, SECTIONS)
+            misspelt |= suggestion == "workflow" and bool(TASKS_RE.search(match.group(0)))
             diagnostics.append(
                 Diagnostic(
                     "L104",
@@ -143,7 +148,7 @@ def split_sections(source: SourceFile) -> list[Diagnostic]:
             )
         else:
             source.sections[name] = Section(name, match.group(0), line)
-    if "workflow" not in source.sections:
+    if "workflow" not in source.sections and not misspelt:
         message, line = _missing_workflow(source.text)
         diagnostics.append(
             Diagnostic(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -97,8 +98,25 @@ def render(documents: list[dict], fmt: str = "yaml") -> str:
 
 
 def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half of one."""
-    target = Path(path)
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half of one.
+
+    Only a regular file (or a new path) is replaced: a FIFO, a device (``-o /dev/null``, ``-o /dev/stdout``)
+    or a socket is written in place, since replacing it would destroy it (as root, ``/dev/null`` itself).
+    A symbolic link is followed, so that the file it points to is replaced, not the link. Missing parent
+    folders are created (``osmo schema -o .osmo/schema.json`` in a fresh checkout).
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        with open(target, "w", encoding="utf-8") as handle:  # in place, by design
+            handle.write(text)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

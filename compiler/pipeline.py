@@ -9,10 +9,11 @@ re-exported here) flow unchanged from the command line to the emitter.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import argo, ir, loader, render
+from . import argo, ir, loader, render, set_values
 from . import profile as profiles
 from .argo import share, split
 from .checks import schema, secrets, semantic, storage, values
@@ -130,10 +131,18 @@ class _Run:
         )
         rendered, problems = render.render(workflow.text, values, file=self.path, start_line=workflow.start_line)
         self.diagnostics += problems
+        given = self.options.set_values, self.options.set_strings
+        if any(given):
+            self.diagnostics += set_values.findings(workflow.text, values, *given, file=self.path)
         if rendered is None:
             return None
         self.locator.add_section("workflow", rendered.text, workflow.start_line, rendered)
+        before = len(self.diagnostics)
         data = self._parse(rendered.text, "workflow")
+        if any(given):
+            self.diagnostics[before:] = [
+                set_values.explain_yaml_error(d, rendered.text, *given) for d in self.diagnostics[before:]
+            ]
         if not isinstance(data, dict):
             return None
         document = {"workflow": data.get("workflow"), **document}
@@ -185,7 +194,23 @@ class _Run:
                 continue
             d = self.locator.locate(d)
             located.setdefault((d.line, d.column, d.code, d.message), d)
-        return sorted(located.values(), key=Diagnostic.sort_key)
+        return sorted(_once_per_place(list(located.values())), key=Diagnostic.sort_key)
+
+
+def _once_per_place(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """One mistake, one diagnostic: a line that a Jinja loop renders 200 times gives its finding once,
+    saying how often (the messages differ only by the task each iteration made)."""
+    groups: dict[tuple, list[Diagnostic]] = {}
+    for d in diagnostics:
+        key = (d.file, d.line, d.column, d.code) if d.line is not None else (id(d),)
+        groups.setdefault(key, []).append(d)
+    out = []
+    for same in groups.values():
+        first = same[0]
+        if len(same) > 1:
+            first = dataclasses.replace(first, message=f"{first.message} (in {len(same)} iterations of this line)")
+        out.append(first)
+    return out
 
 
 def _env_pair(item: str) -> tuple[str, str]:

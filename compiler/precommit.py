@@ -9,17 +9,15 @@ One refinement keeps other tools' YAML out: GitLab CI also has a top-level
 ``workflow:`` key (``workflow: {rules: ...}``). A file whose top level has keys OSMO
 does not know *and* whose ``workflow`` section has neither ``tasks:`` nor ``groups:``
 is not an OSMO workflow. An OSMO file with a misspelt section still has tasks, so
-it is still checked (and its misspelling reported as L104).
+it is still checked (and its misspelling reported as L104) -- the ``workflow`` key itself included.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from .loader import MAX_FILE_BYTES, SECTION_RE, SECTIONS
-
-_TASKS_RE = re.compile(r"^[ \t]+-?[ \t]*(tasks|groups)[ \t]*:", re.MULTILINE)
+from .loader import TASKS_RE as _TASKS_RE
 
 
 def looks_like_workflow(text: str) -> bool:
@@ -28,10 +26,21 @@ def looks_like_workflow(text: str) -> bool:
     for match in SECTION_RE.finditer(text):
         sections.setdefault(match.group(1), match.group(2))
     if "workflow" not in sections:
-        return False
+        return _misspelt_workflow(sections)
     if all(name in SECTIONS for name in sections):
         return True
     return bool(_TASKS_RE.search(sections["workflow"]))
+
+
+def _misspelt_workflow(sections: dict[str, str]) -> bool:
+    """A top-level key close to ``workflow`` (``workflw:``, ``Workflow:``) with tasks or groups under it: an OSMO
+    workflow with a typo, checked (and its typo reported) rather than skipped as "not a workflow"."""
+    import difflib
+
+    return any(
+        difflib.get_close_matches(name.lower(), ["workflow", "workflows"], n=1, cutoff=0.75) and _TASKS_RE.search(body)
+        for name, body in sections.items()
+    )
 
 
 def file_looks_like_workflow(path: str | Path) -> bool:

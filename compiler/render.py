@@ -151,8 +151,12 @@ def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Re
         name = _undefined_name(str(exc))
         hint = "define it under `default-values:` or pass `--set NAME=VALUE`"
         close = did_you_mean(name, values) if name else None
-        if name in ("output", "workflow_id", "uuid"):
+        if name is None:  # not a missing variable: an index or attribute the value does not have
+            hint = "the value exists but has no such element or attribute; check the index or key"
+        elif name in ("output", "workflow_id", "uuid"):
             hint = f"OSMO tokens must be written without spaces: {{{{{name}}}}}"
+        elif name.replace("_", "").lower() in _WORKFLOW_ID_GUESSES:
+            hint = "the workflow's id is OSMO's token {{workflow_id}} (no spaces, no attribute)"
         elif close:
             hint = f'did you mean "{close}"? Otherwise ' + hint
         elif values:
@@ -178,6 +182,9 @@ def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Re
 
     text = _PLACEHOLDER_RE.sub(unshield, text)
     return Rendered(source, text), []
+
+
+_WORKFLOW_ID_GUESSES = {"workflow", "workflowid", "workflowname", "wfid", "workflowuuid", "runid"}
 
 
 def _template_lineno(exc: BaseException) -> int | None:

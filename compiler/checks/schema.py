@@ -10,6 +10,7 @@ regex (the schema's ``x-hint``).
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib.resources import files
 
@@ -61,7 +62,27 @@ def validate(document: object, name: str = SCHEMA_FILE) -> list[Diagnostic]:
     diagnostics: list[Diagnostic] = []
     for error in _validator(name).iter_errors(document):
         diagnostics.extend(_explain(error))
-    return diagnostics
+    return _one_per_mistake(diagnostics)
+
+
+_GUESS_RE = re.compile(r'; did you mean "([^"]+)"\?$')
+_REQUIRED_RE = re.compile(r'is missing required key "([^"]+)"$')
+
+
+def _one_per_mistake(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """A misspelt required key is one mistake: its S201 did-you-mean says it, not also an S202 "missing"."""
+    guesses = set()
+    for d in diagnostics:
+        match = _GUESS_RE.search(d.message) if d.code == "S201" else None
+        if match:
+            guesses.add((d.path[:-1], match.group(1)))
+    out = []
+    for d in diagnostics:
+        match = _REQUIRED_RE.search(d.message) if d.code == "S202" else None
+        if match and (d.path, match.group(1)) in guesses:
+            continue
+        out.append(d)
+    return out
 
 
 def _yaml_type(value: object) -> str:

@@ -73,6 +73,8 @@ _TABLE = [
         E,
         "the file starts with a UTF-8 byte-order mark; OSMO then finds no `workflow:` section",
     ),
+    ("L117", "unused-set-value", W, "a `--set`/`--set-string` name that no template uses (the value is ignored)"),
+    ("L118", "set-number-form", W, "`--set` read a value as a number whose text differs (24.10 renders as 24.1)"),
     # S2xx: schema
     ("S201", "unknown-key", E, "a key that is not allowed at this place (with a did-you-mean)"),
     ("S202", "missing-key", E, "a required key is missing"),
@@ -241,7 +243,20 @@ def explain(code: str) -> str | None:
         if c.suppressible
         else "an error: it cannot be silenced; fix the workflow"
     )
-    return f"{c.code} {c.name} ({c.severity.value})\n  {c.summary}\n  family: {FAMILIES[c.code[0]]}\n  {how}"
+    from .examples import example_text
+
+    text = f"{c.code} {c.name} ({c.severity.value})\n  {c.summary}\n  family: {FAMILIES[c.code[0]]}\n  {how}"
+    example = example_text(c.code)
+    return text if example is None else f"{text}\n{example.rstrip()}"
+
+
+def listing() -> str:
+    """``osmo explain`` without a code: every code, one line each, by family."""
+    width = max(len(c.name) for c in CODES.values())
+    return (
+        "".join(f"{c.code}  {c.name:<{width}}  {c.severity.value:<7}  {c.summary}\n" for c in CODES.values())
+        + "Run `osmo explain CODE` for one code (with a wrong and a fixed example for the common ones).\n"
+    )
 
 
 DOC_BEGIN = "<!-- BEGIN CODES (generated from compiler/codes.py; do not edit by hand) -->"

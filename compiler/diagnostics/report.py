@@ -1,6 +1,6 @@
-"""Reporters: diagnostics as text (people), JSON (tools) or GitHub Actions annotations (CI).
+"""Reporters: diagnostics as text (people), JSON (tools), GitHub Actions annotations (CI) or SARIF (code scanning).
 
-``osmo validate --output-format text|json|github``. Text goes to stderr, as it always
+``osmo validate --output-format text|json|github|sarif``. Text goes to stderr, as it always
 did; JSON and annotations go to stdout, where tools and the Actions runner read them.
 JSON is one list for the whole run (``[]`` when clean), so it is always one document.
 """
@@ -61,14 +61,80 @@ def format_github(diagnostics: Iterable[Diagnostic]) -> str:
     return "".join(out)
 
 
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def format_sarif(diagnostics: Iterable[Diagnostic]) -> str:
+    """One SARIF 2.1.0 log (GitHub code scanning: ``github/codeql-action/upload-sarif``), with a rule per code."""
+    from .. import __version__
+    from .codes import CODES
+
+    diagnostics = list(diagnostics)
+    codes = sorted({d.code for d in diagnostics})
+    rules = [
+        {
+            "id": code,
+            "name": CODES[code].name,
+            "shortDescription": {"text": CODES[code].summary},
+            "help": {"text": f"osmo explain {code}"},
+            "defaultConfiguration": {"level": "error" if CODES[code].severity.value == "error" else "warning"},
+        }
+        for code in codes
+    ]
+    results = []
+    for d in diagnostics:
+        message = d.message + (f"\nhint: {d.hint}" if d.hint else "") + (f"\nnote: {d.note}" if d.note else "")
+        result: dict = {
+            "ruleId": d.code,
+            "ruleIndex": codes.index(d.code),
+            "level": "error" if d.is_error else "warning",
+            "message": {"text": message},
+        }
+        if d.file and d.file != "-":
+            location: dict = {"artifactLocation": {"uri": _github_path(d.file).replace(os.sep, "/")}}
+            if d.line is not None:
+                location["region"] = {"startLine": d.line, "startColumn": d.column or 1}
+            result["locations"] = [{"physicalLocation": location}]
+        results.append(result)
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "osmo-compiler", "version": __version__, "rules": rules}},
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
 FORMATS: dict[str, Callable[[Iterable[Diagnostic]], str]] = {
     "text": format_text,
     "json": format_json,
     "github": format_github,
+    "sarif": format_sarif,
 }
 # Formats printed once for the whole run (the others stream file by file).
-WHOLE_RUN = {"json"}
-TO_STDOUT = {"json", "github"}
+WHOLE_RUN = {"json", "sarif"}
+TO_STDOUT = {"json", "github", "sarif"}
+
+
+def summary_line(diagnostics: Iterable[Diagnostic], files: int) -> str:
+    """``2 errors, 1 warning in 14 files``: the closing line of a run on a terminal."""
+    diagnostics = list(diagnostics)
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    found = (
+        "no problems"
+        if not diagnostics
+        else ", ".join(count(n, word) for n, word in ((errors, "error"), (warnings, "warning")) if n)
+    )
+    return f"{found} in {count(files, 'file')}"
 
 
 def render(diagnostics: Iterable[Diagnostic], fmt: str = "text") -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 import re
 import shlex
 import sys
@@ -43,7 +44,7 @@ class SubmitOptions:
     """Everything ``osmo submit`` was asked to do. ``None`` = flag not given (env applies).
 
     ``compile`` is what ``osmo compile`` would be given; its ``namespace`` is replaced by the
-    submit namespace (``-n``, else ``ARGO_NAMESPACE``, else ``argo``).
+    submit namespace: ``-n``, else ``ARGO_NAMESPACE``, else the profile's ``namespace``, else ``argo``.
     """
 
     file: str
@@ -63,7 +64,7 @@ class SubmitOptions:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
 
 
-def compile_workflow(path: str, options: SubmitOptions, namespace: str) -> Any:
+def compile_workflow(path: str, options: SubmitOptions, namespace: str | None) -> Any:
     """Compile ``path`` exactly like ``osmo compile`` (returns the pipeline's ``CompileResult``).
 
     The compiler's ``UsageError`` (unreadable file, bad ``--set``...) becomes exit 2.
@@ -115,7 +116,7 @@ def prepare_workflow(manifest: dict, *, namespace: str, name: str | None = None,
     if ns and ns != namespace:
         raise SubmitError(
             f"the compiled workflow's metadata.namespace {ns!r} differs from the submit namespace {namespace!r} "
-            "(-n/--namespace, ARGO_NAMESPACE)",
+            "(-n/--namespace, ARGO_NAMESPACE, the profile's namespace)",
             EXIT_USAGE,
         )
     meta["namespace"] = namespace
@@ -150,7 +151,16 @@ def _run(options: SubmitOptions, env: Mapping[str, str] | None, out: TextIO, err
         raise SubmitError("--name and --generate-name are mutually exclusive", EXIT_USAGE)
     conn = connect(options, env, require_server=not options.dry_run, hint=" (or use --dry-run)")
 
-    result = compile_workflow(options.file, options, conn.namespace)
+    # One precedence for the namespace, as for every setting (docs/usage.md): -n > ARGO_NAMESPACE > the
+    # profile's namespace > argo. The compiler applies the profile, so it is given only the first two.
+    environ = os.environ if env is None else env
+    explicit_namespace = options.namespace or environ.get("ARGO_NAMESPACE") or None
+    result = compile_workflow(options.file, options, explicit_namespace)
+    compiled_namespace = next(
+        (d.get("metadata", {}).get("namespace") for d in result.documents if isinstance(d, dict)), None
+    )
+    if explicit_namespace is None and compiled_namespace:  # the profile's
+        conn = dataclasses.replace(conn, namespace=compiled_namespace)
     if result.diagnostics:
         from ..diagnostics.report import format_text
 

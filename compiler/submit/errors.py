@@ -30,13 +30,14 @@ def scrub(text: str, secrets: list[str]) -> str:
 def one_line_failures(
     prog: str, secrets: list[str], err: TextIO, action: Callable[[], int], *, broken_pipe_ok: bool = False
 ) -> int:
-    """Run ``action``; any failure ends as one scrubbed ``osmo PROG: error: ...`` line and its exit code.
+    """Run ``action``; any failure ends as one scrubbed ``osmo: error: ...`` line (as every usage error of the
+    CLI) and its exit code. ``prog`` names the command in an internal error.
 
     ``broken_pipe_ok``: a reader that went away (``osmo logs ... | head``) is a normal end (exit 0).
     """
 
     def fail(message: str, code: int) -> int:
-        err.write(f"osmo {prog}: error: {scrub(message, secrets)}\n")
+        err.write(f"osmo: error: {scrub(message, secrets)}\n")
         err.flush()
         return code
 
@@ -49,4 +50,4 @@ def one_line_failures(
     except Exception as e:
         if broken_pipe_ok and isinstance(e, BrokenPipeError):
             return EXIT_OK
-        return fail(f"internal error: {type(e).__name__}: {e}", EXIT_USAGE)
+        return fail(f"internal error in osmo {prog}: {type(e).__name__}: {e}", EXIT_USAGE)

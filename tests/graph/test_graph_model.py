@@ -151,7 +151,8 @@ def test_usage_errors_exit_2(tmp_path):
     run = osmo("graph", str(TUTORIAL), "--format", "svg")
     assert run.returncode == 2 and "--format 'svg': expected dot, mermaid, html" in run.stderr
     assert osmo("graph", str(tmp_path / "missing.yaml")).returncode == 2
-    run = osmo("graph", str(TUTORIAL), "-o", str(tmp_path / "no" / "dir" / "g.dot"))
+    (tmp_path / "file").write_text("x")
+    run = osmo("graph", str(TUTORIAL), "-o", str(tmp_path / "file" / "g.dot"))
     assert run.returncode == 2 and "cannot write" in run.stderr
 
 

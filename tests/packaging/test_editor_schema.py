@@ -63,8 +63,16 @@ def test_schema_output_file(tmp_path):
     assert target.read_text(encoding="utf-8") == schema_text()
 
 
-def test_schema_output_to_missing_directory_is_usage_error(tmp_path):
-    result = CliRunner().invoke(app, ["schema", "-o", str(tmp_path / "no" / "such" / "dir.json")])
+def test_schema_output_creates_missing_folders(tmp_path):
+    """The README's `osmo schema -o .osmo/osmo-workflow.schema.json` works in a fresh checkout (issue 14, item 7)."""
+    target = tmp_path / ".osmo" / "osmo-workflow.schema.json"
+    result = CliRunner().invoke(app, ["schema", "-o", str(target)])
+    assert result.exit_code == 0 and target.read_text(encoding="utf-8") == schema_text()
+
+
+def test_schema_output_below_a_file_is_usage_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    result = CliRunner().invoke(app, ["schema", "-o", str(tmp_path / "file" / "dir.json")])
     assert result.exit_code == 2 and "cannot write" in result.output
 
 

@@ -219,7 +219,7 @@ def conn_env(server: FakeArgoServer, **extra) -> dict[str, str]:
 def one_line_error(result) -> str:
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("osmo submit: error: "), lines[0]
+    assert lines[0].startswith("osmo: error: "), lines[0]
     assert "Traceback" not in result.stderr
     return lines[0]
 
@@ -840,3 +840,36 @@ def test_real_invalid_workflow_posts_nothing(argo, tmp_path):
     assert r.exit_code == 1, r.stderr
     assert str(bad) in r.stderr or "bad.yaml" in r.stderr
     assert s.requests == [] and r.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("flag", "env_namespace", "profile_namespace", "expected"),
+    [
+        (None, None, "ml", "ml"),  # the profile, when nothing more specific says otherwise
+        (None, "from-env", "ml", "from-env"),  # environment > profile
+        ("from-flag", "from-env", "ml", "from-flag"),  # flag > environment
+        (None, None, None, "argo"),  # the default
+    ],
+)
+def test_namespace_precedence_flag_env_profile_default(
+    argo, tmp_path, flag, env_namespace, profile_namespace, expected
+):
+    """One precedence rule (issue 14, item 2): -n > ARGO_NAMESPACE > the profile's namespace > argo; the
+    Workflow is sent to that namespace and carries it, exactly as `osmo compile` with that namespace prints it."""
+    from compiler.pipeline import CompileOptions, compile_file
+
+    example = REPO / "examples" / "serial_workflow.yaml"
+    workflow = tmp_path / "wf.yaml"
+    workflow.write_text(example.read_text())
+    if profile_namespace:
+        (tmp_path / "osmo-profile.yaml").write_text(f"namespace: {profile_namespace}\n")
+    s = argo()
+    extra = {"ARGO_NAMESPACE": env_namespace} if env_namespace else {}
+    r = run([str(workflow), "--name", "fixed-1", *(["-n", flag] if flag else [])], env=conn_env(s, **extra))
+    assert r.exit_code == 0, r.stderr
+    sent = s.find("POST", f"/api/v1/workflows/{expected}")[0].json()["workflow"]
+    compiled = compile_file(str(workflow), CompileOptions(namespace=flag or env_namespace)).documents[0]
+    compiled = copy.deepcopy(compiled)
+    compiled["metadata"].pop("generateName", None)
+    compiled["metadata"].update(name="fixed-1", namespace=expected)
+    assert sent == compiled
