@@ -40,13 +40,23 @@ def diagnostics_of(**values) -> list[tuple[int | None, str, str]]:
         ("fail", "256", 12),
         ("fail", "99999999999", 12),
         ("exec_timeout", "1.0e+300", 14),
-        ("exec_timeout", "9999999999d", 14),
-        ("exec_timeout", "P9999999D", 14),
     ],
 )
 def test_out_of_bounds_number_is_refused_at_its_line(key, value, line):
     found = diagnostics_of(**{key: value})
     assert [(at, code) for at, code, _ in found] == [(line, "S204")], found
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("9999999999d", "V329"),  # OSMO's duration parser cannot represent it: refused with OSMO's message
+        ("P9999999D", "P607"),  # representable: clamped to the maximum (60d), said out loud, as OSMO clamps
+    ],
+)
+def test_out_of_range_durations_are_refused_or_clamped_at_their_line(value, code):
+    found = diagnostics_of(exec_timeout=value)
+    assert [(at, c) for at, c, _ in found] == [(14, code)], found
 
 
 def test_largest_count_is_copied_exactly():

@@ -125,6 +125,9 @@ def test_lax_conversions_equal_pydantic(value):
     assert _same(text, _pydantic("text", value)), ("str", value)
 
 
+MAX_COUNT = 999_999_999_999_999  # the schema's bound on counts (cpu, gpu): 15 digits
+
+
 def _schema_accepts(field: str, value: object) -> bool:
     """Whether the bundled schema takes ``value`` for the task's or the resource's ``field``."""
     task = {"name": "a", "image": "ubuntu", "command": ["sh"]}
@@ -148,7 +151,9 @@ def test_schema_admits_exactly_what_pydantic_converts(value):
     negative = isinstance(converted, int) and converted < 0  # refused on purpose (V328 / schema minimum)
     # Draft-07 cannot tell the float 1e19 (pydantic: out of its 64-bit range) from the integer 10**19 (taken).
     huge_float = isinstance(value, float) and abs(value) >= 2.0**63
-    if not negative and not huge_float:
+    # Deliberately stricter: a count above 15 digits is refused (more than any cluster; docs/conformance.md).
+    too_big = isinstance(converted, int) and converted > MAX_COUNT
+    if not negative and not huge_float and not too_big:
         assert _schema_accepts("gpu", value) == (converted is not INVALID), ("gpu", value)
     assert _schema_accepts("platform", value) == (_pydantic("text", value) is not INVALID), ("platform", value)
     assert _schema_accepts("image", value) == (value != "" and _pydantic("text", value) not in (INVALID, None))

@@ -2,7 +2,9 @@
 
 Each document's shell blocks run in order, in a folder holding what they name (wf.yaml, workflows/,
 examples/), with the `osmo` this checkout installs. What needs a cluster is cut: a pipe into argo,
-kubectl or dot keeps its osmo side, and `osmo submit` runs with --dry-run (no server needed).
+kubectl or dot keeps its osmo side, `osmo submit` runs with --dry-run (no server needed), the commands
+that follow a submitted workflow are left to tests/submit/test_follow.py (fake server), and /tmp/ paths
+are folders of the test's own.
 Synopsis lines (`osmo graph FILE [--format …]`) and lines with <placeholders> are not commands.
 """
 
@@ -20,13 +22,15 @@ import pytest
 from tests.docs.doc_commands import DOCS, ROOT, shell_commands
 
 EXTERNAL = ("argo ", "kubectl ", "dot ")
+# Commands that talk to a running Argo Server: tests/submit/test_follow.py runs them against the fake server.
+NEEDS_SERVER = ("osmo list", "osmo query ", "osmo logs ", "osmo cancel ")
 CLEAN_EXAMPLES = ("serial_workflow.yaml", "group_pipeline.yaml", "group_tasks.yaml")
 
 
 def runnable(command: str) -> str | None:
     """The part of a documented command to run here, or None when it is not an `osmo` command."""
     command = re.sub(r"\s+#\s.*$", "", command)  # a trailing comment
-    if not command.startswith("osmo ") or "<" in command or "[--" in command:
+    if not command.startswith("osmo ") or "<" in command or "[--" in command or command.startswith(NEEDS_SERVER):
         return None
     parts = command.split(" | ")
     kept = [parts[0]]
@@ -37,7 +41,7 @@ def runnable(command: str) -> str | None:
     command = " | ".join(kept)
     if command.startswith("osmo submit ") and "--dry-run" not in command:
         command += " --dry-run"
-    return command
+    return command.replace(" /tmp/", " ./tmp/")  # a run folder named in the docs: one of this test's own
 
 
 def sandbox(tmp_path: Path) -> Path:
@@ -45,6 +49,7 @@ def sandbox(tmp_path: Path) -> Path:
     (tmp_path / "workflows").mkdir()
     for name in CLEAN_EXAMPLES:  # `--strict workflows/` passes on them; the others have profile warnings
         shutil.copy(ROOT / "examples" / name, tmp_path / "workflows" / name)
+    (tmp_path / "tmp").mkdir()
     for name in ("wf.yaml", "big.yaml"):
         shutil.copy(ROOT / "examples" / "serial_workflow.yaml", tmp_path / name)
     return tmp_path

@@ -143,7 +143,7 @@ def osmo(args: list[str], env: dict[str, str]):
 def one_line_error(result, prog: str) -> str:
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"osmo {prog}: error: "), lines[0]
+    assert lines[0].startswith("osmo: error: "), lines[0]
     assert TOKEN not in result.stderr + result.stdout
     return lines[0]
 
