@@ -6,8 +6,6 @@ field, URL data without ``--storage``, a backend that cannot run on this machine
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,13 +33,11 @@ class RunOptions:
     plain: bool | None = None  # None: rich on a terminal
 
 
-def _engine_answers(command: str) -> bool:
-    if shutil.which(command) is None:
-        return False
-    try:
-        return subprocess.run([command, "info"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+def default_backend() -> str:
+    """``docker`` when a Docker engine answers (``docker info``), else ``process``; podman only when asked for."""
+    from .backends.container import engine_answers
+
+    return "docker" if engine_answers("docker") else "process"
 
 
 def _seconds(text: str) -> float:
@@ -115,7 +111,7 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
                 f"the workflow reads Secret(s) {', '.join(sorted(manifest.secrets))}: give --secrets DIR "
                 "with DIR/<secret>/<key> files"
             )
-        backend_name = options.backend or ("docker" if _engine_answers("docker") else "process")
+        backend_name = options.backend or default_backend()
         run_dir = (
             Path(options.run_dir) if options.run_dir else Path(tempfile.mkdtemp(prefix=f"osmo-run-{manifest.name}-"))
         )
