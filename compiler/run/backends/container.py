@@ -27,6 +27,7 @@ Only flags that Docker and Podman share are used (``create``, ``start -a``, ``ki
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -42,6 +43,8 @@ LABEL = "io.osmo-compiler.run"
 ENGINES = ("docker", "podman")
 _NOT_RUN = {"created", "configured", "initialized"}  # states of a container whose process never started
 _EXEC_ERRORS = ("executable file not found", "no such file or directory", "permission denied")
+# --init's exec failure (catatonit for podman, tini for docker): the init exits 1 after printing this.
+_INIT_EXEC = re.compile(r"failed to exec pid1: (?P<podman>.+)|\[FATAL tini \(\d+\)\] exec .* failed: (?P<docker>.+)")
 
 
 class Unavailable(Exception):
@@ -60,8 +63,9 @@ def engine_answers(command: str) -> bool:
 class _Container:
     """A started container (``<engine> start -a``): its output streamed to ``sink``, its exit code."""
 
-    def __init__(self, backend: ContainerBackend, name: str, popen: subprocess.Popen, sink: Callable[[str], None]):
-        self.backend, self.name, self.popen = backend, name, popen
+    def __init__(self, backend: ContainerBackend, name: str, argv0: str, popen: subprocess.Popen,
+                 sink: Callable[[str], None]):  # fmt: skip
+        self.backend, self.name, self.argv0, self.popen = backend, name, argv0, popen
         self._lines: list[str] = []
         self._code: int | None = None
         self._error: str | None = None
@@ -92,6 +96,9 @@ class _Container:
             self._code = 127 if kind == "exec" else 1
         else:
             self._code = int(code) if code.lstrip("-").isdigit() else rc
+            found = _INIT_EXEC.search(self._lines[-1]) if self._code == 1 and self._lines else None
+            if found:
+                self._error = f"exec: {self.argv0}: {found.group('podman') or found.group('docker')}"
         return self._code
 
     def signal(self, signum: int) -> None:
@@ -244,7 +251,7 @@ class ContainerBackend:
             [self.name, "start", "-a", name], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True,  # Ctrl-C reaches osmo run, which stops the pods
         )  # fmt: skip
-        return _Container(self, name, popen, sink)
+        return _Container(self, name, container.argv[0], popen, sink)
 
     def _wait_running(self, name: str, timeout: float = 30) -> bool:
         end = time.monotonic() + timeout

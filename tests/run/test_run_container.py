@@ -1,0 +1,192 @@
+"""End-to-end runs with the container backend (podman, real images): the process tests again, plus what only
+containers show (images, group networks with ``{{host:}}`` aliases, clean-up by label).
+
+The image is busybox (``conftest.podman_engine``) tagged with the names the workflows use; it has no python3 and no
+bash brace expansion, so the two group tests and the group example have container versions written for it.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+
+import pytest
+
+from compiler.run import command
+from tests.run import test_run_process as e2e
+
+
+@pytest.fixture
+def osmo_run(podman_run):
+    return podman_run
+
+
+# The process backend's tests, unchanged, on podman (the module's osmo_run fixture above takes the place of conftest's).
+test_serial_tutorial = e2e.test_serial_tutorial
+test_failure_omits_downstream_while_independent_branch_finishes = (
+    e2e.test_failure_omits_downstream_while_independent_branch_finishes
+)
+test_exit_actions = e2e.test_exit_actions
+test_base64_files_environment_and_workflow_id = e2e.test_base64_files_environment_and_workflow_id
+test_jinja_fan_in_keeps_input_order = e2e.test_jinja_fan_in_keeps_input_order
+test_input_regex = e2e.test_input_regex
+test_url_io_through_storage = e2e.test_url_io_through_storage
+test_url_data_needs_storage = e2e.test_url_data_needs_storage
+test_missing_url_prefix_is_an_error_like_argo = e2e.test_missing_url_prefix_is_an_error_like_argo
+test_reschedule_retries_until_the_limit = e2e.test_reschedule_retries_until_the_limit
+test_no_reschedule_for_other_codes = e2e.test_no_reschedule_for_other_codes
+test_exec_timeout_kills_the_task = e2e.test_exec_timeout_kills_the_task
+test_run_timeout_stops_everything = e2e.test_run_timeout_stops_everything
+test_data_filter_example = e2e.test_data_filter_example
+
+
+LISTS = {"running": ["ps", "-q"], "container": ["ps", "-aq"], "network": ["network", "ls", "-q"]}
+
+
+def _labelled(*kinds: str) -> list[str]:
+    """IDs of the engine's containers / networks labelled by some osmo run."""
+    found = []
+    for kind in kinds:
+        found += subprocess.run(["podman", *LISTS[kind], "--filter", "label=io.osmo-compiler.run"],
+                                capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    return found
+
+
+def test_group_member_resolves_lead_and_is_stopped(osmo_run) -> None:
+    run = osmo_run("""
+workflow:
+  name: grp
+  groups:
+  - name: pair
+    tasks:
+    - name: lead
+      lead: true
+      image: x
+      command: [sh, -c, "echo lead up on $(hostname); echo bye | nc -l -p 24855"]
+    - name: member
+      image: x
+      command: [sh, -c]
+      args:
+      - |
+        trap 'echo got TERM; exit 143' TERM
+        nslookup {{host:lead}} | grep -A1 '^Name:'
+        until sleep 2 | nc {{host:lead}} 24855 | grep -q bye; do sleep 0.2; done  # lets the lead end
+        sleep 1000 & wait
+""")
+    assert run.code == 0, run.out + run.err
+    assert run.phase("lead") == "Succeeded" and "lead up on lead" in run.log("lead")
+    assert run.phase("member") == "Succeeded"  # a daemon stopped when its DAG ends is recorded Succeeded
+    assert run.summary["tasks"]["member"]["exitCode"] == 143
+    member = run.log("member")
+    assert "osmo barrier: all tasks of the group are up" in member
+    assert re.search(r"Name:\s+lead\.pair-[0-9a-f-]+\nAddress: \d+\.\d+\.\d+\.\d+", member), member
+    assert "got TERM" in member  # SIGTERM reached the command (--init forwards it), not only SIGKILL
+    assert _labelled("container", "network") == []
+
+
+def test_group_member_talks_to_lead(osmo_run) -> None:
+    run = osmo_run("""
+workflow:
+  name: talk
+  groups:
+  - name: pair
+    tasks:
+    - name: lead
+      lead: true
+      image: x
+      command: [sh, -c, "echo hello from lead | nc -l -p 24855"]
+    - name: member
+      image: x
+      command: [sh, -c]
+      args: ["until sleep 3 | nc {{host:lead}} 24855 | grep hello; do sleep 0.2; done; sleep 1000"]
+""")
+    assert run.code == 0, run.out + run.err
+    assert "hello from lead" in run.log("member")
+
+
+def test_group_pipeline_example(osmo_run) -> None:
+    run = osmo_run(e2e.EXAMPLES / "group_pipeline.yaml")
+    assert run.code == 0, run.out + run.err
+    assert "sample_" in run.log("train-model-a")  # busybox sh: no {1..10}, so one line instead of ten
+    assert "/osmo/data/input/0/data/training_data.csv" in run.log("train-model-b")
+
+
+def test_the_image_is_used_not_the_host(osmo_run) -> None:
+    run = osmo_run("""
+workflow:
+  name: img
+  tasks:
+  - {name: t, image: x, command: [sh, -c, "readlink /bin/sh; test ! -e /usr/bin/python3 && echo no python"]}
+""")
+    assert run.code == 0, run.out + run.err
+    assert run.log("t") == "busybox\nno python\n"
+    assert "images are not used" not in run.out
+
+
+def test_missing_image_and_missing_executable(osmo_run) -> None:
+    run = osmo_run("""
+workflow:
+  name: bad
+  tasks:
+  - {name: noimage, image: localhost/osmo-run-test-absent:1, command: [sh, -c, "true"]}
+  - {name: noexec, image: x, command: [no-such-command]}
+  - {name: fails, image: x, command: [sh, -c, "no-such-command"]}
+""")
+    assert run.code == 1
+    noimage = run.summary["tasks"]["noimage"]
+    assert noimage["phase"] == "Error" and "osmo-run-test-absent:1" in noimage["message"]
+    noexec = run.summary["tasks"]["noexec"]
+    assert noexec["phase"] == "Failed" and noexec["exitCode"] == 128  # the kubelet's StartError
+    assert noexec["message"].startswith("main: exec:")
+    fails = run.summary["tasks"]["fails"]
+    assert fails["phase"] == "Failed" and fails["exitCode"] == 127  # the command's own "not found"
+
+
+def test_ctrl_c_removes_every_container_and_network(podman_engine, tmp_path, monkeypatch) -> None:
+    """An interrupted run leaves nothing behind: command.run catches KeyboardInterrupt and the backend cleans up."""
+    from compiler.pipeline import CompileOptions
+    from compiler.run.command import RunOptions, run
+
+    workflow = tmp_path / "wf.yaml"
+    workflow.write_text("""
+workflow:
+  name: ctrlc
+  groups:
+  - name: pair
+    tasks:
+    - {name: lead, lead: true, image: x, command: [sh, -c, "sleep 1000"]}
+    - {name: member, image: x, command: [sh, -c, "sleep 1000"]}
+""")
+    (tmp_path / "profile.yaml").write_text("{}\n")
+    seen: list[list[str]] = []
+    waits = iter(range(2))
+    real_wait = None
+
+    def interrupting_wait(self):
+        if next(waits, 1) == 0:  # the first wait: once both pods run, Ctrl-C
+            deadline = time.monotonic() + 60
+            while len(_labelled("running")) < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            seen.append(_labelled("container", "network"))
+            raise KeyboardInterrupt
+        return real_wait(self)
+
+    from compiler.run.dag import Engine
+
+    real_wait = Engine.wait
+    monkeypatch.setattr(Engine, "wait", interrupting_wait)
+    code = run(str(workflow), CompileOptions(profile=str(tmp_path / "profile.yaml")),
+               RunOptions(backend="podman", run_dir=str(tmp_path / "run"), plain=True), lambda _: None)  # fmt: skip
+    assert code == 1
+    assert len(seen[0]) >= 3  # two running containers and the group's network
+    assert _labelled("container", "network") == []
+
+
+def test_default_backend_is_docker_when_it_answers(monkeypatch) -> None:
+    from compiler.run.backends import container
+
+    monkeypatch.setattr(container, "engine_answers", lambda name: name == "docker")
+    assert command.default_backend() == "docker"
+    monkeypatch.setattr(container, "engine_answers", lambda name: False)
+    assert command.default_backend() == "process"
