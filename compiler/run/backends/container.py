@@ -145,6 +145,8 @@ class ContainerBackend:
         self._images: dict[str, str | None] = {}  # image -> error (None: present)
         self._image_locks: dict[str, threading.Lock] = {}
         self._closed = False
+        self._starting = 0
+        self._idle = threading.Condition()
 
     # -- engine CLI ----------------------------------------------------------------------------------------
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -212,8 +214,18 @@ class ContainerBackend:
         return dest  # missing when cp failed: the output is then "no such file or directory"
 
     def start(self, pod: PodSpec, container: ContainerSpec, sink: Callable[[str], None]) -> _Container | _Finished:
-        if self._closed:
-            return _Finished(137, "setup: the run is stopping")
+        with self._idle:
+            if self._closed:
+                return _Finished(137, "setup: the run is stopping")
+            self._starting += 1
+        try:
+            return self._start(pod, container, sink)
+        finally:
+            with self._idle:
+                self._starting -= 1
+                self._idle.notify_all()
+
+    def _start(self, pod: PodSpec, container: ContainerSpec, sink: Callable[[str], None]) -> _Container | _Finished:
         error = self._ensure_image(container.image, sink)
         if error:
             return _Finished(1, error)
@@ -275,11 +287,17 @@ class ContainerBackend:
 
     def close(self) -> None:
         """Remove every container and network of this run (found by label, so nothing is left behind)."""
-        self._closed = True
+        with self._idle:
+            self._closed = True
+            self._idle.wait_for(lambda: self._starting == 0, timeout=120)  # a create in flight would be missed
         self.kill_all()
-        containers = self._labelled("-a")
-        if containers:
-            self.cli("rm", "-f", *containers)
+        for _ in range(5):  # a container that is still being stopped or cleaned up by the engine can refuse once
+            containers = self._labelled("-a")
+            if containers:
+                self.cli("rm", "-f", *containers)
+            if not self._labelled("-a"):
+                break
+            time.sleep(0.2)
         networks = self.cli("network", "ls", "-q", "--filter", f"label={self.label}")
         if networks.returncode == 0 and networks.stdout.split():
             self.cli("network", "rm", *networks.stdout.split())
