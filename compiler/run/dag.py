@@ -82,13 +82,6 @@ class Options:
     timeout: float | None = None
 
 
-def fnv32a(text: str) -> int:
-    value = 0x811C9DC5
-    for byte in text.encode():
-        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return value
-
-
 class Engine:
     def __init__(self, manifest: Manifest, options: Options, backend: Any, ui: Any):
         self.manifest, self.options, self.backend, self.ui = manifest, options, backend, ui

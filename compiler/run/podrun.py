@@ -83,7 +83,7 @@ class PodRunner:
     def _attempt(self, template, node, supplied, parameters, pod_dir: Path, attempt: int, last: dict) -> PodResult:
         engine = self.engine
         node_name = node.name if attempt == 0 and not template.get("retryStrategy") else f"{node.name}({attempt})"
-        pod_name = f"{engine.workflow_name}-{template['name']}-{_fnv(node_name)}"
+        pod_name = f"{engine.workflow_name}-{template['name']}-{fnv32a(node_name)}"
         values = dict(engine.globals)
         values.update({"pod.name": pod_name, "retries": str(attempt), "tasks.name": node.task, "node.name": node_name})
         values.update({f"lastRetry.{k}": v for k, v in last.items()})
@@ -240,7 +240,9 @@ def _inside(mounts: list[Mount], path: str) -> Path | None:
     return None
 
 
-def _fnv(text: str) -> int:
-    from .dag import fnv32a
-
-    return fnv32a(text)
+def fnv32a(text: str) -> int:
+    """Argo's pod-name hash (FNV-1a, 32 bits) of the node name."""
+    value = 0x811C9DC5
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
