@@ -85,8 +85,6 @@ CONTAINERS_CONF = """[containers]
 default_ulimits = []
 [engine]
 cgroup_manager = "cgroupfs"
-[network]
-network_config_dir = "{networks}"
 """
 STORAGE_CONF = """[storage]
 driver = "overlay"
@@ -97,8 +95,12 @@ runroot = "{root}/run"
 
 @pytest.fixture(scope="session")
 def podman_engine(tmp_path_factory):
-    """Point podman at throw-away storage (the user's images and networks are never touched) holding one busybox
-    image, imported from a rootfs tarball and tagged with every image name the tests' workflows use."""
+    """Point podman at throw-away storage (the user's images and containers are never touched) holding one busybox
+    image, imported from a rootfs tarball and tagged with every image name the tests' workflows use.
+
+    Networks stay in the engine's own configuration: netavark picks a free subnet and bridge only among the networks
+    of one configuration folder, so private folders in concurrent test sessions would hand out the same subnet. The
+    runs' networks carry the run's label and are removed at its end."""
     import shutil
     import subprocess
     import tarfile
@@ -108,8 +110,7 @@ def podman_engine(tmp_path_factory):
     busybox = shutil.which("busybox")
     assert busybox, "the container tests need busybox-static (apt-get install busybox-static)"
     base = tmp_path_factory.mktemp("podman")
-    (base / "networks").mkdir()
-    (base / "containers.conf").write_text(CONTAINERS_CONF.format(networks=base / "networks"))
+    (base / "containers.conf").write_text(CONTAINERS_CONF)
     (base / "storage.conf").write_text(STORAGE_CONF.format(root=base))
     saved = {k: os.environ.get(k) for k in ("CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF")}
     os.environ["CONTAINERS_CONF"] = str(base / "containers.conf")

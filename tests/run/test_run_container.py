@@ -10,6 +10,7 @@ happens to win that race.
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -50,15 +51,20 @@ test_single_object_url_lands_inside_the_input_folder = e2e.test_single_object_ur
 test_outputs_upload_only_after_success = e2e.test_outputs_upload_only_after_success
 
 
-LISTS = {"running": ["ps", "-q"], "container": ["ps", "-aq"], "network": ["network", "ls", "-q"]}
+LISTS = {"running": ["ps"], "container": ["ps", "-a"], "network": ["network", "ls"]}
 
 
-def _labelled(*kinds: str) -> list[str]:
-    """IDs of the engine's containers / networks labelled by some osmo run."""
+def _labelled(*kinds: str, containing: str = "") -> list[str]:
+    """Names of the engine's containers / networks labelled by some osmo run (and containing ``containing``).
+
+    Containers live in this session's private storage; networks are the engine's (see ``podman_engine``), so a
+    test looks only for its own run's networks, whose names hold the workflow's uid."""
     found = []
     for kind in kinds:
-        found += subprocess.run(["podman", *LISTS[kind], "--filter", "label=io.osmo-compiler.run"],
-                                capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+        template = "{{.Name}}" if kind == "network" else "{{.Names}}"
+        args = ["podman", *LISTS[kind], "--format", template, "--filter", "label=io.osmo-compiler.run"]
+        listed = subprocess.run(args, capture_output=True, text=True, check=True).stdout.split()
+        found += [name for name in listed if containing in name]
     return found
 
 
@@ -94,7 +100,7 @@ workflow:
     assert "osmo barrier: all tasks of the group are up" in member
     assert re.search(r"Name:\s+lead\.pair-[0-9a-f-]+\nAddress: \d+\.\d+\.\d+\.\d+", member), member
     assert "got TERM" in member  # SIGTERM reached the command (--init forwards it), not only SIGKILL
-    assert _labelled("container", "network") == []
+    assert _labelled("container") == [] and _labelled("network", containing=run.summary["uid"]) == []
 
 
 def test_group_member_talks_to_lead(osmo_run) -> None:
@@ -173,15 +179,16 @@ workflow:
         deadline = time.monotonic() + 60
         while len(_labelled("running")) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
-        created = _labelled("container", "network")
+        containers, networks = _labelled("container"), _labelled("network")
         process.send_signal(signum)
         out, _ = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert len(created) >= 3, out  # two running containers and the group's network
     assert process.returncode == 1, out
     assert "interrupted: stopping every task" in out
-    assert _labelled("container", "network") == []
+    uid = json.loads((tmp_path / "run/summary.json").read_text())["uid"]
+    assert len(containers) >= 2 and len([n for n in networks if uid in n]) == 1, out  # the group's network
+    assert _labelled("container") == [] and _labelled("network", containing=uid) == []
 
 
 def test_default_backend_is_docker_when_it_answers(monkeypatch) -> None:
