@@ -6,10 +6,10 @@ field, URL data without ``--storage``, a backend that cannot run on this machine
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+import signal
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,13 +35,22 @@ class RunOptions:
     plain: bool | None = None  # None: rich on a terminal
 
 
-def _engine_answers(command: str) -> bool:
-    if shutil.which(command) is None:
-        return False
-    try:
-        return subprocess.run([command, "info"], capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _interrupt_on_sigterm() -> Any:
+    """SIGTERM (``kill``, a CI job cancelled) stops the run like Ctrl-C, so its containers are removed too."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def default_backend() -> str:
+    """``docker`` when a Docker engine answers (``docker info``), else ``process``; podman only when asked for."""
+    from .backends.container import engine_answers
+
+    return "docker" if engine_answers("docker") else "process"
 
 
 def _seconds(text: str) -> float:
@@ -115,7 +124,7 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
                 f"the workflow reads Secret(s) {', '.join(sorted(manifest.secrets))}: give --secrets DIR "
                 "with DIR/<secret>/<key> files"
             )
-        backend_name = options.backend or ("docker" if _engine_answers("docker") else "process")
+        backend_name = options.backend or default_backend()
         run_dir = (
             Path(options.run_dir) if options.run_dir else Path(tempfile.mkdtemp(prefix=f"osmo-run-{manifest.name}-"))
         )
@@ -141,6 +150,7 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
     ui.note(f"workflow {engine.workflow_name} (uid {engine.uid})")
     ui.begin()
     started = time.monotonic()
+    sigterm = _interrupt_on_sigterm()
     try:
         engine.start()
         try:
@@ -154,6 +164,8 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
                 backend.kill_all()
                 phase, message = engine.wait()
     finally:
+        if sigterm is not None:
+            signal.signal(signal.SIGTERM, sigterm)
         ui.end()
         backend.close()
     summary = build(run_dir, engine, phase, message)

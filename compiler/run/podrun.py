@@ -15,16 +15,13 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..podnames import v2_pod_name
 from .artifacts import ArtifactError, NeedsStorage, NotFound, load_input, save_output
 from .depends import ERROR, FAILED, RUNNING, SUCCEEDED
 from .pod import ContainerSpec, Mount, Pod, PodResult, PodSpec
 from .template import SubstitutionError, substitute
-
-if TYPE_CHECKING:
-    from .dag import Engine, Node
 
 
 class PodError(Exception):
@@ -42,11 +39,11 @@ def parse_seconds(value: Any) -> float | None:
 
 
 class PodRunner:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Any):  # dag.Engine (not imported: dag imports this module)
         self.engine = engine
         self.log_locks: dict[str, threading.Lock] = {}
 
-    def run(self, template: dict, node: Node, supplied: dict[str, Path | None], parameters: dict[str, str]) -> None:
+    def run(self, template: dict, node: Any, supplied: dict[str, Path | None], parameters: dict[str, str]) -> None:
         engine = self.engine
         task_dir = engine.options.run_dir / "tasks" / node.task
         task_dir.mkdir(parents=True, exist_ok=True)
@@ -223,7 +220,7 @@ class PodRunner:
             raise PodError(f"Secret {name!r} not found: expected the folder {path}")
         return path
 
-    def _log(self, node: Node, container: str, line: str) -> None:
+    def _log(self, node: Any, container: str, line: str) -> None:
         assert node.log is not None
         lock = self.log_locks.setdefault(node.task, threading.Lock())
         text = f"[{container}] {line}" if container else line

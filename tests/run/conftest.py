@@ -45,12 +45,18 @@ def osmo_run(tmp_path, capsys):
     reason = process_backend_reason()
     if reason:
         pytest.skip(reason)
+    return make_runner(tmp_path, capsys, "process")
+
+
+def make_runner(tmp_path: Path, capsys, default_backend: str):
+    """``go(text_or_path, **RunOptions)`` runs a workflow in-process and returns its ``Run``."""
     from compiler.pipeline import CompileOptions
     from compiler.run.command import RunOptions, run
 
     counter = iter(range(100))
 
-    def go(text: str | Path, *, backend: str = "process", profile: str | None = None, set_values=(), **options) -> Run:
+    def go(text: str | Path, *, backend: str = default_backend, profile: str | None = None, set_values=(),
+           **options) -> Run:  # fmt: skip
         index = next(counter)
         if isinstance(text, Path):
             path = text
@@ -70,3 +76,71 @@ def osmo_run(tmp_path, capsys):
 
     (tmp_path / "no-profile.yaml").write_text("{}\n")
     return go
+
+
+# -- the podman backend: an isolated engine (own storage, networks, containers.conf) and a busybox image -------------
+IMAGE_TAGS = ("x", "ubuntu:22.04", "ubuntu:24.04", "alpine:3.18", "busybox:1.36")
+CONTAINERS_CONF = """[containers]
+# Sandboxes without cgroup delegation or with low hard limits (CI containers) reject podman's defaults.
+default_ulimits = []
+[engine]
+cgroup_manager = "cgroupfs"
+"""
+STORAGE_CONF = """[storage]
+driver = "overlay"
+graphroot = "{root}/storage"
+runroot = "{root}/run"
+"""
+
+
+@pytest.fixture(scope="session")
+def podman_engine(tmp_path_factory):
+    """Point podman at throw-away storage (the user's images and containers are never touched) holding one busybox
+    image, imported from a rootfs tarball and tagged with every image name the tests' workflows use.
+
+    Networks stay in the engine's own configuration: netavark picks a free subnet and bridge only among the networks
+    of one configuration folder, so private folders in concurrent test sessions would hand out the same subnet. The
+    runs' networks carry the run's label and are removed at its end."""
+    import shutil
+    import subprocess
+    import tarfile
+
+    if shutil.which("podman") is None:
+        pytest.skip("podman is not installed (apt-get install podman runc busybox-static)")
+    busybox = shutil.which("busybox")
+    assert busybox, "the container tests need busybox-static (apt-get install busybox-static)"
+    base = tmp_path_factory.mktemp("podman")
+    (base / "containers.conf").write_text(CONTAINERS_CONF)
+    (base / "storage.conf").write_text(STORAGE_CONF.format(root=base))
+    saved = {k: os.environ.get(k) for k in ("CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF")}
+    os.environ["CONTAINERS_CONF"] = str(base / "containers.conf")
+    os.environ["CONTAINERS_STORAGE_CONF"] = str(base / "storage.conf")
+    try:
+        rootfs = base / "rootfs"
+        for folder in ("bin", "usr/bin", "tmp", "etc", "root"):
+            (rootfs / folder).mkdir(parents=True)
+        shutil.copy(busybox, rootfs / "bin/busybox")
+        applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
+        for applet in applets:
+            if applet != "busybox":
+                (rootfs / "bin" / applet).symlink_to("busybox")
+        (rootfs / "usr/bin/env").symlink_to("/bin/busybox")
+        (rootfs / "bin/bash").write_text('#!/bin/sh\nexec /bin/sh "$@"\n')  # the examples say bash
+        (rootfs / "bin/bash").chmod(0o755)
+        with tarfile.open(base / "rootfs.tar", "w") as tar:
+            tar.add(rootfs, arcname=".")
+        subprocess.run(["podman", "import", str(base / "rootfs.tar"), IMAGE_TAGS[0]], check=True, capture_output=True)
+        for tag in IMAGE_TAGS[1:]:
+            subprocess.run(["podman", "tag", IMAGE_TAGS[0], tag], check=True, capture_output=True)
+        yield base
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def podman_run(podman_engine, tmp_path, capsys):
+    return make_runner(tmp_path, capsys, "podman")
