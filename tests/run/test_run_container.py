@@ -39,13 +39,13 @@ test_jinja_fan_in_keeps_input_order = e2e.test_jinja_fan_in_keeps_input_order
 test_input_regex = e2e.test_input_regex
 test_url_io_through_storage = e2e.test_url_io_through_storage
 test_url_data_needs_storage = e2e.test_url_data_needs_storage
-test_missing_url_prefix_is_an_error_like_argo = e2e.test_missing_url_prefix_is_an_error_like_argo
+test_missing_url_prefix_is_an_empty_folder_as_in_osmo = e2e.test_missing_url_prefix_is_an_empty_folder_as_in_osmo
 test_reschedule_retries_until_the_limit = e2e.test_reschedule_retries_until_the_limit
 test_no_reschedule_for_other_codes = e2e.test_no_reschedule_for_other_codes
 test_exec_timeout_kills_the_task = e2e.test_exec_timeout_kills_the_task
 test_run_timeout_stops_everything = e2e.test_run_timeout_stops_everything
 test_data_filter_example = e2e.test_data_filter_example
-# The manifest's known differences from OSMO (strict xfails) do not depend on the backend either.
+# What the manifest does with URL data (runtime-audit #3, #4, #10) does not depend on the backend either.
 test_empty_url_prefix_is_an_empty_folder_as_in_osmo = e2e.test_empty_url_prefix_is_an_empty_folder_as_in_osmo
 test_single_object_url_lands_inside_the_input_folder = e2e.test_single_object_url_lands_inside_the_input_folder
 test_outputs_upload_only_after_success = e2e.test_outputs_upload_only_after_success
