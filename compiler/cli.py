@@ -8,16 +8,16 @@ Heavy imports (hera) happen inside the commands that need them, so that
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import __version__, cli_options, shared_options
+from . import __version__, cli_options, cli_server, shared_options
 from .diagnostics import UsageError
 from .exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .pipeline import CompileOptions
+    pass
 
 app = typer.Typer(
     name="osmo",
@@ -42,52 +42,10 @@ def _root(
     """Validate NVIDIA OSMO workflows and compile them to Argo Workflows."""
 
 
-def _fail_usage(message: str) -> NoReturn:
-    typer.echo(f"osmo: error: {message}", err=True)
-    raise typer.Exit(EXIT_USAGE)
+_fail_usage = cli_options.fail_usage
 
 
-def _compile_options(
-    *,
-    set_values: list[str] | None = None,
-    set_strings: list[str] | None = None,
-    set_env: list[str] | None = None,
-    namespace: str | None = None,
-    service_account: str | None = None,
-    artifact_repository_ref: str | None = None,
-    kind: str | None = None,
-    allow_any_localpath: bool | None = None,
-    profile: str | None = None,
-    pool: str | None = None,
-    max_bytes: int | None = None,
-    share_templates: bool | None = None,
-    split: bool | None = None,
-) -> CompileOptions:
-    """The ``CompileOptions`` of the flags that validate, compile and submit share.
-
-    ``None`` is a flag the command does not have or that was not given: ``CompileOptions``' default applies.
-    """
-    from .pipeline import CompileOptions
-
-    flags: dict[str, Any] = {
-        "set_values": set_values,
-        "set_strings": set_strings,
-        "set_env": set_env,
-        "namespace": namespace,
-        "service_account": service_account,
-        "artifact_repository_ref": artifact_repository_ref,
-        "kind": kind,
-        "allow_any_localpath": allow_any_localpath,
-        "profile": profile,
-        "pool": pool,
-        "max_bytes": max_bytes,
-        "share_templates": share_templates,
-        "split": split,
-    }
-    given: dict[str, Any] = {
-        key: tuple(value) if isinstance(value, list) else value for key, value in flags.items() if value is not None
-    }
-    return CompileOptions(**given)
+_compile_options = cli_options.compile_options
 
 
 def _print_diagnostics(diagnostics) -> None:
@@ -467,299 +425,12 @@ def profile_check(path: str = typer.Argument(..., help="The profile file to chec
     raise typer.Exit(EXIT_FAILED if has_errors(problems) else EXIT_OK)
 
 
-@app.command("submit")
-def submit(
-    file: Annotated[str, typer.Argument(help="The OSMO workflow file ('-' reads standard input).")],
-    set_values: cli_options.SetValues = None,
-    set_strings: cli_options.SetStrings = None,
-    set_env: cli_options.SetEnv = None,
-    service_account: cli_options.ServiceAccount = None,
-    artifact_repository_ref: cli_options.ArtifactRepositoryRef = None,
-    allow_any_localpath: cli_options.AllowAnyLocalpath = False,
-    profile: cli_options.Profile = None,
-    pool: cli_options.Pool = None,
-    max_bytes: cli_options.MaxBytes = None,
-    share_templates: cli_options.ShareTemplates = True,
-    split: cli_options.Split = True,
-    namespace: Annotated[
-        str | None,
-        typer.Option(
-            "--namespace",
-            "-n",
-            metavar="NAMESPACE",
-            help="Namespace (env: ARGO_NAMESPACE; then the profile's namespace; default: argo).",
-        ),
-    ] = None,
-    argo_server: Annotated[
-        str | None, typer.Option("--argo-server", "-s", metavar="HOST:PORT", help="Argo Server (env: ARGO_SERVER).")
-    ] = None,
-    token: Annotated[
-        str | None,
-        typer.Option(
-            "--token",
-            help="Bearer token (env: ARGO_TOKEN). Prefer the env var: flags show up in `ps`.",
-            show_default=False,
-        ),
-    ] = None,
-    secure: Annotated[
-        bool | None,
-        typer.Option(
-            "--secure/--insecure", help="https (default) or plain http (env: ARGO_SECURE).", show_default=False
-        ),
-    ] = None,
-    insecure_skip_verify: Annotated[
-        bool | None,
-        typer.Option(
-            "--insecure-skip-verify",
-            "-k",
-            help="Do not verify the server's TLS certificate (env: ARGO_INSECURE_SKIP_VERIFY). "
-            "To trust a private CA instead, set REQUESTS_CA_BUNDLE.",
-            show_default=False,
-        ),
-    ] = None,
-    base_href: Annotated[
-        str | None,
-        typer.Option("--argo-base-href", metavar="PATH", help="Path prefix of the Argo Server (env: ARGO_BASE_HREF)."),
-    ] = None,
-    name: Annotated[str | None, typer.Option("--name", help="Fixed metadata.name (removes generateName).")] = None,
-    generate_name: Annotated[
-        bool, typer.Option("--generate-name", help="Let the server pick the name (metadata.generateName).")
-    ] = False,
-    lint: Annotated[
-        bool, typer.Option("--lint", help="Ask the server to lint the workflow before creating it.")
-    ] = False,
-    wait: Annotated[
-        bool, typer.Option("--wait", "-w", help="Follow the workflow until it finishes; exit 1 unless it Succeeded.")
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the request that would be sent (token redacted); send nothing.")
-    ] = False,
-    poll_interval: Annotated[
-        float,
-        typer.Option(
-            "--poll-interval",
-            min=0.0,
-            metavar="SECONDS",
-            help="Polling interval for --wait when the watch stream is unavailable.",
-        ),
-    ] = shared_options.POLL_INTERVAL_S,
-    request_timeout: Annotated[
-        float,
-        typer.Option(
-            "--request-timeout", min=0.1, metavar="SECONDS", help="Timeout of each request to the Argo Server."
-        ),
-    ] = shared_options.REQUEST_TIMEOUT_S,
-) -> None:
-    """Compile an OSMO workflow and submit it to an Argo Server (hera is imported only here)."""
-    from .submit.command import SubmitOptions, run_submit
-
-    code = run_submit(
-        SubmitOptions(
-            file=file,
-            # the namespace is the submit namespace (-n, else ARGO_NAMESPACE), set once it is resolved
-            compile=_compile_options(
-                set_values=set_values,
-                set_strings=set_strings,
-                set_env=set_env,
-                service_account=service_account,
-                artifact_repository_ref=artifact_repository_ref,
-                allow_any_localpath=allow_any_localpath,
-                profile=profile,
-                pool=pool,
-                max_bytes=max_bytes,
-                share_templates=share_templates,
-                split=split,
-            ),
-            namespace=namespace,
-            argo_server=argo_server,
-            token=token,
-            secure=secure,
-            insecure_skip_verify=insecure_skip_verify,
-            base_href=base_href,
-            name=name,
-            generate_name=generate_name,
-            lint=lint,
-            wait=wait,
-            dry_run=dry_run,
-            poll_interval=poll_interval,
-            request_timeout=request_timeout,
-        )
-    )
-    raise typer.Exit(code)
-
-
-# -- following a submitted workflow: list, query, logs, cancel (same connection flags as submit) ----------
-
-_Namespace = Annotated[
-    str | None, typer.Option("--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; default: argo).")
-]
-_ArgoServer = Annotated[
-    str | None, typer.Option("--argo-server", "-s", metavar="HOST:PORT", help="Argo Server (env: ARGO_SERVER).")
-]
-_Token = Annotated[
-    str | None,
-    typer.Option(
-        "--token", help="Bearer token (env: ARGO_TOKEN). Prefer the env var: flags show up in `ps`.", show_default=False
-    ),
-]
-_Secure = Annotated[
-    bool | None,
-    typer.Option("--secure/--insecure", help="https (default) or plain http (env: ARGO_SECURE).", show_default=False),
-]
-_SkipVerify = Annotated[
-    bool | None,
-    typer.Option(
-        "--insecure-skip-verify",
-        "-k",
-        help="Do not verify the server's TLS certificate (env: ARGO_INSECURE_SKIP_VERIFY). "
-        "To trust a private CA instead, set REQUESTS_CA_BUNDLE.",
-        show_default=False,
-    ),
-]
-_BaseHref = Annotated[
-    str | None,
-    typer.Option("--argo-base-href", metavar="PATH", help="Path prefix of the Argo Server (env: ARGO_BASE_HREF)."),
-]
-_RequestTimeout = Annotated[
-    float,
-    typer.Option("--request-timeout", min=0.1, metavar="SECONDS", help="Timeout of each request to the Argo Server."),
-]
-_Output = Annotated[str, typer.Option("--output", "-o", help="table or json.")]
-
-
-def _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout):
-    from .submit.workflows import ServerOptions
-
-    return ServerOptions(
-        namespace=namespace,
-        argo_server=argo_server,
-        token=token,
-        secure=secure,
-        insecure_skip_verify=insecure_skip_verify,
-        base_href=base_href,
-        request_timeout=request_timeout,
-    )
-
-
-@app.command("list")
-def list_workflows(
-    phase: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--phase", metavar="PHASE", help="Only these phases (Pending, Running, Succeeded, Failed, Error)."
-        ),
-    ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many (the newest).")] = None,
-    all_namespaces: Annotated[bool, typer.Option("--all-namespaces", "-A", help="Every namespace.")] = False,
-    output: _Output = "table",
-    namespace: _Namespace = None,
-    argo_server: _ArgoServer = None,
-    token: _Token = None,
-    secure: _Secure = None,
-    insecure_skip_verify: _SkipVerify = None,
-    base_href: _BaseHref = None,
-    request_timeout: _RequestTimeout = shared_options.REQUEST_TIMEOUT_S,
-) -> None:
-    """List the workflows osmo submitted, newest first: name, phase, started, duration, progress, OSMO name."""
-    from .submit.errors import SubmitError
-    from .submit.workflows import ListOptions, normalise_phases, run_list
-
-    try:
-        phases = normalise_phases(tuple(phase or ()))
-    except SubmitError as e:
-        _fail_usage(e.message)
-    server = _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout)
-    raise typer.Exit(run_list(ListOptions(phases, limit, all_namespaces, output), server))
-
-
-@app.command("query")
-def query(
-    name: Annotated[str, typer.Argument(help="The workflow's name (as `osmo submit` printed it).")],
-    output: _Output = "table",
-    namespace: _Namespace = None,
-    argo_server: _ArgoServer = None,
-    token: _Token = None,
-    secure: _Secure = None,
-    insecure_skip_verify: _SkipVerify = None,
-    base_href: _BaseHref = None,
-    request_timeout: _RequestTimeout = shared_options.REQUEST_TIMEOUT_S,
-) -> None:
-    """Show a workflow's phase and one row per OSMO task (phase, exit code, times, retries, pod).
-
-    Exit 1 when the workflow Failed (or is unknown).
-    """
-    from .submit.workflows import run_query
-
-    server = _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout)
-    raise typer.Exit(run_query(name, output, server))
-
-
-@app.command("logs")
-def logs(
-    name: Annotated[str, typer.Argument(help="The workflow's name.")],
-    task: Annotated[
-        list[str] | None,
-        typer.Option("--task", "-t", help="Only this OSMO task (or group, or retry attempt `name(N)`). Repeatable."),
-    ] = None,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep streaming until the workflow ends.")] = False,
-    since: Annotated[
-        str | None, typer.Option("--since", metavar="DURATION", help="Only lines newer than this (30s, 10m, 2h, 1d).")
-    ] = None,
-    grep: Annotated[
-        str | None, typer.Option("--grep", metavar="REGEX", help="Only lines matching (Python re).")
-    ] = None,
-    colour: Annotated[
-        bool | None,
-        typer.Option(
-            "--color/--no-color",
-            help="Colour task names (default: on a terminal, unless NO_COLOR).",
-            show_default=False,
-        ),
-    ] = None,
-    namespace: _Namespace = None,
-    argo_server: _ArgoServer = None,
-    token: _Token = None,
-    secure: _Secure = None,
-    insecure_skip_verify: _SkipVerify = None,
-    base_href: _BaseHref = None,
-    request_timeout: _RequestTimeout = shared_options.REQUEST_TIMEOUT_S,
-) -> None:
-    """Print every task's main-container log, each line prefixed with its OSMO task name."""
-    from .submit.logs import LogsOptions, run_logs
-
-    server = _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout)
-    options = LogsOptions(name, tuple(task or ()), follow, since, grep, colour)
-    raise typer.Exit(run_logs(options, server))
-
-
-_CANCEL_HELP = (
-    "Cancel a running workflow. Default, Argo `stop`: no new task starts, running tasks are killed, and the "
-    "workflow's exit handlers (onExit) still run. --force, Argo `terminate`: the same, but exit handlers are "
-    "skipped too. Workflows compiled by osmo have no exit handlers of their own, so the two differ only for "
-    "handlers added by hand. A finished workflow cannot be cancelled (exit 1)."
-)
-
-
-@app.command("cancel", help=_CANCEL_HELP)
-def cancel(
-    name: Annotated[str, typer.Argument(help="The workflow's name.")],
-    force: Annotated[
-        bool,
-        typer.Option("--force", help="Terminate (Argo `terminate`): exit handlers do not run. Default: stop."),
-    ] = False,
-    namespace: _Namespace = None,
-    argo_server: _ArgoServer = None,
-    token: _Token = None,
-    secure: _Secure = None,
-    insecure_skip_verify: _SkipVerify = None,
-    base_href: _BaseHref = None,
-    request_timeout: _RequestTimeout = shared_options.REQUEST_TIMEOUT_S,
-) -> None:
-    """Cancel a running workflow (help: _CANCEL_HELP)."""
-    from .submit.workflows import run_cancel
-
-    server = _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout)
-    raise typer.Exit(run_cancel(name, force, server))
+# -- the Argo Server commands (cli_server.py): submit, then following a submitted workflow ----------------
+app.command("submit")(cli_server.submit)
+app.command("list")(cli_server.list_workflows)
+app.command("query")(cli_server.query)
+app.command("logs")(cli_server.logs)
+app.command("cancel", help=cli_server.CANCEL_HELP)(cli_server.cancel)
 
 
 @app.command("run")

@@ -8,11 +8,15 @@ and ``validate`` checks exactly what ``compile`` would compile. Help texts live 
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from . import shared_options as text
+from .exit_codes import EXIT_USAGE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .options import CompileOptions
 
 # ---- what compiles: validate, compile, graph, submit and run take all of these ----------------------------
 SetValues = Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=text.SET)]
@@ -56,3 +60,52 @@ Output = Annotated[
     str | None,
     typer.Option("-o", "--output", metavar="FILE", help="Write here (atomically) instead of stdout."),
 ]
+
+
+def fail_usage(message: str) -> NoReturn:
+    """A usage error: one ``osmo: error:`` line, exit 2 (the one style of every command)."""
+    typer.echo(f"osmo: error: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def compile_options(
+    *,
+    set_values: list[str] | None = None,
+    set_strings: list[str] | None = None,
+    set_env: list[str] | None = None,
+    namespace: str | None = None,
+    service_account: str | None = None,
+    artifact_repository_ref: str | None = None,
+    kind: str | None = None,
+    allow_any_localpath: bool | None = None,
+    profile: str | None = None,
+    pool: str | None = None,
+    max_bytes: int | None = None,
+    share_templates: bool | None = None,
+    split: bool | None = None,
+) -> CompileOptions:
+    """The ``CompileOptions`` of the flags that validate, compile and submit share.
+
+    ``None`` is a flag the command does not have or that was not given: ``CompileOptions``' default applies.
+    """
+    from .pipeline import CompileOptions
+
+    flags: dict[str, Any] = {
+        "set_values": set_values,
+        "set_strings": set_strings,
+        "set_env": set_env,
+        "namespace": namespace,
+        "service_account": service_account,
+        "artifact_repository_ref": artifact_repository_ref,
+        "kind": kind,
+        "allow_any_localpath": allow_any_localpath,
+        "profile": profile,
+        "pool": pool,
+        "max_bytes": max_bytes,
+        "share_templates": share_templates,
+        "split": split,
+    }
+    given: dict[str, Any] = {
+        key: tuple(value) if isinstance(value, list) else value for key, value in flags.items() if value is not None
+    }
+    return CompileOptions(**given)
