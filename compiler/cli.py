@@ -441,6 +441,8 @@ def run_workflow(
     set_env: list[str] = typer.Option([], "--set-env", help=shared_options.SET_ENV),
     profile: str | None = typer.Option(None, "--profile", help=shared_options.PROFILE),
     pool: str | None = typer.Option(None, "--pool", help=shared_options.POOL),
+    max_bytes: cli_options.MaxBytes = None,
+    split: cli_options.Split = True,
     backend: str | None = typer.Option(
         None, "--backend", help="process, docker or podman (default: docker when it answers, else process)."
     ),
@@ -460,6 +462,8 @@ def run_workflow(
     plain: bool = typer.Option(False, "--plain", help="Plain lines even on a terminal (no live table)."),
 ) -> None:
     """Run a workflow on this machine with Argo's semantics (docs/run.md); exit 0 Succeeded, 1 Failed."""
+    import dataclasses
+
     from .pipeline import CompileOptions
     from .run.command import RunOptions
     from .run.command import run as run_command
@@ -467,7 +471,9 @@ def run_workflow(
     if backend not in (None, "process", "docker", "podman"):
         _fail_usage(f"--backend {backend!r}: expected process, docker or podman")
     options = CompileOptions(set_values=tuple(set_values), set_strings=tuple(set_strings), set_env=tuple(set_env),
-                             profile=profile, pool=pool)  # fmt: skip
+                             profile=profile, pool=pool, split=split)  # fmt: skip
+    if max_bytes is not None:
+        options = dataclasses.replace(options, max_bytes=max_bytes)
     run_options = RunOptions(backend=backend, run_dir=run_dir, storage=storage, secrets=secrets, jobs=jobs,
                              keep_going=keep_going, timeout=timeout, skip_unsupported=skip_unsupported,
                              plain=True if plain else None)  # fmt: skip

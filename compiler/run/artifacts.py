@@ -5,8 +5,10 @@
   regex filter deletes files) never reach the producer or another consumer;
 - a URL location (``s3``/``gcs``/``azure``/``http``) or a key-only location: with ``--storage DIR`` the object
   ``<scheme>://<bucket>/<key>`` is the file or folder ``DIR/<scheme>/<bucket>/<key>`` (key-only locations, the
-  artifact repository, are ``DIR/.repository/<key>``). As Argo's drivers do, a file object *becomes* the input
-  path, a folder's files land under it, and a missing or empty folder is NotFound (skipped only if ``optional``);
+  artifact repository, are ``DIR/.repository/<key>``; without ``--storage`` the artifact repository is the run
+  directory's ``repository/`` folder, so a split workflow's parts pass data by key with no flag). As Argo's
+  drivers do, a file object *becomes* the input path, a folder's files land under it, and a missing or empty
+  folder is NotFound (skipped only if ``optional``);
 - no ``archive`` means a tarball is unpacked on input and an output is stored as a gzipped tar (``archive none``
   stores the file or folder as it is).
 Outputs are saved after main exits, whatever its exit code (``postmain.go``), and kept where the pod wrote them.
@@ -60,10 +62,12 @@ def location_key(artifact: dict) -> tuple[str, str] | None:
     return None
 
 
-def storage_path(storage: Path | None, artifact: dict) -> Path | None:
+def storage_path(storage: Path | None, artifact: dict, repository: Path | None = None) -> Path | None:
     where = location_key(artifact)
     if where is None:
         return None
+    if where[0] == ".repository" and storage is None and repository is not None:
+        return repository / where[1].strip("/")
     if storage is None:
         raise NeedsStorage(f"artifact {artifact.get('name')} reads or writes {where[0]} data")
     scheme, key = where
@@ -105,7 +109,8 @@ class Staged:
     host: Path
 
 
-def load_input(artifact: dict, supplied: Path | None, dest: Path, storage: Path | None) -> Staged | None:
+def load_input(artifact: dict, supplied: Path | None, dest: Path, storage: Path | None,
+               repository: Path | None = None) -> Staged | None:  # fmt: skip
     """Load one input artifact into ``dest``; None when an optional artifact is skipped."""
     name, optional = artifact["name"], bool(artifact.get("optional"))
     if "raw" in artifact:
@@ -121,7 +126,7 @@ def load_input(artifact: dict, supplied: Path | None, dest: Path, storage: Path 
             raise ArtifactError(f"artifact {name} failed to load: {supplied} does not exist")
         _unpack_or_copy(supplied, dest, artifact.get("archive"))
     else:
-        source = storage_path(storage, artifact)
+        source = storage_path(storage, artifact, repository)
         if source is None:
             if optional:
                 return None
@@ -145,13 +150,13 @@ def _chmod(path: Path, mode: int, recurse: bool) -> None:
                 os.chmod(os.path.join(base, entry), mode)
 
 
-def save_output(artifact: dict, host: Path, storage: Path | None) -> Path | None:
+def save_output(artifact: dict, host: Path, storage: Path | None, repository: Path | None = None) -> Path | None:
     """Save one output artifact found at ``host``; returns where consumers read it (None: optional, missing)."""
     if not host.exists():
         if artifact.get("optional"):
             return None
         raise NotFound(f"failed to save outputs: {artifact.get('path')}: no such file or directory")
-    target = storage_path(storage, artifact)
+    target = storage_path(storage, artifact, repository)
     if target is None:
         return host
     if artifact.get("archive") is not None:  # archive none: the file or the folder's files as objects

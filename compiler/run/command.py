@@ -66,17 +66,20 @@ def _seconds(text: str) -> float:
 def _needs_storage(manifest: Any) -> str | None:
     from .artifacts import location_key
 
-    for name, template in manifest.templates.items():
-        for section in ("inputs", "outputs"):
-            for artifact in (template.get(section) or {}).get("artifacts") or []:
-                where = location_key(artifact)
-                if where is not None:
-                    return f"{name} {section} {artifact['name']} ({where[0]})"
+    for part in (manifest, *manifest.parts.values()):
+        for name, template in part.templates.items():
+            for section in ("inputs", "outputs"):
+                for artifact in (template.get(section) or {}).get("artifacts") or []:
+                    where = location_key(artifact)
+                    if where is not None and where[0] != ".repository":  # the repository is a run-dir folder
+                        return f"{name} {section} {artifact['name']} ({where[0]})"
     return None
 
 
 def make_backend(name: str, run_dir: Path, manifest: Any) -> Any:
-    uses_groups = any("resource" in t for t in manifest.templates.values())
+    from .manifest import is_service
+
+    uses_groups = any(is_service(t) for m in (manifest, *manifest.parts.values()) for t in m.templates.values())
     if name == "process":
         from .backends.process import ProcessBackend, Unavailable, check
 
@@ -102,7 +105,7 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
     from ..output import render
     from ..pipeline import compile_file
     from .dag import Engine, Options
-    from .manifest import Unsupported, load
+    from .manifest import Unsupported, load_all
     from .summary import build, osmo_tasks, write
     from .ui import PlainUI, RichUI
 
@@ -112,9 +115,9 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
     if result.has_errors:
         return EXIT_FAILED
     text = render(result.documents, "yaml")
-    document = yaml.safe_load(text)  # exactly what `osmo compile` prints
+    documents = [d for d in yaml.safe_load_all(text) if d is not None]  # exactly what `osmo compile` prints
     try:
-        manifest = load(document, options.skip_unsupported)
+        manifest = load_all(documents, options.skip_unsupported)
         timeout = _seconds(options.timeout) if options.timeout else None
         url = _needs_storage(manifest)
         if url and not options.storage:

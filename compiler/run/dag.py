@@ -43,7 +43,7 @@ from .depends import (
 )  # fmt: skip
 from .depends import evaluate as evaluate_depends
 from .expr import ExprError, evaluate_bool
-from .manifest import Manifest
+from .manifest import Manifest, is_service
 from .podrun import PodRunner
 
 _FROM = re.compile(r"^\{\{\s*(tasks\.([^.]+)\.outputs\.artifacts\.([^}\s]+)|inputs\.artifacts\.([^}\s]+))\s*\}\}$")
@@ -81,24 +81,46 @@ class Options:
     keep_going: bool = False
     timeout: float | None = None
 
+    @property
+    def repository(self) -> Path:
+        """The default artifact repository (key-only locations) when there is no ``--storage``."""
+        return self.run_dir / "repository"
+
 
 class Engine:
-    def __init__(self, manifest: Manifest, options: Options, backend: Any, ui: Any):
+    """One workflow run. A split workflow's child Workflow is a child ``Engine`` (its own name, uid and
+    parameters) sharing the root's lock, pods, slots and stop state, so Ctrl-C and the summary see every pod."""
+
+    def __init__(self, manifest: Manifest, options: Options, backend: Any, ui: Any, parent: Engine | None = None,
+                 name: str | None = None, parameters: dict[str, str] | None = None):  # fmt: skip
         self.manifest, self.options, self.backend, self.ui = manifest, options, backend, ui
+        self.root: Engine = parent.root if parent is not None else self
         suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
-        self.workflow_name = f"{manifest.name}-{suffix}"
+        self.workflow_name = name or f"{manifest.name}-{suffix}"
         self.uid = str(uuid.uuid4())
         self.globals = {
             "workflow.name": self.workflow_name, "workflow.uid": self.uid, "workflow.namespace": manifest.namespace,
             "workflow.mainEntrypoint": manifest.entrypoint,
         }  # fmt: skip
-        self.cond = threading.Condition()
-        self.pods: dict[str, Node] = {}  # OSMO task name -> its node (pod templates only)
-        self.stopping: str | None = None
-        self.slots = threading.Semaphore(max(1, options.jobs))
+        values = dict(manifest.parameters)
+        values.update(parameters or {})
+        self.globals.update({f"workflow.parameters.{k}": v for k, v in values.items()})
+        if parent is None:
+            self.cond = threading.Condition()
+            self.pods: dict[str, Node] = {}  # OSMO task name -> its node (pod templates only), every child run's too
+            self._stopping: str | None = None
+            self.slots = threading.Semaphore(max(1, options.jobs))
+            self.children: list[Engine] = []
+        else:
+            self.cond, self.pods, self.slots = parent.root.cond, parent.root.pods, parent.root.slots
+            parent.root.children.append(self)
         self.runner = PodRunner(self)
         self._result: dict[str, Any] = {}
         self._deadline: float | None = None
+
+    @property
+    def stopping(self) -> str | None:
+        return self.root._stopping
 
     # -- control -------------------------------------------------------------------------------------------
     def notify(self) -> None:
@@ -110,7 +132,7 @@ class Engine:
         with self.cond:
             if self.stopping:
                 return
-            self.stopping = reason
+            self.root._stopping = reason
             pods = [n.stopper for n in self.pods.values() if n.stopper is not None]
             self.cond.notify_all()
         for pod in pods:
@@ -280,6 +302,9 @@ class Engine:
         try:
             supplied: dict[str, Path | None] = {}
             for argument in (task.get("arguments") or {}).get("artifacts") or []:
+                if "from" not in argument:  # a key in the artifact repository (another part's output)
+                    supplied[argument["name"]] = self._repository_path(argument)
+                    continue
                 value = self._resolve_from(argument.get("from", ""), scope, inputs)
                 if value is None and not argument.get("optional"):
                     self._finish(node, ERROR, f'Unable to resolve: "{argument.get("from")}"')
@@ -290,7 +315,9 @@ class Engine:
                 for p in (task.get("arguments") or {}).get("parameters") or []
             }
             template = self.manifest.templates[task["template"]]
-            if node.kind == "resource":
+            if node.kind == "resource" and not is_service(template):
+                self._run_child(template, node, parameters)
+            elif node.kind == "resource":
                 self.ui.note(f"{node.task}: headless Service {parameters.get('service')} (local DNS names)")
                 self._finish(node, SUCCEEDED)
             elif node.kind == "dag":
@@ -309,6 +336,41 @@ class Engine:
         except Exception as exc:  # a runner bug must not hang the DAG: the node errors with the reason
             self._finish(node, ERROR, f"osmo run internal error: {type(exc).__name__}: {exc}")
             raise
+
+    def _repository_path(self, argument: dict) -> Path | None:
+        from .artifacts import storage_path
+        from .template import substitute
+
+        return storage_path(self.options.storage, substitute(argument, self.globals), self.options.repository)
+
+    def _run_child(self, template: dict, node: Node, parameters: dict[str, str]) -> None:
+        """A resource creating a ``Workflow`` from a stored ``WorkflowTemplate``: run that template's DAG as a child
+        run; the node ends Succeeded or Failed as the child does (the compiler's success/failure conditions)."""
+        import yaml
+
+        from .template import replace
+
+        values = dict(self.globals)
+        values.update({f"inputs.parameters.{k}": v for k, v in parameters.items()})
+        body = yaml.safe_load(replace(template["resource"]["manifest"], values))
+        spec = body.get("spec") or {}
+        reference = (spec.get("workflowTemplateRef") or {}).get("name", "")
+        part = self.root.manifest.parts.get(reference)
+        if part is None:
+            self._finish(node, ERROR, f"workflowtemplates.argoproj.io {reference!r} not found")
+            return
+        arguments = {p["name"]: str(p.get("value", "")) for p in (spec.get("arguments") or {}).get("parameters") or []}
+        metadata = body.get("metadata") or {}
+        suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
+        name = metadata.get("name") or f"{metadata.get('generateName') or part.name + '-'}{suffix}"
+        child = Engine(part, self.options, self.backend, self.ui, parent=self, name=name, parameters=arguments)
+        self.ui.note(f"{node.task}: child workflow {name} from WorkflowTemplate {reference}")
+        phase, _, message = child.run_dag(part.templates[part.entrypoint], name, {})
+        if phase == SUCCEEDED:
+            self._finish(node, SUCCEEDED)
+        else:
+            self._finish(node, FAILED, f"child workflow {name} {phase.lower()}: {message}".rstrip(": "))
+            self.ui.note(f"{node.task}: {node.message}")
 
     def substitute_text(self, text: str) -> str:
         from .template import replace

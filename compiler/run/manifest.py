@@ -38,6 +38,32 @@ class Manifest:
     namespace: str = "default"
     notes: list[str] = field(default_factory=list)  # shown once at the start: what is ignored locally
     secrets: set[str] = field(default_factory=set)  # Secret names the pods read (env or volumes)
+    parameters: dict[str, str] = field(default_factory=dict)  # spec.arguments.parameters: workflow.parameters.*
+    parts: dict[str, Manifest] = field(default_factory=dict)  # a split workflow's stored WorkflowTemplates by name
+
+
+def load_all(documents: list[dict], skip_unsupported: bool = False) -> Manifest:
+    """One document, or a split workflow: its WorkflowTemplates (the parts) and the Workflow that runs them."""
+    if len(documents) == 1:
+        return load(documents[0], skip_unsupported)
+    parts: dict[str, Manifest] = {}
+    workflows = []
+    for document in documents:
+        if isinstance(document, dict) and document.get("kind") == "WorkflowTemplate":
+            name = (document.get("metadata") or {}).get("name")
+            if not name:
+                raise Unsupported("manifest: a stored WorkflowTemplate needs metadata.name")
+            parts[name] = load(document, skip_unsupported)
+        else:
+            workflows.append(document)
+    if len(workflows) != 1:
+        raise Unsupported("manifest: several documents run only as WorkflowTemplates and one Workflow")
+    manifest = load(workflows[0], skip_unsupported)
+    manifest.parts = parts
+    for part in parts.values():
+        manifest.secrets |= part.secrets
+        manifest.notes.extend(n for n in part.notes if n not in manifest.notes)
+    return manifest
 
 
 def _keys(value: Any, allowed: set[str], where: str) -> dict:
@@ -59,10 +85,14 @@ def load(document: dict, skip_unsupported: bool = False) -> Manifest:
     metadata = _keys(document.get("metadata") or {}, {"name", "generateName", "namespace", "labels", "annotations"},
                      "metadata")  # fmt: skip
     spec = _keys(document.get("spec") or {}, {"entrypoint", "templates", "serviceAccountName", "artifactRepositoryRef",
-                                              "podMetadata"}, "spec")  # fmt: skip
+                                              "podMetadata", "arguments"}, "spec")  # fmt: skip
     name = (metadata.get("generateName") or metadata.get("name") or "workflow").rstrip("-")
     templates = {t.get("name"): t for t in spec.get("templates") or []}
     manifest = Manifest(name, spec.get("entrypoint", ""), templates, metadata.get("namespace") or "default")
+    arguments = _keys(spec.get("arguments") or {}, {"parameters"}, "spec.arguments")
+    for parameter in arguments.get("parameters") or []:
+        _keys(parameter, {"name", "value"}, "spec.arguments.parameters")
+        manifest.parameters[parameter["name"]] = str(parameter.get("value", ""))
     if manifest.entrypoint not in templates:
         raise Unsupported(f"spec.entrypoint: no template named {manifest.entrypoint!r}")
     ignored: set[str] = set()
@@ -111,25 +141,57 @@ def _check_dag(template: dict, templates: dict, where: str) -> None:
         _keys(task.get("continueOn") or {}, {"failed", "error"}, f"{at}.continueOn")
         arguments = _keys(task.get("arguments") or {}, {"artifacts", "parameters"}, f"{at}.arguments")
         for artifact in arguments.get("artifacts") or []:
-            _keys(artifact, {"name", "from", "optional"}, f"{at}.arguments.artifacts[{artifact.get('name')}]")
+            where_artifact = f"{at}.arguments.artifacts[{artifact.get('name')}]"
+            _keys(artifact, {"name", "from", "optional"} | _LOCATIONS, where_artifact)
+            from .artifacts import location_key
+
+            location = location_key(artifact)
+            if "from" not in artifact and (location is None or location[0] != ".repository"):
+                raise Unsupported(f"{where_artifact}: only from or a key in the artifact repository is supported")
         for parameter in arguments.get("parameters") or []:
             _keys(parameter, {"name", "value"}, f"{at}.arguments.parameters")
     if dag.get("target"):
         raise Unsupported(f"{where}.dag.target is not supported by osmo run")
 
 
-def _check_resource(template: dict, where: str) -> None:
-    """Only the compiler's headless Service (``osmo-hosts``): a name-registration step locally."""
+def resource_body(template: dict) -> dict | None:
     import yaml
 
-    resource = _keys(template["resource"], {"action", "manifest"}, f"{where}.resource")
     try:
-        body = yaml.safe_load(resource.get("manifest") or "")
+        body = yaml.safe_load((template.get("resource") or {}).get("manifest") or "")
     except yaml.YAMLError:
-        body = None
-    if resource.get("action") != "create" or not isinstance(body, dict) or body.get("kind") != "Service" \
-            or (body.get("spec") or {}).get("clusterIP") != "None":  # fmt: skip
-        raise Unsupported(f"{where}.resource: only the group's headless Service (action create) is supported")
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def is_service(template: dict) -> bool:
+    body = resource_body(template)
+    return body is not None and body.get("kind") == "Service"
+
+
+_CHILD_CONDITIONS = {"successCondition": "status.phase == Succeeded",
+                     "failureCondition": "status.phase in (Failed, Error)"}  # fmt: skip
+
+
+def _check_resource(template: dict, where: str) -> None:
+    """The compiler's headless Service (``osmo-hosts``): a name-registration step locally; or a split workflow's
+    child: a ``Workflow`` from a stored ``WorkflowTemplate`` (``workflowTemplateRef``), run here as a child run."""
+    resource = _keys(template["resource"], {"action", "manifest", "setOwnerReference"} | set(_CHILD_CONDITIONS),
+                     f"{where}.resource")  # fmt: skip
+    body = resource_body(template)
+    if resource.get("action") == "create" and body is not None and body.get("kind") == "Workflow":
+        _keys(body, {"apiVersion", "kind", "metadata", "spec"}, f"{where}.resource.manifest")
+        spec = _keys(body.get("spec") or {}, {"workflowTemplateRef", "arguments"}, f"{where}.resource.manifest.spec")
+        _keys(spec.get("workflowTemplateRef") or {}, {"name"}, f"{where}.resource.manifest.spec.workflowTemplateRef")
+        for key, expected in _CHILD_CONDITIONS.items():
+            if resource.get(key) != expected:
+                raise Unsupported(f"{where}.resource.{key}: only {expected!r} is supported by osmo run")
+        return
+    service = body is not None and body.get("kind") == "Service" and (body.get("spec") or {}).get("clusterIP") == "None"
+    if resource.get("action") != "create" or not service or set(resource) - {"action", "manifest"}:
+        raise Unsupported(
+            f"{where}.resource: only the group's headless Service or a child Workflow (action create) is supported"
+        )
 
 
 def _check_pod(template: dict, where: str, skip: bool, ignored: set[str], manifest: Manifest) -> None:

@@ -130,7 +130,9 @@ class PodRunner:
                 host = engine.backend.host_path(spec, spec.main, artifact["path"])
                 if host is None:
                     raise ArtifactError(f"output {artifact['name']}: {artifact['path']} cannot be read back")
-                node.outputs[artifact["name"]] = save_output(artifact, host, engine.options.storage)
+                node.outputs[artifact["name"]] = save_output(
+                    artifact, host, engine.options.storage, engine.options.repository
+                )
         except NotFound as exc:
             if result.phase == SUCCEEDED:  # main ranks first: only a successful main turns into Error
                 return PodResult(ERROR, result.exit_code, str(exc))
@@ -175,7 +177,9 @@ class PodRunner:
             dest = pod_dir / "artifacts" / name
             inside = _inside(main_mounts, artifact["path"])  # written into the volume (FindOverlappingVolume)
             try:
-                staged = load_input(artifact, supplied.get(name), inside or dest, engine.options.storage)
+                staged = load_input(
+                    artifact, supplied.get(name), inside or dest, engine.options.storage, engine.options.repository
+                )
             except NeedsStorage as exc:
                 raise PodError(f"{exc}: give --storage DIR") from None
             if staged is not None and inside is None:

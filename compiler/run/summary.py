@@ -17,8 +17,11 @@ from .depends import OMITTED
 
 
 def osmo_tasks(manifest: Any) -> list[str]:
-    """Every OSMO task: the DAG tasks whose template is a container, in manifest order."""
+    """Every OSMO task: the DAG tasks whose template is a container, in manifest order (a split workflow: the
+    parts' tasks in document order)."""
     names: list[str] = []
+    for part in getattr(manifest, "parts", {}).values():
+        names.extend(n for n in osmo_tasks(part) if n not in names)
     seen: set[str] = set()
 
     def walk(template_name: str) -> None:

@@ -56,7 +56,7 @@ def make_runner(tmp_path: Path, capsys, default_backend: str):
     counter = iter(range(100))
 
     def go(text: str | Path, *, backend: str = default_backend, profile: str | None = None, set_values=(),
-           **options) -> Run:  # fmt: skip
+           max_bytes: int | None = None, **options) -> Run:  # fmt: skip
         index = next(counter)
         if isinstance(text, Path):
             path = text
@@ -67,7 +67,8 @@ def make_runner(tmp_path: Path, capsys, default_backend: str):
         errors: list[str] = []
         run_options = RunOptions(backend=backend, run_dir=str(run_dir), plain=True, **options)
         compile_options = CompileOptions(profile=profile or str(tmp_path / "no-profile.yaml"),
-                                         set_values=tuple(set_values))  # fmt: skip
+                                         set_values=tuple(set_values),
+                                         **({"max_bytes": max_bytes} if max_bytes else {}))  # fmt: skip
         code = run(str(path), compile_options, run_options, errors.append)
         out = capsys.readouterr().out
         summary_path = run_dir / "summary.json"
