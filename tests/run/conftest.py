@@ -94,6 +94,33 @@ runroot = "{root}/run"
 """
 
 
+def busybox_rootfs(rootfs: Path, busybox: str) -> Path:
+    """A root file system of busybox and its applets (``/bin/<applet>``, ``/usr/bin/env``)."""
+    import shutil
+    import subprocess
+
+    for folder in ("bin", "usr/bin", "tmp", "etc", "root"):
+        (rootfs / folder).mkdir(parents=True)
+    shutil.copy(busybox, rootfs / "bin/busybox")
+    applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
+    for applet in applets:
+        if applet != "busybox":
+            (rootfs / "bin" / applet).symlink_to("busybox")
+    (rootfs / "usr/bin/env").symlink_to("/bin/busybox")
+    return rootfs
+
+
+def import_image(rootfs: Path, tag: str) -> None:
+    """``podman import`` the folder ``rootfs`` as the image ``tag`` (into the engine ``podman_engine`` set up)."""
+    import subprocess
+    import tarfile
+
+    tarball = rootfs.with_suffix(".tar")
+    with tarfile.open(tarball, "w") as tar:
+        tar.add(rootfs, arcname=".")
+    subprocess.run(["podman", "import", str(tarball), tag], check=True, capture_output=True)
+
+
 @pytest.fixture(scope="session")
 def podman_engine(tmp_path_factory):
     """Point podman at throw-away storage (the user's images and containers are never touched) holding one busybox
@@ -104,7 +131,6 @@ def podman_engine(tmp_path_factory):
     runs' networks carry the run's label and are removed at its end."""
     import shutil
     import subprocess
-    import tarfile
 
     if shutil.which("podman") is None:
         pytest.skip("podman is not installed (apt-get install podman runc busybox-static)")
@@ -117,20 +143,10 @@ def podman_engine(tmp_path_factory):
     os.environ["CONTAINERS_CONF"] = str(base / "containers.conf")
     os.environ["CONTAINERS_STORAGE_CONF"] = str(base / "storage.conf")
     try:
-        rootfs = base / "rootfs"
-        for folder in ("bin", "usr/bin", "tmp", "etc", "root"):
-            (rootfs / folder).mkdir(parents=True)
-        shutil.copy(busybox, rootfs / "bin/busybox")
-        applets = subprocess.run([busybox, "--list"], capture_output=True, text=True, check=True).stdout.split()
-        for applet in applets:
-            if applet != "busybox":
-                (rootfs / "bin" / applet).symlink_to("busybox")
-        (rootfs / "usr/bin/env").symlink_to("/bin/busybox")
+        rootfs = busybox_rootfs(base / "rootfs", busybox)
         (rootfs / "bin/bash").write_text('#!/bin/sh\nexec /bin/sh "$@"\n')  # the examples say bash
         (rootfs / "bin/bash").chmod(0o755)
-        with tarfile.open(base / "rootfs.tar", "w") as tar:
-            tar.add(rootfs, arcname=".")
-        subprocess.run(["podman", "import", str(base / "rootfs.tar"), IMAGE_TAGS[0]], check=True, capture_output=True)
+        import_image(rootfs, IMAGE_TAGS[0])
         for tag in IMAGE_TAGS[1:]:
             subprocess.run(["podman", "tag", IMAGE_TAGS[0], tag], check=True, capture_output=True)
         yield base

@@ -2,10 +2,8 @@
 containers show (images, group networks with ``{{host:}}`` aliases, clean-up by label).
 
 The image is busybox (``conftest.podman_engine``) tagged with the names the workflows use; it has no python3, so the
-two group tests have container versions written for it. ``examples/group_pipeline.yaml`` is not run here: its
-non-lead members finish within a second, and a member that ends before its lead's barrier has looked it up is gone
-from DNS, so the lead's barrier waits forever (runtime-audit #6, as on Kubernetes); the faster process backend
-happens to win that race.
+two group tests have container versions written for it. The bundled examples run on both backends in
+``test_run_examples.py``.
 """
 
 from __future__ import annotations
@@ -44,7 +42,6 @@ test_reschedule_retries_until_the_limit = e2e.test_reschedule_retries_until_the_
 test_no_reschedule_for_other_codes = e2e.test_no_reschedule_for_other_codes
 test_exec_timeout_kills_the_task = e2e.test_exec_timeout_kills_the_task
 test_run_timeout_stops_everything = e2e.test_run_timeout_stops_everything
-test_data_filter_example = e2e.test_data_filter_example
 # What the manifest does with URL data (runtime-audit #3, #4, #10) does not depend on the backend either.
 test_empty_url_prefix_is_an_empty_folder_as_in_osmo = e2e.test_empty_url_prefix_is_an_empty_folder_as_in_osmo
 test_single_object_url_lands_inside_the_input_folder = e2e.test_single_object_url_lands_inside_the_input_folder

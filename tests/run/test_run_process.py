@@ -328,17 +328,6 @@ workflow:
     assert run.phase("t") == "Failed" and run.phase("u") == "Omitted"
 
 
-def test_group_pipeline_example(osmo_run) -> None:
-    run = osmo_run(EXAMPLES / "group_pipeline.yaml")
-    assert run.code == 0, run.out + run.err
-    assert "sample_10,value_10" in run.log("train-model-a")
-    # train-model-b and validate-data are non-leads: as in OSMO, one that completes first is not a failure (the
-    # launcher keeps the Argo daemon up until the group stops it), and one still running when its lead ends is stopped
-    # -- which of the two happens is a race of the example itself; either way the task Succeeds.
-    tasks = ("generate-data", "validate-data", "train-model-a", "train-model-b")
-    assert [run.phase(t) for t in tasks] == ["Succeeded"] * 4, run.summary
-
-
 def nonlead_strict(name: str, member_exit: int) -> str:
     """A group with ``ignoreNonleadStatus: false`` whose non-lead ends at once with ``member_exit``, before its lead."""
     text = group_pair(
@@ -366,14 +355,3 @@ def test_a_non_lead_that_fails_fails_the_group_with_its_own_code(osmo_run) -> No
     assert run.summary["phase"] == "Failed"
     assert run.phase("member") == "Failed" and run.summary["tasks"]["member"]["exitCode"] == 1
     assert "stays up" not in run.log("member")
-
-
-def test_data_filter_example(osmo_run, tmp_path) -> None:
-    storage = tmp_path / "storage"
-    source = storage / "s3/my-bucket/osmo/source-data"
-    source.mkdir(parents=True)
-    for name in ("keep.txt", "drop.csv"):
-        (source / name).write_text(name)
-    run = osmo_run(EXAMPLES / "data_filter.yaml", storage=str(storage))
-    assert run.code == 0, run.out + run.err
-    assert "keep.txt" in run.log("selective-download") and "drop.csv" not in run.log("selective-download")
