@@ -54,11 +54,7 @@ def _print_diagnostics(diagnostics) -> None:
     typer.echo(format_text(diagnostics), err=True, nl=False)
 
 
-def _check_output_format(output_format: str) -> None:
-    from .diagnostics.report import FORMATS
-
-    if output_format not in FORMATS:
-        _fail_usage(f"--output-format {output_format!r}: expected " + ", ".join(FORMATS))
+_check_output_format = cli_options.check_output_format
 
 
 def _report(diagnostics, output_format: str, *, stdout_free: bool = True) -> None:

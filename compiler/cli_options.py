@@ -68,6 +68,14 @@ def fail_usage(message: str) -> NoReturn:
     raise typer.Exit(EXIT_USAGE)
 
 
+def check_output_format(output_format: str) -> None:
+    """``--output-format`` names a reporter, else a usage error (before any work)."""
+    from .diagnostics.report import FORMATS
+
+    if output_format not in FORMATS:
+        fail_usage(f"--output-format {output_format!r}: expected " + ", ".join(FORMATS))
+
+
 def compile_options(
     *,
     set_values: list[str] | None = None,

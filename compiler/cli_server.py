@@ -194,6 +194,7 @@ def submit(
     max_bytes: cli_options.MaxBytes = None,
     share_templates: cli_options.ShareTemplates = True,
     split: cli_options.Split = True,
+    output_format: cli_options.OutputFormat = "text",
     namespace: Annotated[
         str | None,
         typer.Option(
@@ -266,6 +267,7 @@ def submit(
     """Compile an OSMO workflow and submit it to an Argo Server (hera is imported only here)."""
     from .submit.command import SubmitOptions, run_submit
 
+    cli_options.check_output_format(output_format)
     code = run_submit(
         SubmitOptions(
             file=file,
@@ -296,6 +298,7 @@ def submit(
             dry_run=dry_run,
             poll_interval=poll_interval,
             request_timeout=request_timeout,
+            output_format=output_format,
         )
     )
     raise typer.Exit(code)

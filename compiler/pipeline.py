@@ -76,6 +76,8 @@ def compile_text(text: str, path: str, options: CompileOptions = CompileOptions(
                 run.diagnostics += argo.size_diagnostics(manifest, options.max_bytes)
                 run.documents.append(manifest)
     diagnostics = suppress.apply(run.finish(), text, path)  # `# osmo: ignore[CODE]` comments silence warnings
+    if run.causes:  # a mistake that explains later findings is read first, wherever it is in the file
+        diagnostics.sort(key=lambda d: (d.file or "", (d.file, d.line, d.code) not in run.causes))
     if has_errors(run.diagnostics):
         return CompileResult(diagnostics)
     return CompileResult(diagnostics, run.documents, workflow)
@@ -89,6 +91,7 @@ class _Run:
         self.diagnostics: list[Diagnostic] = []
         self.documents: list[dict] = []
         self.locator = Locator(path)
+        self.causes: set[tuple] = set()  # (file, line, code) of diagnostics that explain others: printed first
 
     def strip_byte_order_mark(self, text: str) -> str:
         """The text without a leading U+FEFF. OSMO keeps it, so a section on the first line is not found there."""
@@ -113,7 +116,8 @@ class _Run:
 
     def load(self, text: str) -> dict | None:
         source = loader.SourceFile(self.path, text)
-        self.diagnostics += loader.split_sections(source)
+        sections = loader.split_sections(source)
+        self.diagnostics += sections
         document: dict = {}
         for name in ("default-values", "version"):
             section = source.sections.get(name)
@@ -130,7 +134,7 @@ class _Run:
             defaults if isinstance(defaults, dict) else {}, self.options.set_values, self.options.set_strings
         )
         rendered, problems = render.render(workflow.text, values, file=self.path, start_line=workflow.start_line)
-        self.diagnostics += problems
+        self.diagnostics += self._blame_misspelt_defaults(problems, sections)
         given = self.options.set_values, self.options.set_strings
         if any(given):
             self.diagnostics += set_values.findings(workflow.text, values, *given, file=self.path)
@@ -149,6 +153,19 @@ class _Run:
         base = Path(self.path).resolve().parent if self.path != "-" else Path.cwd()
         self.diagnostics += loader.inline_local_files(document, base, self.options.allow_any_localpath)
         return document
+
+    def _blame_misspelt_defaults(self, problems: list[Diagnostic], sections: list[Diagnostic]) -> list[Diagnostic]:
+        """A name Jinja finds undefined while a misspelt ``default-values:`` (``default_values:``) holds the
+        values: the misspelling is the cause -- it is printed first, and the Jinja error's hint points at it."""
+        misspelt = [d for d in sections if d.code == "L104" and d.hint == 'did you mean "default-values"?']
+        undefined = [d for d in problems if d.code == "L108" and d.message.endswith("' is undefined")]
+        if not misspelt or not undefined:
+            return problems
+        typo = misspelt[0]
+        key = typo.message.rsplit(" ", 1)[-1]  # the key as written, quoted
+        hint = f"values are read only from `default-values:`; {key} (line {typo.line}) is ignored: rename it"
+        self.causes.add((typo.file, typo.line, typo.code))
+        return [dataclasses.replace(d, hint=hint) if d in undefined else d for d in problems]
 
     def _parse(self, text: str, section: str) -> object:
         try:

@@ -128,9 +128,10 @@ def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Re
         return Rendered(source, source), []
     from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
 
-    def located(code: str, message: str, lineno: int | None, hint: str | None = None):
+    def located(code: str, message: str, lineno: int | None, hint: str | None = None, culprit: str | None = None):
         line = start_line + (lineno or 1)
-        return Diagnostic(code, message, file=file, line=line, column=1, hint=hint)
+        column = _column_of(source, lineno, culprit) if culprit else 1
+        return Diagnostic(code, message, file=file, line=line, column=column, hint=hint)
 
     try:
         text = sandbox.render_bounded(sandbox.environment().from_string(shielded), values)
@@ -161,7 +162,8 @@ def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Re
             hint = f'did you mean "{close}"? Otherwise ' + hint
         elif values:
             hint += "; defined: " + ", ".join(sorted(map(str, values)))
-        return None, [located("L108", f"Jinja: {exc.message}", _template_lineno(exc), hint)]
+        culprit = name or _missing_attribute(str(exc))
+        return None, [located("L108", f"Jinja: {exc.message}", _template_lineno(exc), hint, culprit)]
     except (
         TemplateError,
         TypeError,
@@ -200,6 +202,28 @@ def _undefined_name(message: str) -> str | None:
     if message.startswith("'") and "' is undefined" in message:
         return message[1 : message.index("' is undefined")]
     return None
+
+
+_MISSING_ATTRIBUTE_RE = re.compile(r"has no attribute '([^']+)'$")
+_JINJA_SPAN_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+
+
+def _missing_attribute(message: str) -> str | None:
+    # jinja2: "'dict object' has no attribute 'nme'"
+    match = _MISSING_ATTRIBUTE_RE.search(message)
+    return match.group(1) if match else None
+
+
+def _column_of(source: str, lineno: int | None, culprit: str) -> int:
+    """The 1-based column of ``culprit`` (a name or attribute) inside a Jinja expression on the template line
+    Jinja reported; 1 when it is not found there exactly once (a guess must not point at the wrong place)."""
+    lines = source.splitlines()
+    if not lineno or not 0 < lineno <= len(lines):
+        return 1
+    line = lines[lineno - 1]
+    word = re.compile(rf"(?<![\w.]){re.escape(culprit)}(?!\w)|(?<=\.){re.escape(culprit)}(?!\w)")
+    found = [span.start() + m.start() for span in _JINJA_SPAN_RE.finditer(line) for m in word.finditer(span.group(0))]
+    return found[0] + 1 if len(found) == 1 else 1
 
 
 def _syntax_hint(source: str, lineno: int | None) -> str | None:

@@ -251,6 +251,8 @@ def _check_resources(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
 
 
 def _check_tokens(task: TaskRef, group_members: set[str]) -> list[Diagnostic]:
+    # Inputs the schema refused (``inputs: task1``) are unknown, not absent: no input token can be judged.
+    inputs_known = task.data.get("inputs") is not INVALID
     inputs = as_list(task.data.get("inputs"))
     input_tasks = [k8s_name(i["task"].split(":")[-1]) for i in inputs if isinstance(i, dict) and as_str(i.get("task"))]
     out = []
@@ -261,6 +263,8 @@ def _check_tokens(task: TaskRef, group_members: set[str]) -> list[Diagnostic]:
             body = match.group(1)
             offset = match.start()
             if body.startswith("input:"):
+                if not inputs_known:
+                    continue
                 ref = body[len("input:") :].strip()
                 if ref.isdigit():
                     if int(ref) >= len(inputs):

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from ..diagnostics.report import WHOLE_RUN, render
 from ..exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from ..pipeline import CompileOptions
 from .connection import DEFAULT_REQUEST_TIMEOUT, connect, token_secrets
@@ -62,6 +63,7 @@ class SubmitOptions:
     dry_run: bool = False
     poll_interval: float = DEFAULT_POLL_INTERVAL
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    output_format: str = "text"  # the compiler's diagnostics, as `osmo compile --output-format` prints them
 
 
 def compile_workflow(path: str, options: SubmitOptions, namespace: str | None) -> Any:
@@ -161,10 +163,10 @@ def _run(options: SubmitOptions, env: Mapping[str, str] | None, out: TextIO, err
     )
     if explicit_namespace is None and compiled_namespace:  # the profile's
         conn = dataclasses.replace(conn, namespace=compiled_namespace)
-    if result.diagnostics:
-        from ..diagnostics.report import format_text
-
-        err.write(format_text(result.diagnostics))  # as `osmo compile` prints them
+    if result.diagnostics or options.output_format in WHOLE_RUN:
+        # As `osmo compile` prints them when stdout is taken: on stderr, since stdout carries submit's own output
+        # (the dry-run request, the created name); the whole-run formats print even when clean ([], empty log).
+        err.write(render(result.diagnostics, options.output_format))
         err.flush()
     if result.has_errors:
         return EXIT_FAILED

@@ -36,3 +36,25 @@ def test_out_of_range_index_does_not_say_define_it():
 
 def test_undefined_variable_still_says_define_it():
     assert "default-values" in hint_of("{{ missing_value }}")
+
+
+@pytest.mark.parametrize(
+    ("expression", "culprit"),
+    [("{{ missing_value }}", "missing_value"), ("{{ items.nme }}", "nme"), ("{{ 1 }} {{ items['nme'] }}", "nme")],
+)
+def test_jinja_errors_point_at_the_failing_name(expression, culprit):
+    (error,) = compile_text(WORKFLOW.format(expression=expression), "wf.yaml").diagnostics
+    line = WORKFLOW.format(expression=expression).splitlines()[5]
+    assert error.column == line.index(culprit) + 1
+
+
+def test_a_name_found_twice_on_the_line_keeps_column_one():
+    (error,) = compile_text(WORKFLOW.format(expression="{{ xs }} {{ xs }}"), "wf.yaml").diagnostics
+    assert error.column == 1
+
+
+def test_a_misspelt_default_values_section_comes_first_and_is_named_in_the_hint():
+    text = WORKFLOW.format(expression="{{ items }}").replace("default-values:", "default_values:")
+    typo, undefined = compile_text(text, "wf.yaml").diagnostics
+    assert (typo.code, typo.line, undefined.code, undefined.line) == ("L104", 7, "L108", 6)
+    assert '"default_values" (line 7) is ignored' in (undefined.hint or "")

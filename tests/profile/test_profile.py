@@ -143,3 +143,13 @@ def test_a_malformed_artifact_repository_ref_names_its_source(tmp_path):
     workflow.write_text("workflow:\n  name: w\n  tasks:\n  - name: a\n    image: u\n    command: [sh]\n")
     with pytest.raises(UsageError, match="--artifact-repository-ref 'nokey'"):
         compile_file(str(workflow), CompileOptions(artifact_repository_ref="nokey"))
+
+
+def test_a_broken_profile_gives_its_errors_not_the_conventions_it_would_have_replaced(tmp_path):
+    """A profile with errors stops the compile before the emitter: no "no profile entry" P610 beside its P601."""
+    workflow = str(Path(__file__).resolve().parents[2] / "examples" / "task_features.yaml")
+    assert "P610" in {d.code for d in compile_file(workflow).diagnostics}  # what the profile would have answered
+    bad = tmp_path / "p.yaml"
+    bad.write_text("platfroms:\n  gpu: {}\ncredentails: {}\n")
+    codes = [d.code for d in compile_file(workflow, CompileOptions(profile=str(bad))).diagnostics]
+    assert codes == ["P601", "P601"]

@@ -477,6 +477,28 @@ def test_dry_run_without_server(compiled, wf_file):
     assert "Authorization" not in req["headers"]
 
 
+def test_submit_reports_diagnostics_in_the_output_format(tmp_path):
+    """--output-format as on compile: on stderr (stdout carries submit's own output), the real compiler's findings."""
+    bad = tmp_path / "bad.yaml"
+    good_text = "workflow:\n  name: wf\n  tasks:\n  - name: a\n    image: ubuntu\n    command: [sh]\n"
+    bad.write_text(good_text + "    inputs: a\n")
+    r = run([str(bad), "--dry-run", "--output-format", "json"])
+    assert r.exit_code == 1 and r.stdout == ""
+    assert [(d["code"], d["line"]) for d in json.loads(r.stderr)] == [("S203", 7)]
+    r = run([str(bad), "--dry-run", "--output-format", "github"])
+    assert r.stderr.startswith("::error file=") and ",line=7,col=13,title=S203 wrong-type::" in r.stderr
+    good = tmp_path / "good.yaml"
+    good.write_text(good_text)
+    r = run([str(good), "--dry-run", "--output-format", "sarif"])
+    assert r.exit_code == 0 and json.loads(r.stderr)["runs"][0]["results"] == []  # a whole-run format prints clean
+    assert json.loads(r.stdout)["path"] == "/api/v1/workflows/argo"
+
+
+def test_submit_refuses_an_unknown_output_format(wf_file):
+    r = run([str(wf_file), "--dry-run", "--output-format", "xml"])
+    assert r.exit_code == 2 and "--output-format 'xml'" in one_line_error(r)
+
+
 def test_fields_newer_than_heras_models_are_sent(argo, compiled, wf_file):
     # pendingTimeout (OSMO's queue_timeout) and spec.podResources exist in Argo's schema at this
     # commit but not in hera 7.1.0's models, which would drop them: the manifest is sent as compiled
