@@ -16,9 +16,11 @@ the finished pods have a ``main-logs`` output artifact, read from the Argo Serve
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -27,14 +29,15 @@ from ..exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from ..osmo import parse_duration
 from .connection import ArgoConnection
 from .errors import SubmitError
-from .nodes import Attempt, TaskRun, select_tasks, task_runs
+from .nodes import Attempt, TaskRun, original_names, select_tasks, task_runs
 from .server import connection_error, http_error, response_message
-from .workflows import ServerOptions, get_workflow, run_against_server
+from .workflows import ServerOptions, follow_split, get_workflow, run_against_server
 
 MAIN_CONTAINER = "main"
 LOG_ARTIFACT = "main-logs"
 HOSTS_TEMPLATE = "osmo-hosts"  # compiler.argo.groups.HOSTS_TEMPLATE: the compiler's own step, not a task
 FINISHED = frozenset({"Succeeded", "Failed", "Error", "Skipped", "Omitted"})
+CHILD_POLL_SECONDS = 2.0  # following a split workflow: how often to look for children not created yet
 _COLOURS = (36, 33, 32, 35, 34, 91, 96, 93, 92, 95, 94)
 
 
@@ -86,8 +89,10 @@ class Prefixer:
 class PodIndex:
     """Pod name -> (task, attempt), refreshed from the workflow when an unknown pod shows up."""
 
-    def __init__(self, refresh: Callable[[], dict]) -> None:
+    def __init__(self, refresh: Callable[[], dict], names: Mapping[str, str] | None = None) -> None:
         self.refresh = refresh
+        self.names = names  # OSMO spellings, for a child whose parent holds them
+        self.workflow: Mapping[str, Any] = {}
         self.pods: dict[str, tuple[TaskRun, Attempt]] = {}
         self.ignored: set[str] = set()
         self.tried: set[str] = set()
@@ -95,7 +100,8 @@ class PodIndex:
     def load(self, wf: Mapping[str, Any]) -> list[TaskRun]:
         from .nodes import pod_name
 
-        runs = task_runs(wf)
+        self.workflow = wf
+        runs = task_runs(wf, names=self.names)
         self.pods = {a.pod_name: (r, a) for r in runs for a in r.attempts}
         nodes = ((wf.get("status") or {}).get("nodes") or {}).values()
         self.ignored = {
@@ -158,8 +164,92 @@ def _archived_nodes(wf: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+@dataclass
+class _Source:
+    """One workflow whose pods are streamed: the workflow itself, or one child of a split parent."""
+
+    name: str
+    index: PodIndex
+    runs: list[TaskRun]
+
+
+def _read_stream(
+    svc: Any,
+    conn: ArgoConnection,
+    source: _Source,
+    params: dict[str, str],
+    follow: bool,
+    select: bool,
+    wanted: Callable[[TaskRun, Attempt], bool],
+    emit: Callable[[str, str], None],
+    seen_pods: set[str],
+) -> None:
+    """Stream one workflow's log (all its pods, or ``params['podName']``) to ``emit``."""
+    resp = _stream(svc, conn, f"api/v1/workflows/{conn.namespace}/{source.name}/log", params, follow)
+    try:
+        if not resp.ok:
+            raise http_error(conn, "read the logs", resp.status_code, response_message(resp), name=source.name)
+        for raw in resp.iter_lines():
+            if not raw or not raw.strip():
+                continue
+            try:
+                event = json.loads(raw)
+            except ValueError:
+                raise SubmitError("the Argo Server sent a malformed log stream line", EXIT_FAILED) from None
+            if not isinstance(event, dict):
+                continue
+            if event.get("error"):
+                e = event["error"]
+                message = e.get("message", "") if isinstance(e, dict) else str(e)
+                raise SubmitError(f"the log stream of {source.name!r} failed: {message}", EXIT_FAILED)
+            result = event.get("result") or {}
+            pod = str(result.get("podName") or "")
+            found = source.index.lookup(pod) if pod else None
+            if pod in source.index.ignored or (found is None and select):
+                continue
+            if found is not None and not wanted(*found):
+                continue
+            seen_pods.add(pod)
+            emit(found[0].label(found[1]) if found else pod, str(result.get("content") or ""))
+    except SubmitError:
+        raise
+    except Exception as e:
+        import requests
+
+        if isinstance(e, requests.exceptions.RequestException):
+            raise connection_error(conn, e) from None
+        raise
+    finally:
+        resp.close()
+
+
+def _sources(svc: Any, conn: ArgoConnection, wf: dict) -> tuple[list[_Source], list[TaskRun], bool]:
+    """The workflows to stream (the children of a split parent, in part order), every task, and whether split."""
+    split = follow_split(svc, conn, wf)
+    if split is None:
+        index = PodIndex(lambda: get_workflow(svc, conn, str(wf["metadata"]["name"])))
+        runs = index.load(wf)
+        return [_Source(str(wf["metadata"]["name"]), index, runs)], runs, False
+    names = original_names(wf)
+    sources = []
+    for _, child in split.parts:
+        if child is None:
+            continue
+        child_name = str((child.get("metadata") or {}).get("name") or "")
+        # the child's own spelling map is empty: task names come from the parent's annotation
+        index = PodIndex(functools.partial(get_workflow, svc, conn, child_name), names=names)
+        sources.append(_Source(child_name, index, index.load(child)))
+    return sources, split.runs, True
+
+
 def run_logs(options: LogsOptions, server: ServerOptions, *, env: Mapping[str, str] | None = None, **io: Any) -> int:
-    """Exit 0 when the logs were shown (even of a failed workflow), 1 for an unknown workflow or a stream error."""
+    """Exit 0 when the logs were shown (even of a failed workflow), 1 for an unknown workflow or a stream error.
+
+    A split workflow (``compiler/argo/parts.py``) is followed into its child Workflows: their pods are
+    streamed one child after another, in the order of the parts; with ``--follow``, each child is
+    followed until it ends and children created later are picked up until the parent ends (so lines of
+    parts running side by side are shown part by part, not interleaved).
+    """
 
     def body(svc: Any, conn: ArgoConnection, out: TextIO, err: TextIO) -> int:
         since = since_seconds(options.since)
@@ -169,15 +259,16 @@ def run_logs(options: LogsOptions, server: ServerOptions, *, env: Mapping[str, s
             environ = os.environ if env is None else env
             colour = bool(getattr(out, "isatty", lambda: False)()) and not environ.get("NO_COLOR")
         prefix = Prefixer(colour)
-        index = PodIndex(lambda: get_workflow(svc, conn, options.name))
         wf = get_workflow(svc, conn, options.name)
-        runs = index.load(wf)
+        sources, runs, split = _sources(svc, conn, wf)
         tasks, attempts = select_tasks(runs, options.tasks) if options.tasks else (set(), set())
 
         def wanted(run: TaskRun, attempt: Attempt) -> bool:
             return not options.tasks or run.k8s_name in tasks or (run.k8s_name, attempt.index) in attempts
 
-        chosen = [a.pod_name for r in runs for a in r.attempts if wanted(r, a)]
+        def wanted_task(run: TaskRun) -> bool:
+            return not options.tasks or run.k8s_name in tasks or any(t == run.k8s_name for t, _ in attempts)
+
         # align on the names known now (tasks that start later while following may widen it)
         prefix.width = max((len(r.label(a)) for r in runs for a in r.attempts if wanted(r, a)), default=0)
         params = {"logOptions.container": MAIN_CONTAINER}
@@ -185,10 +276,6 @@ def run_logs(options: LogsOptions, server: ServerOptions, *, env: Mapping[str, s
             params["logOptions.follow"] = "true"
         if since is not None:
             params["logOptions.sinceSeconds"] = str(since)
-        # one known pod and nothing more to come: ask for it alone
-        single = options.tasks and len(chosen) == 1 and (attempts or not options.follow)
-        if single:
-            params["podName"] = chosen[0]
         seen_pods: set[str] = set()
 
         def emit(label: str, content: str) -> None:
@@ -197,56 +284,57 @@ def run_logs(options: LogsOptions, server: ServerOptions, *, env: Mapping[str, s
                     out.write(prefix(label) + line + "\n")
             out.flush()
 
-        resp = _stream(svc, conn, f"api/v1/workflows/{conn.namespace}/{options.name}/log", params, options.follow)
-        try:
-            if not resp.ok:
-                raise http_error(conn, "read the logs", resp.status_code, response_message(resp), name=options.name)
-            for raw in resp.iter_lines():
-                if not raw or not raw.strip():
-                    continue
-                try:
-                    event = json.loads(raw)
-                except ValueError:
-                    raise SubmitError("the Argo Server sent a malformed log stream line", EXIT_FAILED) from None
-                if not isinstance(event, dict):
-                    continue
-                if event.get("error"):
-                    e = event["error"]
-                    message = e.get("message", "") if isinstance(e, dict) else str(e)
-                    raise SubmitError(f"the log stream of {options.name!r} failed: {message}", EXIT_FAILED)
-                result = event.get("result") or {}
-                pod = str(result.get("podName") or "")
-                found = index.lookup(pod) if pod else None
-                if pod in index.ignored or (found is None and options.tasks):
-                    continue
-                if found is not None and not wanted(*found):
-                    continue
-                seen_pods.add(pod)
-                emit(found[0].label(found[1]) if found else pod, str(result.get("content") or ""))
-        except SubmitError:
-            raise
-        except Exception as e:
-            import requests
+        def read(source: _Source) -> None:
+            chosen = [a.pod_name for r in source.runs for a in r.attempts if wanted(r, a)]
+            if split and options.tasks and not any(wanted_task(r) for r in source.runs):
+                return  # none of the asked tasks is in this part
+            mine = dict(params)
+            # one known pod and nothing more to come: ask for it alone
+            if options.tasks and len(chosen) == 1 and (attempts or not options.follow):
+                mine["podName"] = chosen[0]
+            _read_stream(svc, conn, source, mine, options.follow, bool(options.tasks), wanted, emit, seen_pods)
 
-            if isinstance(e, requests.exceptions.RequestException):
-                raise connection_error(conn, e) from None
-            raise
-        finally:
-            resp.close()
+        for source in sources:
+            read(source)
+        final = wf
+        if options.follow:
+            final = get_workflow(svc, conn, options.name)
+            if split:  # children created while the earlier ones ran, until the parent ends
+                done = {s.name for s in sources}
+                while True:
+                    new, _, _ = _sources(svc, conn, final)
+                    new = [s for s in new if s.name not in done]
+                    for source in new:
+                        done.add(source.name)
+                        read(source)
+                    if not new and (final.get("status") or {}).get("phase") in FINISHED:
+                        break
+                    if not new:
+                        time.sleep(CHILD_POLL_SECONDS)
+                    final = get_workflow(svc, conn, options.name)
+                sources, _, _ = _sources(svc, conn, final)
+            else:
+                sources[0].runs = sources[0].index.load(final)
 
         # pods that sent nothing: their logs may be in Argo's log archive (the pods are gone)
-        final = get_workflow(svc, conn, options.name) if options.follow else wf
-        runs = index.load(final)
-        archived = _archived_nodes(final)
-        silent = [(r, a) for r in runs for a in r.attempts if wanted(r, a) and a.pod_name not in seen_pods]
-        for run, attempt in silent:
-            if attempt.pod_name in archived:
-                lines = _archived_log(svc, conn, options.name, archived[attempt.pod_name])
-                if lines:
-                    seen_pods.add(attempt.pod_name)
-                    emit(run.label(attempt), "\n".join(lines))
-        if not seen_pods and silent and (final.get("status") or {}).get("phase") in FINISHED:
-            if archived:
+        silent_all: list[tuple[TaskRun, Attempt]] = []
+        archived_any = False
+        for source in sources:
+            source_wf = get_workflow(svc, conn, source.name) if split and options.follow else None
+            if source_wf is not None:
+                source.runs = source.index.load(source_wf)
+            archived = _archived_nodes(source_wf or source.index.workflow)
+            archived_any = archived_any or bool(archived)
+            silent = [(r, a) for r in source.runs for a in r.attempts if wanted(r, a) and a.pod_name not in seen_pods]
+            silent_all += silent
+            for run, attempt in silent:
+                if attempt.pod_name in archived:
+                    lines = _archived_log(svc, conn, source.name, archived[attempt.pod_name])
+                    if lines:
+                        seen_pods.add(attempt.pod_name)
+                        emit(run.label(attempt), "\n".join(lines))
+        if not seen_pods and silent_all and (final.get("status") or {}).get("phase") in FINISHED:
+            if archived_any:
                 err.write(f"osmo logs: no log lines for {options.name!r}, not even in Argo's log archive\n")
             else:
                 err.write(
@@ -254,7 +342,7 @@ def run_logs(options: LogsOptions, server: ServerOptions, *, env: Mapping[str, s
                     "gone (pod GC) and Argo's log archive is not configured (archiveLogs in the workflow "
                     "controller's artifactRepository), so the logs are lost\n"
                 )
-        elif not silent and not seen_pods and not options.follow:
+        elif not silent_all and not seen_pods and not options.follow:
             err.write(f"osmo logs: no task of {options.name!r} has started yet (use --follow to wait for them)\n")
         return EXIT_OK
 

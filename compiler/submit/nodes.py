@@ -37,6 +37,8 @@ POD_NAME_FORMAT_ANNOTATION = "workflows.argoproj.io/pod-name-format"
 CTRL_TASK = "osmo-ctrl"  # compiler.argo.groups.CTRL_TASK
 GROUP_TEMPLATE_PREFIX = "g-"
 ENTRYPOINT = "main"
+PART_TEMPLATE = "osmo-part"  # compiler.argo.parts.PART_TEMPLATE: the parent's child-Workflow resource template
+PARENT_LABEL = "osmo.nvidia.com/parent"  # compiler.argo.parts.PARENT_LABEL: on every child, = the parent's name
 _ATTEMPT_RE = re.compile(r"^(?P<base>.*)\((?P<n>\d+)\)$")
 
 
@@ -125,9 +127,12 @@ def original_names(wf: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
 
 
-def _spec_tasks(wf: Mapping[str, Any]) -> list[tuple[str | None, str]]:
+def _spec_tasks(wf: Mapping[str, Any], spec: Mapping[str, Any] | None = None) -> list[tuple[str | None, str]]:
     """``(group k8s name or None, task k8s name)`` of every OSMO task, in manifest order."""
-    spec = wf.get("spec") or (wf.get("status") or {}).get("storedWorkflowTemplateSpec") or {}
+    if spec is None:
+        spec = wf.get("spec") or {}
+        if not spec.get("templates"):  # a child run from a stored part: workflowTemplateRef, no templates
+            spec = (wf.get("status") or {}).get("storedWorkflowTemplateSpec") or spec
     templates = {t.get("name"): t for t in spec.get("templates") or [] if isinstance(t, dict)}
     main = templates.get(spec.get("entrypoint") or ENTRYPOINT) or {}
     out: list[tuple[str | None, str]] = []
@@ -140,12 +145,16 @@ def _spec_tasks(wf: Mapping[str, Any]) -> list[tuple[str | None, str]]:
     return out
 
 
-def task_runs(wf: Mapping[str, Any]) -> list[TaskRun]:
+def task_runs(
+    wf: Mapping[str, Any], *, names: Mapping[str, str] | None = None, spec: Mapping[str, Any] | None = None
+) -> list[TaskRun]:
     """One :class:`TaskRun` per OSMO task: the tasks of the spec (in order), filled in from ``status.nodes``.
 
     Tasks seen only in the node tree (a workflow not made by this compiler) are added after them.
+    ``names`` (the OSMO spellings) and ``spec`` (the stored part) stand in for what a child Workflow of a
+    split parent does not carry itself.
     """
-    names = original_names(wf)
+    names = {**original_names(wf), **(names or {})}
     wf_name = (wf.get("metadata") or {}).get("name") or ""
     runs: dict[tuple[str | None, str], TaskRun] = {}
 
@@ -155,7 +164,7 @@ def task_runs(wf: Mapping[str, Any]) -> list[TaskRun]:
             runs[key] = TaskRun(names.get(task, task), task, names.get(group, group) if group else None)
         return runs[key]
 
-    for group, task in _spec_tasks(wf):
+    for group, task in _spec_tasks(wf, spec):
         run(group, task)
     nodes = [n for n in ((wf.get("status") or {}).get("nodes") or {}).values() if isinstance(n, dict)]
     for node in sorted(nodes, key=lambda n: str(n.get("name") or "")):
@@ -187,6 +196,58 @@ def task_runs(wf: Mapping[str, Any]) -> list[TaskRun]:
     for r in runs.values():
         r.attempts.sort(key=lambda a: a.index)
     return list(runs.values())
+
+
+# -- split workflows (compiler/argo/parts.py) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a split workflow, as the parent's DAG runs it."""
+
+    task: str  # the parent's DAG task, part-N
+    template: str  # the stored WorkflowTemplate the child runs
+    phase: str  # the parent's node for the task (Pending when there is none yet)
+
+
+def split_parts(wf: Mapping[str, Any]) -> list[Part]:
+    """The parts of a split parent (its ``main`` runs only ``osmo-part`` tasks); empty for any other workflow."""
+    spec = wf.get("spec") or {}
+    templates = {t.get("name"): t for t in spec.get("templates") or [] if isinstance(t, dict)}
+    tasks = ((templates.get(spec.get("entrypoint") or ENTRYPOINT) or {}).get("dag") or {}).get("tasks") or []
+    if not tasks or PART_TEMPLATE not in templates or any(t.get("template") != PART_TEMPLATE for t in tasks):
+        return []
+    wf_name = (wf.get("metadata") or {}).get("name") or ""
+    phases = {
+        n.get("name"): n.get("phase")
+        for n in ((wf.get("status") or {}).get("nodes") or {}).values()
+        if isinstance(n, dict)
+    }
+    out = []
+    for task in tasks:
+        params = {p.get("name"): p.get("value") for p in (task.get("arguments") or {}).get("parameters") or []}
+        out.append(
+            Part(task["name"], str(params.get("template") or ""), phases.get(f"{wf_name}.{task['name']}") or "Pending")
+        )
+    return out
+
+
+def child_of(part: Part, children: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The (newest) child Workflow that runs ``part``."""
+    mine = [
+        c for c in children if ((c.get("spec") or {}).get("workflowTemplateRef") or {}).get("name") == part.template
+    ]
+    mine.sort(key=lambda c: str((c.get("metadata") or {}).get("creationTimestamp") or ""))
+    return mine[-1] if mine else None
+
+
+def unstarted_runs(part: Part, spec: Mapping[str, Any], names: Mapping[str, str]) -> list[TaskRun]:
+    """The tasks of a part with no child yet: Omitted/Skipped when the parent says so, else Pending."""
+    runs = task_runs({}, names=names, spec=spec)
+    phase = part.phase if part.phase in ("Omitted", "Skipped") else "Pending"
+    for r in runs:
+        r.phase = phase
+    return runs
 
 
 def pod_labels(runs: Iterable[TaskRun]) -> dict[str, str]:

@@ -19,7 +19,17 @@ from typing import Any, TextIO
 from ..exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from .connection import DEFAULT_REQUEST_TIMEOUT, ArgoConnection, connect, token_secrets
 from .errors import SubmitError, one_line_failures
-from .nodes import WORKFLOW_LABEL, TaskRun, task_runs
+from .nodes import (
+    PARENT_LABEL,
+    WORKFLOW_LABEL,
+    Part,
+    TaskRun,
+    child_of,
+    original_names,
+    split_parts,
+    task_runs,
+    unstarted_runs,
+)
 from .server import call_server, open_service
 
 MANAGED_BY_SELECTOR = "app.kubernetes.io/managed-by=osmo-compiler"  # compiler.argo.container.MANAGED_BY
@@ -256,6 +266,70 @@ def run_list(options: ListOptions, server: ServerOptions, **io: Any) -> int:
     return run_against_server("list", server, body, **io)
 
 
+# -- split workflows: the parent's child Workflows ----------------------------------------------
+
+
+def list_children(svc: Any, conn: ArgoConnection, name: str) -> list[dict]:
+    """The child Workflows of a split parent (whole, node trees included), by the label the parent gives them."""
+    items: list[dict] = []
+    cont: str | None = None
+    while True:
+        params = {"listOptions.labelSelector": f"{PARENT_LABEL}={name}", "listOptions.limit": str(_PAGE)}
+        if cont:
+            params["listOptions.continue"] = cont
+        data = get_json(svc, conn, "list the parts of the workflow", f"api/v1/workflows/{conn.namespace}", params)
+        items += [i for i in data.get("items") or [] if isinstance(i, dict)]
+        cont = (data.get("metadata") or {}).get("continue")
+        if not cont:
+            return items
+
+
+@dataclass
+class SplitRun:
+    """A split parent followed into its children: each part with its child (None: not created yet)."""
+
+    parts: list[tuple[Part, dict | None]]
+    runs: list[TaskRun]  # every OSMO task of every part, in part order
+
+
+def follow_split(svc: Any, conn: ArgoConnection, wf: Mapping[str, Any]) -> SplitRun | None:
+    """None unless ``wf`` is a split parent; else its parts, their children and the tasks of all of them."""
+    parts = split_parts(wf)
+    if not parts:
+        return None
+    children = list_children(svc, conn, str((wf.get("metadata") or {}).get("name") or ""))
+    names = original_names(wf)  # the parent carries the OSMO spellings; children carry only their labels
+    out: list[tuple[Part, dict | None]] = []
+    runs: list[TaskRun] = []
+    for part in parts:
+        child = child_of(part, children)
+        out.append((part, dict(child) if child is not None else None))
+        stored = (
+            None
+            if child is not None and (child.get("status") or {}).get("storedWorkflowTemplateSpec")
+            else (_template_spec(svc, conn, part.template))
+        )
+        if child is not None:
+            runs += task_runs(child, names=names, spec=stored)
+        elif stored is not None:
+            runs += unstarted_runs(part, stored, names)
+    return SplitRun(out, runs)
+
+
+def _template_spec(svc: Any, conn: ArgoConnection, name: str) -> dict | None:
+    """The spec of a stored part (None when it is gone: its tasks cannot be listed)."""
+    if not name:
+        return None
+    try:
+        data = get_json(
+            svc, conn, "get a part of the workflow", f"api/v1/workflow-templates/{conn.namespace}/{name}", {}
+        )
+    except SubmitError:
+        return None
+    spec = data.get("spec")
+    return spec if isinstance(spec, dict) else None
+
+
 # -- osmo query ----------------------------------------------------------------------------------
 
 
@@ -308,7 +382,8 @@ def run_query(name: str, output: str, server: ServerOptions, **io: Any) -> int:
     def body(svc: Any, conn: ArgoConnection, out: TextIO, err: TextIO) -> int:
         check_output(output)
         wf = get_workflow(svc, conn, name)
-        runs = task_runs(wf)
+        split = follow_split(svc, conn, wf)
+        runs = split.runs if split is not None else task_runs(wf)
         out.write(json.dumps(query_json(wf, runs), indent=2) + "\n" if output == "json" else query_text(wf, runs))
         return EXIT_FAILED if (wf.get("status") or {}).get("phase") in FAILED_PHASES else EXIT_OK
 

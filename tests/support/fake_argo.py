@@ -484,6 +484,54 @@ class FakeArgoServer:
             wf.setdefault("metadata", {})["namespace"] = ns
             self.workflows[(ns, wf["metadata"]["name"])] = _Stored(wf)
 
+    def add_template(self, ns: str, template: dict) -> None:
+        """A stored WorkflowTemplate (a part of a split workflow), as ``osmo submit`` would have created it."""
+        with self._cond:
+            template = copy.deepcopy(template)
+            meta = template.setdefault("metadata", {})
+            meta["namespace"] = ns
+            meta.setdefault("uid", str(uuid.uuid4()))
+            meta["resourceVersion"] = str(self._next_rv())
+            self.templates[(ns, meta["name"])] = template
+
+    def add_child(
+        self, ns: str, parent: str, part: int, template: str, status: dict | None = None, *, suffix: str = "abcde"
+    ) -> str:
+        """A child Workflow of a split parent, as its ``osmo-part`` resource template creates it.
+
+        Named ``<parent>-<part>-<suffix>`` (the template's ``generateName``), labelled with the parent's
+        name, running the stored ``template``; the controller copies the stored spec into
+        ``status.storedWorkflowTemplateSpec`` (kept when ``status`` is given). Returns the child's name.
+        """
+        name = f"{parent}-{part}-{suffix}"
+        stored_parent = self.workflows.get((ns, parent))
+        owner_uid = (stored_parent.wf.get("metadata") or {}).get("uid") if stored_parent else None
+        owner_uid = owner_uid or str(uuid.uuid4())
+        child = {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Workflow",
+            "metadata": {
+                "name": name,
+                "creationTimestamp": "2025-03-01T10:00:00Z",
+                "labels": {"app.kubernetes.io/managed-by": "osmo-compiler", "osmo.nvidia.com/parent": parent},
+                "ownerReferences": [
+                    {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "name": parent, "uid": owner_uid}
+                ],
+            },
+            "spec": {
+                "workflowTemplateRef": {"name": template},
+                "arguments": {"parameters": [{"name": "osmo-parent", "value": parent}]},
+            },
+        }
+        self.add_workflow(ns, child)
+        if status is not None:
+            status = copy.deepcopy(status)
+            stored = self.templates.get((ns, template))
+            if stored is not None:
+                status["storedWorkflowTemplateSpec"] = copy.deepcopy(stored["spec"])
+            self.set_status(ns, name, status)
+        return name
+
     def add_log(self, ns: str, wf: str, pod: str, *lines: str, container: str = "main", age: float = 0.0) -> None:
         """Lines a pod printed ``age`` seconds ago (``logOptions.sinceSeconds`` filters on it)."""
         with self._cond:
