@@ -14,7 +14,19 @@ from . import cli_options, shared_options
 from .cli_options import compile_options, fail_usage
 
 _Namespace = Annotated[
-    str | None, typer.Option("--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; default: argo).")
+    str | None,
+    typer.Option(
+        "--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; then the profile's namespace; default: argo)."
+    ),
+]
+# no workflow file here: the profile is --profile, else $OSMO_PROFILE, else osmo-profile.yaml here or above
+_Profile = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        metavar="FILE",
+        help="Cluster profile whose namespace applies (default: $OSMO_PROFILE, else osmo-profile.yaml here or above).",
+    ),
 ]
 _ArgoServer = Annotated[
     str | None, typer.Option("--argo-server", "-s", metavar="HOST:PORT", help="Argo Server (env: ARGO_SERVER).")
@@ -50,11 +62,12 @@ _RequestTimeout = Annotated[
 _Output = Annotated[str, typer.Option("--output", "-o", help="table or json.")]
 
 
-def _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout):
+def _server_options(namespace, profile, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout):
     from .submit.workflows import ServerOptions
 
     return ServerOptions(
         namespace=namespace,
+        profile=profile,
         argo_server=argo_server,
         token=token,
         secure=secure,
@@ -75,6 +88,7 @@ def list_workflows(
     all_namespaces: Annotated[bool, typer.Option("--all-namespaces", "-A", help="Every namespace.")] = False,
     output: _Output = "table",
     namespace: _Namespace = None,
+    profile: _Profile = None,
     argo_server: _ArgoServer = None,
     token: _Token = None,
     secure: _Secure = None,
@@ -90,7 +104,9 @@ def list_workflows(
         phases = normalise_phases(tuple(phase or ()))
     except SubmitError as e:
         fail_usage(e.message)
-    server = _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout)
+    server = _server_options(
+        namespace, profile, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout
+    )
     raise typer.Exit(run_list(ListOptions(phases, limit, all_namespaces, output), server))
 
 
@@ -98,6 +114,7 @@ def query(
     name: Annotated[str, typer.Argument(help="The workflow's name (as `osmo submit` printed it).")],
     output: _Output = "table",
     namespace: _Namespace = None,
+    profile: _Profile = None,
     argo_server: _ArgoServer = None,
     token: _Token = None,
     secure: _Secure = None,
@@ -111,7 +128,9 @@ def query(
     """
     from .submit.workflows import run_query
 
-    server = _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout)
+    server = _server_options(
+        namespace, profile, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout
+    )
     raise typer.Exit(run_query(name, output, server))
 
 
@@ -137,6 +156,7 @@ def logs(
         ),
     ] = None,
     namespace: _Namespace = None,
+    profile: _Profile = None,
     argo_server: _ArgoServer = None,
     token: _Token = None,
     secure: _Secure = None,
@@ -147,7 +167,9 @@ def logs(
     """Print every task's main-container log, each line prefixed with its OSMO task name."""
     from .submit.logs import LogsOptions, run_logs
 
-    server = _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout)
+    server = _server_options(
+        namespace, profile, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout
+    )
     options = LogsOptions(name, tuple(task or ()), follow, since, grep, colour)
     raise typer.Exit(run_logs(options, server))
 
@@ -167,6 +189,7 @@ def cancel(
         typer.Option("--force", help="Terminate (Argo `terminate`): exit handlers do not run. Default: stop."),
     ] = False,
     namespace: _Namespace = None,
+    profile: _Profile = None,
     argo_server: _ArgoServer = None,
     token: _Token = None,
     secure: _Secure = None,
@@ -177,7 +200,9 @@ def cancel(
     """Cancel a running workflow (help: CANCEL_HELP)."""
     from .submit.workflows import run_cancel
 
-    server = _server_options(namespace, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout)
+    server = _server_options(
+        namespace, profile, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout
+    )
     raise typer.Exit(run_cancel(name, force, server))
 
 

@@ -252,7 +252,8 @@ def resolve(workflow_path: str, explicit: str | None = None, environ=None) -> tu
     if path is None:
         return NO_PROFILE, []
     if not Path(path).is_file():
-        source = "--profile" if explicit else (PROFILE_ENV if (environ or os.environ).get(PROFILE_ENV) else "profile")
+        environ = os.environ if environ is None else environ
+        source = "--profile" if explicit else (PROFILE_ENV if environ.get(PROFILE_ENV) else "profile")
         raise UsageError(f"{source} {path}: no such file")
     return load(path)
 

@@ -30,7 +30,7 @@ from typing import Any, TextIO
 from ..diagnostics.report import WHOLE_RUN, render
 from ..exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from ..pipeline import CompileOptions
-from .connection import DEFAULT_REQUEST_TIMEOUT, connect, token_secrets
+from .connection import DEFAULT_REQUEST_TIMEOUT, connect, explicit_namespace, namespace_of, token_secrets
 from .errors import REDACTED, SubmitError, one_line_failures, scrub
 from .follow import DEFAULT_POLL_INTERVAL, failed_nodes, follow_workflow, workflow_progress
 from .server import build_create_request, call_server, dry_run_request, open_service, verbatim_request
@@ -153,16 +153,15 @@ def _run(options: SubmitOptions, env: Mapping[str, str] | None, out: TextIO, err
         raise SubmitError("--name and --generate-name are mutually exclusive", EXIT_USAGE)
     conn = connect(options, env, require_server=not options.dry_run, hint=" (or use --dry-run)")
 
-    # One precedence for the namespace, as for every setting (docs/usage.md): -n > ARGO_NAMESPACE > the
-    # profile's namespace > argo. The compiler applies the profile, so it is given only the first two.
+    # The namespace's one precedence is connection.namespace_of (-n > ARGO_NAMESPACE > the profile's > argo).
+    # The compiler finds and applies the profile (next to the workflow), so it is given only what the user
+    # named; without that, the compiled metadata.namespace is the profile's.
     environ = os.environ if env is None else env
-    explicit_namespace = options.namespace or environ.get("ARGO_NAMESPACE") or None
-    result = compile_workflow(options.file, options, explicit_namespace)
+    result = compile_workflow(options.file, options, explicit_namespace(options.namespace, environ))
     compiled_namespace = next(
         (d.get("metadata", {}).get("namespace") for d in result.documents if isinstance(d, dict)), None
     )
-    if explicit_namespace is None and compiled_namespace:  # the profile's
-        conn = dataclasses.replace(conn, namespace=compiled_namespace)
+    conn = dataclasses.replace(conn, namespace=namespace_of(options.namespace, environ, compiled_namespace))
     if result.diagnostics or options.output_format in WHOLE_RUN:
         # As `osmo compile` prints them when stdout is taken: on stderr, since stdout carries submit's own output
         # (the dry-run request, the created name); the whole-run formats print even when clean ([], empty log).

@@ -1,7 +1,9 @@
 """Where and how ``osmo submit`` talks to the Argo Server, resolved like the ``argo`` CLI.
 
 ``ARGO_SERVER``, ``ARGO_SECURE``, ``ARGO_INSECURE_SKIP_VERIFY``, ``ARGO_TOKEN``, ``ARGO_NAMESPACE`` and
-``ARGO_BASE_HREF``; flags override the environment. The token is kept as the ``Authorization`` header value
+``ARGO_BASE_HREF``; flags override the environment. The namespace has one more source, the cluster profile's
+``namespace`` (:func:`namespace_of`: ``-n`` > ``ARGO_NAMESPACE`` > the profile > ``argo``), used by ``osmo submit``
+and by the commands that follow a workflow. The token is kept as the ``Authorization`` header value
 and is never part of a repr or a message.
 """
 
@@ -79,6 +81,39 @@ def _check_server(server: str, source: str) -> str:
     return s
 
 
+def explicit_namespace(flag: str | None, env: Mapping[str, str]) -> str | None:
+    """The namespace the user named: ``-n``, else ``ARGO_NAMESPACE``; ``None`` lets the profile's apply."""
+    return flag or env.get("ARGO_NAMESPACE") or None
+
+
+def namespace_of(flag: str | None, env: Mapping[str, str], profile_namespace: str | None = None) -> str:
+    """The one precedence of the server namespace: ``-n`` > ``ARGO_NAMESPACE`` > the profile's > ``argo``."""
+    return explicit_namespace(flag, env) or profile_namespace or DEFAULT_NAMESPACE
+
+
+def profile_namespace(explicit: str | None, env: Mapping[str, str] | None) -> str | None:
+    """The ``namespace`` of the profile a command without a workflow file uses, or ``None``.
+
+    Found as for a workflow in the current directory: ``--profile``, else ``$OSMO_PROFILE``, else
+    ``osmo-profile.yaml`` here or above. A missing or broken profile is a usage error (one line, exit 2),
+    as it is for ``osmo submit``.
+    """
+    from .. import profile
+    from ..diagnostics import UsageError
+
+    environ = os.environ if env is None else env
+    try:
+        # "-": no workflow file, the search starts in the current directory
+        loaded, diagnostics = profile.resolve("-", explicit, environ)
+    except UsageError as exc:
+        raise SubmitError(str(exc), EXIT_USAGE) from None
+    errors = [d for d in diagnostics if d.is_error]
+    if errors:
+        more = f" (and {len(errors) - 1} more: osmo profile check {errors[0].file})" if len(errors) > 1 else ""
+        raise SubmitError(errors[0].format().splitlines()[0] + more, EXIT_USAGE)
+    return loaded.get("namespace")
+
+
 @dataclass(frozen=True)
 class ArgoConnection:
     """Where and how to talk to the Argo Server. ``token`` is the normalised header value."""
@@ -129,8 +164,11 @@ def resolve_connection(
     base_href: str | None = None,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     env: Mapping[str, str] | None = None,
+    profile_namespace: str | None = None,
 ) -> ArgoConnection:
-    """Combine flags (``None`` = not given) with the ``ARGO_*`` environment; flags win."""
+    """Combine flags (``None`` = not given) with the ``ARGO_*`` environment; flags win.
+
+    ``profile_namespace``: the cluster profile's ``namespace`` (used without ``-n`` and ``ARGO_NAMESPACE``)."""
     env = os.environ if env is None else env
     server = argo_server if argo_server else env.get("ARGO_SERVER") or None
     if server is not None:
@@ -141,7 +179,7 @@ def resolve_connection(
         raw = env.get("ARGO_INSECURE_SKIP_VERIFY", "")
         insecure_skip_verify = parse_bool(raw, "ARGO_INSECURE_SKIP_VERIFY") if raw.strip() else False
     tok = normalise_token(token) if token else normalise_token(env.get("ARGO_TOKEN"))
-    ns = namespace or env.get("ARGO_NAMESPACE") or DEFAULT_NAMESPACE
+    ns = namespace_of(namespace, env, profile_namespace)
     href = normalise_base_href(base_href if base_href else env.get("ARGO_BASE_HREF"))
     return ArgoConnection(
         server=server,
@@ -174,7 +212,12 @@ class ConnectionFlags(Protocol):
 
 
 def connect(
-    flags: ConnectionFlags, env: Mapping[str, str] | None, *, require_server: bool = True, hint: str = ""
+    flags: ConnectionFlags,
+    env: Mapping[str, str] | None,
+    *,
+    require_server: bool = True,
+    hint: str = "",
+    profile_namespace: str | None = None,
 ) -> ArgoConnection:
     """:func:`resolve_connection` from a command's flags; no Argo Server configured is a usage error (exit 2)
     when ``require_server`` (``hint`` is appended to its message)."""
@@ -187,6 +230,7 @@ def connect(
         base_href=flags.base_href,
         request_timeout=flags.request_timeout,
         env=env,
+        profile_namespace=profile_namespace,
     )
     if require_server and not conn.server:
         raise SubmitError(

@@ -1,6 +1,7 @@
 """``osmo list``, ``osmo query`` and ``osmo cancel``: the workflows this tool submitted, through hera.
 
-Same connection settings as ``osmo submit`` (``connection.py``: ``ARGO_*`` environment, flags win, TLS
+Same connection settings as ``osmo submit`` (``connection.py``: ``ARGO_*`` environment, flags win, the
+profile's namespace from ``--profile``, ``$OSMO_PROFILE`` or ``osmo-profile.yaml`` here or above, TLS
 verified unless told otherwise, the token never printed) and the same error translation
 (``server.call_server``): one line on stderr; exit 1 for an unknown or failed workflow, 2 for usage,
 credentials and connection problems. hera's get/stop/terminate are used as they are; its list is not
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from ..exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from .connection import DEFAULT_REQUEST_TIMEOUT, ArgoConnection, connect, token_secrets
+from .connection import DEFAULT_REQUEST_TIMEOUT, ArgoConnection, connect, profile_namespace, token_secrets
 from .errors import SubmitError, one_line_failures
 from .nodes import (
     PARENT_LABEL,
@@ -57,9 +58,14 @@ _PAGE = 500
 
 @dataclass(frozen=True)
 class ServerOptions:
-    """The connection flags every command shares (``None`` = not given: the environment applies)."""
+    """The connection flags every command shares (``None`` = not given: the environment applies).
+
+    ``profile``: the cluster profile whose ``namespace`` applies without ``-n`` and ``ARGO_NAMESPACE``
+    (``None``: ``$OSMO_PROFILE``, else ``osmo-profile.yaml`` in the current directory or above).
+    """
 
     namespace: str | None = None
+    profile: str | None = None
     argo_server: str | None = None
     token: str | None = field(default=None, repr=False)
     secure: bool | None = None
@@ -85,7 +91,7 @@ def run_against_server(
     err = err or sys.stderr
 
     def run() -> int:
-        conn = connect(options, env)
+        conn = connect(options, env, profile_namespace=profile_namespace(options.profile, env))
         with open_service(conn, err) as svc:
             return body(svc, conn, out, err)
 

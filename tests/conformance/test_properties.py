@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from compiler import cli, output
+from compiler.argo.reserved import EXPR_WORDS
 from compiler.checks import secrets as sensitive
 from compiler.osmo import INPUT_DIR, OUTPUT_DIR, k8s_name
 from compiler.pipeline import compile_file, compile_text
@@ -52,7 +53,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # YAML cannot carry; newlines included, so block scalars are exercised.
 _CHARS = st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn"), blacklist_characters="{}\ufeff")
 TEXT = st.text(_CHARS | st.just("\n"), max_size=30)
-NAMES = st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True).filter(lambda n: n != "osmo")
+# "osmo" is reserved by OSMO; words of Argo's expression language are refused as task names (V345)
+NAMES = st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True).filter(lambda n: n != "osmo" and n not in EXPR_WORDS)
 ENV_NAMES = st.from_regex(r"[A-Z][A-Z0-9_]{0,12}", fullmatch=True).filter(lambda n: not sensitive.secret_like_name(n))
 SCALARS = TEXT | st.integers(-(10**6), 10**6) | st.booleans()
 

@@ -712,3 +712,74 @@ def test_logs_split_follow_picks_up_children_created_later(split, monkeypatch):
     t.join()
     assert r.exit_code == 0, r.stderr
     assert r.stdout.splitlines()[-1] == "eval      | eval says hi", r.stdout
+
+
+# the namespace: -n > ARGO_NAMESPACE > the profile's namespace > argo, as for `osmo submit`
+# ------------------------------------------------------------------------------------------------
+
+FOLLOW_COMMANDS = [["list"], ["query", WF], ["logs", WF], ["cancel", WF]]
+
+
+def _namespace_used(argo: FakeArgoServer, args: list[str], env: dict[str, str]) -> str:
+    """The namespace of the one API path the command asked for (the workflow exists in none: every
+    command but ``list`` ends with exit 1, ``list`` with an empty list)."""
+    argo.requests.clear()
+    r = osmo(args, env)
+    assert r.exit_code == (0 if args[0] == "list" else 1), r.stderr
+    namespaces = {req.path.split("/api/v1/workflows/", 1)[1].split("/")[0] for req in argo.api_requests()}
+    assert len(namespaces) == 1, namespaces
+    return namespaces.pop()
+
+
+@pytest.mark.parametrize("args", FOLLOW_COMMANDS, ids=lambda a: a[0])
+def test_namespace_from_the_profile_via_flag_and_env(argo, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)  # no osmo-profile.yaml here or above
+    profile = tmp_path / "cluster.yaml"
+    profile.write_text("namespace: team-p\n")
+    assert _namespace_used(argo, args, env_for(argo)) == NS
+    assert _namespace_used(argo, [*args, "--profile", str(profile)], env_for(argo)) == "team-p"
+    assert _namespace_used(argo, args, env_for(argo, OSMO_PROFILE=str(profile))) == "team-p"
+
+
+@pytest.mark.parametrize("args", FOLLOW_COMMANDS, ids=lambda a: a[0])
+def test_namespace_argo_namespace_and_flag_win_over_the_profile(argo, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    profile = tmp_path / "cluster.yaml"
+    profile.write_text("namespace: team-p\n")
+    env = env_for(argo, OSMO_PROFILE=str(profile), ARGO_NAMESPACE="team-e")
+    assert _namespace_used(argo, args, env) == "team-e"
+    assert _namespace_used(argo, [*args, "-n", "team-f"], env) == "team-f"
+    assert _namespace_used(argo, [*args, "-n", "team-f", "--profile", str(profile)], env_for(argo)) == "team-f"
+
+
+def test_namespace_from_osmo_profile_yaml_here_or_above(argo, tmp_path, monkeypatch):
+    (tmp_path / "osmo-profile.yaml").write_text("namespace: team-up\n")
+    (tmp_path / "sub" / "dir").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "sub" / "dir")
+    assert _namespace_used(argo, ["query", WF], env_for(argo)) == "team-up"
+    # the namespace shows in the error, as submit's would
+    r = osmo(["query", WF], env_for(argo))
+    assert "in namespace 'team-up'" in one_line_error(r, "query")
+
+
+def test_a_profile_without_namespace_leaves_argo(argo, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "osmo-profile.yaml").write_text("maxRetries: 2\n")
+    assert _namespace_used(argo, ["list"], env_for(argo)) == NS
+
+
+@pytest.mark.parametrize("args", FOLLOW_COMMANDS, ids=lambda a: a[0])
+def test_a_broken_or_missing_profile_is_a_usage_error(argo, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("namespace: [not, a, string]\nnamespace: again\n")
+    r = osmo([*args, "--profile", str(bad)], env_for(argo))
+    assert r.exit_code == 2
+    assert "P60" in one_line_error(r, args[0]) and "bad.yaml" in r.stderr
+    r = osmo(args, env_for(argo, OSMO_PROFILE=str(tmp_path / "missing.yaml")))
+    assert r.exit_code == 2
+    assert "OSMO_PROFILE" in one_line_error(r, args[0]) and "no such file" in r.stderr
+    (tmp_path / "osmo-profile.yaml").write_text("namespace: [\n")
+    r = osmo(args, env_for(argo))
+    assert r.exit_code == 2 and "invalid YAML in the profile" in one_line_error(r, args[0])
+    assert not argo.api_requests()  # nothing was sent
