@@ -180,8 +180,8 @@ def test_group_tasks(run_example, backend) -> None:
     The example (OSMO's cookbook tutorial, verbatim) races: both members start when the barrier opens, and the client's
     single ``nc`` may connect before the server's ``nc -l`` listens (OSMO's own test version of it retries). The
     ``process`` backend usually starts the server first; podman usually the client. Either way the name resolves
-    and both tasks Succeed (the script ignores nc's status); a lost race shows as a refused connection and the
-    server's listen timing out after 50 s -- not as an unknown host."""
+    and both tasks Succeed (the script ignores nc's status); a lost race shows as a refused connection or an empty
+    answer -- never as an unknown host."""
     if backend == "process" and shutil.which("nc") is None and shutil.which("busybox") is None:
         pytest.skip("the example needs nc: the host has neither nc nor busybox")
     run = run_example("group_tasks", timeout="3m")
@@ -190,8 +190,9 @@ def test_group_tasks(run_example, backend) -> None:
     client, server = run.log("client"), run.log("server")
     assert re.search(r"Calling server at server\.parallel-processing-[0-9a-f-]+\.\.\.", client), client
     assert "Server: Complete" in server and "Client: Complete" in client
-    if "Received from server: hello" not in client:  # the race lost: the server was not listening yet
-        assert "Connection refused" in client and "nc: timed out" in server, client + server
+    if "Received from server: hello" not in client:  # the race lost: the server was not listening (or answering) yet
+        # whatever nc then saw (refused, or an empty answer), the name resolved: the race is the example's own
+        assert "bad address" not in client and "can't resolve" not in client, client + server
 
 
 def features_inputs(tmp_path: Path) -> dict[str, str]:
