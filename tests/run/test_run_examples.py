@@ -171,7 +171,8 @@ def test_group_pipeline(run_example, backend, request) -> None:
     tasks = ("generate-data", "validate-data", "train-model-a", "train-model-b")
     assert phases(run) == dict.fromkeys(tasks, "Succeeded"), run.summary
     assert "sample_10,value_10" in run.log("train-model-a")
-    assert "10 /osmo/data/input/0/data/training_data.csv" in run.log("train-model-b")
+    # train-model-b's own line is not asserted: a non-lead is stopped when its lead ends, which may come before it
+    # printed (the example's own race, as in OSMO); a stopped daemon is Succeeded, checked above.
 
 
 def test_group_tasks(run_example, backend) -> None:
