@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pydantic
 import pytest
@@ -109,6 +110,10 @@ _SCALARS = st.one_of(
 )
 
 
+# pydantic-core strips leading zeros loosely: "0-1" is -1, "0__1" is 1 (docs/conformance.md: refused on purpose).
+_LEADING_ZERO_QUIRK = re.compile(rf"[{RUST_WHITESPACE}]*[+-]?0[0_]*([+-]|__)")
+
+
 def _same(one: object, two: object) -> bool:
     if isinstance(one, float) and isinstance(two, float) and math.isnan(one) and math.isnan(two):
         return True
@@ -120,7 +125,10 @@ def _same(one: object, two: object) -> bool:
 def test_lax_conversions_equal_pydantic(value):
     assert _same(lax_bool(value), _pydantic("flag", value)), ("bool", value)
     count = None if value is None else lax_int(value)
-    assert _same(count, _pydantic("count", value)), ("int", value)
+    if isinstance(value, str) and _LEADING_ZERO_QUIRK.match(value):
+        assert count is INVALID, ("int", value)  # a deliberate difference
+    else:
+        assert _same(count, _pydantic("count", value)), ("int", value)
     text = None if value is None else lax_str(value)
     assert _same(text, _pydantic("text", value)), ("str", value)
 
