@@ -3,8 +3,8 @@ credentials, pod options and placement (resources.platform/nodesExcluded, the po
 
 :func:`apply` (called by ``container.container_template``) adds the Argo fragments of
 one ``ir.Task`` to its :class:`Pod`, the parts of its container template, assembled
-once. :func:`timeout_fields` is the per-leaf timeout mapping on its own;
-:func:`check_workflow` reports the workflow-wide decisions (pool, platforms, timeouts).
+once. :func:`check_workflow` reports the workflow-wide decisions (pool, platforms; the timeouts
+are ``timeouts.py``).
 What the profile refuses or assumes is reported where it is decided, through the
 ``Emitter`` (P604-P610, U410, U411, U413), at the IR node's source path.
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from .. import assets, ir
 from ..osmo import INPUT_DIR, OUTPUT_DIR, effective_actions
-from ..profile import NO_PROFILE, Profile
+from . import timeouts
 from .state import Emitter
 from .storage import artifact_location, check_url, rclone_env
 
@@ -129,79 +129,7 @@ def check_workflow(em: Emitter) -> None:
                 f"{profile.platform_label}={platform} (no profile entry for it)",
                 where,
             )
-    timeout = em.workflow.timeout
-    for key, kind, seconds, written in (
-        ("exec_timeout", "Exec", timeout.exec_seconds, timeout.written[0]),
-        ("queue_timeout", "Queue", timeout.queue_seconds, timeout.written[1]),
-    ):
-        _, maximum = profile.timeout(kind)
-        if seconds is not None and seconds > maximum:  # clamp_timeouts reduces it
-            em.report(
-                "P607",
-                f"{key} {written} is above the maximum of {_human(maximum)}; it is reduced to it",
-                (*timeout.source, key),
-                hint="OSMO clamps it silently; the maximum comes from the profile's timeouts.max"
-                + kind
-                + (" (OSMO's service default is 60d)" if not profile.given else ""),
-            )
-    _, queue = clamp_timeouts(timeout, profile)
-    if queue is not None and not profile.has_pending_timeout:
-        where = (*timeout.source, "queue_timeout") if timeout.queue_seconds is not None else ("workflow", "name")
-        em.report(
-            "P611",
-            f"queue_timeout cannot be enforced on Argo {profile.get('argoVersion')}: templates have no "
-            "pendingTimeout before Argo 4.1 (older controllers drop the field silently)",
-            where,
-            hint="the task's exec_timeout (activeDeadlineSeconds) still bounds the pod once it is on a node; "
-            "set argoVersion: '4.1' in the profile if the cluster runs Argo 4.1 or later",
-        )
-
-
-def _human(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
-
-
-# --------------------------------------------------------------------------- timeouts
-
-
-def clamp_timeouts(timeout: ir.Timeout, profile: Profile) -> tuple[float | None, float | None]:
-    """(exec, queue) seconds after the profile's defaults and maxima, as OSMO's TimeoutSpec.fill_defaults."""
-    out = []
-    for kind, value in (("Exec", timeout.exec_seconds), ("Queue", timeout.queue_seconds)):
-        default, maximum = profile.timeout(kind)
-        value = default if value is None else value
-        out.append(None if value is None else min(value, maximum))
-    return out[0], out[1]
-
-
-def timeout_fields(timeout: ir.Timeout, profile: Profile = NO_PROFILE) -> dict:
-    """Leaf-template fields for OSMO's per-group timeouts (for every leaf template of the group).
-
-    exec_timeout -> ``activeDeadlineSeconds`` (the pod's life, counted by the kubelet from the pod's start);
-    queue_timeout -> ``pendingTimeout`` (Argo 4.1 on: the time the node may stay Pending, counted from its
-    creation: waiting for a node, image pull, input download and a group's barrier). Older controllers drop
-    ``pendingTimeout`` silently, so it is not emitted for them (``check_workflow`` warns, P611).
-    """
-    exec_seconds, queue_seconds = clamp_timeouts(timeout, profile)
-    fields: dict = {}
-    if exec_seconds is not None:
-        fields["activeDeadlineSeconds"] = str(max(1, math.ceil(exec_seconds)))
-    if queue_seconds is not None and profile.has_pending_timeout:
-        fields["pendingTimeout"] = f"{max(1, math.ceil(queue_seconds))}s"
-    return fields
-
-
-def start_timeout_fields(em: Emitter, task: ir.Task) -> dict:
-    """A member of a group with several tasks may not stay Pending forever (bad image, missing Secret, no
-    node): Argo would keep the group, and the workflow, running. Without a queue_timeout it gets the
-    profile's group start timeout as ``pendingTimeout`` (Argo 4.1 on)."""
-    group = em.group_of.get(task.k8s_name)
-    if group is None or group.implicit or len(group.tasks) < 2 or not em.profile.has_pending_timeout:
-        return {}
-    return {"pendingTimeout": f"{max(1, math.ceil(em.profile.start_timeout))}s"}
+    timeouts.check_workflow(em)
 
 
 # --------------------------------------------------------------------------- placement
@@ -419,6 +347,7 @@ def _add_exit_actions(em: Emitter, pod: Pod, task: ir.Task) -> None:
             "limit": str(em.profile.max_retries),
             "retryPolicy": "Always",
             "expression": retry_expression(reschedule),
+            **timeouts.retry_backoff(em),  # exec_timeout over all attempts, as OSMO counts it
         }
     if _needs_launcher_for_exit(task):
         pod.launcher_env.append(
@@ -514,7 +443,7 @@ def _add_checkpoints(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
     profile = em.profile
     sidecars = []
     for ki, checkpoint in enumerate(task.checkpoints):
-        check_url(em, checkpoint.url, (*checkpoint.source, "url"))
+        check_url(em, checkpoint.url, (*checkpoint.source, "url"), checkpoint=True)
         if not (profile.get("images") or {}).get("uploader"):
             em.assume(
                 "image",
@@ -579,8 +508,8 @@ def _add_pod_options(em: Emitter, pod: Pod, task: ir.Task) -> None:
             {"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"}, separators=(",", ":")
         )
     pod.fields.update(placement(em, task))
-    pod.fields.update(start_timeout_fields(em, task))
-    pod.fields.update(timeout_fields(em.workflow.timeout, em.profile))  # a queue_timeout wins
+    pod.fields.update(timeouts.start_timeout_fields(em, task))
+    pod.fields.update(timeouts.timeout_fields(em.workflow.timeout, em.profile))  # a queue_timeout wins
 
 
 CONTAINER_ORDER = ("image", "imagePullPolicy", "command", "args", "env", "resources", "securityContext", "volumeMounts")

@@ -17,13 +17,15 @@ Also Error, and so retried: a lead whose pod fails without an exit code (deleted
 The group's ``osmo-ctrl`` step runs again on each attempt, so its objects use ``action: apply``
 (``create`` would fail: they exist). The lead's own template loses its retryStrategy.
 Non-leads keep their own pod-level retry: a daemon is fulfilled as soon as it runs, so nothing can
-wait for its exit code inside the group.
+wait for its exit code inside the group. That is OSMO's behaviour with ``ignoreNonleadStatus: true``; with
+``false`` OSMO restarts the whole group (``jobs.py`` :767-776), which Argo cannot express: U416 says so.
 """
 
 from __future__ import annotations
 
 from .. import ir
 from ..osmo import effective_actions
+from . import timeouts
 from .state import Emitter
 
 TASK = "osmo-reschedule"
@@ -35,7 +37,31 @@ def lead_ranges(em: Emitter, group: ir.Group, lead: ir.Task) -> list[tuple[int, 
     """The lead's RESCHEDULE ranges if the group restarts as a whole (several tasks, retries allowed)."""
     if group.implicit or len(group.tasks) < 2 or em.profile.max_retries <= 0:
         return []
-    return [(lo, hi) for lo, hi in effective_actions(lead.exit_actions).get("RESCHEDULE", []) if hi > 0]
+    return [(lo, hi) for lo, hi in reschedule_ranges(lead) if hi > 0]
+
+
+def check_nonleads(em: Emitter, group: ir.Group, lead: str) -> None:
+    """U416 for a non-lead's RESCHEDULE where OSMO would restart its group (``ignoreNonleadStatus: false``)."""
+    if group.implicit or len(group.tasks) < 2 or group.ignore_nonlead_status or em.profile.max_retries <= 0:
+        return
+    for task in group.tasks:
+        if task.k8s_name == lead or not any(hi > 0 for _, hi in reschedule_ranges(task)):
+            continue
+        written = zip(task.exit_action_keys, task.exit_actions, strict=True)
+        key = next(k for k, (action, _) in written if action == "RESCHEDULE")
+        em.report(
+            "U416",
+            f'a RESCHEDULE of non-lead "{task.name}" retries only its own pod; with ignoreNonleadStatus: false '
+            "OSMO restarts the whole group",
+            (*task.source, "exitActions", key),
+            hint="a non-lead runs as an Argo daemon, whose exit code its group cannot wait for. To restart the "
+            "group, let the lead exit with one of its RESCHEDULE codes when a member is lost (e.g. a failed "
+            "rendezvous): that restarts every member",
+        )
+
+
+def reschedule_ranges(task: ir.Task) -> list[tuple[int, int]]:
+    return effective_actions(task.exit_actions).get("RESCHEDULE", [])
 
 
 def task_name(group: ir.Group) -> str:
@@ -62,4 +88,5 @@ def reschedule_task(group: ir.Group, lead: str, ranges: list[tuple[int, int]]) -
 
 
 def retry_strategy(em: Emitter) -> dict:
-    return {"limit": str(em.profile.max_retries), "retryPolicy": "OnError"}
+    # maxDuration: no restart once exec_timeout has passed since the group's first attempt started
+    return {"limit": str(em.profile.max_retries), "retryPolicy": "OnError", **timeouts.retry_backoff(em)}

@@ -23,8 +23,11 @@ SECRET_KEYS = {
 }
 
 
-def check_url(em: Emitter, url: str, where: JsonPath) -> None:
-    """Report what the profile's storage lookup decides for ``url`` (canonical tokens, not yet translated)."""
+def check_url(em: Emitter, url: str, where: JsonPath, *, checkpoint: bool = False) -> None:
+    """Report what the profile's storage lookup decides for ``url`` (canonical tokens, not yet translated).
+
+    ``checkpoint``: the URL is uploaded by rclone (:func:`rclone_env`), not by Argo, whose S3 client finds a
+    bucket's region itself; rclone signs for the region it is given, ``us-east-1`` without one (P612)."""
     if "{{" in url.split("://", 1)[0] or "://" not in url:
         return  # a token in the scheme is resolved at run time
     scheme = split_url(url)[0]
@@ -49,6 +52,14 @@ def check_url(em: Emitter, url: str, where: JsonPath) -> None:
             where,
             hint="add a storage entry for this URL prefix to the profile",
         )
+    if checkpoint and scheme == "s3" and not store.region and (store.assumed or not store.endpoint):
+        em.report(
+            "P612",
+            "this checkpoint bucket's region is not known: rclone signs its uploads for us-east-1, and AWS "
+            "refuses them for a bucket in another region",
+            where,
+            hint=f'give the profile\'s storage entry for "{url}" a region (runtime-audit #24)',
+        )
 
 
 def _secret_ref(secret: str | None, key: str) -> dict:
@@ -58,9 +69,10 @@ def _secret_ref(secret: str | None, key: str) -> dict:
 def artifact_location(url: str, profile: Profile, *, prefix: bool = False) -> dict:
     """The Argo artifact location for an OSMO storage URL (tokens already translated).
 
-    ``prefix``: an input URL written with a trailing ``/`` (a folder). The GCS and Azure drivers list
-    objects by the raw key, so ``path/data`` would also pull ``path/data2/...`` (runtime-audit #14):
-    their key keeps the ``/``. (The S3 driver adds it itself.)
+    ``prefix``: an input URL written with a trailing ``/`` (a folder). The Azure driver lists blobs by the
+    raw key, so ``path/data`` would also pull ``path/data2/...`` (runtime-audit #14): its blob keeps the
+    ``/``. (The S3 driver adds it itself; the GCS driver cleans it away before listing, so gs:// folders
+    still pull sibling prefixes: ``checks/storage.py`` warns, U417.)
     """
     scheme, bucket, key = split_url(url)
     if scheme in ("http", "https"):
@@ -68,7 +80,6 @@ def artifact_location(url: str, profile: Profile, *, prefix: bool = False) -> di
     store = profile.storage(url)
     folder = "/" if prefix and url.endswith("/") else ""
     if scheme == "gs":
-        key += folder
         return {
             "gcs": {
                 "bucket": bucket,

@@ -2,7 +2,8 @@
 
 A stage after ``semantic``: rules that need neither the cluster profile nor any
 emit decision -- a storage URL's scheme and shape as OSMO's storage backends accept
-it (V331, their regexes in ``osmo.py``), http(s) URLs (V332, U414), a whole bucket (U415), a relative
+it (V331, their regexes in ``osmo.py``), http(s) URLs (V332, U414), a whole bucket (U415), folder inputs
+that also pull sibling prefixes (U417), a relative
 checkpoint path (U412), OSMO's ``src[:dst]`` volume-mount syntax (V330) and the
 empty or relative paths OSMO's syntax rule lets through (V333). What the profile
 refuses or assumes (P604-P610, U410, U411, U413) is reported by the emitter, where
@@ -10,6 +11,8 @@ it takes the decision (``argo/``).
 """
 
 from __future__ import annotations
+
+import re
 
 from ..coerce import lax_str
 from ..diagnostics import Diagnostic, JsonPath
@@ -21,6 +24,7 @@ URL_SHAPES = {
     "s3": "s3://<bucket>[/<path>]", "gs": "gs://<bucket>[/<path>]", "tos": "tos://<bucket>/<path>",
     "azure": "azure://<account>/<container>[/<path>]", "swift": "swift://<account>/<container>/<path>",
 }  # fmt: skip
+_FILE_NAME_RE = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,7}$")  # model.pt, data.tar.gz, config.json: not a folder
 URL_SHAPES_NOTE = "; the scheme is lowercase, and no part may be empty or hold ',', ';' or '*'"
 
 
@@ -148,4 +152,30 @@ def _check_url(url: str, key: str, where: JsonPath) -> list[Diagnostic]:
                 hint=f"add a path under the {what}, e.g. {url.rstrip('/')}/data",
             )
         ]
+    if key == "inputs" and scheme in ("gs", "azure"):
+        return _check_sibling_prefixes(url, scheme, path, where)
     return []
+
+
+def _check_sibling_prefixes(url: str, scheme: str, path: str, where: JsonPath) -> list[Diagnostic]:
+    """U417: OSMO downloads a folder as ``<prefix>/`` (backends/s3.py :868-878); Argo's GCS and Azure drivers list
+    by the raw key, so ``data`` also pulls ``data2/...`` and ``data.bak`` (runtime-audit #14). The Azure driver
+    keeps a trailing ``/`` (the compiler writes it, ``argo/storage.py``); the GCS driver cleans it away
+    (``gcs.go`` Load: ``filepath.Clean(key)``), so no spelling of a gs:// folder avoids it."""
+    folder = url.endswith("/")
+    prefix = path.rstrip("/")
+    last = prefix.rpartition("/")[2]
+    if (scheme == "azure" and folder) or (not folder and _FILE_NAME_RE.search(last)):
+        return []  # a file (named like one) has no siblings in the listing: the drivers fetch it alone
+    driver = "GCS" if scheme == "gs" else "Azure"
+    siblings = f'"{last}2/", "{last}.bak"'
+    if folder:
+        message = f'Argo\'s GCS driver drops the trailing "/" and lists every object named "{prefix}...": '
+    else:
+        message = f'if this is a folder, Argo\'s {driver} driver lists every object named "{prefix}...": '
+    message += f"sibling prefixes ({siblings}) are downloaded into it too"
+    if scheme == "azure":
+        hint = f'write a folder with a trailing "/" ({url}/): Argo then lists the folder alone'
+    else:
+        hint = "Argo cannot list a GCS folder alone; keep other object names from starting with this prefix"
+    return [Diagnostic("U417", message, path=where, hint=hint)]

@@ -192,6 +192,18 @@ _TABLE = [
         E,
         "an input or output URL that is a whole bucket or container: Argo artifacts need a key",
     ),
+    (
+        "U416",
+        "nonlead-reschedule",
+        W,
+        "RESCHEDULE of a non-lead with ignoreNonleadStatus: false retries only that task; OSMO restarts its group",
+    ),
+    (
+        "U417",
+        "sibling-prefix",
+        W,
+        "a gs:// or azure:// folder input whose listing also downloads sibling prefixes (data2/, data.bak)",
+    ),
     # A5xx: Argo limits and output
     ("A501", "manifest-too-large", E, "the Argo manifest is over the size limit etcd can store"),
     ("A502", "manifest-near-limit", W, "the Argo manifest is over 80% of the size limit"),
@@ -206,6 +218,12 @@ _TABLE = [
     ("P608", "reschedule-never-fires", W, "RESCHEDULE with a retry limit of 0 can never fire"),
     ("P610", "profile-convention", W, "no profile entry: a documented convention was assumed (once per assumption)"),
     ("P611", "queue-timeout-unenforced", W, "queue_timeout on an Argo older than 4.1, which has no pendingTimeout"),
+    (
+        "P612",
+        "checkpoint-region",
+        W,
+        "a checkpoint to AWS S3 with no region in the profile: rclone signs for us-east-1",
+    ),
 ]
 
 CODES: dict[str, Code] = {row[0]: Code(*row) for row in _TABLE}

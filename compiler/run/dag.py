@@ -10,7 +10,8 @@
   SIGKILL after the grace period) when their DAG ends and recorded as Succeeded; a daemon that exits by itself
   is Failed (``operator.go`` :1488-1497, ``exec_control.go`` :106-125).
 - ``retryStrategy``: at most ``limit``+1 attempts; the policy (Always/OnFailure/OnError; with an expression and no
-  policy, Always) and then ``expression`` over ``lastRetry.*`` decide (``operator.go`` :1155-1202).
+  policy, Always) and then ``expression`` over ``lastRetry.*`` decide (``operator.go`` :1155-1202); ``backoff``
+  waits between attempts and ``maxDuration`` bounds them all from the first attempt's start (:1077-1147).
 """
 
 from __future__ import annotations

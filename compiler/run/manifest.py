@@ -250,7 +250,8 @@ def _check_artifact(artifact: dict, where: str) -> None:
 
 
 def _check_retry(strategy: dict, where: str) -> None:
-    _keys(strategy, {"limit", "retryPolicy", "expression"}, where)
+    _keys(strategy, {"limit", "retryPolicy", "expression", "backoff"}, where)
+    _keys(strategy.get("backoff") or {}, {"duration", "factor", "cap", "maxDuration"}, f"{where}.backoff")
     if strategy.get("retryPolicy", "Always") not in ("Always", "OnFailure", "OnError"):
         raise Unsupported(f"{where}.retryPolicy {strategy['retryPolicy']!r} is not supported by osmo run")
     try:

@@ -21,6 +21,7 @@ from typing import Protocol
 
 GRACE_SECONDS = 30.0  # terminationGracePeriodSeconds default (pod/queue.go:68-70)
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+EXECUTION_DEADLINE_MESSAGE = "Step exceeded its deadline"
 
 
 @dataclass
@@ -53,6 +54,9 @@ class PodSpec:
     subdomain: str | None = None  # group service: the pod is published as <hostname>.<subdomain>
     ip: str = "127.0.0.1"
     deadline: float | None = None  # activeDeadlineSeconds
+    # A retry pod's executionDeadline (time.monotonic()): the first attempt's start + backoff.maxDuration; the
+    # wait container kills main then (executor.go monitorDeadline), whatever activeDeadlineSeconds says.
+    execution_deadline: float | None = None
     pending_timeout: float | None = None
     grace: float = GRACE_SECONDS
 
@@ -147,6 +151,9 @@ class Pod:
                 elif deadline and time.monotonic() > deadline:
                     self._terminate(self.running, spec.grace)
                     message = DEADLINE_MESSAGE
+                elif spec.execution_deadline and time.monotonic() > spec.execution_deadline:
+                    self._terminate(self.running, spec.grace)
+                    message = EXECUTION_DEADLINE_MESSAGE
                 else:
                     time.sleep(0.05)
             rc = main.poll()

@@ -51,15 +51,21 @@ class PodRunner:
         engine.pods[node.task] = node
         strategy = template.get("retryStrategy")
         attempt, last = 0, {"exitCode": "0", "status": "", "duration": "0", "message": ""}
+        max_duration = parse_seconds(((strategy or {}).get("backoff") or {}).get("maxDuration"))
+        first_start = time.monotonic()
         while True:
             node.attempts = attempt + 1
             pod_dir = task_dir if attempt == 0 else task_dir / f"retry-{attempt}"
             started = time.monotonic()
-            result = self._attempt(template, node, supplied, parameters, pod_dir, attempt, last)
+            # a retry pod's executionDeadline: the first attempt's start + maxDuration (operator.go :1077-1147)
+            execution_deadline = first_start + max_duration if attempt and max_duration else None
+            result = self._attempt(template, node, supplied, parameters, pod_dir, attempt, last, execution_deadline)
             if result.phase == SUCCEEDED or result.stopped or strategy is None or engine.stopping:
                 break
             reason = engine.retry_allows(strategy, attempt, result.phase, result.exit_code, result.message,
                                          time.monotonic() - started)  # fmt: skip
+            if reason is None:
+                reason = self._backoff(strategy, attempt, first_start)
             if reason is not None:
                 if reason != result.message:
                     result.message = f"{result.message} ({reason})" if result.message else reason
@@ -77,8 +83,29 @@ class PodRunner:
             phase, message = FAILED, "daemon exited (daemon pods should run indefinitely)"
         self.engine._finish(node, phase, message, result.exit_code)
 
+    def _backoff(self, strategy: dict, attempt: int, first_start: float) -> str | None:
+        """Argo's ``backoff`` before retry ``attempt + 1``: wait ``duration * factor**attempt`` (at most ``cap``);
+        no retry once ``maxDuration`` has passed since the first attempt started, or if the wait would pass it."""
+        backoff = strategy.get("backoff") or {}
+        if not backoff:
+            return None
+        max_duration = parse_seconds(backoff.get("maxDuration"))
+        limit = first_start + max_duration if max_duration else None
+        if limit is not None and time.monotonic() > limit:
+            return "Max duration limit exceeded"
+        wait = (parse_seconds(backoff.get("duration")) or 0.0) * float(backoff.get("factor") or 1) ** attempt
+        cap = parse_seconds(backoff.get("cap"))
+        wait = min(wait, cap) if cap else wait
+        if limit is not None and time.monotonic() + wait > limit:
+            return "Backoff would exceed max duration limit"
+        end = time.monotonic() + wait
+        while time.monotonic() < end and not self.engine.stopping:
+            time.sleep(min(0.05, end - time.monotonic()))
+        return None
+
     # -- one attempt ---------------------------------------------------------------------------------------
-    def _attempt(self, template, node, supplied, parameters, pod_dir: Path, attempt: int, last: dict) -> PodResult:
+    def _attempt(self, template, node, supplied, parameters, pod_dir: Path, attempt: int, last: dict,
+                 execution_deadline: float | None = None) -> PodResult:  # fmt: skip
         engine = self.engine
         node_name = node.name if attempt == 0 and not template.get("retryStrategy") else f"{node.name}({attempt})"
         pod_name = v2_pod_name(engine.workflow_name, template["name"], node_name)
@@ -93,6 +120,7 @@ class PodRunner:
         try:
             resolved = substitute(template, values)
             spec, artifacts = self._build(resolved, node, supplied, pod_dir, pod_name)
+            spec.execution_deadline = execution_deadline
         except (PodError, ArtifactError, SubstitutionError) as exc:
             return PodResult(ERROR, None, str(exc))
         node.output_dir = pod_dir / "output"

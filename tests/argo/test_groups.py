@@ -648,3 +648,33 @@ def test_group_restart_with_gang_scheduling_applies_the_podgroup(tmp_path):
     tmpl = templates(manifest)
     assert tmpl["pg-train"]["resource"]["action"] == "apply"
     assert dag_tasks(tmpl["ctrl-train"])["hosts"]["template"] == "osmo-hosts-apply"
+
+
+def test_nonlead_reschedule_with_ignore_nonlead_status_false_is_a_warning(tmp_path):
+    # OSMO restarts the whole group then (jobs.py:767-776); a non-lead is an Argo daemon: only its pod is retried
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("maxRetries: 2\n")
+    text = RESCHEDULING_GROUP.replace("  - name: train\n", "  - name: train\n    ignoreNonleadStatus: false\n")
+    manifest, diagnostics = compile_ok(text, profile=str(profile))
+    (warning,) = [d for d in diagnostics if d.code == "U416"]
+    assert warning.format().splitlines()[0] == (
+        'wf.yaml:18:21: U416 warning: a RESCHEDULE of non-lead "worker" retries only its own pod; with '
+        "ignoreNonleadStatus: false OSMO restarts the whole group"
+    )
+    assert templates(manifest)["t-worker"]["retryStrategy"]["limit"] == "2"
+    # the default (true) is OSMO's own behaviour there: the non-lead alone is retried, no warning
+    _, diagnostics = compile_ok(RESCHEDULING_GROUP, profile=str(profile))
+    assert "U416" not in [d.code for d in diagnostics]
+
+
+def test_group_restarts_stop_once_exec_timeout_has_passed(tmp_path):
+    # runtime-audit #17: exec_timeout counts once over the attempts (OSMO), not afresh per attempt
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("maxRetries: 3\n")
+    text = RESCHEDULING_GROUP.replace("  name: rs\n", "  name: rs\n  timeout: {exec_timeout: 2h}\n")
+    manifest, _ = compile_ok(text, profile=str(profile))
+    tmpl = templates(manifest)
+    backoff = {"duration": "0s", "maxDuration": "7200s"}
+    assert tmpl["g-train"]["retryStrategy"] == {"limit": "3", "retryPolicy": "OnError", "backoff": backoff}
+    assert tmpl["t-worker"]["retryStrategy"]["backoff"] == backoff
+    assert tmpl["t-master"]["activeDeadlineSeconds"] == "7200"

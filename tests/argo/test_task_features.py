@@ -95,8 +95,9 @@ def test_url_inputs_map_to_artifact_locations(write_workflow, tmp_path):
         "archive": {"none": {}},  # a tarball stays a file (runtime-audit #13)
     }
     assert artifacts["input-4"]["s3"]["endpoint"] == "tos-s3-cn-beijing.volces.com"
-    # one warning per convention (per scheme), and one for the non-OSMO http input
-    assert sorted(codes(result, "warning")) == ["P610", "P610", "P610", "P610", "V332"]
+    # one warning per convention (per scheme), one for the non-OSMO http input, and gs://gbkt/models and
+    # azure://.../dir/sub may be folders whose listing also pulls sibling prefixes (U417)
+    assert sorted(codes(result, "warning")) == ["P610", "P610", "P610", "P610", "U417", "U417", "V332"]
 
 
 def test_url_output_uploads_the_output_directory_and_tokens_are_translated(write_workflow, tmp_path):
@@ -365,7 +366,7 @@ def test_timeouts_above_osmo_service_maximum_warn_without_profile(write_workflow
 
 
 def test_timeout_fields_helper_for_group_members():
-    from compiler.argo.features import timeout_fields
+    from compiler.argo.timeouts import timeout_fields
     from compiler.ir import Timeout
 
     assert timeout_fields(Timeout(0.5, 90)) == {"activeDeadlineSeconds": "1", "pendingTimeout": "90s"}
@@ -625,6 +626,20 @@ def test_launcher_gates_outputs_on_success(tmp_path, shell):
     assert ok.returncode == 0 and sorted(p.name for p in (tmp_path / "data" / "output").iterdir()) == [".h", "part"]
 
 
+@pytest.mark.parametrize("shell", SHELLS)
+def test_launcher_copies_regex_outputs_so_they_count_twice_on_disk(tmp_path, shell):
+    """#25 (documented in docs/fields.md): the matching files are copied to /osmo/data/upload/N -- a second
+    emptyDir, so no hard link is possible -- and the task's own output keeps them: both count against the
+    pod's ephemeral-storage limit."""
+    write = ["/bin/sh", "-c", f"echo 12345 > {tmp_path}/data/output/a.json; echo x > {tmp_path}/data/output/b.txt"]
+    run = launch(tmp_path, shell, write, {"OSMO_OUTPUT_FILTERS": "0", "OSMO_OUTPUT_FILTER_0": r".*\.json$"})
+    assert run.returncode == 0, run.stderr
+    original, copy = tmp_path / "data/output/a.json", tmp_path / "data/upload/0/a.json"
+    assert copy.read_text() == original.read_text() == "12345\n"
+    assert copy.stat().st_ino != original.stat().st_ino  # a copy: the bytes are on disk twice
+    assert not (tmp_path / "data/upload/0/b.txt").exists()
+
+
 @pytest.fixture
 def no_python_path(tmp_path):
     """A PATH with the tools the launcher uses but no python3 (an ubuntu image)."""
@@ -766,8 +781,33 @@ def test_launcher_is_used_for_url_inputs_and_outputs(write_workflow, tmp_path):
     assert env["OSMO_OUTPUT_GATE"] == "1" and env["OSMO_REGEX_NEEDS_PYTHON"] == "1"
     assert {"name": "osmo-input", "mountPath": "/osmo/data/input"} in t["container"]["volumeMounts"]
     artifacts = {a["name"]: a for a in t["inputs"]["artifacts"]}
-    assert artifacts["input-1"]["gcs"]["key"] == "data/"  # #14: not data2/...
+    # #14: Azure lists by the raw blob, so the folder's "/" keeps dir2/... out; Argo's GCS driver cleans the key
+    # (filepath.Clean) whatever it is written as, so a gs:// folder still pulls data2/...: U417 says so
     assert artifacts["input-2"]["azure"]["blob"] == "dir/"
+    assert artifacts["input-1"]["gcs"]["key"] == "data"
+    (sibling,) = [d for d in result.diagnostics if d.code == "U417"]
+    assert sibling.path[-3:] == ("inputs", 1, "url") and "data2/" in sibling.message
+
+
+def test_folder_inputs_that_may_pull_sibling_prefixes_are_warned(write_workflow, tmp_path):
+    result = compile_wf(
+        write_workflow,
+        tmp_path,
+        task("""        inputs:
+        - url: gs://gbkt/data
+        - url: gs://gbkt/models/model.pt
+        - url: azure://acct/cont/dir
+        - url: azure://acct/cont/dir/
+        - url: azure://acct/cont/dir/weights.tar.gz
+        - url: s3://bkt/data
+    """),
+    )
+    u417 = {d.path[-2]: d for d in result.diagnostics if d.code == "U417"}
+    assert sorted(u417) == [0, 2]  # named like a file, a "/"-ended Azure folder and S3 (adds the "/") are exact
+    assert u417[0].message.startswith('if this is a folder, Argo\'s GCS driver lists every object named "data..."')
+    assert (
+        u417[2].hint == 'write a folder with a trailing "/" (azure://acct/cont/dir/): Argo then lists the folder alone'
+    )
 
 
 def test_gpu_less_tasks_hide_gpus_and_images_are_always_pulled(write_workflow, tmp_path):

@@ -299,6 +299,20 @@ def test_no_reschedule_for_other_codes(osmo_run, tmp_path) -> None:
     assert "retryStrategy.expression evaluated to false" in task["message"]
 
 
+def test_exec_timeout_counts_once_over_all_retries(osmo_run, tmp_path) -> None:
+    # runtime-audit #17: activeDeadlineSeconds is per pod, so each retry had a fresh exec_timeout (20 retries of
+    # 2 s here would run for 40 s). backoff.maxDuration = exec_timeout bounds them from the first attempt's start:
+    # the retry still running at 4 s is killed (its executionDeadline), or none starts after 4 s.
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("maxRetries: 20\n")
+    workflow = RESCHEDULE.replace("echo attempt; exit {code}", "echo attempt; sleep 2; exit {code}")
+    workflow = workflow.replace("  name: resched\n", "  name: resched\n  timeout: {{exec_timeout: 4s}}\n")
+    run = osmo_run(workflow.format(code=42), profile=str(profile))
+    task = run.summary["tasks"]["t"]
+    assert task["phase"] == "Failed" and task["attempts"] <= 3, task
+    assert "Step exceeded its deadline" in task["message"] or "Max duration limit exceeded" in task["message"]
+
+
 def test_exec_timeout_kills_the_task(osmo_run) -> None:
     run = osmo_run("""
 workflow:
