@@ -157,6 +157,7 @@ def validate(
         share_templates=share_templates, split=split,
     )  # fmt: skip
     failed, checked, whole_run = False, 0, []
+    shared: set = set()  # findings in another file than the workflow (the profile): reported once per run
     for path, walked in _workflow_files(files):
         if skip_non_workflows and not walked and not _is_workflow(path):
             continue
@@ -165,10 +166,12 @@ def validate(
         except UsageError as exc:
             _fail_usage(str(exc))
         checked += 1
-        whole_run += result.diagnostics
-        if output_format not in WHOLE_RUN:
-            _report(result.diagnostics, output_format)
         failed |= _fails(result.diagnostics, strict)
+        found = [d for d in result.diagnostics if d.file in (None, path) or d not in shared]
+        shared.update(d for d in result.diagnostics if d.file not in (None, path))
+        whole_run += found
+        if output_format not in WHOLE_RUN:
+            _report(found, output_format)
     if output_format in WHOLE_RUN:
         _report(whole_run, output_format)
     elif output_format == "text" and _stderr_is_terminal() and checked:

@@ -243,3 +243,16 @@ def test_profile_check_sorts_by_line(tmp_path):
     r = osmo("profile", "check", str(profile))
     lines = [int(line.split(":")[1]) for line in r.stderr.splitlines() if line.startswith(str(profile))]
     assert len(lines) >= 2 and lines == sorted(lines)
+
+
+def test_a_bad_profile_is_reported_once_for_many_files(tmp_path):
+    profile = tmp_path / "p.yaml"
+    profile.write_text("maxRetries: -1\n")
+    files = [write(tmp_path, f"wf{i}.yaml", BROKEN if i == 1 else CLEAN) for i in range(3)]
+    r = osmo("validate", "--profile", str(profile), *files)
+    assert r.exit_code == 1
+    lines = [line for line in r.stderr.splitlines() if not line.startswith(" ")]
+    assert sum(line.startswith(f"{profile}:1:13: P601") for line in lines) == 1, r.stderr
+    assert any(line.startswith(files[1]) for line in lines)  # each workflow's own findings still show
+    r = osmo("validate", "--profile", str(profile), "--output-format", "json", *files)
+    assert sum(d["code"] == "P601" for d in json.loads(r.stdout)) == 1
