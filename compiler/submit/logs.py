@@ -9,6 +9,9 @@ Why not hera's ``workflow_logs``: it reads the whole reply as one JSON document 
 fails on the second line of an NDJSON stream (hera #90) and never streams. The stream is read here with
 hera's own ``requests`` session (same TLS, timeout and token handling).
 
+Following, a stream cut while the workflow runs (a proxy's idle timeout, a server restart) is reopened
+where it stopped, with no line lost or repeated (``resume.py``).
+
 Pods removed by pod GC have no logs to stream. When Argo's log archive is configured (``archiveLogs``),
 the finished pods have a ``main-logs`` output artifact, read from the Argo Server's artifact endpoint
 ``/artifact-files/{ns}/workflows/{name}/{node id}/outputs/main-logs``; when it is not, that is said.
@@ -30,6 +33,7 @@ from ..osmo import parse_duration
 from .connection import ArgoConnection
 from .errors import SubmitError
 from .nodes import Attempt, TaskRun, original_names, select_tasks, task_runs
+from .resume import Resume
 from .server import connection_error, http_error, response_message
 from .workflows import ServerOptions, follow_split, get_workflow, run_against_server
 
@@ -38,6 +42,8 @@ LOG_ARTIFACT = "main-logs"
 HOSTS_TEMPLATE = "osmo-hosts"  # compiler.argo.groups.HOSTS_TEMPLATE: the compiler's own step, not a task
 FINISHED = frozenset({"Succeeded", "Failed", "Error", "Skipped", "Omitted"})
 CHILD_POLL_SECONDS = 2.0  # following a split workflow: how often to look for children not created yet
+RECONNECTS = 5  # following: how many times in a row a broken log stream is reopened before giving up
+RECONNECT_BACKOFF = 1.0  # seconds before the first reopening (doubling, at most 10 s); tests make it small
 _COLOURS = (36, 33, 32, 35, 34, 91, 96, 93, 92, 95, 94)
 
 
@@ -173,6 +179,10 @@ class _Source:
     runs: list[TaskRun]
 
 
+class _Dropped(Exception):
+    """The connection broke while a followed stream was being read."""
+
+
 def _read_stream(
     svc: Any,
     conn: ArgoConnection,
@@ -183,8 +193,61 @@ def _read_stream(
     wanted: Callable[[TaskRun, Attempt], bool],
     emit: Callable[[str, str], None],
     seen_pods: set[str],
+    note: Callable[[str], None] = lambda _: None,
 ) -> None:
-    """Stream one workflow's log (all its pods, or ``params['podName']``) to ``emit``."""
+    """Stream one workflow's log (all its pods, or ``params['podName']``) to ``emit``.
+
+    Following, a stream that ends or breaks while the workflow still runs is opened again where it stopped
+    (``resume.py``); after :data:`RECONNECTS` failed attempts in a row the error is the user's.
+    """
+    if not follow:
+        _read_once(svc, conn, source, params, select, wanted, emit, seen_pods, None)
+        return
+    resume = Resume()
+    params = {**params, "logOptions.timestamps": "true"}
+    failures = 0
+    while True:
+        reason = "the server closed it"
+        try:
+            _read_once(svc, conn, source, params, select, wanted, emit, seen_pods, resume)
+            failures = 0
+        except _Dropped as e:
+            reason = str(e)
+        except SubmitError as e:  # reopening: the server may be briefly away (a restart)
+            if not (failures and e.exit_code == EXIT_USAGE and "cannot reach" in e.message):
+                raise
+            reason = "the server cannot be reached"
+        try:
+            phase = (get_workflow(svc, conn, source.name).get("status") or {}).get("phase")
+        except SubmitError as e:
+            if not (e.exit_code == EXIT_USAGE and "cannot reach" in e.message):
+                raise
+            phase, reason = None, "the server cannot be reached"
+        if phase in FINISHED:
+            return
+        failures += 1
+        if failures > RECONNECTS:
+            raise SubmitError(f"the log stream of {source.name!r} keeps breaking ({reason}); giving up", EXIT_FAILED)
+        note(f"osmo logs: the log stream of {source.name!r} was cut ({reason}); reopening it")
+        time.sleep(min(2.0 ** (failures - 1), 10.0) * RECONNECT_BACKOFF)
+        params = {k: v for k, v in params.items() if k != "logOptions.sinceSeconds"}
+        since = resume.since_time()
+        if since is not None:
+            params["logOptions.sinceTime"] = since
+
+
+def _read_once(
+    svc: Any,
+    conn: ArgoConnection,
+    source: _Source,
+    params: dict[str, str],
+    select: bool,
+    wanted: Callable[[TaskRun, Attempt], bool],
+    emit: Callable[[str, str], None],
+    seen_pods: set[str],
+    resume: Resume | None,
+) -> None:
+    follow = resume is not None
     resp = _stream(svc, conn, f"api/v1/workflows/{conn.namespace}/{source.name}/log", params, follow)
     try:
         if not resp.ok:
@@ -195,6 +258,8 @@ def _read_stream(
             try:
                 event = json.loads(raw)
             except ValueError:
+                if follow:  # a line cut in the middle by a broken connection
+                    raise _Dropped("a line was cut short") from None
                 raise SubmitError("the Argo Server sent a malformed log stream line", EXIT_FAILED) from None
             if not isinstance(event, dict):
                 continue
@@ -209,14 +274,21 @@ def _read_stream(
                 continue
             if found is not None and not wanted(*found):
                 continue
+            content: str | None = str(result.get("content") or "")
+            if resume is not None:
+                content = resume.accept(pod, content or "")
+                if content is None:
+                    continue  # shown before the stream was reopened
             seen_pods.add(pod)
-            emit(found[0].label(found[1]) if found else pod, str(result.get("content") or ""))
+            emit(found[0].label(found[1]) if found else pod, content or "")
     except SubmitError:
         raise
     except Exception as e:
         import requests
 
         if isinstance(e, requests.exceptions.RequestException):
+            if follow:
+                raise _Dropped(f"connection broken: {type(e).__name__}") from None
             raise connection_error(conn, e) from None
         raise
     finally:
@@ -278,6 +350,10 @@ def run_logs(options: LogsOptions, server: ServerOptions, *, env: Mapping[str, s
             params["logOptions.sinceSeconds"] = str(since)
         seen_pods: set[str] = set()
 
+        def note(text: str) -> None:
+            err.write(text + "\n")
+            err.flush()
+
         def emit(label: str, content: str) -> None:
             for line in content.split("\n") if content else [""]:
                 if grep is None or grep.search(line):
@@ -292,7 +368,7 @@ def run_logs(options: LogsOptions, server: ServerOptions, *, env: Mapping[str, s
             # one known pod and nothing more to come: ask for it alone
             if options.tasks and len(chosen) == 1 and (attempts or not options.follow):
                 mine["podName"] = chosen[0]
-            _read_stream(svc, conn, source, mine, options.follow, bool(options.tasks), wanted, emit, seen_pods)
+            _read_stream(svc, conn, source, mine, options.follow, bool(options.tasks), wanted, emit, seen_pods, note)
 
         for source in sources:
             read(source)

@@ -431,6 +431,51 @@ def test_logs_follow_streams_until_the_workflow_ends(argo):
     assert argo.find("GET", f"/{WF}/log")[-1].query["logOptions.follow"] == ["true"]
 
 
+def test_logs_follow_reopens_a_cut_stream_without_losing_or_repeating_lines(argo, monkeypatch):
+    from compiler.submit import logs
+
+    monkeypatch.setattr(logs, "RECONNECT_BACKOFF", 0.01)
+    argo.add_workflow(NS, MANIFEST)
+    argo.set_status(NS, WF, tree_status(WF, "Running", [{"name": "prep-data", "attempts": ["Running"]}]))
+    argo.add_log(NS, WF, POD_PREP, "step 1", "step 2", age=1.0)
+    argo.log_drops, argo.log_drop_after = 2, 1  # the first two streams break after one line each
+
+    def later():
+        time.sleep(0.4)
+        argo.add_log(NS, WF, POD_PREP, "step 3")
+        time.sleep(0.3)
+        argo.set_status(NS, WF, tree_status(WF, "Succeeded", [{"name": "prep-data"}]))
+
+    t = threading.Thread(target=later)
+    t.start()
+    r = osmo(["logs", WF, "--follow"], env_for(argo))
+    t.join()
+    assert r.exit_code == 0, r.stderr
+    assert [ln.replace(" ", "") for ln in r.stdout.splitlines()] == [
+        "Prep_Data|step1",
+        "Prep_Data|step2",
+        "Prep_Data|step3",
+    ]
+    assert r.stderr.count(f"osmo logs: the log stream of {WF!r} was cut") == 2
+    requests = argo.find("GET", f"/{WF}/log")
+    assert all(req.query["logOptions.timestamps"] == ["true"] for req in requests)
+    assert "logOptions.sinceTime" not in requests[0].query and "logOptions.sinceTime" in requests[-1].query
+
+
+def test_logs_follow_gives_up_on_a_stream_that_keeps_breaking(argo, monkeypatch):
+    from compiler.submit import logs
+
+    monkeypatch.setattr(logs, "RECONNECT_BACKOFF", 0.01)
+    argo.add_workflow(NS, MANIFEST)
+    argo.set_status(NS, WF, tree_status(WF, "Running", [{"name": "prep-data", "attempts": ["Running"]}]))
+    argo.add_log(NS, WF, POD_PREP, "step 1")
+    argo.log_drops, argo.log_drop_after = 100, 0
+    r = osmo(["logs", WF, "--follow"], env_for(argo))
+    assert r.exit_code == 1
+    assert "keeps breaking" in r.stderr and "Traceback" not in r.stderr
+    assert len(argo.find("GET", f"/{WF}/log")) == logs.RECONNECTS + 1
+
+
 def test_logs_colour(demo):
     r = osmo(["logs", WF, "--task", "eval", "--color"], env_for(demo))
     assert r.stdout.count("\x1b[") == 4 and r.stdout.count("\x1b[0m | ") == 2

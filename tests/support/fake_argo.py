@@ -29,8 +29,9 @@ bodies of the real server (grpc-gateway: ``{"code": <grpc code>, "message": "...
   finishes the workflow as Failed; a finished one → 500 code 13 ``cannot shutdown a completed workflow``;
 * ``GET /api/v1/workflows/{ns}/{name}/log``: NDJSON ``{"result": {"content", "podName"}}`` per line of
   the pods' logs (``add_log``), ``podName``, ``logOptions.container`` (default ``main``),
-  ``logOptions.sinceSeconds``; ``logOptions.follow=true`` keeps streaming new lines until the workflow
-  finishes; an unknown ``podName`` gives an in-stream ``{"error": ...}`` as grpc-gateway does;
+  ``logOptions.sinceSeconds``, ``logOptions.sinceTime``, ``logOptions.timestamps`` (RFC 3339 in front, as
+  the kubelet writes it), ``log_drops`` cuts streams; ``logOptions.follow=true`` keeps streaming new lines
+  until the workflow finishes; an unknown ``podName`` gives an in-stream ``{"error": ...}`` as grpc-gateway does;
 * ``GET /artifact-files/{ns}/workflows/{name}/{node id}/outputs/{artifact}``: archived logs
   (``archived``), 404 otherwise.
 
@@ -411,6 +412,8 @@ class FakeArgoServer:
     tls: tuple[str, str] | None = None  # (certfile, keyfile)
     base_href: str = "/"
     watch_mode: str = "stream"  # stream | 404 | 501 | drop
+    log_drops: int = 0  # the next N log streams are cut after log_drop_after lines (a proxy's idle timeout)
+    log_drop_after: int = 1
     error_style: str = "grpc"  # grpc | no-message | text
     forbidden_namespaces: tuple[str, ...] = ()
     progression: list[dict] = field(default_factory=list)

@@ -11,6 +11,7 @@ import copy
 import json
 import socket
 import time
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -62,8 +63,27 @@ class ResponseWriter(BaseHTTPRequestHandler):
         self.end_headers()
 
 
+def _rfc3339_nano(t: float) -> str:
+    """A time as the kubelet writes it before a log line (RFC 3339, nanoseconds, trailing zeros trimmed)."""
+    whole = datetime.fromtimestamp(int(t), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    nanos = f"{round((t - int(t)) * 1e9):09d}"[:9].rstrip("0")
+    return f"{whole}.{nanos}Z" if nanos else f"{whole}Z"
+
+
+def _parse_since_time(text: str) -> float:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
 class StreamRoutes(ResponseWriter):
     """Pod logs, the workflow watch and archived artifacts."""
+
+    def _cut(self) -> None:
+        """Close mid-stream, with no terminating chunk."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def _artifact(self, path: str):
         fake = self.server.fake
@@ -84,6 +104,18 @@ class StreamRoutes(ResponseWriter):
         container = q.get("logOptions.container") or "main"
         follow = q.get("logOptions.follow") == "true"
         since = float(q["logOptions.sinceSeconds"]) if q.get("logOptions.sinceSeconds") else None
+        stamps = q.get("logOptions.timestamps") == "true"
+        if q.get("logOptions.sinceTime"):  # Kubernetes: whole seconds; with sinceSeconds a 400
+            if since is not None:
+                return self._send_error(400, 3, "at most one of sinceTime or sinceSeconds may be specified")
+            since_time = _parse_since_time(q["logOptions.sinceTime"])
+        else:
+            since_time = None
+        with fake._lock:
+            drop_after = fake.log_drop_after if fake.log_drops > 0 else None
+            if drop_after is not None:
+                fake.log_drops -= 1
+        sent_lines = 0
         self._start_chunked()
         pods = fake.logs.setdefault((ns, name), {})
         if pod is not None and pod not in pods and not follow:
@@ -99,8 +131,8 @@ class StreamRoutes(ResponseWriter):
                         continue
                     lines = containers.get(container, [])
                     for t, line in lines[sent.get(p, 0) :]:
-                        if since is None or time.time() - t <= since:
-                            out.append((p, line))
+                        if (since is None or time.time() - t <= since) and (since_time is None or t >= since_time):
+                            out.append((p, f"{_rfc3339_nano(t)} {line}" if stamps else line))
                     sent[p] = len(lines)
                 st = fake.workflows.get((ns, name))
                 done = st is None or (st.wf.get("status") or {}).get("phase") in FINISHED
@@ -108,7 +140,10 @@ class StreamRoutes(ResponseWriter):
                     fake._cond.wait(0.05)
                     continue
             for p, line in out:
+                if drop_after is not None and sent_lines >= drop_after:
+                    return self._cut()  # as a proxy's idle timeout or a server restart would
                 self._ndjson({"result": {"content": line, "podName": p}})
+                sent_lines += 1
             if not follow or done or fake._stopping.is_set():
                 return self._end_chunks()
 
@@ -142,12 +177,6 @@ class StreamRoutes(ResponseWriter):
             for typ, obj in events:
                 self._ndjson({"result": {"type": typ, "object": obj}})
             if first and fake.watch_mode == "drop":
-                # abrupt close mid-stream (no terminating chunk)
-                self.close_connection = True
-                try:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                return
+                return self._cut()
             first = False
         self.close_connection = True
