@@ -11,6 +11,7 @@ is stopped. Backends only start processes; everything here is the same for all o
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -174,3 +175,15 @@ class Pod:
             return PodResult("Succeeded", rc, stopped=stopped)
         finally:
             self.backend.pod_ended(spec)
+
+
+def mounted_path(container: ContainerSpec, path: str) -> Path | None:
+    """Where the normalised ``path`` of ``container`` is on the host when a volume mount holds it (the
+    innermost mount wins), else None."""
+    for mount in sorted(container.mounts, key=lambda m: len(m.target), reverse=True):
+        target = os.path.normpath(mount.target)
+        if path == target:
+            return mount.source
+        if path.startswith(target + "/"):
+            return mount.source / os.path.relpath(path, target)
+    return None

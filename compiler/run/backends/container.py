@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from ..pod import ContainerSpec, PodSpec
+from ..pod import ContainerSpec, PodSpec, mounted_path
 
 LABEL = "io.osmo-compiler.run"
 ENGINES = ("docker", "podman")
@@ -201,12 +201,9 @@ class ContainerBackend:
     def host_path(self, pod: PodSpec, container: ContainerSpec, path: str) -> Path | None:
         """Where ``path`` of the container is on the host, once it has exited (copied out when not in a volume)."""
         path = os.path.normpath(path)
-        for mount in sorted(container.mounts, key=lambda m: len(m.target), reverse=True):
-            target = os.path.normpath(mount.target)
-            if path == target:
-                return mount.source
-            if path.startswith(target + "/"):
-                return mount.source / os.path.relpath(path, target)
+        mounted = mounted_path(container, path)
+        if mounted is not None:
+            return mounted
         dest = pod.pod_dir / "containers" / container.name / path.lstrip("/")
         if not dest.exists():
             dest.parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..dns import StubDNS, host_nameserver
-from ..pod import ContainerSpec, PodSpec
+from ..pod import ContainerSpec, PodSpec, mounted_path
 from . import nsexec
 
 TOOLS_MOUNT = "/.osmo-run/bin"
@@ -131,12 +131,9 @@ class ProcessBackend:
     def host_path(self, pod: PodSpec, container: ContainerSpec, path: str) -> Path | None:
         """Where ``path`` of the container is on the host, once it has exited."""
         path = os.path.normpath(path)
-        for mount in sorted(container.mounts, key=lambda m: len(m.target), reverse=True):
-            target = os.path.normpath(mount.target)
-            if path == target:
-                return mount.source
-            if path.startswith(target + "/"):
-                return mount.source / os.path.relpath(path, target)
+        mounted = mounted_path(container, path)
+        if mounted is not None:
+            return mounted
         top = path.strip("/").split("/")[0]
         if top == "tmp" or not os.path.lexists("/" + top):
             return _rootfs(pod, container) / path.lstrip("/")
