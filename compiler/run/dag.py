@@ -9,9 +9,14 @@
 - Daemons (``daemon: true``) are fulfilled once main and sidecars started; they are stopped (SIGTERM, then
   SIGKILL after the grace period) when their DAG ends and recorded as Succeeded; a daemon that exits by itself
   is Failed (``operator.go`` :1488-1497, ``exec_control.go`` :106-125).
-- ``retryStrategy``: at most ``limit``+1 attempts; the policy (Always/OnFailure/OnError; with an expression and no
-  policy, Always) and then ``expression`` over ``lastRetry.*`` decide (``operator.go`` :1155-1202); ``backoff``
-  waits between attempts and ``maxDuration`` bounds them all from the first attempt's start (:1077-1147).
+- ``when`` (after ``depends``): substituted (``{{=...}}`` included), then read as govaluate would -- ``true``/
+  ``false`` or a comparison; ``false`` makes the task **Skipped**, a text it cannot parse **Error** without running
+  anything (``steps.go`` shouldExecute, ``dag.go`` :650-662, :795-812). The compiler's group restart relies on it.
+- ``retryStrategy``: at most ``limit``+1 attempts, on a pod or on a whole DAG (a restarted group: every attempt
+  runs all of it again, as ``<node>(<n>)``, its pods' files under ``tasks/<task>/group-retry-<n>``); the policy
+  (Always/OnFailure/OnError; with an expression and no policy, Always) and then ``expression`` over
+  ``lastRetry.*`` decide (``operator.go`` :1155-1202); ``backoff`` waits between attempts and ``maxDuration``
+  bounds them all from the first attempt's start (:1077-1147).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from .depends import (
     OMITTED,
     PENDING,
     RUNNING,
+    SKIPPED,
     SUCCEEDED,
     ContinueOn,
     Dependency,
@@ -55,7 +61,8 @@ class Node:
     name: str  # Argo's node name: <workflow>.<task>, <workflow>.<group>.<task>
     task: str
     template: str
-    kind: str  # pod, dag or resource
+    kind: str  # pod, dag, resource or suspend
+    retry_dir: str = ""  # inside a retried DAG's later attempt: where its pods keep their files (group-retry-<n>)
     phase: str = PENDING
     daemoned: bool = False
     message: str = ""
@@ -162,7 +169,8 @@ class Engine:
         return phase, message
 
     # -- DAG -----------------------------------------------------------------------------------------------
-    def run_dag(self, template: dict, node_name: str, inputs: dict[str, Path | None]) -> tuple[str, dict, str]:
+    def run_dag(self, template: dict, node_name: str, inputs: dict[str, Path | None],
+                retry_dir: str = "") -> tuple[str, dict, str]:  # fmt: skip
         dag = template["dag"]
         tasks = {t["name"]: t for t in dag.get("tasks") or []}
         continue_on = {n: ContinueOn(**t["continueOn"]) if t.get("continueOn") else None for n, t in tasks.items()}
@@ -182,7 +190,9 @@ class Engine:
                 for name, task in tasks.items():
                     if name in nodes or self.stopping:
                         continue
-                    node = Node(f"{node_name}.{name}", name, task["template"], self._kind(task["template"]))
+                    node = Node(
+                        f"{node_name}.{name}", name, task["template"], self._kind(task["template"]), retry_dir=retry_dir
+                    )
                     entry = expanded[name]
                     try:
                         if isinstance(entry, DependsError):
@@ -199,8 +209,10 @@ class Engine:
                     if not verdict:
                         self._finish(node, OMITTED, "omitted: depends condition not met")
                         continue
-                    node.phase, node.started = RUNNING if node.kind != "pod" else PENDING, time.time()
                     scope = self._scope(name, deps, nodes)
+                    if task.get("when") and not self._when(task["when"], node, scope):
+                        continue
+                    node.phase, node.started = RUNNING if node.kind != "pod" else PENDING, time.time()
                     thread = threading.Thread(target=self._run_task, args=(task, node, scope, inputs), daemon=True)
                     threads.append(thread)
                     thread.start()
@@ -223,7 +235,27 @@ class Engine:
 
     def _kind(self, template_name: str) -> str:
         template = self.manifest.templates[template_name]
-        return "dag" if "dag" in template else "resource" if "resource" in template else "pod"
+        kinds = ("dag", "resource", "suspend")
+        return next((kind for kind in kinds if kind in template), "pod")
+
+    def _when(self, when: str, node: Node, scope: dict[str, Node]) -> bool:
+        """Whether the task runs; when not, the node is finished Skipped (false) or Error (not an expression)."""
+        values = dict(self.globals)
+        for name, other in scope.items():
+            values[f"tasks.{name}.status"] = other.phase
+            if other.exit_code is not None:
+                values[f"tasks.{name}.exitCode"] = str(other.exit_code)
+        from .template import replace
+
+        text = json.loads(replace(json.dumps(when), values))
+        try:
+            if should_execute(text):
+                return True
+        except ExprError as exc:
+            self._finish(node, ERROR, f"Invalid 'when' expression '{text}': {exc}")
+            return False
+        self._finish(node, SKIPPED, f"when '{text}' evaluated false")
+        return False
 
     @staticmethod
     def _scope(name: str, deps: dict[str, set[str]], nodes: dict[str, Node]) -> dict[str, Node]:
@@ -321,6 +353,8 @@ class Engine:
             elif node.kind == "resource":
                 self.ui.note(f"{node.task}: headless Service {parameters.get('service')} (local DNS names)")
                 self._finish(node, SUCCEEDED)
+            elif node.kind == "suspend":  # a zero-length suspend (the compiler's osmo-noop): done at once
+                self._finish(node, SUCCEEDED)
             elif node.kind == "dag":
                 dag_inputs: dict[str, Path | None] = {}
                 for artifact in (template.get("inputs") or {}).get("artifacts") or []:
@@ -329,7 +363,7 @@ class Engine:
                     elif not artifact.get("optional"):
                         self._finish(node, ERROR, f"inputs.artifacts.{artifact['name']} was not supplied")
                         return
-                phase, outputs, message = self.run_dag(template, node.name, dag_inputs)
+                phase, outputs, message = self._run_dag_node(template, node, dag_inputs)
                 node.outputs = outputs
                 self._finish(node, phase, message)
             else:
@@ -337,6 +371,27 @@ class Engine:
         except Exception as exc:  # a runner bug must not hang the DAG: the node errors with the reason
             self._finish(node, ERROR, f"osmo run internal error: {type(exc).__name__}: {exc}")
             raise
+
+    def _run_dag_node(self, template: dict, node: Node, inputs: dict[str, Path | None]) -> tuple[str, dict, str]:
+        """A DAG task's template, with its ``retryStrategy``: every attempt runs the whole DAG again."""
+        strategy = template.get("retryStrategy")
+        if not strategy:
+            return self.run_dag(template, node.name, inputs, node.retry_dir)
+        first, attempt = time.monotonic(), 0
+        while True:
+            retry_dir = "/".join(part for part in (node.retry_dir, f"group-retry-{attempt}" if attempt else "") if part)
+            started = time.monotonic()
+            phase, outputs, message = self.run_dag(template, f"{node.name}({attempt})", inputs, retry_dir)
+            node.attempts = attempt + 1
+            if phase == SUCCEEDED or self.stopping:
+                return phase, outputs, message
+            reason = self.retry_allows(strategy, attempt, phase, None, message, time.monotonic() - started)
+            if reason is None:
+                reason = self.runner.backoff(strategy, attempt, first)
+            if reason is not None:
+                return phase, outputs, message if reason == message else f"{message} ({reason})"
+            self.ui.note(f"{node.task}: attempt {attempt + 1} {phase} ({message}); the whole {node.task} runs again")
+            attempt += 1
 
     def _repository_path(self, argument: dict) -> Path | None:
         from .artifacts import storage_path
@@ -400,3 +455,15 @@ class Engine:
             except ExprError as exc:
                 return f"retryStrategy.expression: {exc}"
         return None
+
+
+def should_execute(when: str) -> bool:
+    """``shouldExecute`` (``steps.go``): the substituted ``when`` as govaluate reads it. The compiler writes
+    ``true``/``false`` or, to fail a group on purpose, a text with an unbalanced parenthesis; comparisons are read
+    by ``expr.py``. A text that cannot be parsed raises ``ExprError`` (the node is then Error)."""
+    text = when.strip()
+    if not text:
+        return True
+    if text.count("(") != text.count(")"):
+        raise ExprError("Unbalanced parenthesis")
+    return evaluate_bool(text, {})

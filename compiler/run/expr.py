@@ -1,10 +1,13 @@
 """The subset of expr-lang (github.com/expr-lang/expr) that Argo evaluates for the compiled manifest.
 
-Two callers: ``depends`` (after Argo's bare-name expansion: ``a.Succeeded || !(b.Failed)``) and
-``retryStrategy.expression`` (``asInt(lastRetry.exitCode) == 42 || (asInt(lastRetry.exitCode) >= 3 && ...)``).
-Supported: ``&& || ! and or not``, comparisons, parentheses, integer/float/string/bool literals, member access
-on the environment and the functions ``asInt``/``asFloat``/``string``. Anything else is an ``ExprError``, which
-Argo would also report as an expression it cannot compile or run (the node becomes Error / the retry stops).
+Three callers: ``depends`` (after Argo's bare-name expansion: ``a.Succeeded || !(b.Failed)``),
+``retryStrategy.expression`` (``asInt(lastRetry.exitCode) == 42 || (asInt(lastRetry.exitCode) >= 3 && ...)``)
+and ``{{=...}}`` expression tags (a group restart's ``when``: ``asInt(tasks['lead'].exitCode ?? '-1') == 42 ?
+'...' : 'false'``). Supported: ``&& || ! and or not``, comparisons, ``cond ? a : b``, ``a ?? b``, parentheses,
+integer/float/string/bool literals, ``nil``, member access (``.name``, ``['name']``: a missing key is ``nil``, as
+expr-lang reads maps) and the functions ``asInt``/``asFloat``/``string``. Anything else is an ``ExprError``,
+which Argo would also report as an expression it cannot compile or run (the node becomes Error / the retry
+stops).
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 # expr-lang reserves these words; a task named like one makes the expression fail to compile (runtime-audit #20).
-KEYWORDS = frozenset({"and", "or", "not", "in", "matches", "contains", "startsWith", "endsWith", "let", "nil"})
+KEYWORDS = frozenset({"and", "or", "not", "in", "matches", "contains", "startsWith", "endsWith", "let"})
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<str>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')"
-    r"|(?P<op>&&|\|\||==|!=|<=|>=|[!<>().,])|(?P<name>[A-Za-z_][A-Za-z0-9_]*))"
+    r"|(?P<op>&&|\|\||==|!=|<=|>=|\?\?|[!<>().,?:\[\]])|(?P<name>[A-Za-z_][A-Za-z0-9_]*))"
 )
 
 
@@ -79,10 +82,20 @@ class _Parser:
         return token
 
     def parse(self) -> Any:
-        value = self.or_()
+        value = self.ternary()
         if self.peek() is not None:
             raise ExprError(f"unexpected {self.peek()[1]!r} in {self.text!r}")  # type: ignore[index]
         return value
+
+    def ternary(self) -> Any:
+        condition = self.or_()
+        if self.peek() != ("op", "?"):
+            return condition
+        self.take()
+        yes = self.ternary()
+        self.take(":")
+        no = self.ternary()
+        return yes if _bool(condition, self.text) else no
 
     def or_(self) -> Any:
         value = self.and_()
@@ -107,21 +120,29 @@ class _Parser:
         return self.compare()
 
     def compare(self) -> Any:
-        value = self.primary()
+        value = self.coalesce()
         token = self.peek()
         if token is not None and token[1] in _COMPARE:
             self.take()
-            right = self.primary()
+            right = self.coalesce()
             try:
                 return _COMPARE[token[1]](value, right)
             except TypeError:
                 raise ExprError(f"cannot compare {value!r} {token[1]} {right!r} in {self.text!r}") from None
         return value
 
+    def coalesce(self) -> Any:
+        value = self.primary()
+        while self.peek() == ("op", "??"):
+            self.take()
+            right = self.primary()
+            value = right if value is None else value
+        return value
+
     def primary(self) -> Any:
         kind, value = self.take()
         if value == "(":
-            inner = self.or_()
+            inner = self.ternary()
             self.take(")")
             return inner
         if kind == "num":
@@ -132,22 +153,28 @@ class _Parser:
             raise ExprError(f"unexpected {value!r} in {self.text!r}")
         if value in ("true", "false"):
             return value == "true"
+        if value == "nil":
+            return None
         if self.peek() == ("op", "("):
             if value not in FUNCTIONS:
                 raise ExprError(f"unknown function {value!r} in {self.text!r}")
             self.take("(")
-            argument = self.or_()
+            argument = self.ternary()
             self.take(")")
             return FUNCTIONS[value](argument)
         if value not in self.env:
             raise ExprError(f"unknown name {value!r} in {self.text!r}")
         result = self.env[value]
-        while self.peek() == ("op", "."):
-            self.take()
-            _, member = self.take()
-            if not isinstance(result, dict) or member not in result:
-                raise ExprError(f"unknown member {member!r} in {self.text!r}")
-            result = result[member]
+        while self.peek() in (("op", "."), ("op", "[")):
+            if self.take()[1] == ".":
+                member = self.take()[1]
+            else:
+                key = self.ternary()
+                self.take("]")
+                member = str(key)
+            if not isinstance(result, dict):
+                raise ExprError(f"cannot read {member!r} of {result!r} in {self.text!r}")
+            result = result.get(member)  # a missing key of a map is nil
         return result
 
 

@@ -26,7 +26,7 @@ _CONTAINER_KEYS = {"name", "image", "command", "args", "env", "resources", "secu
                    "workingDir", "imagePullPolicy"}  # fmt: skip
 _TEMPLATE_KEYS = {"name", "dag", "container", "inputs", "outputs", "volumes", "initContainers", "sidecars", "daemon",
                   "metadata", "retryStrategy", "activeDeadlineSeconds", "pendingTimeout", "nodeSelector",
-                  "tolerations", "affinity", "podSpecPatch", "resource"}  # fmt: skip
+                  "tolerations", "affinity", "podSpecPatch", "resource", "suspend"}  # fmt: skip
 _SCHEDULING = ("nodeSelector", "tolerations", "affinity")
 
 
@@ -99,14 +99,17 @@ def load(document: dict, skip_unsupported: bool = False) -> Manifest:
     for tname, template in templates.items():
         where = f"spec.templates[{tname}]"
         _keys(template, _TEMPLATE_KEYS, where)
-        kinds = [k for k in ("dag", "container", "resource") if k in template]
+        kinds = [k for k in ("dag", "container", "resource", "suspend") if k in template]
         if len(kinds) != 1:
-            raise Unsupported(f"{where}: a template must have exactly one of dag, container, resource")
+            raise Unsupported(f"{where}: a template must have exactly one of dag, container, resource, suspend")
         ignored.update(k for k in _SCHEDULING if template.get(k))
         if "dag" in template:
             _check_dag(template, templates, where)
         elif "resource" in template:
             _check_resource(template, where)
+        elif "suspend" in template:  # the compiler's osmo-noop: never waits
+            if str(_keys(template["suspend"], {"duration"}, f"{where}.suspend").get("duration", "")) not in ("0", "0s"):
+                raise Unsupported(f"{where}.suspend: only a zero-length suspend runs locally")
         else:
             _check_pod(template, where, skip_unsupported, ignored, manifest)
         for section in ("inputs", "outputs"):
@@ -127,7 +130,7 @@ def _check_dag(template: dict, templates: dict, where: str) -> None:
     names = {task.get("name") for task in dag.get("tasks") or []}
     for task in dag.get("tasks") or []:
         at = f"{where}.dag.tasks[{task.get('name')}]"
-        _keys(task, {"name", "template", "depends", "dependencies", "continueOn", "arguments"}, at)
+        _keys(task, {"name", "template", "depends", "dependencies", "continueOn", "arguments", "when"}, at)
         if task.get("template") not in templates:
             raise Unsupported(f"{at}.template: no template named {task.get('template')!r}")
         if task.get("depends") and task.get("dependencies"):
@@ -188,7 +191,8 @@ def _check_resource(template: dict, where: str) -> None:
                 raise Unsupported(f"{where}.resource.{key}: only {expected!r} is supported by osmo run")
         return
     service = body is not None and body.get("kind") == "Service" and (body.get("spec") or {}).get("clusterIP") == "None"
-    if resource.get("action") != "create" or not service or set(resource) - {"action", "manifest"}:
+    # ``apply``: a group that restarts as a whole creates its Service again on every attempt
+    if resource.get("action") not in ("create", "apply") or not service or set(resource) - {"action", "manifest"}:
         raise Unsupported(
             f"{where}.resource: only the group's headless Service or a child Workflow (action create) is supported"
         )

@@ -45,7 +45,7 @@ class PodRunner:
 
     def run(self, template: dict, node: Any, supplied: dict[str, Path | None], parameters: dict[str, str]) -> None:
         engine = self.engine
-        task_dir = engine.options.run_dir / "tasks" / node.task
+        task_dir = engine.options.run_dir / "tasks" / node.task / node.retry_dir
         task_dir.mkdir(parents=True, exist_ok=True)
         node.log = task_dir / "log.txt"
         engine.pods[node.task] = node
@@ -65,7 +65,7 @@ class PodRunner:
             reason = engine.retry_allows(strategy, attempt, result.phase, result.exit_code, result.message,
                                          time.monotonic() - started)  # fmt: skip
             if reason is None:
-                reason = self._backoff(strategy, attempt, first_start)
+                reason = self.backoff(strategy, attempt, first_start)
             if reason is not None:
                 if reason != result.message:
                     result.message = f"{result.message} ({reason})" if result.message else reason
@@ -83,7 +83,7 @@ class PodRunner:
             phase, message = FAILED, "daemon exited (daemon pods should run indefinitely)"
         self.engine._finish(node, phase, message, result.exit_code)
 
-    def _backoff(self, strategy: dict, attempt: int, first_start: float) -> str | None:
+    def backoff(self, strategy: dict, attempt: int, first_start: float) -> str | None:
         """Argo's ``backoff`` before retry ``attempt + 1``: wait ``duration * factor**attempt`` (at most ``cap``);
         no retry once ``maxDuration`` has passed since the first attempt started, or if the wait would pass it."""
         backoff = strategy.get("backoff") or {}

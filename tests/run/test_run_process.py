@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import re
+import shutil
 import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
@@ -369,3 +371,62 @@ def test_a_non_lead_that_fails_fails_the_group_with_its_own_code(osmo_run) -> No
     assert run.summary["phase"] == "Failed"
     assert run.phase("member") == "Failed" and run.summary["tasks"]["member"]["exitCode"] == 1
     assert "stays up" not in run.log("member")
+
+
+def test_a_lead_reschedule_restarts_the_whole_group(osmo_run, tmp_path) -> None:
+    # runtime-audit #9, run: the lead's RESCHEDULE code makes osmo-reschedule's `when` unparsable (Error), so the
+    # group template's retryStrategy (OnError) runs the whole group again -- lead and worker -- as OSMO does.
+    shared = Path("/var/tmp") / f"osmo-test-{uuid.uuid4().hex}"  # outside /tmp: the same folder for every pod
+    shared.mkdir()
+    try:
+        count = f"echo x >> {shared}/attempts; n=$(wc -l < {shared}/attempts)"
+        # the lead waits (at most 10 s) for this attempt's worker line, so the worker is not stopped before it wrote
+        lines = f"$(cat {shared}/worker 2>/dev/null | wc -l)"
+        count += f"; for i in $(seq 100); do [ {lines} -ge $n ] && break; sleep 0.1; done"
+        run = osmo_run(
+            f"""
+workflow:
+  name: restart
+  groups:
+  - name: train
+    tasks:
+    - name: master
+      lead: true
+      image: x
+      command: [sh, -c, "{count}; echo attempt $n; test $n -ge 2 || exit 42"]
+      exitActions: {{RESCHEDULE: 42}}
+    - name: worker
+      image: x
+      command: [sh, -c, "echo worker up >> {shared}/worker"]
+""",
+            profile=retries_profile(tmp_path),
+        )
+        assert run.code == 0, run.out + run.err
+        assert run.phase("master") == "Succeeded" and run.phase("worker") == "Succeeded"
+        assert (shared / "attempts").read_text() == "x\nx\n"
+        assert (shared / "worker").read_text() == "worker up\nworker up\n"  # the worker restarted with its lead
+        assert (run.run_dir / "tasks/worker/group-retry-1").is_dir()
+        assert "the whole train runs again" in run.out + run.err
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def test_a_group_restart_stops_at_the_retry_limit(osmo_run, tmp_path) -> None:
+    run = osmo_run(
+        """
+workflow:
+  name: restart
+  groups:
+  - name: train
+    tasks:
+    - {name: master, lead: true, image: x, command: [sh, -c, "exit 42"], exitActions: {RESCHEDULE: 42}}
+    - {name: worker, image: x, command: [sh, -c, "echo up"]}
+""",
+        profile=retries_profile(tmp_path),
+    )
+    assert run.code == 1
+    assert run.phase("master") == "Failed" and run.summary["tasks"]["master"]["exitCode"] == 42
+    assert (run.run_dir / "tasks/master/group-retry-2").is_dir() and not (
+        run.run_dir / "tasks/master/group-retry-3"
+    ).exists()
+    assert "No more retries left" in run.out + run.err
