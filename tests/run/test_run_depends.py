@@ -102,3 +102,34 @@ def test_retry_expression() -> None:
         evaluate_bool("asInt(lastRetry.exitCode)", {"lastRetry": {"exitCode": "1"}})
     with pytest.raises(ExprError):
         evaluate_bool("asInt(lastRetry.exitCode) ==", {"lastRetry": {"exitCode": "1"}})
+
+
+def test_expression_tags_of_a_group_restart() -> None:
+    """The compiler's ``when`` on osmo-reschedule (``argo/restart.py``), substituted and read as Argo does."""
+    from compiler.argo.restart import when_expression
+    from compiler.run.dag import should_execute
+    from compiler.run.template import replace
+
+    when = when_expression("lead", [(42, 42), (50, 60)])
+    for code, restarts in (("42", True), ("55", True), ("61", False), ("0", False), (None, False)):
+        values = {"tasks.lead.status": "Failed", **({"tasks.lead.exitCode": code} if code else {})}
+        text = replace(when, values)
+        if restarts:
+            with pytest.raises(ExprError, match="Unbalanced parenthesis"):
+                should_execute(text)  # the group's DAG ends Error: its retryStrategy (OnError) restarts it
+        else:
+            assert text == "false" and should_execute(text) is False  # Skipped: the group's phase is the lead's
+
+
+def test_ternary_coalesce_and_index() -> None:
+    from compiler.run.expr import evaluate
+
+    env = {"tasks": {"a": {"exitCode": "3"}}}
+    assert evaluate("tasks['a'].exitCode ?? '-1'", env) == "3"
+    assert evaluate("tasks['a'].missing ?? '-1'", env) == "-1"  # a missing map key is nil
+    assert evaluate("asInt(tasks.a.exitCode) > 2 ? 'big' : 'small'", env) == "big"
+    assert evaluate("nil ?? 1 == 1 ? 'x' : 'y'", env) == "x"
+    with pytest.raises(ExprError):
+        evaluate("tasks['b'].exitCode", env)  # reading a member of nil fails, as in expr-lang
+    with pytest.raises(ExprError):
+        evaluate("1 ? 'a' : 'b'", env)  # the condition must be a bool
