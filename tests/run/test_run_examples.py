@@ -158,14 +158,9 @@ def test_data_filter_needs_storage(run_example) -> None:
     assert "give --storage DIR" in run.err
 
 
-def test_group_pipeline(run_example, backend, request) -> None:
-    """Non-leads that finish first stay up until their lead ends; the barrier waits for all four members."""
-    if backend == "podman":
-        # The container backend publishes a member's name only while one of its containers runs (docs/run.md,
-        # known limits): a lead that passes its barrier and ends at once can be gone before the member's
-        # barrier looks, and the member is then stopped while initialising. Kubernetes keeps the name for the
-        # pod's life; a per-pod holder container would fix the backend. Until then this run may race.
-        request.applymarker(pytest.mark.xfail(strict=False, reason="container backend DNS gap (docs/run.md)"))
+def test_group_pipeline(run_example, backend) -> None:
+    """Non-leads that finish first stay up until their lead ends; the barrier waits for all four members. (On
+    podman a member's name lives as long as its pod, held by the pod's holder container, as in Kubernetes.)"""
     run = run_example("group_pipeline", timeout="3m")
     assert run.code == 0, run.out + run.err
     tasks = ("generate-data", "validate-data", "train-model-a", "train-model-b")
@@ -175,8 +170,8 @@ def test_group_pipeline(run_example, backend, request) -> None:
     # printed (the example's own race, as in OSMO); a stopped daemon is Succeeded, checked above.
 
 
-@pytest.mark.xfail(strict=False, reason="the example's own nc race (and, on podman, the backend's DNS gap) can end it "
-                   "either way under load; kept to show it runs")  # fmt: skip
+@pytest.mark.xfail(strict=False, reason="the example's own nc race can end it either way under load; kept to show it "
+                   "runs")  # fmt: skip
 def test_group_tasks(run_example, backend) -> None:
     """The client reaches the lead by its ``{{host:server}}`` name with ``nc`` -- or comes too early.
 

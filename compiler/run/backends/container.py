@@ -11,10 +11,15 @@ Only flags that Docker and Podman share are used (``create``, ``start -a``, ``ki
 - **The command** replaces the image's entrypoint (``--entrypoint argv[0]`` plus the rest), as ``command`` does on
   Kubernetes; ``--init`` puts a small init process at PID 1 that forwards signals, as Argo's emissary does, so
   SIGTERM reaches the command (exit 143) instead of being ignored by a PID 1 without a handler.
-- **Groups**: one network per group Service (``<hostname>.<subdomain>``); each init and main container of a member
-  carries the aliases ``<hostname>.<subdomain>`` and ``<hostname>.<subdomain>.<namespace>.svc.cluster.local`` and
-  the search domain ``<namespace>.svc.cluster.local``, so the compiled barrier's ``nslookup`` of the fully
-  qualified name is answered by the engine's DNS (aardvark-dns, Docker's embedded resolver) while the member runs.
+- **Groups**: one network per group Service (``<hostname>.<subdomain>``). A member pod gets a holder container, as
+  a Kubernetes pod has its sandbox: it owns the pod's network namespace, hostname, the aliases
+  ``<hostname>.<subdomain>`` and ``<hostname>.<subdomain>.<namespace>.svc.cluster.local`` and the search domain
+  ``<namespace>.svc.cluster.local``, and runs ``sleep`` (from the barrier's image, busybox by default) from the
+  pod's start to its end. Every container of the pod joins it (``--network container:<holder>``, podman also
+  ``--uts``), so the compiled barrier's ``nslookup`` of the fully qualified name is answered by the engine's DNS
+  (aardvark-dns, Docker's embedded resolver) for the pod's whole life -- with no gap between its init and main
+  containers -- and a sidecar can still start after main has exited. When no holder can be started (no image with
+  ``sleep``), each init and main container carries the aliases itself, as before.
 - **Images**: the local image when present, else ``pull`` once per image (its failure makes the pod Error).
 - **Exit codes** come from ``start -a`` (the container's exit code); a container that never started (the engine's
   125: no such executable, bad mount) reports a setup error: ``exec:`` for a missing executable, which the pod turns
@@ -142,6 +147,7 @@ class ContainerBackend:
         self.label = f"{LABEL}={self.run_id}"
         self._lock = threading.Lock()
         self._networks: dict[str, str] = {}
+        self._holders: dict[str, str] = {}  # pod name -> its running holder container
         self._images: dict[str, str | None] = {}  # image -> error (None: present)
         self._image_locks: dict[str, threading.Lock] = {}
         self._closed = False
@@ -193,10 +199,38 @@ class ContainerBackend:
 
     def pod_started(self, pod: PodSpec) -> None:
         if pod.subdomain:
-            self._network(pod.subdomain)
+            network = self._network(pod.subdomain)
+            holder = self._start_holder(pod, network)
+            if holder is not None:
+                with self._lock:
+                    self._holders[pod.name] = holder
 
     def pod_ended(self, pod: PodSpec) -> None:
-        pass  # containers stay until close(): outputs outside volumes are copied out after the pod ends
+        # containers stay until close() (outputs outside volumes are copied out after the pod ends); the holder
+        # goes now, and the pod's names with it, as Kubernetes drops a finished pod from the Service
+        with self._lock:
+            holder = self._holders.pop(pod.name, None)
+        if holder is not None:
+            self.cli("rm", "-f", holder)
+
+    def _aliases(self, pod: PodSpec, network: str) -> list[str]:
+        alias = f"{pod.hostname}.{pod.subdomain}"
+        return ["--hostname", pod.hostname, "--network", network, "--network-alias", alias,
+                "--network-alias", f"{alias}.{self.domain}", "--dns-search", self.domain]  # fmt: skip
+
+    def _start_holder(self, pod: PodSpec, network: str) -> str | None:
+        """The pod's holder container (running ``sleep``), or None when it cannot be started."""
+        image = (pod.init or [pod.main])[0].image  # the barrier's image: busybox unless the profile says otherwise
+        if self._ensure_image(image, lambda _: None):
+            return None
+        name = f"{pod.name}-holder-{self.run_id[:6]}"
+        labels = ["--label", self.label, "--label", f"{LABEL}.pod={pod.name}"]
+        created = self.cli("create", "--name", name, *labels, "--init", *self._aliases(pod, network),
+                           "--entrypoint", "sleep", image, "2147483647")  # fmt: skip
+        if created.returncode != 0 or self.cli("start", name).returncode != 0 or not self._wait_running(name, 10):
+            self.cli("rm", "-f", name)
+            return None
+        return name
 
     def host_path(self, pod: PodSpec, container: ContainerSpec, path: str) -> Path | None:
         """Where ``path`` of the container is on the host, once it has exited (copied out when not in a volume)."""
@@ -229,22 +263,25 @@ class ContainerBackend:
         name = self.container_name(pod, container)
         args = ["create", "--name", name, "--label", self.label, "--label", f"{LABEL}.pod={pod.name}", "--init"]
         sidecar = container is not pod.main and all(container is not c for c in pod.init)
-        if sidecar:
+        with self._lock:
+            holder = self._holders.get(pod.name)
+        if holder is not None:  # the pod's sandbox: its network, names and hostname
+            args += ["--network", f"container:{holder}"] + (
+                ["--uts", f"container:{holder}"] if self.name == "podman" else []
+            )
+        elif sidecar:
             main = self.container_name(pod, pod.main)
             if not self._wait_running(main):
                 sink(f"osmo run: sidecar {container.name} not started: main has already exited")
                 return _Finished(0, None)
             args += ["--network", f"container:{main}"]
+        elif pod.subdomain:
+            try:
+                args += self._aliases(pod, self._network(pod.subdomain))
+            except OSError as exc:
+                return _Finished(1, f"setup: {exc}")
         else:
             args += ["--hostname", pod.hostname]
-            if pod.subdomain:
-                try:
-                    network = self._network(pod.subdomain)
-                except OSError as exc:
-                    return _Finished(1, f"setup: {exc}")
-                alias = f"{pod.hostname}.{pod.subdomain}"
-                args += ["--network", network, "--network-alias", alias, "--network-alias", f"{alias}.{self.domain}",
-                         "--dns-search", self.domain]  # fmt: skip
         for key, value in container.env.items():
             args += ["-e", f"{key}={value}"]
         for mount in container.mounts:
