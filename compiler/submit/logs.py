@@ -43,6 +43,7 @@ HOSTS_TEMPLATE = "osmo-hosts"  # compiler.argo.groups.HOSTS_TEMPLATE: the compil
 FINISHED = frozenset({"Succeeded", "Failed", "Error", "Skipped", "Omitted"})
 CHILD_POLL_SECONDS = 2.0  # following a split workflow: how often to look for children not created yet
 RECONNECTS = 5  # following: how many times in a row a broken log stream is reopened before giving up
+WORKING_STREAM_SECONDS = 10.0  # a stream open this long before it broke was working: the failure count restarts
 RECONNECT_BACKOFF = 1.0  # seconds before the first reopening (doubling, at most 10 s); tests make it small
 _COLOURS = (36, 33, 32, 35, 34, 91, 96, 93, 92, 95, 94)
 
@@ -198,7 +199,8 @@ def _read_stream(
     """Stream one workflow's log (all its pods, or ``params['podName']``) to ``emit``.
 
     Following, a stream that ends or breaks while the workflow still runs is opened again where it stopped
-    (``resume.py``); after :data:`RECONNECTS` failed attempts in a row the error is the user's.
+    (``resume.py``); after :data:`RECONNECTS` attempts in a row that neither brought a line nor stayed open
+    for :data:`WORKING_STREAM_SECONDS`, the error is the user's.
     """
     if not follow:
         _read_once(svc, conn, source, params, select, wanted, emit, seen_pods, None)
@@ -207,10 +209,9 @@ def _read_stream(
     params = {**params, "logOptions.timestamps": "true"}
     failures = 0
     while True:
-        reason = "the server closed it"
+        reason, shown, opened = "the server closed it", resume.shown, time.monotonic()
         try:
             _read_once(svc, conn, source, params, select, wanted, emit, seen_pods, resume)
-            failures = 0
         except _Dropped as e:
             reason = str(e)
         except SubmitError as e:  # reopening: the server may be briefly away (a restart)
@@ -225,7 +226,9 @@ def _read_stream(
             phase, reason = None, "the server cannot be reached"
         if phase in FINISHED:
             return
-        failures += 1
+        # a stream that brought new lines, or stayed open a while (a quiet task behind a proxy's idle timeout), worked
+        working = resume.shown > shown or time.monotonic() - opened >= WORKING_STREAM_SECONDS
+        failures = 1 if working else failures + 1
         if failures > RECONNECTS:
             raise SubmitError(f"the log stream of {source.name!r} keeps breaking ({reason}); giving up", EXIT_FAILED)
         note(f"osmo logs: the log stream of {source.name!r} was cut ({reason}); reopening it")

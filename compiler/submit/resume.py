@@ -44,15 +44,18 @@ class Resume:
     def __init__(self) -> None:
         self.last: dict[str, Instant] = {}  # pod -> instant of the last line shown
         self.at_last: dict[str, set[str]] = {}  # pod -> the texts shown at that instant
+        self.shown = 0  # lines let through
 
     def accept(self, pod: str, content: str) -> str | None:
         """The line's text without its timestamp, or None when it was already shown."""
         stamp, _, text = content.partition(" ")
         instant = parse_instant(stamp)
+        self.shown += 1  # (taken back below when the line was shown before)
         if instant is None:
             return content  # no timestamp (an older server?): shown as it is
         last = self.last.get(pod)
         if last is not None and (instant < last or (instant == last and text in self.at_last[pod])):
+            self.shown -= 1
             return None
         if instant != last:
             self.last[pod], self.at_last[pod] = instant, set()
