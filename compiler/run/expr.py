@@ -1,9 +1,11 @@
 """The subset of expr-lang (github.com/expr-lang/expr) that Argo evaluates for the compiled manifest.
 
-Two callers: ``depends`` (after Argo's bare-name expansion: ``a.Succeeded || !(b.Failed)``) and
-``retryStrategy.expression`` (``asInt(lastRetry.exitCode) == 42 || (asInt(lastRetry.exitCode) >= 3 && ...)``).
-Supported: ``&& || ! and or not``, comparisons, parentheses, integer/float/string/bool literals, member access
-on the environment and the functions ``asInt``/``asFloat``/``string``. Anything else is an ``ExprError``, which
+Three callers: ``depends`` (after Argo's bare-name expansion: ``a.Succeeded || !(b.Failed)``),
+``retryStrategy.expression`` (``asInt(lastRetry.exitCode) == 42 || (asInt(lastRetry.exitCode) >= 3 && ...)``)
+and the ``{{=...}}`` tags of a split workflow's gates (``'osmo-ok-x' in split(workflow.parameters['osmo-ok'], ' ')``,
+``compiler/argo/crossing.py``). Supported: ``&& || ! and or not``, comparisons, ``in`` (an array's element or a
+map's key), parentheses, integer/float/string/bool literals, member access on the environment (``a.b``,
+``a['b']``) and the functions ``asInt``/``asFloat``/``string``/``split``. Anything else is an ``ExprError``, which
 Argo would also report as an expression it cannot compile or run (the node becomes Error / the retry stops).
 """
 
@@ -18,7 +20,7 @@ KEYWORDS = frozenset({"and", "or", "not", "in", "matches", "contains", "startsWi
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<str>\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')"
-    r"|(?P<op>&&|\|\||==|!=|<=|>=|[!<>().,])|(?P<name>[A-Za-z_][A-Za-z0-9_]*))"
+    r"|(?P<op>&&|\|\||==|!=|<=|>=|[!<>().,\[\]])|(?P<name>[A-Za-z_][A-Za-z0-9_]*))"
 )
 
 
@@ -35,8 +37,8 @@ def tokenize(text: str) -> list[tuple[str, str]]:
             raise ExprError(f"unexpected character {text[at:].lstrip()[:1]!r} in {text!r}")
         kind = match.lastgroup or ""
         value = match.group(kind)
-        if kind == "name" and value in ("and", "or", "not"):
-            kind, value = "op", {"and": "&&", "or": "||", "not": "!"}[value]
+        if kind == "name" and value in ("and", "or", "not", "in"):
+            kind, value = "op", {"and": "&&", "or": "||", "not": "!", "in": "in"}[value]
         elif kind == "name" and value in KEYWORDS:
             raise ExprError(f"unexpected keyword {value!r} in {text!r}")
         tokens.append((kind, value))
@@ -51,7 +53,16 @@ def _as_int(value: Any) -> int:
         raise ExprError(f"asInt: cannot convert {value!r}") from None
 
 
-FUNCTIONS: dict[str, Callable[[Any], Any]] = {"asInt": _as_int, "int": _as_int, "asFloat": float, "string": str}
+def _split(text: Any, separator: Any) -> list[str]:
+    """expr-lang's ``split(str, delimiter)`` (Go's ``strings.Split``: an empty text is one empty element)."""
+    if not isinstance(text, str) or not isinstance(separator, str):
+        raise ExprError(f"split: expected strings, got {text!r}, {separator!r}")
+    return text.split(separator) if separator else list(text)
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "asInt": _as_int, "int": _as_int, "asFloat": float, "string": str, "split": _split,
+}  # fmt: skip
 _COMPARE = {
     "==": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
@@ -109,6 +120,12 @@ class _Parser:
     def compare(self) -> Any:
         value = self.primary()
         token = self.peek()
+        if token == ("op", "in"):
+            self.take()
+            container = self.primary()
+            if not isinstance(container, list | dict):
+                raise ExprError(f"operator in: expected an array or a map, got {container!r} in {self.text!r}")
+            return value in container
         if token is not None and token[1] in _COMPARE:
             self.take()
             right = self.primary()
@@ -136,15 +153,24 @@ class _Parser:
             if value not in FUNCTIONS:
                 raise ExprError(f"unknown function {value!r} in {self.text!r}")
             self.take("(")
-            argument = self.or_()
+            arguments = [self.or_()]
+            while self.peek() == ("op", ","):
+                self.take()
+                arguments.append(self.or_())
             self.take(")")
-            return FUNCTIONS[value](argument)
+            try:
+                return FUNCTIONS[value](*arguments)
+            except TypeError:
+                raise ExprError(f"{value}: wrong number of arguments in {self.text!r}") from None
         if value not in self.env:
             raise ExprError(f"unknown name {value!r} in {self.text!r}")
         result = self.env[value]
-        while self.peek() == ("op", "."):
-            self.take()
-            _, member = self.take()
+        while self.peek() in (("op", "."), ("op", "[")):
+            if self.take()[1] == ".":
+                _, member = self.take()
+            else:
+                member = self.or_()
+                self.take("]")
             if not isinstance(result, dict) or member not in result:
                 raise ExprError(f"unknown member {member!r} in {self.text!r}")
             result = result[member]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 
@@ -37,8 +38,9 @@ def go_quote(value: str) -> str:
     return "".join(out)
 
 
-def replace(text: str, values: dict[str, str]) -> str:
-    """``template.Replace(text, values, allowUnresolved=true)`` on a JSON text."""
+def replace(text: str, values: dict[str, str], expression: Callable[[str], str] | None = None) -> str:
+    """``template.Replace(text, values, allowUnresolved=true)`` on a JSON text; ``{{=...}}`` tags only where the
+    caller evaluates them (``when.py``: the gates of a split workflow)."""
     out, at = [], 0
     while True:
         start = text.find("{{", at)
@@ -51,8 +53,12 @@ def replace(text: str, values: dict[str, str]) -> str:
         out.append(text[at:start])
         tag = text[start + 2 : end]
         key = tag.strip()
-        if key.startswith("="):
+        if key.startswith("=") and expression is None:
             raise SubstitutionError(f"expression tag {{{{{tag}}}}} is not supported by osmo run")
+        if key.startswith("="):
+            out.append(go_quote(expression(tag.lstrip()[1:])))  # type: ignore[misc]
+            at = end + 2
+            continue
         out.append(go_quote(values[key]) if key in values else "{{" + tag + "}}")
         at = end + 2
     return "".join(out)
