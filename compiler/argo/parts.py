@@ -45,7 +45,8 @@ PARENT_PARAM = "osmo-parent"
 PARENT_NAME = "{{workflow.parameters.osmo-parent}}"
 TASK_PARAM = "osmo-task"
 PART_TEMPLATE = "osmo-part"
-PARENT_LABEL = "osmo.nvidia.com/parent"
+PARENT_LABEL = "osmo.nvidia.com/parent"  # on each child: the parent's name
+PARTS_LABEL = "osmo.nvidia.com/parts"  # on the parent: how many parts (children) it runs
 FINISHED = ("Succeeded", "Failed", "Error")  # a Workflow's phases once it ended
 KEY_PREFIX = "osmo"
 # Artifact locations whose ``key`` names the object in the repository (Argo's key-only artifacts).
@@ -258,12 +259,9 @@ def _parent(manifest: dict, parts: list[dict], upstream_parts: list[set[int]]) -
     # failFast: false -- every part runs; a task of a part runs iff its upstream tasks went well (crossing.py).
     main = {"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": tasks}}
     parent_spec["templates"] = [main, part_template(), check_template()]
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "Workflow",
-        "metadata": copy.deepcopy(manifest["metadata"]),
-        "spec": parent_spec,
-    }
+    metadata = copy.deepcopy(manifest["metadata"])
+    metadata["labels"] = {**(metadata.get("labels") or {}), PARTS_LABEL: str(len(parts))}  # for osmo list
+    return {"apiVersion": API_VERSION, "kind": "Workflow", "metadata": metadata, "spec": parent_spec}
 
 
 def part_template() -> dict:

@@ -258,7 +258,10 @@ def test_list_newest_first_only_osmo_workflows(argo):
     assert [ln.split()[0] for ln in lines[1:]] == ["new-bbbbb", "mid-ccccc", "old-aaaaa"]
     assert "Succeeded" in lines[3] and "5m00s" in lines[3] and "1/1" in lines[3] and lines[3].endswith("old")
     req = argo.find("GET", f"/api/v1/workflows/{NS}")[-1]
-    assert req.query["listOptions.labelSelector"] == ["app.kubernetes.io/managed-by=osmo-compiler"]
+    # a split parent's children are not rows of their own (osmo.nvidia.com/parent: listed under the parent)
+    assert req.query["listOptions.labelSelector"] == [
+        "app.kubernetes.io/managed-by=osmo-compiler,!osmo.nvidia.com/parent"
+    ]
     assert "items.status.phase" in req.query["fields"][0]
 
 
@@ -566,14 +569,24 @@ SPLIT_PARTS = {
 
 
 def _part_template(name: str, tasks: list[str], templates: list[str]) -> dict:
+    from compiler.argo.crossing import Names
+
+    flow = Names()
     main = {"name": "main", "dag": {"failFast": False, "tasks": []}}
-    for t in tasks:  # dependencies across parts are kept by the parent's order of parts
-        main["dag"]["tasks"].append({k: v for k, v in _MAIN_TASKS[t].items() if k != "depends"})
+    for t in tasks:  # a dependency across parts waits on the gate of its producer (compiler/argo/crossing.py)
+        task = copy.deepcopy(_MAIN_TASKS[t])
+        if task.get("depends") and task["depends"] not in tasks:
+            main["dag"]["tasks"].append(flow.gate(task["depends"]))
+            task["depends"] = flow.gated(task["depends"])
+        main["dag"]["tasks"].append(task)
+        if t != "report":  # read by the next part
+            main["dag"]["tasks"].append(flow.marker(t))
+    own = [*flow.templates(), flow.noop_template()]
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "WorkflowTemplate",
         "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "osmo-compiler"}},
-        "spec": {"entrypoint": "main", "templates": [main, *(copy.deepcopy(_TEMPLATES[n]) for n in templates)]},
+        "spec": {"entrypoint": "main", "templates": [main, *(copy.deepcopy(_TEMPLATES[n]) for n in templates), *own]},
     }
 
 
@@ -587,11 +600,17 @@ def _parent_manifest() -> dict:
             task["depends"] = f"part-{p - 1}"
         task["arguments"] = {"parameters": [{"name": "template", "value": template}, {"name": "part", "value": str(p)}]}
         tasks.append(task)
+    tasks += [parts.check_task(f"part-{p}") for p in SPLIT_PARTS]
     manifest = copy.deepcopy(MANIFEST)
     manifest["metadata"]["name"] = PARENT
+    manifest["metadata"]["labels"][parts.PARTS_LABEL] = str(len(SPLIT_PARTS))
     manifest["spec"] = {
         "entrypoint": "main",
-        "templates": [{"name": "main", "dag": {"failFast": False, "tasks": tasks}}, parts.part_template()],
+        "templates": [
+            {"name": "main", "dag": {"failFast": False, "tasks": tasks}},
+            parts.part_template(),
+            parts.check_template(),
+        ],
     }
     return manifest
 
@@ -646,6 +665,7 @@ def test_query_split_lists_the_tasks_of_every_part(split):
     assert rows["eval"][2:4] == ["Failed", "1"] and rows["eval"][-1] == SPLIT_PODS["eval"]  # part 2 (child 2)
     assert rows["report"][2] == "Omitted"  # part 3: never started, as the parent's node says
     assert "part-1" not in r.stdout and "osmo-ctrl" not in r.stdout
+    assert "osmo-ok-" not in r.stdout and "osmo-after-" not in r.stdout  # the gates and markers are not tasks
     assert "eval: boom" in r.stdout
     selector = split.find("GET", f"/api/v1/workflows/{NS}")[-1].query["listOptions.labelSelector"]
     assert selector == [f"osmo.nvidia.com/parent={PARENT}"]
@@ -783,3 +803,77 @@ def test_a_broken_or_missing_profile_is_a_usage_error(argo, tmp_path, monkeypatc
     r = osmo(args, env_for(argo))
     assert r.exit_code == 2 and "invalid YAML in the profile" in one_line_error(r, args[0])
     assert not argo.api_requests()  # nothing was sent
+
+
+# ------------------------------------------------------------------------------------------------
+# split workflows: list shows the children under their parent; cancel stops them too
+# ------------------------------------------------------------------------------------------------
+
+
+def test_list_split_shows_the_children_under_their_parent_not_as_rows(split):
+    split.workflows[(NS, PARENT)].wf["metadata"]["creationTimestamp"] = "2025-03-01T09:00:00Z"
+    split.add_workflow(NS, {"metadata": {"name": "solo-zzzzz", "creationTimestamp": "2025-02-01T00:00:00Z",
+                                         "labels": {"app.kubernetes.io/managed-by": "osmo-compiler"}}})  # fmt: skip
+    for name in (PARENT, CHILD1, CHILD2, "other-1-abcde"):  # as the compiler labels them
+        split.workflows[(NS, name)].wf["metadata"]["labels"]["app.kubernetes.io/managed-by"] = "osmo-compiler"
+    r = osmo(["list"], env_for(split))
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert [ln.split()[0] for ln in lines[1:]] == [PARENT, CHILD1, CHILD2, "solo-zzzzz"]
+    assert lines[1].split()[1] == "Failed" and lines[1].endswith("Demo (2/3 parts started)")
+    assert lines[2].startswith(f"  {CHILD1}") and lines[2].split()[1] == "Succeeded" and lines[2].endswith("part 1")
+    assert lines[3].startswith(f"  {CHILD2}") and lines[3].split()[1] == "Failed" and lines[3].endswith("part 2")
+    assert "other-1-abcde" not in r.stdout  # a child whose parent is not listed is no row of its own either
+    rows = json.loads(osmo(["list", "-o", "json"], env_for(split)).stdout)
+    assert [w["name"] for w in rows] == [PARENT, "solo-zzzzz"] and "parts" not in rows[1]
+    assert rows[0]["partsTotal"] == 3
+    assert [(c["name"], c["part"], c["phase"]) for c in rows[0]["parts"]] == [
+        (CHILD1, 1, "Succeeded"),
+        (CHILD2, 2, "Failed"),
+    ]
+    # --phase selects the parents; their children come along whatever their phase
+    rows = json.loads(osmo(["list", "--phase", "Failed", "-o", "json"], env_for(split)).stdout)
+    assert [w["name"] for w in rows] == [PARENT] and len(rows[0]["parts"]) == 2
+
+
+@pytest.fixture
+def running_split(split) -> FakeArgoServer:
+    """The parent and part 2 still running (part 1 done, part 3 not created)."""
+    status = copy.deepcopy(split.workflows[(NS, PARENT)].wf["status"])
+    split.set_status(NS, PARENT, {**status, "phase": "Running", "message": ""})
+    two = copy.deepcopy(split.workflows[(NS, CHILD2)].wf["status"])
+    split.set_status(NS, CHILD2, {**two, "phase": "Running"})
+    return split
+
+
+@pytest.mark.parametrize(("flags", "verb"), [([], "stop"), (["--force"], "terminate")])
+def test_cancel_split_stops_the_running_children_too(running_split, flags, verb):
+    r = osmo(["cancel", PARENT, *flags], env_for(running_split))
+    assert r.exit_code == 0, r.stderr
+    assert [req.path.rsplit("/", 2)[1:] for req in running_split.api_requests() if req.method == "PUT"] == [
+        [PARENT, verb],
+        [CHILD2, verb],  # the running child; not the finished one
+    ]
+    assert f"its running parts: {CHILD2} too" in r.stdout
+    strategy = "Stop" if verb == "stop" else "Terminate"
+    assert running_split.workflows[(NS, CHILD2)].wf["spec"]["shutdown"] == strategy
+    assert "shutdown" not in running_split.workflows[(NS, CHILD1)].wf["spec"]
+    selector = running_split.find("GET", f"/api/v1/workflows/{NS}")[-1].query["listOptions.labelSelector"]
+    assert selector == [f"osmo.nvidia.com/parent={PARENT}"]
+
+
+def test_cancel_split_parent_already_ended_still_stops_its_children(running_split):
+    status = running_split.workflows[(NS, PARENT)].wf["status"]
+    running_split.set_status(NS, PARENT, {**status, "phase": "Failed"})  # e.g. argo stop: the children ran on
+    r = osmo(["cancel", PARENT], env_for(running_split))
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout == f"{PARENT} had already finished; stopped its running parts: {CHILD2}\n"
+    assert running_split.workflows[(NS, CHILD2)].wf["status"]["phase"] == "Failed"
+    r = osmo(["cancel", PARENT], env_for(running_split))  # nothing left
+    assert r.exit_code == 1 and "has already finished" in one_line_error(r, "cancel")
+
+
+def test_cancel_of_a_workflow_that_is_not_split_lists_no_children(argo):
+    _running(argo)
+    assert osmo(["cancel", WF], env_for(argo)).exit_code == 0
+    assert not argo.find("GET", f"/api/v1/workflows/{NS}")
