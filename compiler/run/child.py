@@ -30,8 +30,6 @@ def body(engine: Any, template: dict, parameters: dict[str, str]) -> dict:
 
 def run_child(engine: Any, template: dict, node: Any, parameters: dict[str, str]) -> None:
     """``action: create`` of a ``Workflow`` with ``workflowTemplateRef``: run the stored part as a child run."""
-    from .dag import Engine
-
     manifest = body(engine, template, parameters)
     spec = manifest.get("spec") or {}
     reference = (spec.get("workflowTemplateRef") or {}).get("name", "")
@@ -43,7 +41,7 @@ def run_child(engine: Any, template: dict, node: Any, parameters: dict[str, str]
     metadata = manifest.get("metadata") or {}
     suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
     name = metadata.get("name") or f"{metadata.get('generateName') or part.name + '-'}{suffix}"
-    child = Engine(part, engine.options, engine.backend, engine.ui, parent=engine, name=name, parameters=arguments)
+    child = engine.spawn(part, name, arguments)
     engine.ui.note(f"{node.task}: child workflow {name} from WorkflowTemplate {reference}")
     phase, _, message = child.run_dag(part.templates[part.entrypoint], name, {})
     if phase != SUCCEEDED:

@@ -126,6 +126,10 @@ class Engine:
         self._result: dict[str, Any] = {}
         self._deadline: float | None = None
 
+    def spawn(self, manifest: Manifest, name: str, parameters: dict[str, str]) -> Engine:
+        """A child run (a split workflow's part) sharing this run's pods, slots and stop state."""
+        return Engine(manifest, self.options, self.backend, self.ui, parent=self, name=name, parameters=parameters)
+
     @property
     def stopping(self) -> str | None:
         return self.root._stopping
