@@ -344,9 +344,7 @@ class _Handler(StreamRoutes):
         self._send_json(200, out)
 
 
-_SELECTOR_RE = re.compile(
-    r"\s*(!?)\s*([^,!=\s()]+)\s*(?:(!=|==|=)\s*([^,\s]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*(?:,|$)"
-)
+_SELECTOR_RE = re.compile(r"\s*(!?)\s*([^,!=\s()]+)\s*(?:(!=|==|=)\s*([^,\s]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*(?:,|$)")
 
 
 def _masked(item: dict, fields: list[str]) -> dict:
