@@ -222,6 +222,9 @@ def test_list_split_shows_the_children_under_their_parent_not_as_rows(split):
         (CHILD1, 1, "Succeeded"),
         (CHILD2, 2, "Failed"),
     ]
+    lines = osmo(["list", "-A"], env_for(split)).stdout.splitlines()
+    assert [ln.split()[:2] for ln in lines[1:4]] == [["argo", PARENT], ["argo", CHILD1], ["argo", CHILD2]]
+    assert lines[2].index(CHILD1) == lines[1].index(PARENT) + 2  # indented under the parent
     # --phase selects the parents; their children come along whatever their phase
     rows = json.loads(osmo(["list", "--phase", "Failed", "-o", "json"], env_for(split)).stdout)
     assert [w["name"] for w in rows] == [PARENT] and len(rows[0]["parts"]) == 2
