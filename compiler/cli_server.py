@@ -96,7 +96,9 @@ def list_workflows(
     base_href: _BaseHref = None,
     request_timeout: _RequestTimeout = shared_options.REQUEST_TIMEOUT_S,
 ) -> None:
-    """List the workflows osmo submitted, newest first: name, phase, started, duration, progress, OSMO name."""
+    """List the workflows osmo submitted, newest first: name, phase, started, duration, progress, OSMO name.
+
+    A split workflow's parts (child Workflows) are listed under it, not as workflows of their own."""
     from .submit.errors import SubmitError
     from .submit.workflows import ListOptions, normalise_phases, run_list
 
@@ -178,7 +180,8 @@ CANCEL_HELP = (
     "Cancel a running workflow. Default, Argo `stop`: no new task starts, running tasks are killed, and the "
     "workflow's exit handlers (onExit) still run. --force, Argo `terminate`: the same, but exit handlers are "
     "skipped too. Workflows compiled by osmo have no exit handlers of their own, so the two differ only for "
-    "handlers added by hand. A finished workflow cannot be cancelled (exit 1)."
+    "handlers added by hand. A split workflow's running parts (its child Workflows) are stopped or terminated "
+    "too, even once the parent ended. A finished workflow cannot be cancelled (exit 1)."
 )
 
 

@@ -9,16 +9,19 @@
 - **the parent** is the ``Workflow`` (same metadata as the unsplit one). Its DAG has one task
   per part, ``part-N``, that ``depends`` on the parts it reads from, and runs the ``osmo-part``
   resource template: create a ``Workflow`` with ``workflowTemplateRef`` to the part (owner-
-  referenced to the parent, so deleting the parent deletes its children), succeed when the
-  child's ``status.phase`` is ``Succeeded``, fail when it is ``Failed`` or ``Error``. A failed
-  part stops the parts downstream of it (they are never created); independent parts go on.
+  referenced to the parent, so deleting the parent deletes its children), wait until the child's
+  ``status.phase`` is Succeeded, Failed or Error, and read its phase, name and the names of its
+  global outputs. Every part runs; inside it, a task whose producer in another part did not go
+  well is Omitted, exactly as unsplit (``crossing.py``: markers, gates, ``osmo-ok``). A task
+  ``part-N-check`` fails when child N did not succeed, so the parent ends Failed.
 - **across parts**: a task of one part cannot name a task of another (``{{tasks.x...}}``), so
   the child gets the parent's name as parameter ``osmo-parent`` and
   the producer writes its ``output`` artifact under the key ``osmo/<parent>/<task>/output.tgz``
   in the artifact repository (a key-only location: Argo fills in the repository's bucket and
   credentials); the consumer's DAG task reads the same key instead of ``from:``. The
-  dependency itself is kept by the order of the parts. A producer whose output already has a key
-  (a profile's ``taskOutputLayout``) keeps it and the consumer reads that key.
+  dependency itself is kept by the order of the parts and by the consumer's gate. A producer
+  whose output already has a key (a profile's ``taskOutputLayout``) keeps it and the consumer
+  reads that key.
 - ``{{workflow.name}}`` (OSMO's ``{{workflow_id}}``) in a part means the parent's name, as it
   did before the split, except where it must be the child's own: the pod-affinity selector of a
   group and the group's ``osmo-hosts`` Service (a group always runs whole in one child).
@@ -33,6 +36,7 @@ import re
 
 import yaml
 
+from . import crossing
 from .container import API_VERSION, MANAGED_BY
 from .groups import HOSTS_TEMPLATE
 from .size import ENTRYPOINT
@@ -41,7 +45,9 @@ PARENT_PARAM = "osmo-parent"
 PARENT_NAME = "{{workflow.parameters.osmo-parent}}"
 TASK_PARAM = "osmo-task"
 PART_TEMPLATE = "osmo-part"
-PARENT_LABEL = "osmo.nvidia.com/parent"
+PARENT_LABEL = "osmo.nvidia.com/parent"  # on each child: the parent's name
+PARTS_LABEL = "osmo.nvidia.com/parts"  # on the parent: how many parts (children) it runs
+FINISHED = ("Succeeded", "Failed", "Error")  # a Workflow's phases once it ended
 KEY_PREFIX = "osmo"
 # Artifact locations whose ``key`` names the object in the repository (Argo's key-only artifacts).
 LOCATIONS = ("s3", "gcs", "oss", "azure", "hdfs", "artifactory")
@@ -98,16 +104,19 @@ def build(manifest: dict, chunks: list[list[dict]]) -> list[dict]:
     upstream_parts: list[set[int]] = [set() for _ in chunks]
     producers: dict[str, tuple[int, str]] = {}  # OSMO task whose output crosses -> (its part, its task in main)
     reads: list[tuple[dict, str]] = []  # (argument artifact of a consumer, producer task)
+    flow = crossing.Names.free(part_of, templates)
+    exports: list[dict[str, None]] = [{} for _ in chunks]  # per part, its tasks a later part depends on (in order)
+    gates: list[dict[str, None]] = [{} for _ in chunks]  # per part, the producers in other parts it depends on
     for p, tasks in enumerate(part_tasks):
         for task in tasks:
             names = depends(task)
-            inside = [n for n in names if part_of.get(n, p) == p]
-            upstream_parts[p].update(part_of[n] for n in names if part_of.get(n, p) != p)
-            if len(inside) < len(names):  # the rest is kept by the order of the parts
-                if inside:
-                    task["depends"] = " && ".join(inside)
-                else:
-                    del task["depends"]
+            cross = [n for n in names if part_of.get(n, p) != p]
+            if cross:  # each waits on its gate, which passes iff the producer went well (crossing.py)
+                upstream_parts[p].update(part_of[n] for n in cross)
+                task["depends"] = " && ".join(n if n not in cross else flow.gated(n) for n in names)
+                for name in cross:
+                    exports[part_of[name]][name] = None
+                    gates[p][name] = None
             for artifact in (task.get("arguments") or {}).get("artifacts") or ():
                 match = FROM_RE.match(str(artifact.get("from", "")))
                 if match and part_of.get(match[1], p) != p:
@@ -128,12 +137,20 @@ def build(manifest: dict, chunks: list[list[dict]]) -> list[dict]:
     base = (manifest["metadata"].get("generateName") or manifest["metadata"].get("name") or "osmo").rstrip("-.")
     documents = []
     for p, tasks in enumerate(part_tasks):
+        tasks = [*(flow.gate(x) for x in gates[p]), *tasks, *(flow.marker(x) for x in exports[p])]
         main = {**templates[ENTRYPOINT], "dag": {**templates[ENTRYPOINT]["dag"], "tasks": tasks}}
+        own = [t for n, t in part_templates[p].items() if n != ENTRYPOINT]
+        if exports[p]:
+            own += flow.templates()
+        if gates[p] and flow.noop not in part_templates[p]:
+            own.append(flow.noop_template())
         part_spec = {
             "entrypoint": ENTRYPOINT,
-            "arguments": {"parameters": [{"name": PARENT_PARAM, "value": UNSET}]},
+            "arguments": {
+                "parameters": [{"name": PARENT_PARAM, "value": UNSET}, {"name": crossing.OK_PARAM, "value": ""}]
+            },
             **{k: v for k, v in spec.items() if k not in ("entrypoint", "templates", "arguments")},
-            "templates": [main, *(t for n, t in part_templates[p].items() if n != ENTRYPOINT)],
+            "templates": [main, *own],
         }
         metadata: dict = {"name": part_name(base, part_spec)}
         if manifest["metadata"].get("namespace"):
@@ -224,28 +241,32 @@ def _parent(manifest: dict, parts: list[dict], upstream_parts: list[set[int]]) -
             parent_spec[key] = spec[key]
     tasks = []
     for p, part in enumerate(parts):
-        task: dict = {"name": f"part-{p + 1}", "template": PART_TEMPLATE}
-        if upstream_parts[p]:
+        name = f"part-{p + 1}"
+        task: dict = {"name": name, "template": PART_TEMPLATE}
+        if upstream_parts[p]:  # Succeeded = that child finished, in any phase
             task["depends"] = " && ".join(f"part-{q + 1}" for q in sorted(upstream_parts[p]))
+        ok = " ".join(f"{{{{tasks.part-{q + 1}.outputs.parameters.ok}}}}" for q in sorted(upstream_parts[p]))
         task["arguments"] = {
             "parameters": [
                 {"name": "template", "value": part["metadata"]["name"]},
                 {"name": "part", "value": str(p + 1)},
+                {"name": "ok", "value": ok},
             ]
         }
         tasks.append(task)
-    # failFast: false -- a failed part stops only the parts that depend on it.
-    parent_spec["templates"] = [{"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": tasks}}, part_template()]
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "Workflow",
-        "metadata": copy.deepcopy(manifest["metadata"]),
-        "spec": parent_spec,
-    }
+    for p in range(len(parts)):  # the parent fails when a child did (crossing.py)
+        tasks.append(check_task(f"part-{p + 1}"))
+    # failFast: false -- every part runs; a task of a part runs iff its upstream tasks went well (crossing.py).
+    main = {"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": tasks}}
+    parent_spec["templates"] = [main, part_template(), check_template()]
+    metadata = copy.deepcopy(manifest["metadata"])
+    metadata["labels"] = {**(metadata.get("labels") or {}), PARTS_LABEL: str(len(parts))}  # for osmo list
+    return {"apiVersion": API_VERSION, "kind": "Workflow", "metadata": metadata, "spec": parent_spec}
 
 
 def part_template() -> dict:
-    """Run one stored part as a child Workflow of this one, and end as it ends."""
+    """Run one stored part as a child Workflow of this one, wait until it ends in any phase, and read its phase,
+    its name and the names of its global outputs (``osmo-ok-X``: its tasks that went well, ``crossing.py``)."""
     child = {
         "apiVersion": API_VERSION,
         "kind": "Workflow",
@@ -255,15 +276,54 @@ def part_template() -> dict:
         },
         "spec": {
             "workflowTemplateRef": {"name": "{{inputs.parameters.template}}"},
-            "arguments": {"parameters": [{"name": PARENT_PARAM, "value": "{{workflow.name}}"}]},
+            "arguments": {
+                "parameters": [
+                    {"name": PARENT_PARAM, "value": "{{workflow.name}}"},
+                    {"name": crossing.OK_PARAM, "value": "{{inputs.parameters.ok}}"},
+                ]
+            },
         },
     }
     return {
         "name": PART_TEMPLATE,
-        "inputs": {"parameters": [{"name": "template"}, {"name": "part"}]},
+        "inputs": {"parameters": [{"name": "template"}, {"name": "part"}, {"name": "ok"}]},
+        "outputs": {
+            "parameters": [
+                {"name": "phase", "valueFrom": {"jsonPath": "{.status.phase}"}},
+                {"name": "name", "valueFrom": {"jsonPath": "{.metadata.name}"}},
+                {"name": "ok", "valueFrom": {"jsonPath": "{.status.outputs.parameters[*].name}"}},
+            ]
+        },
         "resource": {
             "action": "create",
             "setOwnerReference": True,
+            # no failureCondition: a matched one fails the step before it saves the outputs (crossing.py)
+            "successCondition": f"status.phase in ({', '.join(FINISHED)})",
+            "manifest": yaml.safe_dump(child, sort_keys=False, width=2**31 - 1),
+        },
+    }
+
+
+def check_task(part_task: str) -> dict:
+    """Runs only when the part's child did not succeed, and fails (a resource ``get`` with a matching
+    ``failureCondition``): so the parent ends Failed, with a pod only for a failed part."""
+    outputs = f"tasks.{part_task}.outputs.parameters"
+    return {
+        "name": f"{part_task}-check",
+        "template": crossing.CHECK_TEMPLATE,
+        "depends": part_task,
+        "when": f"{{{{{outputs}.phase}}}} != Succeeded",
+        "arguments": {"parameters": [{"name": "workflow", "value": f"{{{{{outputs}.name}}}}"}]},
+    }
+
+
+def check_template() -> dict:
+    child = {"apiVersion": API_VERSION, "kind": "Workflow", "metadata": {"name": "{{inputs.parameters.workflow}}"}}
+    return {
+        "name": crossing.CHECK_TEMPLATE,
+        "inputs": {"parameters": [{"name": "workflow"}]},
+        "resource": {
+            "action": "get",
             "successCondition": "status.phase == Succeeded",
             "failureCondition": "status.phase in (Failed, Error)",
             "manifest": yaml.safe_dump(child, sort_keys=False, width=2**31 - 1),

@@ -18,8 +18,9 @@ manifest is over ``--max-bytes`` (and ``--no-split`` is not given), and cuts the
   DAG and the templates it uses; artifacts that cross parts go through the artifact
   repository under ``osmo/<parent workflow>/<task>/output.tgz``;
 - **parent**: one ``Workflow`` whose DAG runs each part as a child Workflow (a resource
-  template that creates it from the stored part, owner-referenced to the parent, succeeding
-  or failing with the child), each part task depending on the parts it reads from.
+  template that creates it from the stored part, owner-referenced to the parent), each part
+  task depending on the parts it reads from; a failed task cancels exactly its downstream
+  across parts (``crossing.py``), and packing counts the gates and markers that adds.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import re
 
 from .. import ir
 from ..diagnostics import Diagnostic, JsonPath
-from . import parts
+from . import crossing, parts
 from .size import ENTRYPOINT, _kib, compact_size
 
 PART_FILL = 0.75  # of --max-bytes: the rest is headroom for the status Argo adds to a running part
@@ -56,12 +57,13 @@ def split_manifest(manifest: dict, workflow: ir.Workflow | None, limit: int) -> 
     budget = int(limit * PART_FILL)
     deps = [_depends(task) for task in tasks]
     costs, closures = _costs(tasks, templates)
-    alone = {i: cost + sum(closures[i].values()) + PART_OVERHEAD for i, cost in costs.items()}
+    flow = _Flow(tasks, deps, crossing.Names.free((t["name"] for t in tasks), templates))
+    alone = {i: cost + sum(closures[i].values()) + flow.overhead + flow.alone(i) for i, cost in costs.items()}
     problems = _too_large(tasks, alone, budget, limit, workflow)
     if problems:
         return [], problems
     order = _topological(tasks, deps)
-    chunks = _pack(order, costs, closures, budget)
+    chunks = _pack(order, costs, closures, budget, flow)
     while True:
         documents = parts.build(manifest, [[tasks[i] for i in chunk] for chunk in chunks])
         over = [i for i, doc in enumerate(documents[:-1]) if compact_size(doc) > limit]
@@ -78,11 +80,16 @@ def split_manifest(manifest: dict, workflow: ir.Workflow | None, limit: int) -> 
 def split_report(documents: list[dict], limit: int) -> list[str]:
     """Lines for ``osmo compile -v``: each part and the parent, with their sizes."""
     lines = [f"split into {len(documents) - 1} parts (each at most {PART_FILL:.0%} of the {_kib(limit)} limit):"]
+    own = {crossing.Names().export, crossing.Names().noop}
     for doc in documents:
         size = compact_size(doc)
         templates = doc["spec"].get("templates") or []
         main: dict = next((t for t in templates if t.get("name") == ENTRYPOINT), {})
-        count = len((main.get("dag") or {}).get("tasks") or ())
+        tasks = (main.get("dag") or {}).get("tasks") or ()
+        if doc["kind"] == "WorkflowTemplate":  # the workflow's own, not the gates and markers of crossing.py
+            count = sum(1 for t in tasks if t.get("template") not in own)
+        else:
+            count = sum(1 for t in tasks if t.get("template") == parts.PART_TEMPLATE)
         name = doc["metadata"].get("name") or doc["metadata"].get("generateName", "") + "*"
         what = "DAG tasks" if doc["kind"] == "WorkflowTemplate" else "parts run as child Workflows"
         lines.append(f"  {doc['kind']} {name}: {_kib(size)}, {100 * size / limit:.0f}% of the limit; {count} {what}")
@@ -178,19 +185,70 @@ def _topological(tasks: list[dict], deps: list[list[str]]) -> list[int]:
     return order
 
 
-def _pack(order: list[int], costs: dict[int, int], closures: list[dict[str, int]], budget: int) -> list[list[int]]:
+class _Flow:
+    """What the cross-part flow (``crossing.py``) adds to a part, as tasks are packed: a gate per producer in an
+    earlier part, a longer ``depends`` per such dependency, and a marker per task that a later part depends on
+    (a task of the current part still awaited by a task not packed yet: in a topological order, that one lands
+    in this part or a later one)."""
+
+    def __init__(self, tasks: list[dict], deps: list[list[str]], names: crossing.Names):
+        index = {task["name"]: i for i, task in enumerate(tasks)}
+        self.names = names
+        self.producers = [sorted({index[n] for n in names_ if n in index}) for names_ in deps]
+        self.consumers = [0] * len(tasks)
+        for producers in self.producers:
+            for j in producers:
+                self.consumers[j] += 1
+        self.task_names = [task["name"] for task in tasks]
+        self.overhead = PART_OVERHEAD + names.template_bytes()
+
+    def marker(self, i: int) -> int:
+        return self.names.marker_bytes(self.task_names[i]) if self.consumers[i] else 0
+
+    def alone(self, i: int) -> int:
+        """Upper bound for task ``i`` in a part of its own: every producer in another part."""
+        names = [self.task_names[j] for j in self.producers[i]]
+        return self.marker(i) + sum(self.names.gate_bytes(n) + self.names.edge_bytes(n) for n in names)
+
+
+def _pack(
+    order: list[int], costs: dict[int, int], closures: list[dict[str, int]], budget: int, flow: _Flow
+) -> list[list[int]]:
     """Consecutive slices of ``order``, each as full as the budget allows (templates counted once per part)."""
     chunks: list[list[int]] = []
     chunk: list[int] = []
     used: set[str] = set()
-    size = PART_OVERHEAD
+    size = flow.overhead
+    part_of: dict[int, int] = {}
+    waiting: dict[int, int] = {}  # task of this chunk -> its consumers not packed yet
+    gated: set[int] = set()  # producers of earlier chunks this chunk has a gate for
+
+    def growth(i: int, fresh: bool) -> int:
+        """Bytes task ``i`` adds to the current chunk (to a new one if ``fresh``)."""
+        extra = costs[i] + sum(cost for name, cost in closures[i].items() if fresh or name not in used)
+        for j in flow.producers[i]:
+            name = flow.task_names[j]
+            if not fresh and part_of[j] == len(chunks):
+                if waiting[j] == 1:  # i was the last one waiting for j: j exports nothing after all
+                    extra -= flow.marker(j)
+            else:
+                extra += flow.names.edge_bytes(name) + (flow.names.gate_bytes(name) if fresh or j not in gated else 0)
+        return extra + flow.marker(i)
+
     for i in order:
-        extra = costs[i] + sum(cost for name, cost in closures[i].items() if name not in used)
+        extra = growth(i, False)
         if chunk and size + extra > budget:
             chunks.append(chunk)
-            chunk, used, size = [], set(), PART_OVERHEAD
-            extra = costs[i] + sum(closures[i].values())
+            chunk, used, size, waiting, gated = [], set(), flow.overhead, {}, set()
+            extra = growth(i, True)
+        for j in flow.producers[i]:
+            if part_of[j] == len(chunks):
+                waiting[j] -= 1
+            else:
+                gated.add(j)
         chunk.append(i)
+        part_of[i] = len(chunks)
+        waiting[i] = flow.consumers[i]
         used.update(closures[i])
         size += extra
     if chunk:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import child
 from .depends import (
     COMPLETED_PHASES,
     ERROR,
@@ -52,6 +53,8 @@ from .depends import evaluate as evaluate_depends
 from .expr import ExprError, evaluate_bool
 from .manifest import Manifest, is_service
 from .podrun import PodRunner
+from .when import WhenError, should_execute
+from .when import resolve as resolve_when
 
 _FROM = re.compile(r"^\{\{\s*(tasks\.([^.]+)\.outputs\.artifacts\.([^}\s]+)|inputs\.artifacts\.([^}\s]+))\s*\}\}$")
 
@@ -68,6 +71,8 @@ class Node:
     message: str = ""
     exit_code: int | None = None
     outputs: dict[str, Path | None] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)  # output parameters (suspend and resource steps)
+    global_outputs: dict[str, str] = field(default_factory=dict)  # those with a globalName, by it
     started: float | None = None
     finished: float | None = None
     attempts: int = 0
@@ -113,18 +118,24 @@ class Engine:
         values = dict(manifest.parameters)
         values.update(parameters or {})
         self.globals.update({f"workflow.parameters.{k}": v for k, v in values.items()})
+        self.outputs: dict[str, str] = {}  # status.outputs.parameters: the global outputs, in the order they were set
         if parent is None:
             self.cond = threading.Condition()
             self.pods: dict[str, Node] = {}  # OSMO task name -> its node (pod templates only), every child run's too
             self._stopping: str | None = None
             self.slots = threading.Semaphore(max(1, options.jobs))
             self.children: list[Engine] = []
+            self.objects: dict[str, dict] = {}  # the Workflow objects the run created, by name (``child.py``)
         else:
             self.cond, self.pods, self.slots = parent.root.cond, parent.root.pods, parent.root.slots
             parent.root.children.append(self)
         self.runner = PodRunner(self)
         self._result: dict[str, Any] = {}
         self._deadline: float | None = None
+
+    def spawn(self, manifest: Manifest, name: str, parameters: dict[str, str]) -> Engine:
+        """A child run (a split workflow's part) sharing this run's pods, slots and stop state."""
+        return Engine(manifest, self.options, self.backend, self.ui, parent=self, name=name, parameters=parameters)
 
     @property
     def stopping(self) -> str | None:
@@ -209,10 +220,17 @@ class Engine:
                     if not verdict:
                         self._finish(node, OMITTED, "omitted: depends condition not met")
                         continue
-                    scope = self._scope(name, deps, nodes)
-                    if task.get("when") and not self._when(task["when"], node, scope):
-                        continue
+                    if task.get("when"):
+                        try:
+                            resolved = resolve_when(task["when"], self._values(self._scope(name, deps, nodes)))
+                            if not should_execute(resolved):
+                                self._finish(node, SKIPPED, f"when '{resolved}' evaluated false")
+                                continue
+                        except WhenError as exc:
+                            self._finish(node, ERROR, str(exc))
+                            continue
                     node.phase, node.started = RUNNING if node.kind != "pod" else PENDING, time.time()
+                    scope = self._scope(name, deps, nodes)
                     thread = threading.Thread(target=self._run_task, args=(task, node, scope, inputs), daemon=True)
                     threads.append(thread)
                     thread.start()
@@ -224,7 +242,10 @@ class Engine:
                 self.cond.wait(0.5)
         phase, message = self._assess(nodes, deps, leaves, tasks)
         outputs: dict[str, Path | None] = {}
-        if phase == SUCCEEDED:
+        if phase == SUCCEEDED:  # the tasks' global outputs go to status.outputs (dag.go :382-411)
+            for name in tasks:
+                if name in nodes:
+                    self.outputs.update(nodes[name].global_outputs)
             phase, message, outputs = self._dag_outputs(template, nodes, phase, message)
         self._kill_daemons(nodes)
         for thread in threads:
@@ -235,27 +256,24 @@ class Engine:
 
     def _kind(self, template_name: str) -> str:
         template = self.manifest.templates[template_name]
-        kinds = ("dag", "resource", "suspend")
-        return next((kind for kind in kinds if kind in template), "pod")
+        return next((k for k in ("dag", "resource", "suspend") if k in template), "pod")
 
-    def _when(self, when: str, node: Node, scope: dict[str, Node]) -> bool:
-        """Whether the task runs; when not, the node is finished Skipped (false) or Error (not an expression)."""
+    def _internal(self, template_name: str) -> bool:
+        """A step that runs no pod of the workflow's (a split workflow's gates and markers): not shown as a task."""
+        template = self.manifest.templates[template_name]
+        if "dag" in template:
+            return all(self._internal(t["template"]) for t in template["dag"].get("tasks") or [])
+        return "suspend" in template
+
+    def _values(self, scope: dict[str, Node]) -> dict[str, str]:
+        """What ``{{...}}`` can name in a DAG task: the workflow's globals and its ancestors' output parameters."""
         values = dict(self.globals)
-        for name, other in scope.items():
-            values[f"tasks.{name}.status"] = other.phase
-            if other.exit_code is not None:
-                values[f"tasks.{name}.exitCode"] = str(other.exit_code)
-        from .template import replace
-
-        text = json.loads(replace(json.dumps(when), values))
-        try:
-            if should_execute(text):
-                return True
-        except ExprError as exc:
-            self._finish(node, ERROR, f"Invalid 'when' expression '{text}': {exc}")
-            return False
-        self._finish(node, SKIPPED, f"when '{text}' evaluated false")
-        return False
+        for name, node in scope.items():
+            values[f"tasks.{name}.status"] = node.phase
+            if node.exit_code is not None:  # a group restart's when reads the lead's (argo/restart.py)
+                values[f"tasks.{name}.exitCode"] = str(node.exit_code)
+            values.update({f"tasks.{name}.outputs.parameters.{k}": v for k, v in node.parameters.items()})
+        return values
 
     @staticmethod
     def _scope(name: str, deps: dict[str, set[str]], nodes: dict[str, Node]) -> dict[str, Node]:
@@ -321,13 +339,16 @@ class Engine:
         return node.outputs.get(match.group(3)) if node is not None else None
 
     # -- tasks ---------------------------------------------------------------------------------------------
+    def finish(self, node: Node, phase: str, message: str = "", exit_code: int | None = None) -> None:
+        self._finish(node, phase, message, exit_code)
+
     def _finish(self, node: Node, phase: str, message: str = "", exit_code: int | None = None) -> None:
         with self.cond:
             node.phase, node.message, node.daemoned = phase, message, False
             if exit_code is not None:
                 node.exit_code = exit_code
             node.finished = time.time()
-            if node.kind == "pod" or node.phase in (OMITTED, ERROR):
+            if node.kind == "pod" or (node.phase in (OMITTED, ERROR) and not self._internal(node.template)):
                 self.ui.phase(node)
             self.cond.notify_all()
 
@@ -343,17 +364,25 @@ class Engine:
                     self._finish(node, ERROR, f'Unable to resolve: "{argument.get("from")}"')
                     return
                 supplied[argument["name"]] = value
+            values = self._values(scope)
             parameters = {
-                p["name"]: self.substitute_text(str(p.get("value", "")))
+                p["name"]: self.substitute_text(str(p.get("value", "")), values)
                 for p in (task.get("arguments") or {}).get("parameters") or []
             }
-            template = self.manifest.templates[task["template"]]
-            if node.kind == "resource" and not is_service(template):
-                self._run_child(template, node, parameters)
+            template = self._with_inputs(self.manifest.templates[task["template"]], parameters)
+            if node.kind == "resource" and template["resource"].get("action") == "get":
+                child.run_get(self, template, node, parameters)
+            elif node.kind == "resource" and not is_service(template):
+                child.run_child(self, template, node, parameters)
+            elif node.kind == "suspend":  # duration "0" (manifest.py): done at once, outputs from their defaults
+                for output in (template.get("outputs") or {}).get("parameters") or []:
+                    default = str(output["valueFrom"]["default"])
+                    node.parameters[output["name"]] = default
+                    if output.get("globalName"):
+                        node.global_outputs[output["globalName"]] = default
+                self._finish(node, SUCCEEDED)
             elif node.kind == "resource":
                 self.ui.note(f"{node.task}: headless Service {parameters.get('service')} (local DNS names)")
-                self._finish(node, SUCCEEDED)
-            elif node.kind == "suspend":  # a zero-length suspend (the compiler's osmo-noop): done at once
                 self._finish(node, SUCCEEDED)
             elif node.kind == "dag":
                 dag_inputs: dict[str, Path | None] = {}
@@ -399,39 +428,20 @@ class Engine:
 
         return storage_path(self.options.storage, substitute(argument, self.globals), self.options.repository)
 
-    def _run_child(self, template: dict, node: Node, parameters: dict[str, str]) -> None:
-        """A resource creating a ``Workflow`` from a stored ``WorkflowTemplate``: run that template's DAG as a child
-        run; the node ends Succeeded or Failed as the child does (the compiler's success/failure conditions)."""
-        import yaml
+    def _with_inputs(self, template: dict, parameters: dict[str, str]) -> dict:
+        """A DAG or suspend template with its input parameters substituted (``ProcessArgs``); others as they are."""
+        declared = (template.get("inputs") or {}).get("parameters") or []
+        if not declared or not ("dag" in template or "suspend" in template):
+            return template
+        from .template import substitute
 
+        values = {f"inputs.parameters.{p['name']}": parameters.get(p["name"], p.get("value", "")) for p in declared}
+        return substitute(template, values)
+
+    def substitute_text(self, text: str, values: dict[str, str] | None = None) -> str:
         from .template import replace
 
-        values = dict(self.globals)
-        values.update({f"inputs.parameters.{k}": v for k, v in parameters.items()})
-        body = yaml.safe_load(replace(template["resource"]["manifest"], values))
-        spec = body.get("spec") or {}
-        reference = (spec.get("workflowTemplateRef") or {}).get("name", "")
-        part = self.root.manifest.parts.get(reference)
-        if part is None:
-            self._finish(node, ERROR, f"workflowtemplates.argoproj.io {reference!r} not found")
-            return
-        arguments = {p["name"]: str(p.get("value", "")) for p in (spec.get("arguments") or {}).get("parameters") or []}
-        metadata = body.get("metadata") or {}
-        suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
-        name = metadata.get("name") or f"{metadata.get('generateName') or part.name + '-'}{suffix}"
-        child = Engine(part, self.options, self.backend, self.ui, parent=self, name=name, parameters=arguments)
-        self.ui.note(f"{node.task}: child workflow {name} from WorkflowTemplate {reference}")
-        phase, _, message = child.run_dag(part.templates[part.entrypoint], name, {})
-        if phase == SUCCEEDED:
-            self._finish(node, SUCCEEDED)
-        else:
-            self._finish(node, FAILED, f"child workflow {name} {phase.lower()}: {message}".rstrip(": "))
-            self.ui.note(f"{node.task}: {node.message}")
-
-    def substitute_text(self, text: str) -> str:
-        from .template import replace
-
-        return json.loads(replace(json.dumps(text), self.globals))
+        return json.loads(replace(json.dumps(text), values if values is not None else self.globals))
 
     def retry_allows(self, strategy: dict, attempt: int, phase: str, exit_code: int | None, message: str,
                      duration: float) -> str | None:  # fmt: skip
@@ -455,15 +465,3 @@ class Engine:
             except ExprError as exc:
                 return f"retryStrategy.expression: {exc}"
         return None
-
-
-def should_execute(when: str) -> bool:
-    """``shouldExecute`` (``steps.go``): the substituted ``when`` as govaluate reads it. The compiler writes
-    ``true``/``false`` or, to fail a group on purpose, a text with an unbalanced parenthesis; comparisons are read
-    by ``expr.py``. A text that cannot be parsed raises ``ExprError`` (the node is then Error)."""
-    text = when.strip()
-    if not text:
-        return True
-    if text.count("(") != text.count(")"):
-        raise ExprError("Unbalanced parenthesis")
-    return evaluate_bool(text, {})

@@ -2,12 +2,13 @@
 
 Three callers: ``depends`` (after Argo's bare-name expansion: ``a.Succeeded || !(b.Failed)``),
 ``retryStrategy.expression`` (``asInt(lastRetry.exitCode) == 42 || (asInt(lastRetry.exitCode) >= 3 && ...)``)
-and ``{{=...}}`` expression tags (a group restart's ``when``: ``asInt(tasks['lead'].exitCode ?? '-1') == 42 ?
-'...' : 'false'``). Supported: ``&& || ! and or not``, comparisons, ``cond ? a : b``, ``a ?? b``, parentheses,
-integer/float/string/bool literals, ``nil``, member access (``.name``, ``['name']``: a missing key is ``nil``, as
-expr-lang reads maps) and the functions ``asInt``/``asFloat``/``string``. Anything else is an ``ExprError``,
-which Argo would also report as an expression it cannot compile or run (the node becomes Error / the retry
-stops).
+and ``{{=...}}`` expression tags: a split workflow's gates (``'osmo-ok-x' in split(workflow.parameters['osmo-ok'],
+' ')``, ``compiler/argo/crossing.py``) and a group restart's ``when`` (``asInt(tasks['lead'].exitCode ?? '-1') ==
+42 ? '...' : 'false'``, ``compiler/argo/restart.py``). Supported: ``&& || ! and or not``, comparisons, ``in`` (an
+array's element or a map's key), ``cond ? a : b``, ``a ?? b``, parentheses, integer/float/string/bool literals,
+``nil``, member access (``a.b``, ``a['b']``: a missing key of a map is ``nil``, as expr-lang reads maps) and the
+functions ``asInt``/``asFloat``/``string``/``split``. Anything else is an ``ExprError``, which Argo would also
+report as an expression it cannot compile or run (the node becomes Error / the retry stops).
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def tokenize(text: str) -> list[tuple[str, str]]:
             raise ExprError(f"unexpected character {text[at:].lstrip()[:1]!r} in {text!r}")
         kind = match.lastgroup or ""
         value = match.group(kind)
-        if kind == "name" and value in ("and", "or", "not"):
-            kind, value = "op", {"and": "&&", "or": "||", "not": "!"}[value]
+        if kind == "name" and value in ("and", "or", "not", "in"):
+            kind, value = "op", {"and": "&&", "or": "||", "not": "!", "in": "in"}[value]
         elif kind == "name" and value in KEYWORDS:
             raise ExprError(f"unexpected keyword {value!r} in {text!r}")
         tokens.append((kind, value))
@@ -54,7 +55,16 @@ def _as_int(value: Any) -> int:
         raise ExprError(f"asInt: cannot convert {value!r}") from None
 
 
-FUNCTIONS: dict[str, Callable[[Any], Any]] = {"asInt": _as_int, "int": _as_int, "asFloat": float, "string": str}
+def _split(text: Any, separator: Any) -> list[str]:
+    """expr-lang's ``split(str, delimiter)`` (Go's ``strings.Split``: an empty text is one empty element)."""
+    if not isinstance(text, str) or not isinstance(separator, str):
+        raise ExprError(f"split: expected strings, got {text!r}, {separator!r}")
+    return text.split(separator) if separator else list(text)
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "asInt": _as_int, "int": _as_int, "asFloat": float, "string": str, "split": _split,
+}  # fmt: skip
 _COMPARE = {
     "==": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
@@ -122,6 +132,12 @@ class _Parser:
     def compare(self) -> Any:
         value = self.coalesce()
         token = self.peek()
+        if token == ("op", "in"):
+            self.take()
+            container = self.primary()
+            if not isinstance(container, list | dict):
+                raise ExprError(f"operator in: expected an array or a map, got {container!r} in {self.text!r}")
+            return value in container
         if token is not None and token[1] in _COMPARE:
             self.take()
             right = self.coalesce()
@@ -159,9 +175,15 @@ class _Parser:
             if value not in FUNCTIONS:
                 raise ExprError(f"unknown function {value!r} in {self.text!r}")
             self.take("(")
-            argument = self.ternary()
+            arguments = [self.ternary()]
+            while self.peek() == ("op", ","):
+                self.take()
+                arguments.append(self.ternary())
             self.take(")")
-            return FUNCTIONS[value](argument)
+            try:
+                return FUNCTIONS[value](*arguments)
+            except TypeError:
+                raise ExprError(f"{value}: wrong number of arguments in {self.text!r}") from None
         if value not in self.env:
             raise ExprError(f"unknown name {value!r} in {self.text!r}")
         result = self.env[value]

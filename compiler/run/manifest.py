@@ -107,9 +107,9 @@ def load(document: dict, skip_unsupported: bool = False) -> Manifest:
             _check_dag(template, templates, where)
         elif "resource" in template:
             _check_resource(template, where)
-        elif "suspend" in template:  # the compiler's osmo-noop: never waits
-            if str(_keys(template["suspend"], {"duration"}, f"{where}.suspend").get("duration", "")) not in ("0", "0s"):
-                raise Unsupported(f"{where}.suspend: only a zero-length suspend runs locally")
+        elif "suspend" in template:
+            if template["suspend"] != {"duration": "0"}:
+                raise Unsupported(f'{where}.suspend: only duration "0" (no wait) is supported by osmo run')
         else:
             _check_pod(template, where, skip_unsupported, ignored, manifest)
         for section in ("inputs", "outputs"):
@@ -117,7 +117,7 @@ def load(document: dict, skip_unsupported: bool = False) -> Manifest:
             for artifact in block.get("artifacts") or []:
                 _check_artifact(artifact, f"{where}.{section}.artifacts[{artifact.get('name')}]")
             for parameter in block.get("parameters") or []:
-                _keys(parameter, {"name", "value"}, f"{where}.{section}.parameters")
+                _check_parameter(parameter, section, kinds[0], f"{where}.{section}.parameters[{parameter.get('name')}]")
         if "retryStrategy" in template:
             _check_retry(template["retryStrategy"], f"{where}.retryStrategy")
     if ignored:
@@ -131,6 +131,7 @@ def _check_dag(template: dict, templates: dict, where: str) -> None:
     for task in dag.get("tasks") or []:
         at = f"{where}.dag.tasks[{task.get('name')}]"
         _keys(task, {"name", "template", "depends", "dependencies", "continueOn", "arguments", "when"}, at)
+        _check_when(str(task.get("when") or ""), f"{at}.when")
         if task.get("template") not in templates:
             raise Unsupported(f"{at}.template: no template named {task.get('template')!r}")
         if task.get("depends") and task.get("dependencies"):
@@ -172,30 +173,73 @@ def is_service(template: dict) -> bool:
     return body is not None and body.get("kind") == "Service"
 
 
-_CHILD_CONDITIONS = {"successCondition": "status.phase == Succeeded",
-                     "failureCondition": "status.phase in (Failed, Error)"}  # fmt: skip
-
-
 def _check_resource(template: dict, where: str) -> None:
     """The compiler's headless Service (``osmo-hosts``): a name-registration step locally; or a split workflow's
-    child: a ``Workflow`` from a stored ``WorkflowTemplate`` (``workflowTemplateRef``), run here as a child run."""
-    resource = _keys(template["resource"], {"action", "manifest", "setOwnerReference"} | set(_CHILD_CONDITIONS),
-                     f"{where}.resource")  # fmt: skip
+    steps: create a child ``Workflow`` from a stored ``WorkflowTemplate`` (``workflowTemplateRef``, run here as a
+    child run), or ``get`` one by name -- with conditions and output parameters as ``resource.py`` reads them."""
+    from .resource import ResourceError, parse_selector
+
+    conditions = ("successCondition", "failureCondition")
+    resource = _keys(
+        template["resource"], {"action", "manifest", "setOwnerReference", *conditions}, f"{where}.resource"
+    )
     body = resource_body(template)
-    if resource.get("action") == "create" and body is not None and body.get("kind") == "Workflow":
-        _keys(body, {"apiVersion", "kind", "metadata", "spec"}, f"{where}.resource.manifest")
-        spec = _keys(body.get("spec") or {}, {"workflowTemplateRef", "arguments"}, f"{where}.resource.manifest.spec")
-        _keys(spec.get("workflowTemplateRef") or {}, {"name"}, f"{where}.resource.manifest.spec.workflowTemplateRef")
-        for key, expected in _CHILD_CONDITIONS.items():
-            if resource.get(key) != expected:
-                raise Unsupported(f"{where}.resource.{key}: only {expected!r} is supported by osmo run")
+    if resource.get("action") in ("create", "get") and body is not None and body.get("kind") == "Workflow":
+        at = f"{where}.resource.manifest"
+        _keys(body, {"apiVersion", "kind", "metadata", "spec"}, at)
+        if resource["action"] == "get":
+            if set(body.get("spec") or {}) or not (body.get("metadata") or {}).get("name"):
+                raise Unsupported(f"{at}: a get names the Workflow (metadata.name) and nothing else")
+        else:
+            spec = _keys(body.get("spec") or {}, {"workflowTemplateRef", "arguments"}, f"{at}.spec")
+            _keys(spec.get("workflowTemplateRef") or {}, {"name"}, f"{at}.spec.workflowTemplateRef")
+        for key in conditions:
+            try:
+                parse_selector(resource.get(key) or "")
+            except ResourceError as exc:
+                raise Unsupported(f"{where}.resource.{key}: {exc}") from None
         return
     service = body is not None and body.get("kind") == "Service" and (body.get("spec") or {}).get("clusterIP") == "None"
     # ``apply``: a group that restarts as a whole creates its Service again on every attempt
     if resource.get("action") not in ("create", "apply") or not service or set(resource) - {"action", "manifest"}:
         raise Unsupported(
-            f"{where}.resource: only the group's headless Service or a child Workflow (action create) is supported"
+            f"{where}.resource: only the group's headless Service or a child Workflow (create or get) is supported"
         )
+
+
+def _check_parameter(parameter: dict, section: str, kind: str, where: str) -> None:
+    """Output parameters: a suspend step's from their defaults (``globalName`` allowed), a resource step's from a
+    JSONPath over the object; elsewhere, and for inputs, a name and a value."""
+    from .resource import ResourceError, check_jsonpath
+
+    if section == "outputs" and kind == "suspend":
+        _keys(parameter, {"name", "valueFrom", "globalName"}, where)
+        source = _keys(parameter.get("valueFrom") or {}, {"supplied", "default"}, f"{where}.valueFrom")
+        if "default" not in source:
+            raise Unsupported(f"{where}.valueFrom.default: a suspend step that does not wait needs a default")
+    elif section == "outputs" and kind == "resource":
+        _keys(parameter, {"name", "valueFrom"}, where)
+        source = _keys(parameter.get("valueFrom") or {}, {"jsonPath"}, f"{where}.valueFrom")
+        try:
+            check_jsonpath(str(source.get("jsonPath") or ""))
+        except ResourceError as exc:
+            raise Unsupported(f"{where}.valueFrom.jsonPath: {exc}") from None
+    else:
+        _keys(parameter, {"name", "value"}, where)
+
+
+def _check_when(when: str, where: str) -> None:
+    """A ``{{=...}}`` tag must be in the expr-lang subset ``expr.py`` runs (its value is known only at run time)."""
+    at = 0
+    while (start := when.find("{{", at)) >= 0:
+        end = when.find("}}", start)
+        tag = when[start + 2 : end if end >= 0 else len(when)].strip()
+        if tag.startswith("="):
+            try:
+                tokenize(tag[1:])
+            except ExprError as exc:
+                raise Unsupported(f"{where}: {exc}") from None
+        at = end + 2 if end >= 0 else len(when)
 
 
 def _check_pod(template: dict, where: str, skip: bool, ignored: set[str], manifest: Manifest) -> None:

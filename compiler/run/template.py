@@ -3,9 +3,6 @@
 One left-to-right pass over the template's JSON text that never rescans inserted text; the key is the tag with
 surrounding spaces trimmed; values are inserted JSON-escaped (Go's ``strconv.Quote`` without the quotes);
 unknown tags are written back literally (``allowUnresolved``), so ``{{uuid}}`` reaches the container as written.
-An expression tag ``{{=expr}}`` is evaluated by ``expr.py`` over the values as nested maps (``tasks.a.exitCode``
-is ``tasks['a'].exitCode``) and its result written as ``%v`` (``util/template/expression_template.go``); one that
-cannot be evaluated is written back, as with ``allowUnresolved``.
 The tests' model of Argo's DAG-task resolution (``tests/support/argo_substitute.py``) builds on this module.
 """
 
@@ -13,6 +10,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 
@@ -40,8 +38,9 @@ def go_quote(value: str) -> str:
     return "".join(out)
 
 
-def replace(text: str, values: dict[str, str]) -> str:
-    """``template.Replace(text, values, allowUnresolved=true)`` on a JSON text."""
+def replace(text: str, values: dict[str, str], expression: Callable[[str], str] | None = None) -> str:
+    """``template.Replace(text, values, allowUnresolved=true)`` on a JSON text; ``{{=...}}`` tags only where the
+    caller evaluates them (``when.py``: the gates of a split workflow)."""
     out, at = [], 0
     while True:
         start = text.find("{{", at)
@@ -54,40 +53,15 @@ def replace(text: str, values: dict[str, str]) -> str:
         out.append(text[at:start])
         tag = text[start + 2 : end]
         key = tag.strip()
+        if key.startswith("=") and expression is None:
+            raise SubstitutionError(f"expression tag {{{{{tag}}}}} is not supported by osmo run")
         if key.startswith("="):
-            out.append(_expression(tag, key[1:], values))
-        else:
-            out.append(go_quote(values[key]) if key in values else "{{" + tag + "}}")
+            out.append(go_quote(expression(tag.lstrip()[1:])))  # type: ignore[misc]
+            at = end + 2
+            continue
+        out.append(go_quote(values[key]) if key in values else "{{" + tag + "}}")
         at = end + 2
     return "".join(out)
-
-
-def _expression(tag: str, text: str, values: dict[str, str]) -> str:
-    from .expr import ExprError, evaluate
-
-    try:
-        result = evaluate(json.loads(f'"{text}"'), env_map(values))  # the tag is JSON text: undo its escapes
-    except (ExprError, ValueError):
-        result = None
-    if result is None:
-        return "{{" + tag + "}}"
-    return go_quote(("true" if result else "false") if isinstance(result, bool) else str(result))
-
-
-def env_map(values: dict[str, str]) -> dict[str, Any]:
-    """``template.EnvMap``: dotted keys as nested maps (``tasks.a.status`` -> ``{"tasks": {"a": {"status": ...}}}``)."""
-    env: dict[str, Any] = {}
-    for key, value in values.items():
-        *path, last = key.split(".")
-        here = env
-        for part in path:
-            nested = here.setdefault(part, {})
-            if not isinstance(nested, dict):
-                break
-            here = nested
-        else:
-            here.setdefault(last, value)
-    return env
 
 
 def substitute(value: Any, values: dict[str, str]) -> Any:

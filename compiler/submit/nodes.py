@@ -38,7 +38,9 @@ CTRL_TASK = "osmo-ctrl"  # compiler.argo.groups.CTRL_TASK
 GROUP_TEMPLATE_PREFIX = "g-"
 ENTRYPOINT = "main"
 PART_TEMPLATE = "osmo-part"  # compiler.argo.parts.PART_TEMPLATE: the parent's child-Workflow resource template
+CHECK_TEMPLATE = "osmo-part-check"  # compiler.argo.crossing.CHECK_TEMPLATE: fails the parent when a child did
 PARENT_LABEL = "osmo.nvidia.com/parent"  # compiler.argo.parts.PARENT_LABEL: on every child, = the parent's name
+PARTS_LABEL = "osmo.nvidia.com/parts"  # compiler.argo.parts.PARTS_LABEL: on a split parent, how many parts
 _ATTEMPT_RE = re.compile(r"^(?P<base>.*)\((?P<n>\d+)\)$")
 
 
@@ -140,6 +142,8 @@ def _spec_tasks(wf: Mapping[str, Any], spec: Mapping[str, Any] | None = None) ->
         tmpl = templates.get(task.get("template")) or {}
         if str(task.get("template", "")).startswith(GROUP_TEMPLATE_PREFIX) and "dag" in tmpl:
             out += [(task["name"], m["name"]) for m in tmpl["dag"].get("tasks") or [] if m.get("name") != CTRL_TASK]
+        elif "suspend" in tmpl or "dag" in tmpl:  # a split part's gates and markers (compiler.argo.crossing)
+            continue
         elif task.get("name"):
             out.append((None, task["name"]))
     return out
@@ -211,12 +215,14 @@ class Part:
 
 
 def split_parts(wf: Mapping[str, Any]) -> list[Part]:
-    """The parts of a split parent (its ``main`` runs only ``osmo-part`` tasks); empty for any other workflow."""
+    """The parts of a split parent (its ``main`` runs only ``osmo-part`` tasks, and their checks); empty for any
+    other workflow."""
     spec = wf.get("spec") or {}
     templates = {t.get("name"): t for t in spec.get("templates") or [] if isinstance(t, dict)}
     tasks = ((templates.get(spec.get("entrypoint") or ENTRYPOINT) or {}).get("dag") or {}).get("tasks") or []
-    if not tasks or PART_TEMPLATE not in templates or any(t.get("template") != PART_TEMPLATE for t in tasks):
+    if PART_TEMPLATE not in templates or any(t.get("template") not in (PART_TEMPLATE, CHECK_TEMPLATE) for t in tasks):
         return []
+    tasks = [t for t in tasks if t.get("template") == PART_TEMPLATE]
     wf_name = (wf.get("metadata") or {}).get("name") or ""
     phases = {
         n.get("name"): n.get("phase")

@@ -22,6 +22,7 @@ from .connection import DEFAULT_REQUEST_TIMEOUT, ArgoConnection, connect, profil
 from .errors import SubmitError, one_line_failures
 from .nodes import (
     PARENT_LABEL,
+    PARTS_LABEL,
     WORKFLOW_LABEL,
     Part,
     TaskRun,
@@ -37,6 +38,7 @@ MANAGED_BY_SELECTOR = "app.kubernetes.io/managed-by=osmo-compiler"  # compiler.a
 PHASE_LABEL = "workflows.argoproj.io/phase"  # set by the controller on every Workflow
 PHASES = ("Pending", "Running", "Succeeded", "Failed", "Error")
 FAILED_PHASES = frozenset({"Failed", "Error"})
+FINISHED = frozenset({"Succeeded", "Failed", "Error"})
 OUTPUTS = ("table", "json")
 # list: only what the table needs, so a long list does not carry every node tree
 LIST_FIELDS = ",".join(
@@ -160,8 +162,9 @@ class ListOptions:
 
 
 def label_selector(phases: tuple[str, ...]) -> str:
-    """The compiler's label, and the phase label the controller sets (as ``argo list --status`` does)."""
-    selector = MANAGED_BY_SELECTOR
+    """The compiler's label, and the phase label the controller sets (as ``argo list --status`` does); not the
+    child Workflows of a split parent (they are listed under it)."""
+    selector = f"{MANAGED_BY_SELECTOR},!{PARENT_LABEL}"
     if phases:
         selector += f",{PHASE_LABEL} in ({','.join(phases)})"
     return selector
@@ -200,33 +203,69 @@ def get_json(svc: Any, conn: ArgoConnection, action: str, path: str, params: dic
     return data if isinstance(data, dict) else {}
 
 
-def list_workflows(svc: Any, conn: ArgoConnection, options: ListOptions) -> list[dict]:
-    """Every workflow this tool submitted (all pages), newest first, at most ``limit``.
-
-    Argo lists in name order, so ``--limit`` is applied after sorting here, not sent as
-    ``listOptions.limit`` (which would cut an arbitrary page, not the newest).
-    """
-    namespace = "" if options.all_namespaces else conn.namespace  # "" = /api/v1/workflows/ = every namespace
+def _list_pages(svc: Any, conn: ArgoConnection, namespace: str, selector: str, action: str) -> list[dict]:
     items: list[dict] = []
     cont: str | None = None
     while True:
         # Not hera's list_workflows: its WorkflowList model requires every item's `spec`, and asking for
         # the specs (up to 1 MiB each) would defeat the field mask that keeps a long list small.
-        params = {"listOptions.labelSelector": label_selector(options.phases), "listOptions.limit": str(_PAGE)}
-        params["fields"] = LIST_FIELDS
+        params = {"listOptions.labelSelector": selector, "listOptions.limit": str(_PAGE), "fields": LIST_FIELDS}
         if cont:
             params["listOptions.continue"] = cont
-        data = get_json(svc, conn, "list workflows", f"api/v1/workflows/{namespace}", params)
+        data = get_json(svc, conn, action, f"api/v1/workflows/{namespace}", params)
         items += [i for i in data.get("items") or [] if isinstance(i, dict)]
         cont = (data.get("metadata") or {}).get("continue")
         if not cont:
-            break
+            return items
+
+
+def list_workflows(svc: Any, conn: ArgoConnection, options: ListOptions) -> list[dict]:
+    """Every workflow this tool submitted (all pages), newest first, at most ``limit``; a split parent carries
+    its child Workflows (whatever their phase, in part order) under ``"parts"``, and they are not rows of their own.
+
+    Argo lists in name order, so ``--limit`` is applied after sorting here, not sent as
+    ``listOptions.limit`` (which would cut an arbitrary page, not the newest).
+    """
+    namespace = "" if options.all_namespaces else conn.namespace  # "" = /api/v1/workflows/ = every namespace
+    items = _list_pages(svc, conn, namespace, label_selector(options.phases), "list workflows")
     items.sort(key=lambda w: str((w.get("metadata") or {}).get("creationTimestamp") or ""), reverse=True)
-    return items[: options.limit] if options.limit else items
+    items = items[: options.limit] if options.limit else items
+    if any(PARTS_LABEL in ((w.get("metadata") or {}).get("labels") or {}) for w in items):
+        children: dict[tuple[str, str], list[dict]] = {}
+        selector = f"{MANAGED_BY_SELECTOR},{PARENT_LABEL}"
+        for child in _list_pages(svc, conn, namespace, selector, "list the parts of split workflows"):
+            meta = child.get("metadata") or {}
+            parent = str((meta.get("labels") or {}).get(PARENT_LABEL) or "")
+            children.setdefault((str(meta.get("namespace") or ""), parent), []).append(child)
+        for wf in items:
+            meta = wf.get("metadata") or {}
+            if PARTS_LABEL in (meta.get("labels") or {}):
+                mine = children.get((str(meta.get("namespace") or ""), str(meta.get("name") or "")), [])
+                wf["parts"] = sorted(
+                    mine, key=lambda c: (part_number(c) or 0, str((c.get("metadata") or {}).get("name")))
+                )
+    return items
+
+
+def part_number(child: Mapping[str, Any]) -> int | None:
+    """N of a child named ``<parent>-<N>-<suffix>`` (the ``generateName`` of ``compiler.argo.parts``)."""
+    meta = child.get("metadata") or {}
+    parent = str((meta.get("labels") or {}).get(PARENT_LABEL) or "")
+    middle = str(meta.get("name") or "").removeprefix(parent + "-").rpartition("-")[0]
+    return int(middle) if middle.isdigit() else None
 
 
 def list_row(wf: Mapping[str, Any]) -> dict[str, Any]:
     meta, status = wf.get("metadata") or {}, wf.get("status") or {}
+    row = _row(meta, status)
+    if "parts" in wf:  # a split parent: its children, and how many parts it runs
+        row["partsTotal"] = int(str((meta.get("labels") or {}).get(PARTS_LABEL) or "0") or 0) or None
+        row["parts"] = [{**_row(c.get("metadata") or {}, c.get("status") or {}), "part": part_number(c)}
+                        for c in wf["parts"]]  # fmt: skip
+    return row
+
+
+def _row(meta: Mapping[str, Any], status: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "name": meta.get("name"),
         "namespace": meta.get("namespace"),
@@ -251,25 +290,27 @@ def run_list(options: ListOptions, server: ServerOptions, **io: Any) -> int:
             err.write(f"no workflows submitted by osmo in {where}\n")
             return EXIT_OK
         head = ["NAME", "PHASE", "STARTED", "DURATION", "PROGRESS", "OSMO WORKFLOW"]
-        cells = [
-            [
-                r["name"] or "-",
-                r["phase"],
-                format_time(r["startedAt"]),
-                format_duration(r["durationSeconds"]),
-                r["progress"] or "-",
-                r["workflow"] or "-",
-            ]
-            for r in rows
-        ]
+        cells = []
+        for r in rows:
+            workflow = r["workflow"] or "-"
+            if "parts" in r:
+                workflow += f" ({len(r['parts'])}/{r['partsTotal'] or len(r['parts'])} parts started)"
+            cells.append(_cells(r, r["name"] or "-", workflow, options.all_namespaces))
+            for c in r.get("parts", ()):  # a split parent's child Workflows, under it
+                part = f"part {c['part']}" if c["part"] is not None else "part"
+                cells.append(_cells(c, f"  {c['name'] or '-'}", part, options.all_namespaces))
         if options.all_namespaces:
             head.insert(0, "NAMESPACE")
-            for r, c in zip(rows, cells, strict=True):
-                c.insert(0, r["namespace"] or "-")
         out.write(table([head, *cells]))
         return EXIT_OK
 
     return run_against_server("list", server, body, **io)
+
+
+def _cells(row: Mapping[str, Any], name: str, workflow: str, namespaced: bool) -> list[str]:
+    cells = [name, row["phase"], format_time(row["startedAt"]), format_duration(row["durationSeconds"]),
+             row["progress"] or "-", workflow]  # fmt: skip
+    return [row["namespace"] or "-", *cells] if namespaced else cells
 
 
 # -- split workflows: the parent's child Workflows ----------------------------------------------
@@ -400,22 +441,63 @@ def run_query(name: str, output: str, server: ServerOptions, **io: Any) -> int:
 
 
 def run_cancel(name: str, force: bool, server: ServerOptions, **io: Any) -> int:
-    def body(svc: Any, conn: ArgoConnection, out: TextIO, err: TextIO) -> int:
-        from hera.workflows.models import WorkflowStopRequest, WorkflowTerminateRequest
+    """Stop (or terminate) a workflow; a split parent's running child Workflows too.
 
-        if force:
-            req: Any = WorkflowTerminateRequest(name=name, namespace=conn.namespace)
-            fn, action, verb = svc.terminate_workflow, "terminate the workflow", "terminated"
-        else:
-            req = WorkflowStopRequest(name=name, namespace=conn.namespace)
-            fn, action, verb = svc.stop_workflow, "stop the workflow", "stopped"
+    Argo's stop/terminate sets ``spec.shutdown`` on the one Workflow named (``workflow/util/util.go``
+    ``patchShutdownStrategy``); the parent's controller then stops its own pods, but a child Workflow that its
+    resource step created runs on: its owner reference to the parent only makes Kubernetes delete it with the
+    parent. So the children still running are stopped here, by the parent's label -- also when the parent had
+    already ended (e.g. stopped with ``argo stop``) while its children ran on.
+    """
+
+    def body(svc: Any, conn: ArgoConnection, out: TextIO, err: TextIO) -> int:
+        verb = "terminated" if force else "stopped"
         try:
-            call_server(svc, conn, action, fn, name, req, namespace=conn.namespace, name=name)
+            wf: Mapping[str, Any] | None = shutdown(svc, conn, name, force)
         except SubmitError as e:
-            if "cannot shutdown a completed workflow" in e.message:
-                raise SubmitError(f"workflow {name!r} has already finished; there is nothing to cancel") from None
-            raise
-        out.write(f"{name} {verb}" + ("" if force else " (exit handlers run)") + "\n")
+            if "cannot shutdown a completed workflow" not in e.message:
+                raise
+            wf = None
+        parent = wf if wf is not None else get_workflow(svc, conn, name)
+        children = list_children(svc, conn, name) if split_parts(parent) else []
+        stopped = []
+        for child in children:
+            child_name = str((child.get("metadata") or {}).get("name") or "")
+            if (child.get("status") or {}).get("phase") in FINISHED or not child_name:
+                continue
+            try:
+                shutdown(svc, conn, child_name, force)
+            except SubmitError as e:
+                if "cannot shutdown a completed workflow" not in e.message:  # it ended meanwhile: fine
+                    raise
+                continue
+            stopped.append(child_name)
+        if wf is None and not stopped:
+            raise SubmitError(f"workflow {name!r} has already finished; there is nothing to cancel")
+        parts = f"its running parts: {', '.join(stopped)}" if stopped else ""
+        if wf is None:
+            out.write(f"{name} had already finished; {verb} {parts}\n")
+        else:
+            out.write(
+                f"{name} {verb}"
+                + ("" if force else " (exit handlers run)")
+                + (f"; {parts} too" if parts else "")
+                + "\n"
+            )
         return EXIT_OK
 
     return run_against_server("cancel", server, body, **io)
+
+
+def shutdown(svc: Any, conn: ArgoConnection, name: str, force: bool) -> dict:
+    """Argo's stop (exit handlers run) or terminate of one Workflow; the Workflow as it is then."""
+    from hera.workflows.models import WorkflowStopRequest, WorkflowTerminateRequest
+
+    if force:
+        req: Any = WorkflowTerminateRequest(name=name, namespace=conn.namespace)
+        fn, action = svc.terminate_workflow, "terminate the workflow"
+    else:
+        req = WorkflowStopRequest(name=name, namespace=conn.namespace)
+        fn, action = svc.stop_workflow, "stop the workflow"
+    model = call_server(svc, conn, action, fn, name, req, namespace=conn.namespace, name=name)
+    return model.model_dump(by_alias=True, exclude_none=True, mode="json")

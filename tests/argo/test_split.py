@@ -47,9 +47,19 @@ def main_tasks(doc: dict) -> list[dict]:
     return templates_of(doc)["main"]["dag"]["tasks"]
 
 
+def osmo_tasks(doc: dict) -> list[dict]:
+    """The workflow's own tasks of a part's ``main``: without the gates and markers of ``crossing.py``."""
+    return [t for t in main_tasks(doc) if not t["name"].startswith(("osmo-after-", "osmo-ok-"))]
+
+
+def part_tasks(parent: dict) -> list[dict]:
+    """The parent's tasks that run a part (not the checks)."""
+    return [t for t in main_tasks(parent) if t["template"] == "osmo-part"]
+
+
 def part_ancestors(parent: dict, names: list[str]) -> dict[str, set[str]]:
     """Part (WorkflowTemplate name) -> the parts that must have succeeded before it starts."""
-    by_task = {t["name"]: t for t in main_tasks(parent)}
+    by_task = {t["name"]: t for t in part_tasks(parent)}
     template_of = {name: by_task[name]["arguments"]["parameters"][0]["value"] for name in by_task}
     direct = {name: set(filter(None, (t.get("depends") or "").split(" && "))) for name, t in by_task.items()}
     out: dict[str, set[str]] = {}
@@ -99,12 +109,12 @@ def test_every_task_appears_once_and_every_dependency_is_kept(big):
     deps = chain_deps(10_000)
     where = {}
     for doc in part_docs:
-        for task in main_tasks(doc):
+        for task in osmo_tasks(doc):
             assert task["name"] not in where, f"{task['name']} twice"
             where[task["name"]] = doc["metadata"]["name"]
     assert set(where) == set(deps)
     before = part_ancestors(parent, [d["metadata"]["name"] for d in part_docs])
-    tasks = {t["name"]: t for doc in part_docs for t in main_tasks(doc)}
+    tasks = {t["name"]: t for doc in part_docs for t in osmo_tasks(doc)}
     crossing = 0
     for name, upstream in deps.items():
         depends = set(filter(None, (tasks[name].get("depends") or "").split(" && ")))
@@ -114,7 +124,9 @@ def test_every_task_appears_once_and_every_dependency_is_kept(big):
             else:
                 crossing += 1
                 assert u not in depends  # a task cannot name one in another child workflow
+                assert f"osmo-after-{u}.Succeeded" in depends  # its gate: passes iff u went well
                 assert where[u] in before[where[name]], f"{u} ({where[u]}) does not run before {name}"
+        assert len(depends) == len(upstream)
     assert crossing  # the test means something: dependencies do cross parts
 
 
@@ -127,7 +139,7 @@ def test_cross_part_artifact_keys_match_between_producer_and_consumer(big):
     read = 0
     deps = chain_deps(10_000)
     for doc in part_docs:
-        for task in main_tasks(doc):
+        for task in osmo_tasks(doc):
             upstream = sorted(deps[task["name"]], key=lambda t: int(t[1:]))
             for artifact in task.get("arguments", {}).get("artifacts", ()):
                 if "from" in artifact:
@@ -149,17 +161,39 @@ def test_parent_runs_each_part_as_an_owned_child_workflow(big):
     templates = templates_of(parent)
     resource = templates["osmo-part"]["resource"]
     assert resource["action"] == "create" and resource["setOwnerReference"] is True
-    assert resource["successCondition"] == "status.phase == Succeeded"
-    assert resource["failureCondition"] == "status.phase in (Failed, Error)"
+    # the child ends in any phase and the step still saves its outputs: no failureCondition (crossing.py)
+    assert resource["successCondition"] == "status.phase in (Succeeded, Failed, Error)"
+    assert "failureCondition" not in resource
+    outputs = {p["name"]: p["valueFrom"] for p in templates["osmo-part"]["outputs"]["parameters"]}
+    assert outputs == {
+        "phase": {"jsonPath": "{.status.phase}"},
+        "name": {"jsonPath": "{.metadata.name}"},
+        "ok": {"jsonPath": "{.status.outputs.parameters[*].name}"},
+    }
     child = yaml.safe_load(resource["manifest"])
     assert child["kind"] == "Workflow"
     assert child["spec"]["workflowTemplateRef"] == {"name": "{{inputs.parameters.template}}"}
-    assert child["spec"]["arguments"]["parameters"] == [{"name": "osmo-parent", "value": "{{workflow.name}}"}]
-    assert templates["main"]["dag"]["failFast"] is False  # a failed part stops only the parts that depend on it
-    tasks = main_tasks(parent)
+    assert child["spec"]["arguments"]["parameters"] == [
+        {"name": "osmo-parent", "value": "{{workflow.name}}"},
+        {"name": "osmo-ok", "value": "{{inputs.parameters.ok}}"},
+    ]
+    assert templates["main"]["dag"]["failFast"] is False  # every part runs
+    tasks = part_tasks(parent)
     assert [t["arguments"]["parameters"][0]["value"] for t in tasks] == [d["metadata"]["name"] for d in part_docs]
     for doc in part_docs:
-        assert doc["spec"]["arguments"]["parameters"][0]["name"] == "osmo-parent"
+        assert [p["name"] for p in doc["spec"]["arguments"]["parameters"]] == ["osmo-parent", "osmo-ok"]
+    # one check per part: a resource get of the child that fails when the child did not succeed
+    checks = [t for t in main_tasks(parent) if t["template"] == "osmo-part-check"]
+    assert [t["depends"] for t in checks] == [t["name"] for t in tasks]
+    for check in checks:
+        part = check["depends"]
+        assert check["when"] == f"{{{{tasks.{part}.outputs.parameters.phase}}}} != Succeeded"
+        assert check["arguments"]["parameters"] == [
+            {"name": "workflow", "value": f"{{{{tasks.{part}.outputs.parameters.name}}}}"}
+        ]
+    get = templates["osmo-part-check"]["resource"]
+    assert get["action"] == "get" and get["failureCondition"] == "status.phase in (Failed, Error)"
+    assert yaml.safe_load(get["manifest"])["metadata"] == {"name": "{{inputs.parameters.workflow}}"}
 
 
 def test_no_split_keeps_the_a501_refusal():
@@ -215,7 +249,7 @@ def test_groups_stay_whole_and_read_across_parts_from_the_repository():
     seen = []
     for doc in part_docs:
         templates = templates_of(doc)
-        for task in main_tasks(doc):
+        for task in osmo_tasks(doc):
             members = [t["name"] for t in templates[task["template"]]["dag"]["tasks"] if t["name"] != "osmo-ctrl"]
             seen.append(task["name"])
             assert members == [f"{task['name']}-m{m}" for m in range(3)]  # every member with its group
@@ -263,6 +297,6 @@ def test_shared_template_producers_get_their_own_key_per_task():
             key = ((template.get("outputs") or {}).get("artifacts") or [{}])[0].get("s3", {}).get("key", "")
             if "inputs.parameters.osmo-task" in key:
                 assert {"name": "osmo-task"} in template["inputs"]["parameters"]
-                callers = [t for t in main_tasks(doc) if t["template"] == template["name"]]
+                callers = [t for t in osmo_tasks(doc) if t["template"] == template["name"]]
                 assert all({"name": "osmo-task", "value": t["name"]} in t["arguments"]["parameters"] for t in callers)
     assert parts_module.PARENT_NAME == "{{workflow.parameters.osmo-parent}}"

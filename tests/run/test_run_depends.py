@@ -106,16 +106,16 @@ def test_retry_expression() -> None:
 
 def test_expression_tags_of_a_group_restart() -> None:
     """The compiler's ``when`` on osmo-reschedule (``argo/restart.py``), substituted and read as Argo does."""
-    from compiler.argo.restart import when_expression
-    from compiler.run.dag import should_execute
-    from compiler.run.template import replace
+    from compiler.argo.restart import MESSAGE, when_expression
+    from compiler.run.when import WhenError, resolve, should_execute
 
     when = when_expression("lead", [(42, 42), (50, 60)])
     for code, restarts in (("42", True), ("55", True), ("61", False), ("0", False), (None, False)):
         values = {"tasks.lead.status": "Failed", **({"tasks.lead.exitCode": code} if code else {})}
-        text = replace(when, values)
+        text = resolve(when, values)
         if restarts:
-            with pytest.raises(ExprError, match="Unbalanced parenthesis"):
+            assert text == MESSAGE
+            with pytest.raises(WhenError, match="Invalid 'when' expression"):
                 should_execute(text)  # the group's DAG ends Error: its retryStrategy (OnError) restarts it
         else:
             assert text == "false" and should_execute(text) is False  # Skipped: the group's phase is the lead's

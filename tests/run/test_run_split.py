@@ -3,6 +3,8 @@ stored WorkflowTemplate, and outputs cross parts through the artifact repository
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 STEP = "cat {{input:0}}/v > {{output}}/v; echo %s >> {{output}}/v"
@@ -27,10 +29,39 @@ workflow:
 TASKS = ["t1", "t2", "t3", "t4", "t5", "t6", "t7", "fanin", "bad", "afterbad"]
 
 
-def outcome(run) -> dict:
+def padded(text: str, length: int) -> str:
+    """Each command starts with a no-op ``: <task name repeated>``, so that a few tasks fill a part."""
+    return re.sub(
+        r'name: (\w+), image: x, command: \[sh, -c, "', lambda m: m[0] + f": {(m[1] * length)[:length]}; ", text
+    )
+
+
+# A failure in part 1; part 2 depends on part 1 but holds a task that does not depend on the failure (sibling),
+# and so on downstream: unsplit, sibling, aftersibling and late run; afterbad and deep are Omitted.
+EXACT = padded(
+    """
+workflow:
+  name: exact
+  tasks:
+  - {name: t1, image: x, command: [sh, -c, "echo one > {{output}}/v"]}
+  - {name: bad, image: x, command: [sh, -c, "echo failing; exit 3"], inputs: [{task: t1}]}
+  - {name: sibling, image: x, command: [sh, -c, "cat {{input:0}}/v > {{output}}/v; echo sib >> {{output}}/v"],
+     inputs: [{task: t1}]}
+  - {name: afterbad, image: x, command: [sh, -c, "echo never"], inputs: [{task: bad}]}
+  - {name: aftersibling, image: x, command: [sh, -c, "cat {{input:0}}/v > {{output}}/v; echo after >> {{output}}/v"],
+     inputs: [{task: sibling}]}
+  - {name: deep, image: x, command: [sh, -c, "echo never"], inputs: [{task: afterbad}, {task: aftersibling}]}
+  - {name: late, image: x, command: [sh, -c, "cat {{input:0}}/v > {{output}}/v"], inputs: [{task: aftersibling}]}
+""",
+    400,
+)
+EXACT_TASKS = ["t1", "bad", "sibling", "afterbad", "aftersibling", "deep", "late"]
+
+
+def outcome(run, tasks: list[str] = TASKS) -> dict:
     """Per task: phase, exit code and the text of its output file (None when it has none)."""
     result = {}
-    for task in TASKS:
+    for task in tasks:
         info = run.summary["tasks"][task]
         output = run.output(task) / "v" if info["output"] else None
         text = output.read_text() if output is not None and output.exists() else None
@@ -39,8 +70,8 @@ def outcome(run) -> dict:
 
 
 def test_split_workflow_runs_like_unsplit(osmo_run) -> None:
-    whole = osmo_run(CHAIN)
-    split = osmo_run(CHAIN, max_bytes=3900)
+    whole = osmo_run(padded(CHAIN, 200))
+    split = osmo_run(padded(CHAIN, 200), max_bytes=6000)
     documents = list(yaml.safe_load_all((split.run_dir / "manifest.yaml").read_text()))
     parts = [d for d in documents if d["kind"] == "WorkflowTemplate"]
     assert len(parts) >= 3 and documents[-1]["kind"] == "Workflow"  # really split, into several parts
@@ -58,11 +89,45 @@ def test_split_workflow_runs_like_unsplit(osmo_run) -> None:
 
 
 def test_split_workflow_succeeds_without_the_failing_branch(osmo_run) -> None:
-    text = CHAIN.split("  - {name: bad")[0]
-    run = osmo_run(text, max_bytes=3900)
+    text = padded(CHAIN.split("  - {name: bad")[0], 200)
+    run = osmo_run(text, max_bytes=6000)
     assert run.code == 0, run.out + run.err
     assert run.summary["phase"] == "Succeeded"
     assert all(run.phase(t) == "Succeeded" for t in TASKS[:8])
+
+
+def parts_of(run) -> tuple[list[list[str]], dict[str, set[str]]]:
+    """The workflow's tasks of each part (in order) and, per parent task, the part tasks it depends on."""
+    documents = list(yaml.safe_load_all((run.run_dir / "manifest.yaml").read_text()))
+    parts = [
+        [t["name"] for t in d["spec"]["templates"][0]["dag"]["tasks"] if not t["name"].startswith("osmo-")]
+        for d in documents[:-1]
+    ]
+    parent = documents[-1]["spec"]["templates"][0]["dag"]["tasks"]
+    return parts, {t["name"]: set(filter(None, t.get("depends", "").split(" && "))) for t in parent}
+
+
+def test_a_failed_task_cancels_exactly_its_downstream_across_parts(osmo_run) -> None:
+    whole = osmo_run(EXACT)
+    split = osmo_run(EXACT, max_bytes=7000)
+    parts, needs = parts_of(split)
+    where = {task: p for p, names in enumerate(parts) for task in names}
+    # the layout this test is about: sibling's part waits for bad's part (the old unit of failure was the part)
+    assert where["bad"] < where["sibling"] and f"part-{where['bad'] + 1}" in needs[f"part-{where['sibling'] + 1}"]
+    assert where["afterbad"] != where["bad"] and where["deep"] != where["afterbad"] and len(parts) >= 3
+    assert whole.code == split.code == 1
+    assert whole.summary["phase"] == split.summary["phase"] == "Failed"
+    assert outcome(split, EXACT_TASKS) == outcome(whole, EXACT_TASKS)  # the same tasks run, fail, are omitted
+    phases = {task: phase for task, (phase, _, _) in outcome(split, EXACT_TASKS).items()}
+    assert phases == {"t1": "Succeeded", "bad": "Failed", "sibling": "Succeeded", "afterbad": "Omitted",
+                      "aftersibling": "Succeeded", "deep": "Omitted", "late": "Succeeded"}  # fmt: skip
+    assert outcome(split, EXACT_TASKS)["late"][2] == "one\nsib\nafter\n"
+    # the parent failed through the check of bad's part; a part whose tasks were only omitted (behind a skipped
+    # gate) succeeded, so the failure is reported once, where it happened
+    assert f"part-{where['bad'] + 1}-check: failure condition 'status.phase in (Error,Failed)' evaluated true" in (
+        split.out
+    )
+    assert split.out.count("evaluated true") == 1
 
 
 def test_unsupported_documents_are_refused_by_name() -> None:
@@ -80,9 +145,18 @@ def test_unsupported_documents_are_refused_by_name() -> None:
         assert "one Workflow" in str(exc)
     else:
         raise AssertionError("two Workflows were accepted")
+    parent["spec"]["templates"][0]["resource"]["successCondition"] = "status.progress > 3"
     try:
         load_all([parent])
     except Unsupported as exc:
-        assert "failureCondition" in str(exc)
+        assert "successCondition" in str(exc)
     else:
-        raise AssertionError("a child Workflow without the compiler's failure condition was accepted")
+        raise AssertionError("a selector the runner cannot evaluate was accepted")
+    parent["spec"]["templates"][0]["resource"]["successCondition"] = "status.phase == Succeeded"
+    parent["spec"]["templates"][0]["outputs"] = {"parameters": [{"name": "x", "valueFrom": {"jsonPath": "{..name}"}}]}
+    try:
+        load_all([parent])
+    except Unsupported as exc:
+        assert "jsonPath" in str(exc)
+    else:
+        raise AssertionError("a JSONPath the runner cannot evaluate was accepted")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import threading
 import time
 from pathlib import Path
@@ -21,12 +20,13 @@ from typer.testing import CliRunner
 
 from compiler.podnames import fnv32a
 from compiler.submit import nodes
+from tests.submit.conftest import TOKEN
 from tests.support.fake_argo import FakeArgoServer, node_id, tree_status, v2_pod_name
 
+pytestmark = pytest.mark.usefixtures("clean_env")
 REPO = Path(__file__).resolve().parents[2]
 NS = "argo"
 WF = "demo-x7k2p"
-TOKEN = "s3cr3t-T0KEN-d0-not-print"
 
 MANIFEST: dict[str, Any] = {
     "apiVersion": "argoproj.io/v1alpha1",
@@ -99,21 +99,6 @@ POD_LEAD1 = pod("lead", "t-lead", "training", 1)
 POD_WORKER = pod("worker", "t-lead", "training")
 POD_EVAL = pod("eval", "t-prep-data")
 POD_CTRL = pod("osmo-ctrl", "osmo-hosts", "training")
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
-    for k in list(os.environ):
-        if k.startswith("ARGO_") or k.lower() in ("http_proxy", "https_proxy", "all_proxy") or k == "NO_COLOR":
-            monkeypatch.delenv(k, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-
-
-@pytest.fixture
-def argo():
-    s = FakeArgoServer(token=TOKEN).start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture
@@ -258,7 +243,10 @@ def test_list_newest_first_only_osmo_workflows(argo):
     assert [ln.split()[0] for ln in lines[1:]] == ["new-bbbbb", "mid-ccccc", "old-aaaaa"]
     assert "Succeeded" in lines[3] and "5m00s" in lines[3] and "1/1" in lines[3] and lines[3].endswith("old")
     req = argo.find("GET", f"/api/v1/workflows/{NS}")[-1]
-    assert req.query["listOptions.labelSelector"] == ["app.kubernetes.io/managed-by=osmo-compiler"]
+    # a split parent's children are not rows of their own (osmo.nvidia.com/parent: listed under the parent)
+    assert req.query["listOptions.labelSelector"] == [
+        "app.kubernetes.io/managed-by=osmo-compiler,!osmo.nvidia.com/parent"
+    ]
     assert "items.status.phase" in req.query["fields"][0]
 
 
@@ -593,170 +581,6 @@ def test_submit_wait_failure_prints_the_logs_command(argo, tmp_path, monkeypatch
     assert r.exit_code == 1, r.stderr
     name = argo.find("POST", f"/api/v1/workflows/{NS}")[0] and next(iter(argo.workflows))[1]
     assert f"Logs:      osmo logs {name} -n argo --task eval" in r.stderr
-
-
-# ------------------------------------------------------------------------------------------------
-# split workflows: query and logs follow the parent's child Workflows
-# ------------------------------------------------------------------------------------------------
-
-PARENT = "big-q8r4t"
-_TEMPLATES = {t["name"]: t for t in MANIFEST["spec"]["templates"]}
-_MAIN_TASKS = {t["name"]: t for t in MANIFEST["spec"]["templates"][0]["dag"]["tasks"]}
-# part number -> (stored template name, main tasks, templates it uses)
-SPLIT_PARTS = {
-    1: ("big-p1aaaa", ["prep-data", "training"], ["t-prep-data", "g-training", "t-lead", "osmo-hosts"]),
-    2: ("big-p2bbbb", ["eval"], ["t-prep-data"]),
-    3: ("big-p3cccc", ["report"], ["t-report"]),
-}
-
-
-def _part_template(name: str, tasks: list[str], templates: list[str]) -> dict:
-    main = {"name": "main", "dag": {"failFast": False, "tasks": []}}
-    for t in tasks:  # dependencies across parts are kept by the parent's order of parts
-        main["dag"]["tasks"].append({k: v for k, v in _MAIN_TASKS[t].items() if k != "depends"})
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "WorkflowTemplate",
-        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "osmo-compiler"}},
-        "spec": {"entrypoint": "main", "templates": [main, *(copy.deepcopy(_TEMPLATES[n]) for n in templates)]},
-    }
-
-
-def _parent_manifest() -> dict:
-    from compiler.argo import parts
-
-    tasks = []
-    for p, (template, _, _) in SPLIT_PARTS.items():
-        task: dict = {"name": f"part-{p}", "template": parts.PART_TEMPLATE}
-        if p > 1:
-            task["depends"] = f"part-{p - 1}"
-        task["arguments"] = {"parameters": [{"name": "template", "value": template}, {"name": "part", "value": str(p)}]}
-        tasks.append(task)
-    manifest = copy.deepcopy(MANIFEST)
-    manifest["metadata"]["name"] = PARENT
-    manifest["spec"] = {
-        "entrypoint": "main",
-        "templates": [{"name": "main", "dag": {"failFast": False, "tasks": tasks}}, parts.part_template()],
-    }
-    return manifest
-
-
-def child_pod(child: str, task: str, template: str, group: str | None = None) -> str:
-    return v2_pod_name(child, template, f"{child}.{group}.{task}" if group else f"{child}.{task}")
-
-
-CHILD1, CHILD2 = f"{PARENT}-1-abcde", f"{PARENT}-2-abcde"
-SPLIT_PODS = {
-    "Prep_Data": child_pod(CHILD1, "prep-data", "t-prep-data"),
-    "lead": child_pod(CHILD1, "lead", "t-lead", "training"),
-    "worker": child_pod(CHILD1, "worker", "t-lead", "training"),
-    "eval": child_pod(CHILD2, "eval", "t-prep-data"),
-}
-
-
-@pytest.fixture
-def split(argo) -> FakeArgoServer:
-    """Part 1 succeeded, part 2 failed, part 3 was never started (its node Omitted)."""
-    for template, tasks, templates in SPLIT_PARTS.values():
-        argo.add_template(NS, _part_template(template, tasks, templates))
-    argo.add_workflow(NS, _parent_manifest())
-    part_nodes = [
-        {"name": "part-1", "template": "osmo-part"},
-        {"name": "part-2", "template": "osmo-part", "attempts": ["Failed"], "message": "child failed"},
-        {"name": "part-3", "template": "osmo-part", "attempts": ["Omitted"]},
-    ]
-    argo.set_status(NS, PARENT, tree_status(PARENT, "Failed", part_nodes, message="child 'part-2' failed"))
-    one = [
-        {"name": "prep-data", "exit_codes": [0]},
-        {"name": "lead", "group": "training", "template": "t-lead", "exit_codes": [0]},
-        {"name": "worker", "group": "training", "template": "t-lead", "exit_codes": [0]},
-    ]
-    assert argo.add_child(NS, PARENT, 1, SPLIT_PARTS[1][0], tree_status(CHILD1, "Succeeded", one)) == CHILD1
-    two = [{"name": "eval", "template": "t-prep-data", "attempts": ["Failed"], "exit_codes": [1], "message": "boom"}]
-    assert argo.add_child(NS, PARENT, 2, SPLIT_PARTS[2][0], tree_status(CHILD2, "Failed", two)) == CHILD2
-    argo.add_workflow(NS, {"metadata": {"name": "other-1-abcde", "labels": {"osmo.nvidia.com/parent": "other"}}})
-    for task, pod_ in SPLIT_PODS.items():
-        argo.add_log(NS, CHILD1 if task != "eval" else CHILD2, pod_, f"{task} says hi")
-    argo.add_log(NS, PARENT, v2_pod_name(PARENT, "osmo-part", f"{PARENT}.part-1"), "workflow created")
-    return argo
-
-
-def test_query_split_lists_the_tasks_of_every_part(split):
-    r = osmo(["query", PARENT], env_for(split))
-    assert r.exit_code == 1, r.stderr  # the parent Failed
-    rows = {ln.split()[0]: ln.split() for ln in r.stdout.splitlines()[9:] if ln.strip()}
-    assert rows["Prep_Data"][:4] == ["Prep_Data", "-", "Succeeded", "0"]  # part 1 (child 1)
-    assert rows["Prep_Data"][-1] == SPLIT_PODS["Prep_Data"]
-    assert rows["lead"][:3] == ["lead", "Training", "Succeeded"] and rows["lead"][-1] == SPLIT_PODS["lead"]
-    assert rows["eval"][2:4] == ["Failed", "1"] and rows["eval"][-1] == SPLIT_PODS["eval"]  # part 2 (child 2)
-    assert rows["report"][2] == "Omitted"  # part 3: never started, as the parent's node says
-    assert "part-1" not in r.stdout and "osmo-ctrl" not in r.stdout
-    assert "eval: boom" in r.stdout
-    selector = split.find("GET", f"/api/v1/workflows/{NS}")[-1].query["listOptions.labelSelector"]
-    assert selector == [f"osmo.nvidia.com/parent={PARENT}"]
-    data = json.loads(osmo(["query", PARENT, "-o", "json"], env_for(split)).stdout)
-    assert [t["task"] for t in data["tasks"]] == ["Prep_Data", "lead", "worker", "eval", "report"]
-
-
-def test_query_split_part_not_created_yet_is_pending(split):
-    status = split.workflows[(NS, PARENT)].wf["status"]
-    for node in status["nodes"].values():
-        if node["name"].endswith("part-3"):
-            node["phase"] = "Pending"
-    split.set_status(NS, PARENT, {**status, "phase": "Running"})
-    data = json.loads(osmo(["query", PARENT, "-o", "json"], env_for(split)).stdout)
-    assert next(t for t in data["tasks"] if t["task"] == "report")["phase"] == "Pending"
-
-
-def test_logs_split_streams_the_children(split):
-    r = osmo(["logs", PARENT], env_for(split))
-    assert r.exit_code == 0, r.stderr
-    lines = [tuple(p.strip() for p in ln.split("|", 1)) for ln in r.stdout.splitlines()]
-    # child after child, in the order of the parts (within one child, as the server sends them)
-    assert set(lines[:3]) == {(t, f"{t} says hi") for t in ("Prep_Data", "lead", "worker")}, r.stdout
-    assert lines[3:] == [("eval", "eval says hi")], r.stdout
-    assert "workflow created" not in r.stdout  # the parent's own resource pods are not tasks
-    assert not split.find("GET", f"/{PARENT}/log")
-
-
-def test_logs_split_task_in_a_child(split):
-    r = osmo(["logs", PARENT, "--task", "EVAL"], env_for(split))
-    assert r.exit_code == 0, r.stderr
-    assert r.stdout == "eval | eval says hi\n"
-    assert split.find("GET", f"/{CHILD2}/log")[-1].query["podName"] == [SPLIT_PODS["eval"]]
-    assert not split.find("GET", f"/{CHILD1}/log")  # no asked task in part 1: not streamed
-    r = osmo(["logs", PARENT, "--task", "training"], env_for(split))
-    assert {ln.split("|")[0].strip() for ln in r.stdout.splitlines()} == {"lead", "worker"}
-
-
-def test_logs_split_unknown_task_lists_the_tasks_of_all_parts(split):
-    r = osmo(["logs", PARENT, "--task", "nope"], env_for(split))
-    assert r.exit_code == 2
-    line = one_line_error(r, "logs")
-    assert "tasks: Prep_Data, lead, worker, eval, report" in line, line
-
-
-def test_logs_split_follow_picks_up_children_created_later(split, monkeypatch):
-    from compiler.submit import logs
-
-    monkeypatch.setattr(logs, "CHILD_POLL_SECONDS", 0.05)
-    del split.workflows[(NS, CHILD2)]
-    status = copy.deepcopy(split.workflows[(NS, PARENT)].wf["status"])
-    split.set_status(NS, PARENT, {**status, "phase": "Running"})
-
-    def later() -> None:
-        time.sleep(0.3)
-        two = [{"name": "eval", "template": "t-prep-data", "attempts": ["Failed"], "exit_codes": [1]}]
-        split.add_child(NS, PARENT, 2, SPLIT_PARTS[2][0], tree_status(CHILD2, "Failed", two))
-        time.sleep(0.2)
-        split.set_status(NS, PARENT, status)
-
-    t = threading.Thread(target=later)
-    t.start()
-    r = osmo(["logs", PARENT, "--follow"], env_for(split))
-    t.join()
-    assert r.exit_code == 0, r.stderr
-    assert r.stdout.splitlines()[-1] == "eval      | eval says hi", r.stdout
 
 
 # the namespace: -n > ARGO_NAMESPACE > the profile's namespace > argo, as for `osmo submit`

@@ -23,10 +23,11 @@ bodies of the real server (grpc-gateway: ``{"code": <grpc code>, "message": "...
   current state, as a k8s watch without resourceVersion does), driven by a scripted progression;
   ``watch_mode`` can make it unavailable (404/501) or drop the connection after the first event;
 * ``GET /api/v1/workflows/{ns}`` (``/api/v1/workflows/`` = every namespace): ``listOptions.labelSelector``
-  (``k=v``, ``k!=v``, ``k in (a,b)``), ``listOptions.limit`` / ``listOptions.continue`` paging, items in
+  (``k=v``, ``k!=v``, ``k in (a,b)``, ``k``, ``!k``), ``listOptions.limit`` / ``listOptions.continue`` paging, items in
   name order like the k8s API; ``fields`` is recorded, not applied;
 * ``PUT /api/v1/workflows/{ns}/{name}/stop|terminate``: sets ``spec.shutdown`` (Stop/Terminate) and
   finishes the workflow as Failed; a finished one → 500 code 13 ``cannot shutdown a completed workflow``;
+  as in Argo, only the workflow named: a split parent's child Workflows run on;
 * ``GET /api/v1/workflows/{ns}/{name}/log``: NDJSON ``{"result": {"content", "podName"}}`` per line of
   the pods' logs (``add_log``), ``podName``, ``logOptions.container`` (default ``main``),
   ``logOptions.sinceSeconds``, ``logOptions.sinceTime``, ``logOptions.timestamps`` (RFC 3339 in front, as
@@ -344,7 +345,7 @@ class _Handler(StreamRoutes):
         self._send_json(200, out)
 
 
-_SELECTOR_RE = re.compile(r"\s*([^,!=\s]+)\s*(?:(!=|==|=)\s*([^,\s]*)|\s+(in|notin)\s*\(([^)]*)\))\s*(?:,|$)")
+_SELECTOR_RE = re.compile(r"\s*(!?)\s*([^,!=\s()]+)\s*(?:(!=|==|=)\s*([^,\s]*)|\s+(in|notin)\s*\(([^)]*)\))?\s*(?:,|$)")
 
 
 def _masked(item: dict, fields: list[str]) -> dict:
@@ -360,14 +361,16 @@ def _masked(item: dict, fields: list[str]) -> dict:
 
 
 def _selects(selector: str, labels: dict[str, str]) -> bool:
-    """k8s label selector subset: ``k=v``, ``k==v``, ``k!=v``, ``k in (a,b)``, ``k notin (a,b)``."""
+    """k8s label selector: ``k=v``, ``k==v``, ``k!=v``, ``k in (a,b)``, ``k notin (a,b)``, ``k``, ``!k``."""
     pos = 0
     while pos < len(selector):
         m = _SELECTOR_RE.match(selector, pos)
-        if not m:
+        if not m or m.end() == pos or (m[1] and (m[3] or m[5])):
             raise ValueError(f"unsupported label selector {selector!r}")
-        key, op, value, set_op, values = m.groups()
+        negated, key, op, value, set_op, values = m.groups()
         have = labels.get(key)
+        if not op and not set_op and (key in labels) == bool(negated):  # k: has the label; !k: has it not
+            return False
         if op in ("=", "==") and have != value:
             return False
         if op == "!=" and have == value:
