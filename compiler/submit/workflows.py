@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -439,6 +440,9 @@ def run_query(name: str, output: str, server: ServerOptions, **io: Any) -> int:
 
 # -- osmo cancel ---------------------------------------------------------------------------------
 
+CANCEL_SETTLE_SECONDS = 30.0  # how long cancel waits for a stopped split parent to end before its last look
+CANCEL_POLL_SECONDS = 1.0
+
 
 def run_cancel(name: str, force: bool, server: ServerOptions, **io: Any) -> int:
     """Stop (or terminate) a workflow; a split parent's running child Workflows too.
@@ -459,19 +463,14 @@ def run_cancel(name: str, force: bool, server: ServerOptions, **io: Any) -> int:
                 raise
             wf = None
         parent = wf if wf is not None else get_workflow(svc, conn, name)
-        children = list_children(svc, conn, name) if split_parts(parent) else []
-        stopped = []
-        for child in children:
-            child_name = str((child.get("metadata") or {}).get("name") or "")
-            if (child.get("status") or {}).get("phase") in FINISHED or not child_name:
-                continue
-            try:
-                shutdown(svc, conn, child_name, force)
-            except SubmitError as e:
-                if "cannot shutdown a completed workflow" not in e.message:  # it ended meanwhile: fine
-                    raise
-                continue
-            stopped.append(child_name)
+        stopped: list[str] = []
+        if split_parts(parent):
+            stopped += _stop_children(svc, conn, name, force, set())
+            if wf is not None:
+                # a part step that was creating its child when the parent was stopped may still create it: once
+                # the parent has ended no step runs, so its children are looked at once more
+                _wait_finished(svc, conn, name)
+                stopped += _stop_children(svc, conn, name, force, set(stopped))
         if wf is None and not stopped:
             raise SubmitError(f"workflow {name!r} has already finished; there is nothing to cancel")
         parts = f"its running parts: {', '.join(stopped)}" if stopped else ""
@@ -487,6 +486,32 @@ def run_cancel(name: str, force: bool, server: ServerOptions, **io: Any) -> int:
         return EXIT_OK
 
     return run_against_server("cancel", server, body, **io)
+
+
+def _stop_children(svc: Any, conn: ArgoConnection, name: str, force: bool, done: set[str]) -> list[str]:
+    """Stop (or terminate) every unfinished child of split parent ``name`` not in ``done``; their names."""
+    stopped = []
+    for child in list_children(svc, conn, name):
+        child_name = str((child.get("metadata") or {}).get("name") or "")
+        if (child.get("status") or {}).get("phase") in FINISHED or not child_name or child_name in done:
+            continue
+        try:
+            shutdown(svc, conn, child_name, force)
+        except SubmitError as e:
+            if "cannot shutdown a completed workflow" not in e.message:  # it ended meanwhile: fine
+                raise
+            continue
+        stopped.append(child_name)
+    return stopped
+
+
+def _wait_finished(svc: Any, conn: ArgoConnection, name: str) -> None:
+    """Wait (at most :data:`CANCEL_SETTLE_SECONDS`) until the stopped workflow has ended."""
+    end = time.monotonic() + CANCEL_SETTLE_SECONDS
+    while (get_workflow(svc, conn, name).get("status") or {}).get("phase") not in FINISHED:
+        if time.monotonic() > end:
+            return
+        time.sleep(CANCEL_POLL_SECONDS)
 
 
 def shutdown(svc: Any, conn: ArgoConnection, name: str, force: bool) -> dict:

@@ -271,3 +271,25 @@ def test_cancel_of_a_workflow_that_is_not_split_lists_no_children(argo):
     _running(argo)
     assert osmo(["cancel", WF], env_for(argo)).exit_code == 0
     assert not argo.find("GET", f"/api/v1/workflows/{NS}")
+
+
+def test_cancel_split_stops_a_child_created_while_the_parent_was_stopping(running_split, monkeypatch):
+    from compiler.submit import workflows
+
+    late = f"{PARENT}-3-abcde"
+    wait = workflows._wait_finished
+
+    def part_three_was_being_created(svc, conn, name):
+        # part 3's step created its child after cancel had looked at the children, before the parent ended
+        child = copy.deepcopy(running_split.workflows[(NS, CHILD2)].wf)
+        child["metadata"]["name"] = late
+        child.pop("spec", None)
+        running_split.add_workflow(NS, child)
+        running_split.set_status(NS, late, {"phase": "Running"})
+        wait(svc, conn, name)
+
+    monkeypatch.setattr(workflows, "_wait_finished", part_three_was_being_created)
+    r = osmo(["cancel", PARENT], env_for(running_split))
+    assert r.exit_code == 0, r.stderr
+    assert f"its running parts: {CHILD2}, {late} too" in r.stdout
+    assert running_split.workflows[(NS, late)].wf["spec"]["shutdown"] == "Stop"
