@@ -2,7 +2,8 @@
 
 ``osmo-launch.sh`` wraps a task's command for regex filters and exit actions,
 ``osmo-checkpoint.sh`` is the checkpoint uploader sidecar, ``osmo-fetch.sh`` the gs://
-input fetcher init container, ``group_barrier.sh`` the group barrier init container. They ship inside the wheel as package data.
+input fetcher init container, ``group_barrier.sh`` the group barrier init container.
+They ship inside the wheel as package data.
 """
 
 from __future__ import annotations
