@@ -11,7 +11,8 @@ What the profile refuses or assumes is reported where it is decided, through the
 Behaviour Argo has no field for -- regex filters and exit codes that COMPLETE or
 FAIL a task -- is done by a small launcher script (``compiler/assets/osmo-launch.sh``)
 that wraps the command; checkpoints are uploaded by a sidecar
-(``compiler/assets/osmo-checkpoint.sh``, image from the profile).
+(``compiler/assets/osmo-checkpoint.sh``, image from the profile), and gs:// inputs are downloaded by an init
+container (``fetch.py``, same image).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 
 from .. import assets, ir
 from ..osmo import INPUT_DIR, OUTPUT_DIR, effective_actions
-from . import timeouts
+from . import fetch, timeouts
 from .state import Emitter
 from .storage import artifact_location, check_url, rclone_env
 
@@ -47,6 +48,7 @@ TEMPLATE_ORDER = (
     "tolerations",
     "affinity",
     "podSpecPatch",
+    "initContainers",
     "container",
     "sidecars",
     "volumes",
@@ -200,6 +202,7 @@ class Pod:
     filtered_inputs: list = field(default_factory=list)
     filtered_outputs: list = field(default_factory=list)
     url_inputs: list = field(default_factory=list)  # (index, object name): placed by the launcher
+    init_containers: list = field(default_factory=list)  # osmo-fetch-N: gs:// inputs, downloaded by rclone
     gate_outputs: bool = False  # URL outputs: a failed task's output directory is emptied before upload
 
     def template(self) -> dict:
@@ -213,6 +216,8 @@ class Pod:
             template["inputs"] = {"artifacts": self.inputs}
         if self.outputs:
             template["outputs"] = {"artifacts": self.outputs}
+        if self.init_containers:
+            template["initContainers"] = self.init_containers
         template["container"] = container
         if self.volumes:
             template["volumes"] = self.volumes
@@ -247,6 +252,10 @@ def _add_data_inputs(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
         if item.url:
             check_url(em, item.url, (*item.source, "url"))
             url = translate(item.url)
+            if fetch.fetched(url):  # exact as OSMO, no sibling prefixes (runtime-audit #14); nothing to place
+                # the image note at the input itself: P610s at one place would read as one (pipeline._once_per_place)
+                pod.init_containers.append(fetch.fetch_container(em, item.index, url, INPUT_VOLUME, item.source))
+                continue
             location = artifact_location(url, em.profile, prefix=True)
             # archive none: a tarball is data, not unpacked (Argo auto-detects tarballs otherwise, audit #13)
             if "http" in location:  # one file, downloaded into the input directory
@@ -275,9 +284,10 @@ def _add_data_inputs(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
                 hint="add taskOutputs.keyFormat (e.g. osmo/{workflow_id}/{task}/output.tgz) to the profile, "
                 "so that workflows compiled with it store and find task outputs there",
             )
-    if pod.url_inputs:
+    if pod.url_inputs or pod.init_containers:
         # Argo loads artifacts whose path is inside a volume into that volume (executor.go FindOverlappingVolume),
-        # where the launcher can rename a single object into its folder: a rename, never a copy.
+        # where the launcher can rename a single object into its folder: a rename, never a copy. The fetch init
+        # containers write into the same volume.
         pod.volumes.append({"name": INPUT_VOLUME, "emptyDir": {}})
         pod.mounts.append({"name": INPUT_VOLUME, "mountPath": INPUT_DIR})
     filtered: list[ir.TaskInput | ir.DataInput] = [*task.inputs, *task.data_inputs]
@@ -444,14 +454,7 @@ def _add_checkpoints(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
     sidecars = []
     for ki, checkpoint in enumerate(task.checkpoints):
         check_url(em, checkpoint.url, (*checkpoint.source, "url"), checkpoint=True)
-        if not (profile.get("images") or {}).get("uploader"):
-            em.assume(
-                "image",
-                "uploader",
-                f"checkpoints are uploaded by a sidecar running {profile.uploader_image}",
-                checkpoint.source,
-                hint="set images.uploader in the profile to pin another image",
-            )
+        fetch.assume_uploader(em, checkpoint.source, "checkpoints are uploaded by a sidecar running")
         volume = f"osmo-checkpoint-{ki}"
         pod.volumes.append({"name": volume, "emptyDir": {}})
         pod.mounts.append({"name": volume, "mountPath": translate(checkpoint.path)})

@@ -258,7 +258,12 @@ def _member_template(
     if affinity:  # next to any node affinity from the platform / nodesExcluded
         template.setdefault("affinity", {}).update(affinity)
     if service and group.barrier and len(group.tasks) > 1:
-        template["initContainers"] = [_barrier_container(sorted(set(hosts.values())), em.profile)]
+        # After the task's own init containers (the gs:// fetches), as Argo's input artifacts are loaded (by its
+        # `init`, before any template init container): the barrier still runs after this pod's downloads, so the
+        # command starts right after it, and its timeout counts only the wait for peers, never a slow download
+        # (runtime-audit #6). A fetch that fails ends the pod before it waits for anyone.
+        barrier = _barrier_container(sorted(set(hosts.values())), em.profile)
+        template["initContainers"] = [*template.get("initContainers", []), barrier]
     if service:
         _add_pod_spec_patch(template, {"hostname": dns_label(task.k8s_name), "subdomain": service})
     return template

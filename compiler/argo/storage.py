@@ -71,8 +71,8 @@ def artifact_location(url: str, profile: Profile, *, prefix: bool = False) -> di
 
     ``prefix``: an input URL written with a trailing ``/`` (a folder). The Azure driver lists blobs by the
     raw key, so ``path/data`` would also pull ``path/data2/...`` (runtime-audit #14): its blob keeps the
-    ``/``. (The S3 driver adds it itself; the GCS driver cleans it away before listing, so gs:// folders
-    still pull sibling prefixes: ``checks/storage.py`` warns, U417.)
+    ``/``. (The S3 driver adds it itself; the GCS driver cleans it away before listing, so gs:// inputs are not
+    Argo artifacts but fetched by rclone, ``fetch.py``; a ``gcs`` location is still what a gs:// output is.)
     """
     scheme, bucket, key = split_url(url)
     if scheme in ("http", "https"):

@@ -1,8 +1,9 @@
 """Files copied verbatim into pods (not templates: nothing in them is rendered).
 
 ``osmo-launch.sh`` wraps a task's command for regex filters and exit actions,
-``osmo-checkpoint.sh`` is the checkpoint uploader sidecar, ``group_barrier.sh`` the
-group barrier init container. They ship inside the wheel as package data.
+``osmo-checkpoint.sh`` is the checkpoint uploader sidecar, ``osmo-fetch.sh`` the gs://
+input fetcher init container, ``group_barrier.sh`` the group barrier init container.
+They ship inside the wheel as package data.
 """
 
 from __future__ import annotations

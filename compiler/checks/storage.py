@@ -2,7 +2,7 @@
 
 A stage after ``semantic``: rules that need neither the cluster profile nor any
 emit decision -- a storage URL's scheme and shape as OSMO's storage backends accept
-it (V331, their regexes in ``osmo.py``), http(s) URLs (V332, U414), a whole bucket (U415), folder inputs
+it (V331, their regexes in ``osmo.py``), http(s) URLs (V332, U414), a whole bucket (U415), azure:// folder inputs
 that also pull sibling prefixes (U417), a relative
 checkpoint path (U412), OSMO's ``src[:dst]`` volume-mount syntax (V330) and the
 empty or relative paths OSMO's syntax rule lets through (V333). What the profile
@@ -152,30 +152,26 @@ def _check_url(url: str, key: str, where: JsonPath) -> list[Diagnostic]:
                 hint=f"add a path under the {what}, e.g. {url.rstrip('/')}/data",
             )
         ]
-    if key == "inputs" and scheme in ("gs", "azure"):
-        return _check_sibling_prefixes(url, scheme, path, where)
+    if key == "inputs" and scheme == "azure":
+        return _check_sibling_prefixes(url, path, where)
     return []
 
 
-def _check_sibling_prefixes(url: str, scheme: str, path: str, where: JsonPath) -> list[Diagnostic]:
-    """U417: OSMO downloads a folder as ``<prefix>/`` (backends/s3.py :868-878); Argo's GCS and Azure drivers list
-    by the raw key, so ``data`` also pulls ``data2/...`` and ``data.bak`` (runtime-audit #14). The Azure driver
-    keeps a trailing ``/`` (the compiler writes it, ``argo/storage.py``); the GCS driver cleans it away
-    (``gcs.go`` Load: ``filepath.Clean(key)``), so no spelling of a gs:// folder avoids it."""
-    folder = url.endswith("/")
+def _check_sibling_prefixes(url: str, path: str, where: JsonPath) -> list[Diagnostic]:
+    """U417: OSMO downloads a folder as ``<prefix>/`` (backends/s3.py :868-878); Argo's Azure driver lists by the
+    raw blob, so ``data`` also pulls ``data2/...`` and ``data.bak`` (runtime-audit #14). It keeps a trailing ``/``
+    (the compiler writes it, ``argo/storage.py``), which makes the listing exact. (gs:// inputs are fetched by
+    rclone, which lists ``<prefix>/`` as OSMO does: ``argo/fetch.py``; S3's driver adds the ``/`` itself.)"""
     prefix = path.rstrip("/")
     last = prefix.rpartition("/")[2]
-    if (scheme == "azure" and folder) or (not folder and _FILE_NAME_RE.search(last)):
-        return []  # a file (named like one) has no siblings in the listing: the drivers fetch it alone
-    driver = "GCS" if scheme == "gs" else "Azure"
-    siblings = f'"{last}2/", "{last}.bak"'
-    if folder:
-        message = f'Argo\'s GCS driver drops the trailing "/" and lists every object named "{prefix}...": '
-    else:
-        message = f'if this is a folder, Argo\'s {driver} driver lists every object named "{prefix}...": '
-    message += f"sibling prefixes ({siblings}) are downloaded into it too"
-    if scheme == "azure":
-        hint = f'write a folder with a trailing "/" ({url}/): Argo then lists the folder alone'
-    else:
-        hint = "Argo cannot list a GCS folder alone; keep other object names from starting with this prefix"
-    return [Diagnostic("U417", message, path=where, hint=hint)]
+    if url.endswith("/") or _FILE_NAME_RE.search(last):
+        return []  # a folder written as one, or a file (named like one): no siblings in the listing
+    return [
+        Diagnostic(
+            "U417",
+            f'if this is a folder, Argo\'s Azure driver lists every object named "{prefix}...": '
+            f'sibling prefixes ("{last}2/", "{last}.bak") are downloaded into it too',
+            path=where,
+            hint=f'write a folder with a trailing "/" ({url}/): Argo then lists the folder alone',
+        )
+    ]

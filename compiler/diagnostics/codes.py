@@ -202,7 +202,7 @@ _TABLE = [
         "U417",
         "sibling-prefix",
         W,
-        "a gs:// or azure:// folder input whose listing also downloads sibling prefixes (data2/, data.bak)",
+        "an azure:// folder input (no trailing /) whose listing also pulls sibling prefixes (data2/, data.bak)",
     ),
     # A5xx: Argo limits and output
     ("A501", "manifest-too-large", E, "the Argo manifest is over the size limit etcd can store"),

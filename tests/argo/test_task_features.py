@@ -77,11 +77,7 @@ def test_url_inputs_map_to_artifact_locations(write_workflow, tmp_path):
     assert s3["s3"]["bucket"] == "bkt" and s3["s3"]["key"] == "data"  # the S3 driver adds the "/" itself
     assert s3["optional"] is True  # an empty prefix is an empty folder (runtime-audit #3)
     assert s3["s3"]["accessKeySecret"] == {"name": "osmo-data-s3", "key": "accessKey"}
-    assert artifacts["input-1"]["gcs"] == {
-        "bucket": "gbkt",
-        "key": "models",
-        "serviceAccountKeySecret": {"name": "osmo-data-gs", "key": "serviceAccountKey"},
-    }
+    assert "input-1" not in artifacts  # gs:// is fetched by rclone (runtime-audit #14): see test_gs_inputs_...
     azure = artifacts["input-2"]["azure"]
     assert (azure["endpoint"], azure["container"], azure["blob"]) == (
         "https://acct.blob.core.windows.net",
@@ -95,9 +91,9 @@ def test_url_inputs_map_to_artifact_locations(write_workflow, tmp_path):
         "archive": {"none": {}},  # a tarball stays a file (runtime-audit #13)
     }
     assert artifacts["input-4"]["s3"]["endpoint"] == "tos-s3-cn-beijing.volces.com"
-    # one warning per convention (per scheme), one for the non-OSMO http input, and gs://gbkt/models and
-    # azure://.../dir/sub may be folders whose listing also pulls sibling prefixes (U417)
-    assert sorted(codes(result, "warning")) == ["P610", "P610", "P610", "P610", "U417", "U417", "V332"]
+    # one warning per convention (per scheme, and the uploader image of the gs:// fetch), one for the non-OSMO
+    # http input, and azure://.../dir/sub may be a folder whose listing also pulls sibling prefixes (U417)
+    assert sorted(codes(result, "warning")) == ["P610", "P610", "P610", "P610", "P610", "U417", "V332"]
 
 
 def test_url_output_uploads_the_output_directory_and_tokens_are_translated(write_workflow, tmp_path):
@@ -777,16 +773,17 @@ def test_launcher_is_used_for_url_inputs_and_outputs(write_workflow, tmp_path):
     )
     t = template(result, "t")
     env = env_of(t["container"])
-    assert env["OSMO_URL_INPUTS"] == "0 1 2" and env["OSMO_URL_INPUT_NAME_0"] == "model.ckpt"
+    # the gs:// input (1) is fetched by rclone into its folder: the launcher places only Argo's artifacts
+    assert env["OSMO_URL_INPUTS"] == "0 2" and env["OSMO_URL_INPUT_NAME_0"] == "model.ckpt"
+    assert "OSMO_URL_INPUT_NAME_1" not in env
     assert env["OSMO_OUTPUT_GATE"] == "1" and env["OSMO_REGEX_NEEDS_PYTHON"] == "1"
     assert {"name": "osmo-input", "mountPath": "/osmo/data/input"} in t["container"]["volumeMounts"]
     artifacts = {a["name"]: a for a in t["inputs"]["artifacts"]}
     # #14: Azure lists by the raw blob, so the folder's "/" keeps dir2/... out; Argo's GCS driver cleans the key
-    # (filepath.Clean) whatever it is written as, so a gs:// folder still pulls data2/...: U417 says so
+    # (filepath.Clean) whatever it is written as, so gs:// is fetched by rclone instead, which lists "data/"
     assert artifacts["input-2"]["azure"]["blob"] == "dir/"
-    assert artifacts["input-1"]["gcs"]["key"] == "data"
-    (sibling,) = [d for d in result.diagnostics if d.code == "U417"]
-    assert sibling.path[-3:] == ("inputs", 1, "url") and "data2/" in sibling.message
+    assert "input-1" not in artifacts and [c["name"] for c in t["initContainers"]] == ["osmo-fetch-1"]
+    assert not [d for d in result.diagnostics if d.code == "U417"]
 
 
 def test_folder_inputs_that_may_pull_sibling_prefixes_are_warned(write_workflow, tmp_path):
@@ -803,8 +800,9 @@ def test_folder_inputs_that_may_pull_sibling_prefixes_are_warned(write_workflow,
     """),
     )
     u417 = {d.path[-2]: d for d in result.diagnostics if d.code == "U417"}
-    assert sorted(u417) == [0, 2]  # named like a file, a "/"-ended Azure folder and S3 (adds the "/") are exact
-    assert u417[0].message.startswith('if this is a folder, Argo\'s GCS driver lists every object named "data..."')
+    # named like a file, a "/"-ended Azure folder, S3 (adds the "/") and gs:// (rclone lists "data/") are exact
+    assert sorted(u417) == [2]
+    assert u417[2].message.startswith('if this is a folder, Argo\'s Azure driver lists every object named "dir..."')
     assert (
         u417[2].hint == 'write a folder with a trailing "/" (azure://acct/cont/dir/): Argo then lists the folder alone'
     )

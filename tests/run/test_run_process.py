@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 import shutil
+import tempfile
 import textwrap
 import uuid
 from pathlib import Path
@@ -260,6 +262,60 @@ def test_single_object_url_lands_inside_the_input_folder(osmo_run, tmp_path) -> 
     storage = bucket(tmp_path, "one object\n")
     run = osmo_run(URL_WORKFLOW.replace('"s3://bkt/data/"', '"s3://bkt/data/in.txt"'), storage=str(storage))
     assert "one object" in run.log("t")
+
+
+GS_WORKFLOW = """
+workflow:
+  name: gs
+  tasks:
+  - name: t
+    image: x
+    command: [sh, -c, "cd /osmo/data/input && find . | sort"]
+    inputs: [{url: "gs://bkt/path/data"}, {url: "gs://bkt/models/model.pt"}, {url: "gs://bkt/path/none/"}]
+"""
+
+
+@pytest.fixture
+def gs_storage(monkeypatch):
+    """A ``--storage`` folder with gs://bkt objects (a folder ``path/data`` with sibling prefixes ``path/data2/`` and
+    ``path/data.bak``, and an object), a fake ``rclone`` serving it first on PATH, and ``--secrets`` with the gs://
+    convention's Secret. Under /var/tmp: the process backend gives each container its own /tmp."""
+    from tests.support.fake_rclone import write_fake_rclone
+
+    root = Path(tempfile.mkdtemp(prefix="osmo-run-gs-", dir="/var/tmp"))
+    try:
+        storage = root / "storage"
+        for name in ("path/data/a.txt", "path/data/sub/b.txt", "path/data2/x", "path/data.bak", "models/model.pt"):
+            (storage / "gs/bkt" / name).parent.mkdir(parents=True, exist_ok=True)
+            (storage / "gs/bkt" / name).write_text(name)
+        fake = write_fake_rclone(root / "bin", storage)
+        (root / "secrets/osmo-data-gs").mkdir(parents=True)
+        (root / "secrets/osmo-data-gs/serviceAccountKey").write_text("{}")
+        monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+        yield root
+    finally:
+        shutil.rmtree(root)
+
+
+def test_gs_inputs_are_fetched_exactly_as_osmo(osmo_run, gs_storage) -> None:
+    # runtime-audit #14: rclone in the osmo-fetch-N init containers, no Argo gcs artifact (whose listing by the
+    # raw prefix pulled data2/ and data.bak into the folder); the host's (fake) rclone runs them here
+    run = osmo_run(GS_WORKFLOW, storage=str(gs_storage / "storage"), secrets=str(gs_storage / "secrets"))
+    assert run.code == 0, run.out + run.err
+    listing = run.log("t").splitlines()
+    found = [line for line in listing if line.startswith("./")]
+    assert found == ["./0", "./0/a.txt", "./0/sub", "./0/sub/b.txt", "./1", "./1/model.pt", "./2"]
+    assert "[osmo-fetch-0] osmo-fetch: osmo:bkt/path/data -> /osmo/data/input/0: 2 files" in listing
+    calls = (gs_storage / "storage/rclone.calls").read_text().splitlines()
+    assert calls == [f"copy osmo:bkt/{key} /osmo/data/input/{i}" for i, key in
+                     enumerate(("path/data", "models/model.pt", "path/none"))]  # fmt: skip
+
+
+def test_a_gs_input_that_cannot_be_fetched_is_an_error(osmo_run, gs_storage) -> None:
+    workflow = GS_WORKFLOW.replace("gs://bkt/models/model.pt", "gs://nobucket/x")
+    run = osmo_run(workflow, storage=str(gs_storage / "storage"), secrets=str(gs_storage / "secrets"))
+    assert run.code == 1 and run.phase("t") == "Error", run.summary
+    assert "cannot download osmo:nobucket/x: directory not found" in run.log("t")
 
 
 def test_outputs_upload_only_after_success(osmo_run, tmp_path) -> None:
