@@ -220,7 +220,8 @@ class ContainerBackend:
 
     def _start_holder(self, pod: PodSpec, network: str) -> str | None:
         """The pod's holder container (running ``sleep``), or None when it cannot be started."""
-        image = (pod.init or [pod.main])[0].image  # the barrier's image: busybox unless the profile says otherwise
+        # the barrier's image (busybox unless the profile says otherwise; the compiler names it osmo-barrier)
+        image = next((c.image for c in pod.init if c.name == "osmo-barrier"), (pod.init or [pod.main])[0].image)
         if self._ensure_image(image, lambda _: None):
             return None
         name = f"{pod.name}-holder-{self.run_id[:6]}"
