@@ -8,8 +8,9 @@ does not care how the emitter built the templates) and merges container
 templates that are equal except for some *substitutable leaf strings*:
 
 - ``container.image``, ``container.command[i]``, ``container.args[i]``,
-  ``container.env[i].value``, ``inputs.artifacts[i].raw.data``, and the key of an
-  input or output artifact's location (``s3.key``, ``gcs.key``, ``azure.blob``, ``http.url``).
+  ``container.env[i].value``, ``initContainers[i].env[j].value`` (a gs:// input's source, ``fetch.py``),
+  ``inputs.artifacts[i].raw.data``, and the key of an input or output artifact's location (``s3.key``,
+  ``gcs.key``, ``azure.blob``, ``http.url``).
 
 The shared template declares ``inputs.parameters`` and uses
 ``{{inputs.parameters.pN}}`` where the strings differ; each DAG task passes its
@@ -190,9 +191,11 @@ def _slots(template: dict) -> list[_Slot]:
         items = container.get(field)
         if isinstance(items, list):
             slots += [(items, i) for i, item in enumerate(items) if isinstance(item, str)]
-    for item in container.get("env") or () if isinstance(container.get("env"), list) else ():
-        if isinstance(item, dict) and isinstance(item.get("value"), str):
-            slots.append((item, "value"))
+    inits = template.get("initContainers")
+    for holder in [container, *(c for c in inits if isinstance(c, dict))] if isinstance(inits, list) else [container]:
+        for item in holder.get("env") or () if isinstance(holder.get("env"), list) else ():
+            if isinstance(item, dict) and isinstance(item.get("value"), str):
+                slots.append((item, "value"))
     for kind in ("inputs", "outputs"):
         section = template.get(kind)
         artifacts = section.get("artifacts") if isinstance(section, dict) else None

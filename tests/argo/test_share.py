@@ -287,3 +287,19 @@ def test_kept_task_outputs_and_url_outputs_keep_the_loop_shared(tmp_path):
             assert output["s3"] == {"key": "osmo/{{workflow.name}}/{{tasks.name}}/output.tgz"}
         assert argo_errors(manifest) == []
         assert_same_meaning(compiled(text, share_templates=False, **options), manifest)
+
+
+def test_a_loop_over_gs_inputs_stays_shared():
+    """A gs:// input is fetched by an init container (``fetch.py``): its source is an env value there, a leaf
+    like any other, so shards that read their own folder still share one template."""
+    text = LOOP.replace(
+        "    inputs:\n    - task: prepare\n", "    inputs:\n    - task: prepare\n    - url: gs://b/shards/{{ i }}/\n"
+    )
+    manifest = compiled(text)
+    templates = manifest["spec"]["templates"]
+    assert [t["name"] for t in templates] == ["main", "t-prepare", "t-shard-1"]
+    (fetch,) = templates[2]["initContainers"]
+    source = next(e for e in fetch["env"] if e["name"] == "OSMO_FETCH_SRC")
+    assert source["value"] == "osmo:b/shards/{{inputs.parameters.p0}}"
+    assert argo_errors(manifest) == []
+    assert_same_meaning(compiled(text, share_templates=False), manifest)
