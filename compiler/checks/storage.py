@@ -141,7 +141,8 @@ def _check_url(url: str, key: str, where: JsonPath) -> list[Diagnostic]:
         return [Diagnostic("V331", problem, path=where, hint=URL_SHAPES[scheme] + URL_SHAPES_NOTE)]
     # azure and swift URLs name a container first: the object path comes after it
     path = rest.partition("/")[2] if scheme in ("azure", "swift") else rest
-    if key != "checkpoint" and not path:
+    # rclone takes a whole bucket: checkpoints (the uploader sidecar) and gs:// inputs (fetched, argo/fetch.py)
+    if key != "checkpoint" and not (key == "inputs" and scheme == "gs") and not path:
         what = "container" if scheme in ("azure", "swift") else "bucket"
         return [
             Diagnostic(

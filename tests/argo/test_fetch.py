@@ -216,3 +216,15 @@ def test_an_authentication_failure_fails_the_init_container(tmp_path, shell, sto
     done, _ = fetch(tmp_path, shell, storage, "osmo:bkt/path/data", credentials="bad")
     assert done.returncode == 1
     assert "bad credentials" in done.stderr and "rclone exit code 1" in done.stderr
+
+
+def test_a_whole_bucket_is_an_input_as_in_osmo(write_workflow, tmp_path, storage):
+    """rclone takes a bucket root (Argo's drivers need a key: U415 still refuses s3:// and azure:// roots)."""
+    result = compile_text(write_workflow, tmp_path, ONE_TASK.replace("gs://gbkt/path/data", "gs://gbkt"))
+    assert "U415" not in {d.code for d in result.diagnostics} and not result.has_errors
+    first, _ = templates(result)["t-t"]["initContainers"]
+    source = {e["name"]: e.get("value") for e in first["env"]}["OSMO_FETCH_SRC"]
+    assert source == "osmo:gbkt/"
+    done, dest = fetch(tmp_path, SHELLS[0], storage, source.replace("gbkt", "bkt"))
+    assert done.returncode == 0, done.stderr
+    assert tree(dest) == ["models/model.pt", "path/data.bak", "path/data/a.txt", "path/data/sub/b.txt", "path/data2/x"]
