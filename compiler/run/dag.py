@@ -211,26 +211,26 @@ class Engine:
                         known = {d: Dependency(nodes[d].phase, nodes[d].daemoned) for d in entry[1] if d in nodes}
                         verdict = evaluate_depends(entry[0], known) if entry[0] else True
                     except DependsError as exc:
-                        self._finish(node, ERROR, str(exc))
+                        self.finish(node, ERROR, str(exc))
                         nodes[name] = node
                         continue
                     if verdict is None:
                         continue
                     nodes[name] = node
                     if not verdict:
-                        self._finish(node, OMITTED, "omitted: depends condition not met")
+                        self.finish(node, OMITTED, "omitted: depends condition not met")
                         continue
+                    scope = self._scope(name, deps, nodes)
                     if task.get("when"):
                         try:
-                            resolved = resolve_when(task["when"], self._values(self._scope(name, deps, nodes)))
+                            resolved = resolve_when(task["when"], self._values(scope))
                             if not should_execute(resolved):
-                                self._finish(node, SKIPPED, f"when '{resolved}' evaluated false")
+                                self.finish(node, SKIPPED, f"when '{resolved}' evaluated false")
                                 continue
                         except WhenError as exc:
-                            self._finish(node, ERROR, str(exc))
+                            self.finish(node, ERROR, str(exc))
                             continue
                     node.phase, node.started = RUNNING if node.kind != "pod" else PENDING, time.time()
-                    scope = self._scope(name, deps, nodes)
                     thread = threading.Thread(target=self._run_task, args=(task, node, scope, inputs), daemon=True)
                     threads.append(thread)
                     thread.start()
@@ -340,9 +340,6 @@ class Engine:
 
     # -- tasks ---------------------------------------------------------------------------------------------
     def finish(self, node: Node, phase: str, message: str = "", exit_code: int | None = None) -> None:
-        self._finish(node, phase, message, exit_code)
-
-    def _finish(self, node: Node, phase: str, message: str = "", exit_code: int | None = None) -> None:
         with self.cond:
             node.phase, node.message, node.daemoned = phase, message, False
             if exit_code is not None:
@@ -361,7 +358,7 @@ class Engine:
                     continue
                 value = self._resolve_from(argument.get("from", ""), scope, inputs)
                 if value is None and not argument.get("optional"):
-                    self._finish(node, ERROR, f'Unable to resolve: "{argument.get("from")}"')
+                    self.finish(node, ERROR, f'Unable to resolve: "{argument.get("from")}"')
                     return
                 supplied[argument["name"]] = value
             values = self._values(scope)
@@ -380,25 +377,25 @@ class Engine:
                     node.parameters[output["name"]] = default
                     if output.get("globalName"):
                         node.global_outputs[output["globalName"]] = default
-                self._finish(node, SUCCEEDED)
+                self.finish(node, SUCCEEDED)
             elif node.kind == "resource":
                 self.ui.note(f"{node.task}: headless Service {parameters.get('service')} (local DNS names)")
-                self._finish(node, SUCCEEDED)
+                self.finish(node, SUCCEEDED)
             elif node.kind == "dag":
                 dag_inputs: dict[str, Path | None] = {}
                 for artifact in (template.get("inputs") or {}).get("artifacts") or []:
                     if artifact["name"] in supplied:
                         dag_inputs[artifact["name"]] = supplied[artifact["name"]]
                     elif not artifact.get("optional"):
-                        self._finish(node, ERROR, f"inputs.artifacts.{artifact['name']} was not supplied")
+                        self.finish(node, ERROR, f"inputs.artifacts.{artifact['name']} was not supplied")
                         return
                 phase, outputs, message = self._run_dag_node(template, node, dag_inputs)
                 node.outputs = outputs
-                self._finish(node, phase, message)
+                self.finish(node, phase, message)
             else:
                 self.runner.run(template, node, supplied, parameters)
         except Exception as exc:  # a runner bug must not hang the DAG: the node errors with the reason
-            self._finish(node, ERROR, f"osmo run internal error: {type(exc).__name__}: {exc}")
+            self.finish(node, ERROR, f"osmo run internal error: {type(exc).__name__}: {exc}")
             raise
 
     def _run_dag_node(self, template: dict, node: Node, inputs: dict[str, Path | None]) -> tuple[str, dict, str]:

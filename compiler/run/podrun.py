@@ -81,7 +81,7 @@ class PodRunner:
             phase, message = SUCCEEDED, ""  # killed at the end of its DAG: recorded as Succeeded
         elif daemon and not result.stopped and phase == SUCCEEDED:
             phase, message = FAILED, "daemon exited (daemon pods should run indefinitely)"
-        self.engine._finish(node, phase, message, result.exit_code)
+        self.engine.finish(node, phase, message, result.exit_code)
 
     def backoff(self, strategy: dict, attempt: int, first_start: float) -> str | None:
         """Argo's ``backoff`` before retry ``attempt + 1``: wait ``duration * factor**attempt`` (at most ``cap``);

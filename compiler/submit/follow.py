@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from .. import shared_options
-from ..exit_codes import EXIT_FAILED, EXIT_USAGE
+from ..exit_codes import EXIT_FAILED
 from .connection import ArgoConnection
 from .errors import SubmitError
-from .server import call_server, connection_error, http_error, response_message
+from .server import call_server, connection_error, http_error, response_message, unreachable
 
 DEFAULT_POLL_INTERVAL = shared_options.POLL_INTERVAL_S
 # The watch stream is idle while nothing changes; after this long without a line we fall
@@ -140,7 +140,7 @@ def poll_workflow(
             failures = 0
         except SubmitError as e:
             # a few transient connection problems are tolerated while following
-            if e.exit_code == EXIT_USAGE and "cannot reach" in e.message and failures < 3:
+            if unreachable(e) and failures < 3:
                 failures += 1
                 sleep(interval)
                 continue

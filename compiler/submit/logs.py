@@ -34,7 +34,7 @@ from .connection import ArgoConnection
 from .errors import SubmitError
 from .nodes import Attempt, TaskRun, original_names, select_tasks, task_runs
 from .resume import Resume
-from .server import connection_error, http_error, response_message
+from .server import connection_error, http_error, response_message, unreachable
 from .workflows import ServerOptions, follow_split, get_workflow, run_against_server
 
 MAIN_CONTAINER = "main"
@@ -215,13 +215,13 @@ def _read_stream(
         except _Dropped as e:
             reason = str(e)
         except SubmitError as e:  # reopening: the server may be briefly away (a restart)
-            if not (failures and e.exit_code == EXIT_USAGE and "cannot reach" in e.message):
+            if not (failures and unreachable(e)):
                 raise
             reason = "the server cannot be reached"
         try:
             phase = (get_workflow(svc, conn, source.name).get("status") or {}).get("phase")
         except SubmitError as e:
-            if not (e.exit_code == EXIT_USAGE and "cannot reach" in e.message):
+            if not unreachable(e):
                 raise
             phase, reason = None, "the server cannot be reached"
         if phase in FINISHED:

@@ -180,6 +180,11 @@ def http_error(conn: ArgoConnection, action: str, status: int, message: str, *, 
     return SubmitError(f"the Argo Server failed to {action} (HTTP {status}): {msg}", EXIT_FAILED)
 
 
+def unreachable(error: SubmitError) -> bool:
+    """Whether ``error`` is :func:`connection_error`'s for a server that does not answer (worth trying again)."""
+    return error.exit_code == EXIT_USAGE and "cannot reach" in error.message
+
+
 def connection_error(conn: ArgoConnection, exc: Exception) -> SubmitError:
     """Translate a ``requests`` exception into a one-line :class:`SubmitError` (exit 2)."""
     import requests

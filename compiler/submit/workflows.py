@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from ..exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from .connection import DEFAULT_REQUEST_TIMEOUT, ArgoConnection, connect, profile_namespace, token_secrets
 from .errors import SubmitError, one_line_failures
+from .follow import FINISHED_WORKFLOW_PHASES
 from .nodes import (
     PARENT_LABEL,
     PARTS_LABEL,
@@ -39,7 +40,6 @@ MANAGED_BY_SELECTOR = "app.kubernetes.io/managed-by=osmo-compiler"  # compiler.a
 PHASE_LABEL = "workflows.argoproj.io/phase"  # set by the controller on every Workflow
 PHASES = ("Pending", "Running", "Succeeded", "Failed", "Error")
 FAILED_PHASES = frozenset({"Failed", "Error"})
-FINISHED = frozenset({"Succeeded", "Failed", "Error"})
 OUTPUTS = ("table", "json")
 # list: only what the table needs, so a long list does not carry every node tree
 LIST_FIELDS = ",".join(
@@ -493,7 +493,8 @@ def _stop_children(svc: Any, conn: ArgoConnection, name: str, force: bool, done:
     stopped = []
     for child in list_children(svc, conn, name):
         child_name = str((child.get("metadata") or {}).get("name") or "")
-        if (child.get("status") or {}).get("phase") in FINISHED or not child_name or child_name in done:
+        finished = (child.get("status") or {}).get("phase") in FINISHED_WORKFLOW_PHASES
+        if finished or not child_name or child_name in done:
             continue
         try:
             shutdown(svc, conn, child_name, force)
@@ -508,7 +509,7 @@ def _stop_children(svc: Any, conn: ArgoConnection, name: str, force: bool, done:
 def _wait_finished(svc: Any, conn: ArgoConnection, name: str) -> None:
     """Wait (at most :data:`CANCEL_SETTLE_SECONDS`) until the stopped workflow has ended."""
     end = time.monotonic() + CANCEL_SETTLE_SECONDS
-    while (get_workflow(svc, conn, name).get("status") or {}).get("phase") not in FINISHED:
+    while (get_workflow(svc, conn, name).get("status") or {}).get("phase") not in FINISHED_WORKFLOW_PHASES:
         if time.monotonic() > end:
             return
         time.sleep(CANCEL_POLL_SECONDS)
