@@ -1,0 +1,138 @@
+"""Argo vs `osmo run`: the same OSMO workflow run on the lab and on this machine, compared per task.
+
+What must agree, per OSMO task: the phase, main's exit code, and (with real pods) the files of the task's
+`{{output}}` folder, which Argo archives to the lab's S3 server and `osmo run` keeps in its run directory.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.conftest import REPO, Lab, submitted_name
+
+SHARED_CORPUS = REPO.parent / "shared" / "osmo-examples"
+VENDORED_CORPUS = REPO / "tests" / "data" / "osmo-examples"
+
+
+def corpus_file(relative: str) -> Path:
+    """A file of OSMO's corpus: the vendored copy, else the reference material beside the checkout."""
+    for root in (VENDORED_CORPUS, SHARED_CORPUS):
+        if (root / relative).is_file():
+            return root / relative
+    raise FileNotFoundError(relative)
+
+
+@dataclass
+class TaskResult:
+    phase: str
+    exit_code: int | None
+    files: dict[str, bytes] | None = None  # the output folder: relative path -> content (None: not compared)
+
+
+@dataclass
+class Outcome:
+    phase: str
+    tasks: dict[str, TaskResult] = field(default_factory=dict)
+
+
+def run_locally(path: Path, run_dir: Path, args: list[str]) -> Outcome:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "compiler",
+            "run",
+            str(path),
+            "--backend",
+            "process",
+            "--plain",
+            "--run-dir",
+            str(run_dir),
+            *args,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    summary = json.loads((run_dir / "summary.json").read_text())
+    outcome = Outcome(phase=summary["phase"])
+    for name, task in summary["tasks"].items():
+        files = None
+        if task.get("output") and (run_dir / task["output"]).is_dir():
+            folder = run_dir / task["output"]
+            files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+        outcome.tasks[name] = TaskResult(task["phase"], task.get("exitCode"), files)
+    return outcome
+
+
+def output_files(lab: Lab, wf: dict[str, Any], node: dict[str, Any]) -> dict[str, bytes] | None:
+    """The `output` artifact of a pod node, read back from the lab's S3 server (None if it has none)."""
+    for artifact in (node.get("outputs") or {}).get("artifacts") or []:
+        if artifact.get("name") == "output" and (artifact.get("s3") or {}).get("key"):
+            data = lab.s3_object(artifact["s3"]["key"])
+            files = {}
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+                for member in tar.getmembers():
+                    if member.isfile():
+                        extracted = tar.extractfile(member)
+                        # Argo archives the folder under its own base name: output/<file>
+                        files[member.name.split("/", 1)[1] if "/" in member.name else member.name] = (
+                            extracted.read() if extracted else b""
+                        )
+            return files
+    return None
+
+
+def run_on_lab(lab: Lab, path: Path, args: list[str]) -> Outcome:
+    done = lab.osmo("submit", str(path), *args, timeout=60)
+    if done.returncode not in (0, 1):
+        raise AssertionError(f"osmo submit {path} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    name = submitted_name(done.stdout)
+    wf = lab.wait(name, timeout=600)
+    outcome = Outcome(phase=wf["status"]["phase"])
+    nodes = (wf.get("status") or {}).get("nodes") or {}
+    for task_name, task in lab.tasks(name).items():
+        code = task.get("exitCode")
+        files = None
+        attempts = task.get("attempts") or []
+        if attempts and attempts[-1].get("podName"):
+            pod = attempts[-1]["podName"]
+            node = next((n for n in nodes.values() if n.get("type") == "Pod" and pod_of(wf, n) == pod), None)
+            if node is not None:
+                files = output_files(lab, wf, node)
+        outcome.tasks[task_name] = TaskResult(task["phase"], int(code) if code not in (None, "") else None, files)
+    return outcome
+
+
+def pod_of(wf: dict[str, Any], node: dict[str, Any]) -> str:
+    from compiler.submit.nodes import pod_name
+
+    return pod_name(wf, node)
+
+
+def differences(argo: Outcome, local: Outcome) -> list[str]:
+    """Every way the two runs disagree, one line each (empty: they agree)."""
+    found = []
+    if argo.phase != local.phase:
+        found.append(f"workflow phase: Argo {argo.phase}, osmo run {local.phase}")
+    for name in sorted(set(argo.tasks) | set(local.tasks)):
+        a, b = argo.tasks.get(name), local.tasks.get(name)
+        if a is None or b is None:
+            found.append(f"{name}: only {'osmo run' if a is None else 'Argo'} reports it")
+            continue
+        if a.phase != b.phase:
+            found.append(f"{name}: phase Argo {a.phase}, osmo run {b.phase}")
+        if a.exit_code != b.exit_code:
+            found.append(f"{name}: exit code Argo {a.exit_code}, osmo run {b.exit_code}")
+        if a.files is not None and b.files is not None and a.files != b.files:
+            found.append(f"{name}: output files Argo {sorted(a.files)}, osmo run {sorted(b.files)}")
+    return found
