@@ -178,3 +178,6 @@ def build(layout: Layout) -> None:
     (staging / ".complete").write_text(" ".join(b for m in MODULES for b in m.binaries) + "\n")
     shutil.rmtree(layout.bin, ignore_errors=True)
     staging.rename(layout.bin)
+    for other in layout.bin.parent.iterdir():  # binaries of earlier pinned versions: no longer used
+        if other != layout.bin:
+            shutil.rmtree(other, ignore_errors=True)
