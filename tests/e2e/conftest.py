@@ -12,11 +12,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 import requests
 
 from tests.e2e.lab.cli import env_lines, is_up
+from tests.e2e.lab.kube import Kube
 from tests.e2e.lab.paths import S3_PORT, layout
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,6 +79,28 @@ class Lab:
         """`osmo query NAME --output json`: per OSMO task, what the real Argo Server reports."""
         done = self.osmo("query", name, "--output", "json", check=True)
         return {task["task"]: task for task in json.loads(done.stdout)["tasks"]}
+
+    def s3_list(self, prefix: str) -> list[str]:
+        """The keys under a prefix of the lab's bucket (S3 ListObjectsV2)."""
+        response = requests.get(
+            f"http://127.0.0.1:{S3_PORT}/osmo-lab", params={"list-type": "2", "prefix": prefix}, timeout=30
+        )
+        response.raise_for_status()
+        namespace = {"s3": "http://s3.amazonaws.com/doc/2006-03-01/"}
+        return [key.text or "" for key in ElementTree.fromstring(response.content).iterfind(".//s3:Key", namespace)]
+
+    def api_get(self, path: str, timeout: float = 60) -> dict[str, Any]:
+        """GET a path of the lab's Kubernetes API, waiting (up to `timeout`) until it exists."""
+        kube = Kube(layout())
+        deadline = time.monotonic() + timeout
+        while True:
+            response = kube.session.get(f"{kube.base}/{path}", timeout=30)
+            if response.status_code != 404:
+                response.raise_for_status()
+                return response.json()
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{path} does not exist after {timeout} s")
+            time.sleep(1)
 
     def s3_object(self, key: str) -> bytes:
         response = requests.get(f"http://127.0.0.1:{S3_PORT}/osmo-lab/{key}", timeout=30)

@@ -44,9 +44,13 @@ CORPUS = [
 ]
 
 
-def check(lab: Lab, path, tmp_path, args=()) -> None:
-    local = run_locally(path, tmp_path / "run", list(args))
-    argo = run_on_lab(lab, path, list(args))
+PROFILE = REPO / "tests" / "e2e" / "osmo-profile.yaml"
+
+
+def check(lab: Lab, path, tmp_path) -> None:
+    args = ["--profile", str(PROFILE)]
+    local = run_locally(path, tmp_path / "run", args)
+    argo = run_on_lab(lab, path, args)
     found = differences(argo, local)
     assert not found, "\n".join(found)
 

@@ -3,7 +3,7 @@
 Three modules, because their Kubernetes libraries cannot be one version: the control plane
 (go.mod here: k8s.io/kubernetes with its staging modules replaced by their published tags, and etcd),
 Argo (argo/go.mod: Argo v4.0.7 does not compile against the control plane's newer k8s.io/apimachinery)
-and the cluster services (services/go.mod: CoreDNS and the Distribution registry).
+and the cluster services (services/go.mod: CoreDNS, the Distribution registry, rclone).
 
 Nothing is downloaded but Go modules through the module proxy. Two steps of Argo's own build happen in a
 copy of its module in the cache folder (the module cache is read-only), which a replace line in a copy of
@@ -61,7 +61,7 @@ ARGO = Module(
         f"{ARGO_MODULE}/cmd/argo",
     ],
 )
-SERVICES = Module(LAB_SOURCE / "services", ["./cmd/coredns", "./cmd/registry"])
+SERVICES = Module(LAB_SOURCE / "services", ["./cmd/coredns", "./cmd/registry", "./cmd/rclone"])
 MODULES = [ARGO, CONTROL_PLANE, SERVICES]
 
 

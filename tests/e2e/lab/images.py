@@ -103,15 +103,30 @@ def docker_archive(tags: list[str], layers: list[bytes], config: dict) -> bytes:
     return buffer.getvalue()
 
 
-def archives(bin_dir: Path) -> dict[str, bytes]:
-    """name -> archive bytes of every image the lab imports."""
+UPLOADER_IMAGE = "docker.io/rclone/rclone:1.68"
+"""The compiler's default uploader image (checkpoint sidecar, fetch init containers): busybox + our rclone."""
+
+
+def all_images(bin_dir: Path) -> dict[str, tuple[list[str], bytes]]:
+    """name -> (tags, docker archive) of every image the lab imports."""
     busybox = busybox_layer()
+    executor = file_layer({"bin/argoexec": bin_dir / "argoexec"})
     return {
-        "stand-ins": docker_archive(STAND_IN_TAGS, [busybox], {"Cmd": ["/bin/sh"]}),
-        "argoexec": docker_archive(
+        "stand-ins": (STAND_IN_TAGS, docker_archive(STAND_IN_TAGS, [busybox], {"Cmd": ["/bin/sh"]})),
+        "argoexec": (
             [EXECUTOR_IMAGE],
-            [busybox, file_layer({"bin/argoexec": bin_dir / "argoexec"})],
-            {"Entrypoint": ["argoexec"]},
+            docker_archive([EXECUTOR_IMAGE], [busybox, executor], {"Entrypoint": ["argoexec"]}),
         ),
-        "pause": docker_archive([PAUSE_IMAGE], [file_layer({"pause": bin_dir / "pause"})], {"Entrypoint": ["/pause"]}),
+        "pause": (
+            [PAUSE_IMAGE],
+            docker_archive([PAUSE_IMAGE], [file_layer({"pause": bin_dir / "pause"})], {"Entrypoint": ["/pause"]}),
+        ),
+        "uploader": (
+            [UPLOADER_IMAGE],
+            docker_archive(
+                [UPLOADER_IMAGE],
+                [busybox, file_layer({"usr/local/bin/rclone": bin_dir / "rclone"})],
+                {"Entrypoint": ["rclone"]},
+            ),
+        ),
     }

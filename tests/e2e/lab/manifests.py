@@ -80,7 +80,7 @@ def s3_secret() -> dict[str, Any]:
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {"name": "lab-s3", "namespace": NAMESPACE},
-        "stringData": {"accesskey": S3_ACCESS_KEY, "secretkey": S3_SECRET_KEY},
+        "stringData": {"accessKey": S3_ACCESS_KEY, "secretKey": S3_SECRET_KEY},  # the profile's key names
     }
 
 
@@ -103,8 +103,8 @@ def controller_configmap() -> dict[str, Any]:
                 "endpoint": f"{NODE_IP}:{S3_PORT}",
                 "insecure": True,
                 "region": "us-east-1",
-                "accessKeySecret": {"name": "lab-s3", "key": "accesskey"},
-                "secretKeySecret": {"name": "lab-s3", "key": "secretkey"},
+                "accessKeySecret": {"name": "lab-s3", "key": "accessKey"},
+                "secretKeySecret": {"name": "lab-s3", "key": "secretKey"},
             },
         },
     }

@@ -158,7 +158,7 @@ def containerd(layout: Layout) -> None:
     procs.start(layout, "containerd", ["containerd", f"--config={config}"])
     socket = node.containerd_socket(layout)
     wait_for("containerd", lambda: ctr(layout, "version").returncode == 0, 30, log=layout.logs / "containerd.log")
-    for name, archive in images.archives(layout.bin).items():
+    for name, (_tags, archive) in images.all_images(layout.bin).items():
         tarball = layout.run / f"image-{name}.tar"
         tarball.write_bytes(archive)
         done = subprocess.run(
@@ -187,7 +187,8 @@ def registry(layout: Layout) -> None:
         30,
         log=layout.logs / "registry.log",
     )
-    for tag in images.STAND_IN_TAGS:
+    tags = [tag for tags, _archive in images.all_images(layout.bin).values() for tag in tags]
+    for tag in tags:
         if not tag.startswith("docker.io/"):
             continue
         remote = f"{node.REGISTRY}/{tag.removeprefix('docker.io/')}"

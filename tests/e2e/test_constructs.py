@@ -1,0 +1,110 @@
+"""The constructs that were only read in Argo's source, run on the lab (docs/e2e.md, "What the lab showed").
+
+Each one runs on the lab and, where `osmo run` implements it, with `osmo run` too: both must agree.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from tests.e2e.conftest import REPO, Lab, submitted_name
+from tests.e2e.differential import differences, run_locally, run_on_lab
+from tests.run.test_run_split import EXACT, EXACT_TASKS
+
+PROFILE = REPO / "tests" / "e2e" / "osmo-profile.yaml"
+IMAGE = "ubuntu:22.04"
+
+
+def both(lab: Lab, tmp_path, text: str, *args: str):
+    source = tmp_path / "wf.yaml"
+    source.write_text(text)
+    argv = ["--profile", str(PROFILE), *args]
+    local = run_locally(source, tmp_path / "run", argv)
+    argo = run_on_lab(lab, source, argv)
+    return argo, local
+
+
+GROUP_RESTART = f"""
+workflow:
+  name: e2e-restart
+  groups:
+  - name: train
+    tasks:
+    - {{name: master, lead: true, image: {IMAGE}, command: [sh, -c, "echo lead; sleep 2; exit 42"],
+       exitActions: {{RESCHEDULE: 42}}}}
+    - {{name: worker, image: {IMAGE}, command: [sh, -c, "echo worker up; sleep 1"]}}
+"""
+
+
+def test_a_lead_reschedule_restarts_the_group_up_to_the_limit(pods: Lab, tmp_path) -> None:
+    argo, local = both(pods, tmp_path, GROUP_RESTART)
+    assert not differences(argo, local), differences(argo, local)
+    assert argo.tasks["master"].phase == "Failed" and argo.tasks["master"].exit_code == 42
+
+
+def test_exec_timeout_is_one_clock_over_retries(pods: Lab, tmp_path) -> None:
+    text = f"""
+workflow:
+  name: e2e-exec-timeout
+  timeout: {{exec_timeout: 6s}}
+  tasks:
+  - {{name: t, image: {IMAGE}, command: [sh, -c, "echo attempt; sleep 4; exit 42"], exitActions: {{RESCHEDULE: 42}}}}
+"""
+    argo, local = both(pods, tmp_path, text)
+    assert argo.tasks["t"].phase == "Failed"
+    assert not differences(argo, local), differences(argo, local)
+
+
+def test_a_split_workflow_cancels_exactly_the_failed_tasks_downstream(pods: Lab, tmp_path) -> None:
+    text = EXACT.replace("image: x", f"image: {IMAGE}")
+    argo, local = both(pods, tmp_path, text, "--max-bytes", "6000")
+    assert set(EXACT_TASKS) <= set(argo.tasks)
+    assert argo.tasks["bad"].phase == "Failed" and argo.tasks["late"].phase == "Succeeded"
+    assert argo.tasks["afterbad"].phase == argo.tasks["deep"].phase == "Omitted"
+    assert not differences(argo, local), differences(argo, local)
+
+
+def test_url_outputs_and_inputs_move_through_the_lab_s3(pods: Lab, tmp_path) -> None:
+    text = f"""
+workflow:
+  name: e2e-url
+  tasks:
+  - name: writer
+    image: {IMAGE}
+    command: [sh, -c, "echo payload > {{{{output}}}}/data.txt"]
+    outputs: [{{url: "s3://osmo-lab/e2e/{{{{workflow_id}}}}/"}}]
+  - name: reader
+    image: {IMAGE}
+    command: [sh, -c, "cat {{{{input:0}}}}/data.txt"]
+    inputs: [{{task: writer}}]
+"""
+    source = tmp_path / "wf.yaml"
+    source.write_text(text)
+    done = pods.osmo("submit", str(source), "--profile", str(PROFILE), "--wait", timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    name = submitted_name(done.stdout)
+    listing = pods.s3_list(f"e2e/{name}/")
+    assert any(key.endswith("data.txt") for key in listing), listing
+
+
+@pytest.mark.parametrize("scheduler", ["kai", "volcano", "coscheduling"])
+def test_gang_objects_are_created(pods: Lab, tmp_path, scheduler: str) -> None:
+    """The PodGroup a gang-scheduled group creates is accepted by the API server (the schedulers' vendored CRDs);
+    the schedulers do not run here, so the members stay Pending and the workflow is stopped."""
+    from compiler.argo.gang import API
+
+    profile = yaml.safe_load(PROFILE.read_text())
+    profile["gangScheduling"] = scheduler
+    (tmp_path / "profile.yaml").write_text(yaml.safe_dump(profile))
+    (tmp_path / "wf.yaml").write_text(GROUP_RESTART.replace("e2e-restart", f"e2e-gang-{scheduler}"))
+    done = pods.osmo("submit", str(tmp_path / "wf.yaml"), "--profile", str(tmp_path / "profile.yaml"), check=True)
+    name = submitted_name(done.stdout)
+    try:
+        uid = pods.workflow(name)["metadata"]["uid"]
+        group = pods.api_get(f"apis/{API[scheduler]}/namespaces/{pods.namespace}/podgroups/train-{uid}")
+        assert group["kind"] == "PodGroup"
+        spec = group["spec"]
+        assert spec.get("minMember", spec.get("minAvailable")) == 2, spec
+    finally:
+        pods.osmo("cancel", name, "--force")
