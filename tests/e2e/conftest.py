@@ -24,6 +24,10 @@ from tests.e2e.lab.paths import S3_PORT, layout
 REPO = Path(__file__).resolve().parents[2]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: runs against the lab (python tests/e2e/lab up); skipped without it")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import REPO, Lab, submitted_name
+from tests.e2e.lab.paths import layout
 
 SHARED_CORPUS = REPO.parent / "shared" / "osmo-examples"
 VENDORED_CORPUS = REPO / "tests" / "data" / "osmo-examples"
@@ -136,3 +137,36 @@ def differences(argo: Outcome, local: Outcome) -> list[str]:
         if a.files is not None and b.files is not None and a.files != b.files:
             found.append(f"{name}: output files Argo {sorted(a.files)}, osmo run {sorted(b.files)}")
     return found
+
+
+def record(workflow: str, argo: Outcome, local: Outcome, found: list[str]) -> None:
+    """One line per compared workflow in the lab's results file, from which docs/e2e.md's table is made
+    (`python -m tests.e2e.differential` prints it)."""
+    row = {
+        "workflow": workflow,
+        "tasks": {name: [t.phase, t.exit_code] for name, t in sorted(argo.tasks.items())},
+        "phase": argo.phase,
+        "outputs_compared": sum(1 for t in argo.tasks.values() if t.files is not None),
+        "differences": found,
+    }
+    with RESULTS.open("a") as out:
+        out.write(json.dumps(row) + "\n")
+
+
+def table() -> str:
+    rows = {}
+    for line in RESULTS.read_text().splitlines():
+        row = json.loads(line)
+        rows[row["workflow"]] = row  # the latest run of each workflow
+    lines = ["| workflow | Argo phase | tasks (phase, exit code) | outputs compared | agree |", "|---|---|---|---|---|"]
+    for name, row in sorted(rows.items()):
+        tasks = ", ".join(f"{t} {p}/{c}" for t, (p, c) in row["tasks"].items())
+        agree = "yes" if not row["differences"] else "no: " + "; ".join(row["differences"])
+        lines.append(f"| `{name}` | {row['phase']} | {tasks} | {row['outputs_compared']} | {agree} |")
+    return "\n".join(lines)
+
+
+RESULTS = layout().home / "e2e-differential.jsonl"
+
+if __name__ == "__main__":
+    print(table())

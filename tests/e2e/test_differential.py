@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import REPO, Lab
-from tests.e2e.differential import corpus_file, differences, run_locally, run_on_lab
+from tests.e2e.differential import corpus_file, differences, record, run_locally, run_on_lab
 
 EXAMPLES = sorted(p.name for p in (REPO / "examples").glob("*.yaml"))
 
@@ -47,11 +47,12 @@ CORPUS = [
 PROFILE = REPO / "tests" / "e2e" / "osmo-profile.yaml"
 
 
-def check(lab: Lab, path, tmp_path) -> None:
+def check(lab: Lab, path, tmp_path, name: str) -> None:
     args = ["--profile", str(PROFILE)]
     local = run_locally(path, tmp_path / "run", args)
     argo = run_on_lab(lab, path, args)
     found = differences(argo, local)
+    record(name, argo, local, found)
     assert not found, "\n".join(found)
 
 
@@ -59,7 +60,7 @@ def check(lab: Lab, path, tmp_path) -> None:
 def test_example_agrees(pods: Lab, example: str, tmp_path) -> None:
     if example in ENVIRONMENT:
         pytest.skip(f"needs {ENVIRONMENT[example]}")
-    check(pods, REPO / "examples" / example, tmp_path)
+    check(pods, REPO / "examples" / example, tmp_path, f"examples/{example}")
 
 
 @pytest.mark.parametrize("relative", CORPUS)
@@ -68,4 +69,4 @@ def test_corpus_workflow_agrees(pods: Lab, relative: str, tmp_path) -> None:
         path = corpus_file(relative)
     except FileNotFoundError:
         pytest.skip(f"{relative} is not vendored and ../shared is absent")
-    check(pods, path, tmp_path)
+    check(pods, path, tmp_path, relative)
