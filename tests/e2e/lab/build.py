@@ -1,9 +1,10 @@
 """Build the lab's programs from their Go modules, pinned in go.mod files, with the ordinary Go client.
 
-Three modules, because their Kubernetes libraries cannot be one version: the control plane
-(go.mod here: k8s.io/kubernetes with its staging modules replaced by their published tags, and etcd),
-Argo (argo/go.mod: Argo v4.0.7 does not compile against the control plane's newer k8s.io/apimachinery)
-and the cluster services (services/go.mod: CoreDNS, the Distribution registry, rclone).
+Four modules, because their libraries cannot be one version: the control plane (go.mod here:
+k8s.io/kubernetes with its staging modules replaced by their published tags), etcd (etcd/go.mod, the
+server at the version Kubernetes pins), Argo (argo/go.mod: Argo v4.0.7 does not compile against the
+control plane's newer k8s.io/apimachinery) and the cluster services (services/go.mod: CoreDNS, the
+Distribution registry, rclone).
 
 Nothing is downloaded but Go modules through the module proxy. Two steps of Argo's own build happen in a
 copy of its module in the cache folder (the module cache is read-only), which a replace line in a copy of
@@ -61,8 +62,9 @@ ARGO = Module(
         f"{ARGO_MODULE}/cmd/argo",
     ],
 )
+ETCD = Module(LAB_SOURCE / "etcd", ["github.com/osmo-compiler/osmo-lab/etcd"])
 SERVICES = Module(LAB_SOURCE / "services", ["./cmd/coredns", "./cmd/registry", "./cmd/rclone"])
-MODULES = [ARGO, CONTROL_PLANE, SERVICES]
+MODULES = [ARGO, CONTROL_PLANE, ETCD, SERVICES]
 
 
 def pinned_version(module: str, folder: Path) -> str:
