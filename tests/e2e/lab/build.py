@@ -46,7 +46,6 @@ class Module:
 CONTROL_PLANE = Module(
     LAB_SOURCE,
     [
-        "./cmd/etcd",
         "./cmd/pause",
         f"{K8S_MODULE}/cmd/kube-apiserver",
         f"{K8S_MODULE}/cmd/kube-controller-manager",
