@@ -1,0 +1,187 @@
+"""``osmo run`` against Argo v4.1.2's source, row by row of the audit (``shared/notes/run-audit.md``: A1-A17).
+
+Hand-written manifests (the audit's ``m*`` probes) run straight through the engine (``manifest_run``); OSMO
+workflows (``p*``) are compiled first (``osmo_run``). Every expectation cites the Argo code it follows.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+HEAD = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: probe-}
+spec:
+  entrypoint: main
+  templates:
+"""
+
+
+def workflow(tasks: str, templates: str, fail_fast: bool = True) -> str:
+    """A manifest whose ``main`` DAG has ``tasks`` (YAML list items) and the extra ``templates``."""
+    dag = "      failFast: false\n" if not fail_fast else ""
+    return HEAD + "  - name: main\n    dag:\n" + dag + "      tasks:\n" + tasks + templates
+
+
+def shell(name: str, script: str, extra: str = "") -> str:
+    return f"  - name: {name}\n{extra}    container: {{image: x, command: [sh, -c, {script!r}]}}\n"
+
+
+# -- A1, A2: a user init container that fails makes the node Failed (only Argo's own `init` is Error) ------------
+def test_a_failing_user_init_container_fails_the_node(manifest_run) -> None:
+    # inferFailedReason (operator.go :1871-1885): only common.InitContainerName ("init") maps to Error
+    init = "    initContainers: [{name: setup, image: x, command: [sh, -c, 'echo setup failing; exit 3']}]\n"
+    run = manifest_run(workflow("      - {name: a, template: withinit}\n", shell("withinit", "echo main", init)))
+    assert run.phase == "Failed", run.out
+    assert run.task("a")["phase"] == "Failed" and run.task("a")["message"] == "setup: Error (exit code 3)"
+    assert run.task("a")["exitCode"] is None and "main" not in run.log("a").splitlines()
+
+
+def test_an_init_container_killed_by_sigterm_is_skipped_over_and_the_next_one_never_started(manifest_run) -> None:
+    # exit 137/143 of a non-Argo container is ignored; the next container is Waiting (PodInitializing): Error
+    init = "    initContainers: [{name: setup, image: x, command: [sh, -c, 'kill -TERM $$']}]\n"
+    run = manifest_run(workflow("      - {name: a, template: withinit}\n", shell("withinit", "echo main", init)))
+    assert run.task("a")["phase"] == "Error", run.out
+    assert run.task("a")["message"] == "Pod failed before main container starts due to PodInitializing: "
+
+
+GROUP = """  - name: g-grp
+    retryStrategy: {limit: '2', retryPolicy: OnError}
+    dag:
+      tasks:
+      - {name: lead, template: lead, continueOn: {failed: true}}
+      - name: osmo-reschedule
+        template: osmo-noop
+        dependencies: [lead]
+        when: "{{=asInt(tasks['lead'].exitCode ?? '-1') == 42 ? 'osmo: the lead wants a restart' : 'false'}}"
+  - name: lead
+    initContainers: [{name: osmo-fetch-0, image: x, command: [sh, -c, 'echo cannot download; exit 5']}]
+    container: {image: x, command: [sh, -c, 'echo lead; exit 0']}
+  - {name: osmo-noop, suspend: {duration: '0'}}
+"""
+
+
+def test_a_group_whose_lead_cannot_fetch_its_input_fails_once_and_is_not_restarted(manifest_run) -> None:
+    # A2 (probe p03, the group restart of compiler/argo/restart.py): the lead is Failed (A1), so osmo-reschedule's
+    # when reads no exit code ('-1') and is Skipped; the group DAG is Failed and retryPolicy OnError does not
+    # restart it (operator.go :1171-1175): one attempt
+    run = manifest_run(workflow("      - {name: grp, template: g-grp}\n", GROUP))
+    assert run.phase == "Failed", run.out
+    lead = run.task("lead")
+    assert lead["phase"] == "Failed" and lead["message"] == "osmo-fetch-0: Error (exit code 5)", lead
+    assert "runs again" not in run.out and "osmo-reschedule Skipped" not in run.out
+
+
+# -- A3: failFast false: the last failed target in sorted order gives the DAG's phase ----------------------------
+def test_fail_fast_false_takes_the_phase_of_the_last_failed_target(manifest_run) -> None:
+    # probe m01: assessDAGPhase (dag.go :217-245) does not break without failFast: `b` (Error) comes after `a`
+    tasks = "      - {name: a, template: fail}\n      - {name: b, template: ok, when: 'this is ( not govaluate'}\n"
+    run = manifest_run(workflow(tasks, shell("fail", "exit 1") + shell("ok", "exit 0"), fail_fast=False))
+    assert run.phase == "Error", run.out
+    assert run.task("a")["phase"] == "Failed"
+    # A13: a task that never reached the pod runner is reported with its own phase, not Omitted
+    assert run.task("b")["phase"] == "Error" and "Invalid 'when' expression" in run.task("b")["message"]
+    swapped = tasks.replace("name: a,", "name: c,").replace("name: b,", "name: a,")  # Error `a`, Failed `c`
+    assert manifest_run(workflow(swapped, shell("fail", "exit 1") + shell("ok", "exit 0"), False)).phase == "Failed"
+
+
+def test_fail_fast_takes_the_first_failed_target(manifest_run) -> None:
+    tasks = "      - {name: a, template: fail}\n      - {name: b, template: ok, when: 'this is ( not govaluate'}\n"
+    run = manifest_run(workflow(tasks, shell("fail", "exit 1") + shell("ok", "exit 0")))
+    assert run.phase == "Failed", run.out
+
+
+def test_summary_reports_skipped_and_omitted_tasks(manifest_run) -> None:
+    # A13: Skipped (when false), Omitted (depends false), each as dag.go :591-598, :654-662 names it
+    tasks = ("      - {name: a, template: ok, when: 'false'}\n"
+             "      - {name: b, template: ok, depends: a.Failed}\n")  # fmt: skip
+    run = manifest_run(workflow(tasks, shell("ok", "exit 0")))
+    assert run.task("a")["phase"] == "Skipped" and run.task("a")["message"] == "when 'false' evaluated false"
+    assert run.task("b")["phase"] == "Omitted" and run.task("b")["attempts"] == 0
+
+
+# -- A4, A5, A14: retries --------------------------------------------------------------------------------------
+def counting(name: str, succeed_on: int, strategy: str) -> str:
+    """A template that fails until its ``succeed_on``-th attempt (``{{retries}}`` counts from 0)."""
+    script = f"echo attempt {{{{retries}}}}; test {{{{retries}}}} -ge {succeed_on - 1}"
+    return shell(name, script, f"    retryStrategy: {strategy}\n")
+
+
+def test_a_retry_strategy_without_limit_retries_without_end(manifest_run) -> None:
+    # A4 (probe m03): "No more retries left" only when Limit != nil (operator.go :1183-1191)
+    run = manifest_run(workflow("      - {name: t, template: t}\n", counting("t", 3, "{retryPolicy: Always}")))
+    assert run.phase == "Succeeded", run.out
+    assert run.task("t")["attempts"] == 3
+
+
+def test_a_retry_expression_that_cannot_be_evaluated_makes_the_node_error(manifest_run) -> None:
+    # A5 (probe m04): EvalBool's error is returned (operator.go :1196-1198) and the retry node marked Error (:2458)
+    strategy = "{limit: '2', expression: 'asInt(lastRetry.message) > 0'}"
+    template = shell("t", "exit 1", f"    retryStrategy: {strategy}\n")
+    run = manifest_run(workflow("      - {name: t, template: t}\n", template))
+    assert run.phase == "Error", run.out
+    task = run.task("t")
+    assert task["phase"] == "Error" and task["attempts"] == 1
+    assert "unable to evaluate expression 'asInt(lastRetry.message) > 0'" in task["message"]
+
+
+def test_backoff_waits_only_when_a_limit_is_set(manifest_run) -> None:
+    # A14: "See if we have waited past the deadline" needs retryStrategy.Limit != nil (operator.go :1140)
+    unlimited = "{retryPolicy: Always, backoff: {duration: '30s'}}"
+    started = time.monotonic()
+    run = manifest_run(workflow("      - {name: t, template: t}\n", counting("t", 2, unlimited)))
+    assert run.phase == "Succeeded" and run.task("t")["attempts"] == 2, run.out
+    assert time.monotonic() - started < 20
+    limited = "{limit: '1', backoff: {duration: '2s'}}"
+    started = time.monotonic()
+    run = manifest_run(workflow("      - {name: t, template: t}\n", counting("t", 2, limited)))
+    assert run.phase == "Succeeded" and time.monotonic() - started >= 2, run.out
+
+
+def test_max_duration_is_checked_before_the_policy(manifest_run) -> None:
+    # A14: the backoff block (maxDuration) runs before the policy check (operator.go :1077-1092 then :1171)
+    strategy = "{limit: '3', retryPolicy: OnError, backoff: {duration: '1s', maxDuration: '1s'}}"
+    run = manifest_run(
+        workflow("      - {name: t, template: t}\n", shell("t", "sleep 2; exit 1", f"    retryStrategy: {strategy}\n"))
+    )
+    task = run.task("t")
+    assert task["phase"] == "Failed" and task["message"] == "main: Error (exit code 1) (Max duration limit exceeded)"
+
+
+def test_last_retry_duration_is_a_go_float(manifest_run) -> None:
+    # A14: fmt.Sprint(lastChildNode.GetDuration().Seconds()) (operator.go :2166, :2532)
+    strategy = "{limit: '1', retryPolicy: Always}"
+    run = manifest_run(workflow("      - {name: t, template: t}\n",
+                                shell("t", "echo d={{lastRetry.duration}}; sleep 0.3; exit 1",
+                                      f"    retryStrategy: {strategy}\n")))  # fmt: skip
+    durations = [line.split("=", 1)[1] for line in run.log("t").splitlines() if line.startswith("d=")]
+    assert durations[0] == "0" and float(durations[1]) >= 0.3 and "." in durations[1], durations
+
+
+# -- A9: a missing command exits 64 with emissary's message ------------------------------------------------------
+@pytest.mark.parametrize(("command", "reason"), [
+    ("this-command-does-not-exist", 'exec: "this-command-does-not-exist": executable file not found in $PATH'),
+    ("/no/such/tool", 'exec: "/no/such/tool": stat /no/such/tool: no such file or directory'),
+])  # fmt: skip
+def test_a_missing_command_exits_64_with_emissarys_message(manifest_run, command: str, reason: str) -> None:
+    # emissary's exec.LookPath fails (emissary.go :209-212), argoexec exits 64 with the error as termination
+    # message (cmd/argoexec/main.go :38-43); inferFailedReason: "main: Error (exit code 64): <message>"
+    template = f"  - name: nocmd\n    container: {{image: x, command: [{command}]}}\n"
+    run = manifest_run(workflow("      - {name: t, template: nocmd}\n", template))
+    task = run.task("t")
+    assert task["phase"] == "Failed" and task["exitCode"] == 64, task
+    assert task["message"] == f"main: Error (exit code 64): failed to find name in PATH: {reason}"
+
+
+# -- A15: the executionDeadline kill: the phase follows main's exit code -----------------------------------------
+def test_a_retry_killed_at_its_execution_deadline_follows_mains_exit_code(manifest_run) -> None:
+    # monitorDeadline (executor.go :1473-1496) kills main; a main that traps TERM and exits 0 Succeeds
+    strategy = "{limit: '1', retryPolicy: Always, backoff: {duration: '0', maxDuration: '2s'}}"
+    script = "if [ {{retries}} = 0 ]; then exit 1; fi; trap 'echo got TERM; exit 0' TERM; sleep 30 & wait"
+    run = manifest_run(workflow("      - {name: t, template: t}\n",
+                                shell("t", script, f"    retryStrategy: {strategy}\n")))  # fmt: skip
+    task = run.task("t")
+    assert task["phase"] == "Succeeded" and task["attempts"] == 2, (task, run.out)
+    assert "got TERM" in run.log("t") and "[wait] Step exceeded its deadline" in run.log("t")
