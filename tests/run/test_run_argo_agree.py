@@ -185,3 +185,14 @@ def test_a_retry_killed_at_its_execution_deadline_follows_mains_exit_code(manife
     task = run.task("t")
     assert task["phase"] == "Succeeded" and task["attempts"] == 2, (task, run.out)
     assert "got TERM" in run.log("t") and "[wait] Step exceeded its deadline" in run.log("t")
+
+
+# -- A6: `when` as govaluate reads it ---------------------------------------------------------------------------
+def test_when_comparisons_arithmetic_patterns_and_lists_run_their_tasks(manifest_run) -> None:
+    # probe m05: govaluate parses and evaluates these (steps.go :384-420; the table is test_run_when.py). The
+    # audit expected `my-task == my-task` to run too, but govaluate reads `my - task` (measured): Error
+    whens = ["3 > 1", "1 + 1 == 2", "'abc' =~ 'a.c'", "'a' in ('a', 'b')", "1 == 1.0", "my-task == my-task"]
+    tasks = "".join(f"      - {{name: t{i}, template: ok, when: {w!r}}}\n" for i, w in enumerate(whens))
+    run = manifest_run(workflow(tasks, shell("ok", "exit 0"), fail_fast=False))
+    assert [run.task(f"t{i}")["phase"] for i in range(6)] == ["Succeeded"] * 5 + ["Error"], run.out
+    assert "Value 'my' cannot be used with the modifier '-'" in run.task("t5")["message"]
