@@ -50,6 +50,7 @@ from .depends import (
     logic,
 )  # fmt: skip
 from .depends import evaluate as evaluate_depends
+from .expression_tags import ExpressionTagError
 from .manifest import Manifest, is_service
 from .podrun import PodRunner
 from .retry import Attempt, Retries
@@ -368,10 +369,14 @@ class Engine:
                     return
                 supplied[argument["name"]] = value
             values = self._values(scope)
-            parameters = {
-                p["name"]: self.substitute_text(str(p.get("value", "")), values)
-                for p in (task.get("arguments") or {}).get("parameters") or []
-            }
+            try:
+                parameters = {
+                    p["name"]: self.substitute_text(str(p.get("value", "")), values)
+                    for p in (task.get("arguments") or {}).get("parameters") or []
+                }
+            except ExpressionTagError as exc:  # ProcessArgs fails: the node is Error
+                self.finish(node, ERROR, str(exc))
+                return
             template = self._with_inputs(self.manifest.templates[task["template"]], parameters)
             if node.kind == "resource" and template["resource"].get("action") == "get":
                 child.run_get(self, template, node, parameters)
@@ -441,6 +446,9 @@ class Engine:
         return substitute(template, values)
 
     def substitute_text(self, text: str, values: dict[str, str] | None = None) -> str:
+        """A task argument's value: ``{{...}}`` and ``{{=...}}`` over the task's scope (``ProcessArgs``)."""
+        from .expression_tags import expression_tag
         from .template import replace
 
-        return json.loads(replace(json.dumps(text), values if values is not None else self.globals))
+        scope = values if values is not None else self.globals
+        return json.loads(replace(json.dumps(text), scope, lambda tag: expression_tag(tag, scope)))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from .retry import go_float
+from .gofmt import go_text
 
 PREFIX, NUMERIC, BOOLEAN, STRING, PATTERN = "PREFIX", "NUMERIC", "BOOLEAN", "STRING", "PATTERN"
 TIME, VARIABLE = "TIME", "VARIABLE"
@@ -492,21 +492,6 @@ def _mirror(stages: list[Stage]) -> None:
 
 # -- evaluation (EvaluableExpression.go, evaluationStage.go) -----------------------------------------------------
 _SKIPPED = object()  # shortCircuitHolder
-
-
-def go_text(value: Any) -> str:
-    """Go's ``%v`` of a govaluate value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return go_float(value)
-    if value is None:
-        return "<nil>"
-    if isinstance(value, list):
-        return "[" + " ".join(go_text(v) for v in value) + "]"
-    if isinstance(value, re.Pattern):
-        return value.pattern
-    return str(value)
 
 
 def _is_number(value: Any) -> bool:

@@ -20,6 +20,7 @@ from typing import Any
 from ..podnames import v2_pod_name
 from .artifacts import ArtifactError, NeedsStorage, NotFound, load_input, save_output
 from .depends import ERROR, FAILED, RUNNING, SUCCEEDED
+from .expression_tags import ExpressionTagError, expression_tag
 from .pod import ContainerSpec, Mount, Pod, PodResult, PodSpec
 from .retry import Attempt, Retries
 from .retry import seconds as parse_seconds
@@ -84,11 +85,11 @@ class PodRunner:
             for artifact in (template.get(section) or {}).get("artifacts") or []:
                 if artifact.get("path"):
                     values[f"{section}.artifacts.{artifact['name']}.path"] = artifact["path"]
-        try:
-            resolved = substitute(template, values)
+        try:  # {{=...}} too: Argo evaluates expression tags in the whole template (audit A7)
+            resolved = substitute(template, values, lambda tag: expression_tag(tag, values))
             spec, artifacts = self._build(resolved, node, supplied, pod_dir, pod_name)
             spec.execution_deadline = execution_deadline
-        except (PodError, ArtifactError, SubstitutionError) as exc:
+        except (PodError, ArtifactError, SubstitutionError, ExpressionTagError) as exc:
             return PodResult(ERROR, None, str(exc))
         node.output_dir = pod_dir / "output"
         node.outputs = {}

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from .depends import ERROR, FAILED
 from .expr import ExprError, evaluate_bool
+from .expr_functions import argo_env
+from .gofmt import go_float
 
 
 @dataclass
@@ -54,24 +55,6 @@ class Verdict:
     retry: bool
     phase: str = ""
     reason: str = ""
-
-
-def go_float(value: float) -> str:
-    """``fmt.Sprint(float64)``: ``strconv.FormatFloat(v, 'g', -1, 64)`` -- the shortest digits that read back
-    the same, in ``%e`` form when the decimal exponent is < -4 or >= 6 (``1e+06``, ``1e-05``)."""
-    sign, digits, exponent = Decimal(repr(float(value))).normalize().as_tuple()
-    assert isinstance(exponent, int)
-    mantissa = "".join(map(str, digits))
-    point = len(digits) + exponent - 1  # the decimal exponent of the first digit
-    text = "-" if sign else ""
-    if point < -4 or point >= 6:
-        text += mantissa[0] + ("." + mantissa[1:] if len(mantissa) > 1 else "")
-        return f"{text}e{'-' if point < 0 else '+'}{abs(point):02d}"
-    if point < 0:
-        return f"{text}0.{'0' * (-point - 1)}{mantissa}"
-    whole = mantissa[: point + 1].ljust(point + 1, "0")
-    rest = mantissa[point + 1 :]
-    return f"{text}{whole}{'.' + rest if rest else ''}"
 
 
 def seconds(value: Any) -> float | None:
@@ -147,7 +130,7 @@ class Retries:
             return Verdict(False, last.phase, "No more retries left"), 0
         expression = strategy.get("expression")
         if expression:
-            env = {"retries": str(count - 1), "lastRetry": last.scope()}
+            env = argo_env({"retries": str(count - 1), "lastRetry": last.scope()})
             try:
                 if not evaluate_bool(expression, env):
                     return Verdict(False, last.phase, "retryStrategy.expression evaluated to false"), 0

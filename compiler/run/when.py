@@ -13,51 +13,24 @@ Error with govaluate's message.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from . import govaluate
-from .expr import ExprError, evaluate
+from .expression_tags import ExpressionTagError, expand, expression_tag
 from .template import replace
+
+__all__ = ["WhenError", "expand", "resolve", "should_execute"]
 
 
 class WhenError(Exception):
     """Argo marks the node Error with this message."""
 
 
-def expand(values: dict[str, str]) -> dict[str, Any]:
-    """``util/expand.Expand``: dotted keys become nested maps; a key that has children is dropped."""
-    keys = sorted(values)
-    out: dict[str, Any] = {}
-    for i, key in enumerate(keys):
-        if i + 1 < len(keys) and keys[i + 1].startswith(key + "."):
-            continue
-        node = out
-        *parents, last = key.split(".")
-        for part in parents:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):  # pragma: no cover - removed above
-                break
-            node = child
-        else:
-            node[last] = values[key]
-    return out
-
-
-def expression_tag(text: str, values: dict[str, str]) -> str:
-    """The value of one ``{{=text}}`` tag: expr-lang's result, JSON-marshalled, a string without its quotes."""
-    try:
-        expression = json.loads(f'"{text}"')  # the template is JSON: undo its escapes first, as Argo does
-        result = evaluate(expression, expand(values))
-    except (ValueError, ExprError) as exc:
-        raise WhenError(f"failed to evaluate expression: {exc}") from None
-    if result is None:
-        raise WhenError(f'failed to evaluate expression "{text}"')
-    return result if isinstance(result, str) else json.dumps(result)
-
-
 def resolve(when: str, values: dict[str, str]) -> str:
     """The ``when`` text after Argo's substitution."""
-    return json.loads(replace(json.dumps(when), values, lambda tag: expression_tag(tag, values)))
+    try:
+        return json.loads(replace(json.dumps(when), values, lambda tag: expression_tag(tag, values)))
+    except ExpressionTagError as exc:
+        raise WhenError(str(exc)) from None
 
 
 def should_execute(when: str) -> bool:

@@ -196,3 +196,43 @@ def test_when_comparisons_arithmetic_patterns_and_lists_run_their_tasks(manifest
     run = manifest_run(workflow(tasks, shell("ok", "exit 0"), fail_fast=False))
     assert [run.task(f"t{i}")["phase"] for i in range(6)] == ["Succeeded"] * 5 + ["Error"], run.out
     assert "Value 'my' cannot be used with the modifier '-'" in run.task("t5")["message"]
+
+
+# -- A7: {{=expr}} wherever Argo evaluates it ----------------------------------------------------------------------
+EXPRESSIONS = """  - name: echo
+    inputs: {parameters: [{name: x}]}
+    container:
+      image: x
+      command: [sh, -c]
+      args: ["echo \\"value={{=sprig.upper('abc')}} x={{=1+1}} in=$IN\\""]
+      env: [{name: IN, value: "{{=inputs.parameters.x + '-' + string(asInt(workflow.parameters.n) * 2)}}"}]
+"""
+
+
+def test_expression_tags_in_a_pod_template_and_task_arguments(manifest_run) -> None:
+    # util/template: every {{=...}} of the template is run by expr-lang over Argo's env (env.go :19-30)
+    tasks = "      - {name: t, template: echo, arguments: {parameters: [{name: x, value: \"{{=upper('q')}}\"}]}}\n"
+    text = workflow(tasks, EXPRESSIONS).replace(
+        "spec:\n", "spec:\n  arguments: {parameters: [{name: n, value: '21'}]}\n"
+    )
+    run = manifest_run(text)
+    assert run.phase == "Succeeded", run.out
+    assert run.log("t").splitlines() == ["value=ABC x=2 in=Q-42"]
+
+
+def test_an_expression_that_fails_at_run_time_makes_the_node_error(manifest_run) -> None:
+    template = EXPRESSIONS.replace("{{=1+1}}", "{{=asInt(inputs.parameters.x)}}")
+    run = manifest_run(workflow("      - {name: t, template: echo, arguments: {parameters: [{name: x, value: 3.5}]}}\n",
+                                template))  # fmt: skip
+    assert run.task("t")["phase"] == "Error" and "failed to evaluate expression" in run.task("t")["message"]
+
+
+@pytest.mark.parametrize("expression", ["jsonpath(x, '$.a')", "sprig.uuidv4()", "map([1], {# + 1})", "x | upper()"])
+def test_expressions_outside_the_port_are_refused_before_running(expression: str) -> None:
+    import yaml
+
+    from compiler.run.manifest import Unsupported, load
+
+    text = workflow("      - {name: t, template: echo}\n", shell("echo", f"echo {{{{={expression}}}}}"))
+    with pytest.raises(Unsupported, match=r"spec.templates\[echo\]: .*not supported by osmo run"):
+        load(yaml.safe_load(text))
