@@ -236,3 +236,66 @@ def test_expressions_outside_the_port_are_refused_before_running(expression: str
     text = workflow("      - {name: t, template: echo}\n", shell("echo", f"echo {{{{={expression}}}}}"))
     with pytest.raises(Unsupported, match=r"spec.templates\[echo\]: .*not supported by osmo run"):
         load(yaml.safe_load(text))
+
+
+# -- A16: a resource step polls while neither condition matches --------------------------------------------------
+SPLIT = """apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata: {name: part-2}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks: [{name: s, template: slow}]
+  - {name: slow, container: {image: x, command: [sh, -c, "sleep 3"]}}
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: parent-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    dag:
+      tasks:
+      - {name: create, template: create}
+      - {name: pause, template: pause}
+      - {name: get, template: get, depends: pause}
+  - name: create
+    resource:
+      action: create
+      manifest: |
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: child-1}
+        spec: {workflowTemplateRef: {name: part-2}}
+  - name: get
+GET
+    resource:
+      action: get
+      successCondition: CONDITION
+      manifest: |
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: child-1}
+  - {name: pause, container: {image: x, command: [sh, -c, "sleep 1"]}}
+"""
+
+
+def test_a_resource_get_polls_a_running_child_until_its_condition_matches(manifest_run) -> None:
+    # WaitResource (executor/resource.go :223-245): neither condition yet (the child is Running): poll again
+    run = manifest_run(SPLIT.replace("GET\n", "").replace("CONDITION", "status.phase == Succeeded"))
+    assert run.phase == "Succeeded", run.out
+    assert "get: Neither success condition nor the failure condition has been matched. Retrying..." in run.out
+
+
+def test_a_resource_step_that_never_matches_ends_at_its_deadline(manifest_run) -> None:
+    # the resource pod's activeDeadlineSeconds is what bounds the wait (nothing else does on Argo)
+    started = time.monotonic()
+    run = manifest_run(
+        SPLIT.replace("GET", "    activeDeadlineSeconds: 6").replace("CONDITION", "status.phase == Nope")
+    )
+    assert run.phase == "Failed", run.out
+    assert run.message == "Pod was active on the node longer than the specified deadline"
+    assert time.monotonic() - started >= 6
