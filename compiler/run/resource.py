@@ -2,7 +2,8 @@
 
 The runner creates only child Workflows (a split workflow's parts) and reads them back (``get``): the object is
 ``{apiVersion, kind, metadata: {name, namespace, labels}, spec, status: {phase: Running}}`` while the child runs
-and ``status: {phase, message, outputs}`` once it ended, ``status.outputs.parameters`` being its global outputs in the order they were set.
+and ``status: {phase, message, outputs}`` once it ended, ``status.outputs.parameters`` being its global outputs in
+the order they were set.
 
 - conditions (``workflow/executor/resource.go`` :200-306): ``successCondition``/``failureCondition`` are Kubernetes
   label selectors (``labels.Parse``) whose keys are gjson paths into the object. A matching failure condition
