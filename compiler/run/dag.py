@@ -246,7 +246,7 @@ class Engine:
         if phase == SUCCEEDED:  # the tasks' global outputs go to status.outputs (dag.go :382-411)
             for name in tasks:
                 if name in nodes:
-                    self.outputs.update(nodes[name].global_outputs)
+                    self.publish(nodes[name].global_outputs)
             phase, message, outputs = self._dag_outputs(template, nodes, phase, message)
         self._kill_daemons(nodes)
         for thread in threads:
@@ -343,6 +343,12 @@ class Engine:
         node = scope.get(match.group(2))
         return node.outputs.get(match.group(3)) if node is not None else None
 
+    def publish(self, global_outputs: dict[str, str]) -> None:
+        """``addParamToGlobalScope`` (``operator.go`` :3701-3712): a ``globalName`` output becomes
+        ``workflow.outputs.parameters.<name>`` and a parameter of ``status.outputs`` (updated in place if set)."""
+        self.outputs.update(global_outputs)
+        self.globals.update({f"workflow.outputs.parameters.{k}": v for k, v in global_outputs.items()})
+
     # -- tasks ---------------------------------------------------------------------------------------------
     def finish(self, node: Node, phase: str, message: str = "", exit_code: int | None = None) -> None:
         with self.cond:
@@ -352,6 +358,7 @@ class Engine:
             node.finished = time.time()
             if node.kind == "pod":  # also a task that never ran (Skipped, Omitted, Error): the summary shows it
                 self.pods[node.task] = node
+                self.publish(node.global_outputs)  # podReconciliation: as soon as the pod's node completes
             if node.kind == "pod" or (node.phase in (OMITTED, ERROR) and not self._internal(node.template)):
                 self.ui.phase(node)
             self.cond.notify_all()

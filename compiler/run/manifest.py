@@ -224,6 +224,11 @@ def _check_parameter(parameter: dict, section: str, kind: str, where: str) -> No
             check_jsonpath(str(source.get("jsonPath") or ""))
         except ResourceError as exc:
             raise Unsupported(f"{where}.valueFrom.jsonPath: {exc}") from None
+    elif section == "outputs" and kind == "container":  # SaveParameters: a file of main's
+        _keys(parameter, {"name", "valueFrom", "globalName"}, where)
+        source = _keys(parameter.get("valueFrom") or {}, {"path", "default"}, f"{where}.valueFrom")
+        if not source.get("path"):
+            raise Unsupported(f"{where}.valueFrom.path: a pod's output parameter needs a path")
     else:
         _keys(parameter, {"name", "value"}, where)
 

@@ -92,7 +92,7 @@ class PodRunner:
         except (PodError, ArtifactError, SubstitutionError, ExpressionTagError) as exc:
             return PodResult(ERROR, None, str(exc))
         node.output_dir = pod_dir / "output"
-        node.outputs = {}
+        node.outputs, node.parameters, node.global_outputs = {}, {}, {}
 
         def ready() -> None:
             with engine.cond:
@@ -129,6 +129,11 @@ class PodRunner:
                 node.outputs[artifact["name"]] = save_output(
                     artifact, host, engine.options.storage, engine.options.repository
                 )
+            for parameter in (resolved.get("outputs") or {}).get("parameters") or []:
+                value = self._parameter(spec, parameter)
+                node.parameters[parameter["name"]] = value
+                if parameter.get("globalName"):
+                    node.global_outputs[parameter["globalName"]] = value
         except NotFound as exc:
             if result.phase == SUCCEEDED:  # main ranks first: only a successful main turns into Error
                 return PodResult(ERROR, result.exit_code, str(exc))
@@ -136,6 +141,21 @@ class PodRunner:
             return PodResult(ERROR, result.exit_code, str(exc))
         del artifacts
         return result
+
+    def _parameter(self, spec: PodSpec, parameter: dict) -> str:
+        """``SaveParameters`` (``executor.go`` :738-786): the file at ``valueFrom.path`` in main's file system, its
+        ``default`` when it cannot be read, one trailing newline trimmed."""
+        source = parameter["valueFrom"]
+        host = self.engine.backend.host_path(spec, spec.main, source["path"])
+        try:
+            if host is None:
+                raise OSError
+            value = host.read_text()
+        except OSError:
+            if "default" not in source:
+                raise NotFound(f"open {source['path']}: no such file or directory") from None
+            value = str(source["default"])
+        return value.removesuffix("\n")
 
     def _build(self, template: dict, node, supplied, pod_dir: Path, pod_name: str) -> tuple[PodSpec, list]:
         engine = self.engine

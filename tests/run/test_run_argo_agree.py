@@ -299,3 +299,33 @@ def test_a_resource_step_that_never_matches_ends_at_its_deadline(manifest_run) -
     assert run.phase == "Failed", run.out
     assert run.message == "Pod was active on the node longer than the specified deadline"
     assert time.monotonic() - started >= 6
+
+
+# -- A17: a pod's globalName output is set when its node completes ------------------------------------------------
+OUTPUTS = """    outputs:
+      parameters:
+      - {name: v, globalName: greeting, valueFrom: {path: /tmp/v}}
+      - {name: d, globalName: fallback, valueFrom: {path: /tmp/none, default: dflt}}
+"""
+
+
+def test_a_pods_global_output_is_set_when_its_node_completes(manifest_run) -> None:
+    # podReconciliation -> addOutputsToGlobalScope (operator.go :1257, :3701-3712), whatever the DAG does next;
+    # SaveParameters (executor.go :738-786) runs after main whatever its exit code, trimming one newline
+    argument = "arguments: {parameters: [{name: x, value: '{{tasks.a.outputs.parameters.v}}'}]}"
+    tasks = ("      - {name: a, template: writes}\n"
+             f"      - {{name: b, template: reads, depends: a.Failed, {argument}}}\n")  # fmt: skip
+    reads = "    inputs: {parameters: [{name: x}]}\n"
+    templates = shell("writes", "printf 'hello\\n' > /tmp/v; exit 1", OUTPUTS) + shell(
+        "reads", "echo {{workflow.outputs.parameters.greeting}} {{inputs.parameters.x}}; exit 2", reads
+    )
+    run = manifest_run(workflow(tasks, templates))
+    assert run.phase == "Failed", run.out
+    assert run.engine.outputs == {"greeting": "hello", "fallback": "dflt"}
+    assert run.log("b").splitlines() == ["hello hello"]
+
+
+def test_a_missing_output_parameter_without_default_makes_a_successful_pod_error(manifest_run) -> None:
+    outputs = "    outputs: {parameters: [{name: v, valueFrom: {path: /tmp/none}}]}\n"
+    run = manifest_run(workflow("      - {name: a, template: writes}\n", shell("writes", "true", outputs)))
+    assert run.task("a")["phase"] == "Error" and run.task("a")["message"] == "open /tmp/none: no such file or directory"
