@@ -187,6 +187,16 @@ def manifest_run(tmp_path, capsys):
     reason = process_backend_reason()
     if reason:
         pytest.skip(reason)
+    return make_manifest_runner(tmp_path, capsys, "process")
+
+
+@pytest.fixture
+def podman_manifest_run(podman_engine, tmp_path, capsys):
+    """``manifest_run`` on the podman backend (the isolated engine of ``podman_engine``)."""
+    return make_manifest_runner(tmp_path, capsys, "podman")
+
+
+def make_manifest_runner(tmp_path: Path, capsys, backend_name: str):
     import yaml
 
     from compiler.run.command import make_backend
@@ -201,7 +211,7 @@ def manifest_run(tmp_path, capsys):
         run_dir = tmp_path / f"run{next(counter)}"
         run_dir.mkdir()
         manifest = load_all([d for d in yaml.safe_load_all(text) if d is not None])
-        backend = make_backend("process", run_dir, manifest)
+        backend = make_backend(backend_name, run_dir, manifest)
         engine = Engine(manifest, Options(run_dir, **options), backend, PlainUI())
         try:
             engine.start()

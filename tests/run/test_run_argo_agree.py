@@ -30,8 +30,13 @@ def shell(name: str, script: str, extra: str = "") -> str:
 
 
 # -- A1, A2: a user init container that fails makes the node Failed (only Argo's own `init` is Error) ------------
-def test_a_failing_user_init_container_fails_the_node(manifest_run) -> None:
+BACKENDS = pytest.mark.parametrize("runner", ["manifest_run", "podman_manifest_run"], ids=["process", "podman"])
+
+
+@BACKENDS
+def test_a_failing_user_init_container_fails_the_node(request, runner: str) -> None:
     # inferFailedReason (operator.go :1871-1885): only common.InitContainerName ("init") maps to Error
+    manifest_run = request.getfixturevalue(runner)
     init = "    initContainers: [{name: setup, image: x, command: [sh, -c, 'echo setup failing; exit 3']}]\n"
     run = manifest_run(workflow("      - {name: a, template: withinit}\n", shell("withinit", "echo main", init)))
     assert run.phase == "Failed", run.out
@@ -165,9 +170,11 @@ def test_last_retry_duration_is_a_go_float(manifest_run) -> None:
     ("this-command-does-not-exist", 'exec: "this-command-does-not-exist": executable file not found in $PATH'),
     ("/no/such/tool", 'exec: "/no/such/tool": stat /no/such/tool: no such file or directory'),
 ])  # fmt: skip
-def test_a_missing_command_exits_64_with_emissarys_message(manifest_run, command: str, reason: str) -> None:
+@BACKENDS
+def test_a_missing_command_exits_64_with_emissarys_message(request, runner: str, command: str, reason: str) -> None:
     # emissary's exec.LookPath fails (emissary.go :209-212), argoexec exits 64 with the error as termination
     # message (cmd/argoexec/main.go :38-43); inferFailedReason: "main: Error (exit code 64): <message>"
+    manifest_run = request.getfixturevalue(runner)
     template = f"  - name: nocmd\n    container: {{image: x, command: [{command}]}}\n"
     run = manifest_run(workflow("      - {name: t, template: nocmd}\n", template))
     task = run.task("t")
@@ -176,8 +183,10 @@ def test_a_missing_command_exits_64_with_emissarys_message(manifest_run, command
 
 
 # -- A15: the executionDeadline kill: the phase follows main's exit code -----------------------------------------
-def test_a_retry_killed_at_its_execution_deadline_follows_mains_exit_code(manifest_run) -> None:
+@BACKENDS
+def test_a_retry_killed_at_its_execution_deadline_follows_mains_exit_code(request, runner: str) -> None:
     # monitorDeadline (executor.go :1473-1496) kills main; a main that traps TERM and exits 0 Succeeds
+    manifest_run = request.getfixturevalue(runner)
     strategy = "{limit: '1', retryPolicy: Always, backoff: {duration: '0', maxDuration: '2s'}}"
     script = "if [ {{retries}} = 0 ]; then exit 1; fi; trap 'echo got TERM; exit 0' TERM; sleep 30 & wait"
     run = manifest_run(workflow("      - {name: t, template: t}\n",
