@@ -338,3 +338,27 @@ def test_a_missing_output_parameter_without_default_makes_a_successful_pod_error
     outputs = "    outputs: {parameters: [{name: v, valueFrom: {path: /tmp/none}}]}\n"
     run = manifest_run(workflow("      - {name: a, template: writes}\n", shell("writes", "true", outputs)))
     assert run.task("a")["phase"] == "Error" and run.task("a")["message"] == "open /tmp/none: no such file or directory"
+
+
+P04 = """
+workflow:
+  name: p04-phase-order
+  groups:
+  - name: aa
+    tasks: [{name: fails, lead: true, image: ubuntu:24.04, command: [sh, -c], args: ["exit 1"]}]
+  - name: zz
+    tasks:
+    - {name: lead, lead: true, image: ubuntu:24.04, command: [sh, -c], args: ["sleep 1; exit 42"],
+       exitActions: {RESCHEDULE: 42}}
+    - {name: side, image: ubuntu:24.04, command: [sh, -c], args: ["sleep 5"]}
+"""
+
+
+def test_the_compiled_main_dag_takes_the_phase_of_its_last_failed_group(osmo_run, tmp_path) -> None:
+    # probe p04: the compiled main has failFast false; aa is Failed, zz is Error (its restarts exhausted), and
+    # zz comes last in sorted order: the workflow is Error (dag.go :217-245, operator.go :447-456)
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("maxRetries: 1\n")
+    run = osmo_run(P04, profile=str(profile), timeout="120s")
+    assert run.summary["phase"] == "Error", run.out
+    assert run.summary["tasks"]["fails"]["phase"] == "Failed"
