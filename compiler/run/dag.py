@@ -50,9 +50,10 @@ from .depends import (
     logic,
 )  # fmt: skip
 from .depends import evaluate as evaluate_depends
-from .expr import ExprError, evaluate_bool
+from .expression_tags import ExpressionTagError
 from .manifest import Manifest, is_service
 from .podrun import PodRunner
+from .retry import Attempt, Retries
 from .when import WhenError, should_execute
 from .when import resolve as resolve_when
 
@@ -237,15 +238,15 @@ class Engine:
                 if all(n.fulfilled for n in nodes.values()):
                     if len(nodes) == len(tasks) or self.stopping:
                         break
-                    if fail_fast and self._assess(nodes, deps, leaves, tasks, partial=True)[0] != SUCCEEDED:
+                    if fail_fast and self._assess(nodes, deps, leaves, tasks, fail_fast)[0] != SUCCEEDED:
                         break
                 self.cond.wait(0.5)
-        phase, message = self._assess(nodes, deps, leaves, tasks)
+        phase, message = self._assess(nodes, deps, leaves, tasks, fail_fast)
         outputs: dict[str, Path | None] = {}
         if phase == SUCCEEDED:  # the tasks' global outputs go to status.outputs (dag.go :382-411)
             for name in tasks:
                 if name in nodes:
-                    self.outputs.update(nodes[name].global_outputs)
+                    self.publish(nodes[name].global_outputs)
             phase, message, outputs = self._dag_outputs(template, nodes, phase, message)
         self._kill_daemons(nodes)
         for thread in threads:
@@ -287,7 +288,10 @@ class Engine:
                 todo.extend(deps.get(current, ()))
         return {n: nodes[n] for n in seen if n in nodes}
 
-    def _assess(self, nodes, deps, leaves, tasks, partial: bool = False) -> tuple[str, str]:
+    def _assess(self, nodes, deps, leaves, tasks, fail_fast: bool) -> tuple[str, str]:
+        """``assessDAGPhase`` (``dag.go`` :140-246, the same loop in v4.0.7): the leaves in sorted order; with
+        ``failFast`` the first that failed gives the phase, without it every failed leaf overwrites the result, so
+        the **last** one does (:217-245)."""
         memo: dict[str, str] = {}
 
         def branch(name: str) -> str:
@@ -298,16 +302,17 @@ class Engine:
                 memo[name] = node.phase if node.phase in COMPLETED_PHASES and not node.daemoned else inherited
             return memo[name]
 
+        result: tuple[str, str] = (SUCCEEDED, "")
         for leaf in leaves:
             if leaf not in nodes:
                 continue
             phase = branch(leaf)
             continues = tasks[leaf].get("continueOn") or {}
             if (phase == FAILED and not continues.get("failed")) or (phase == ERROR and not continues.get("error")):
-                node = nodes[leaf]
-                return phase, node.message or f"task {leaf} {phase.lower()}"
-        del partial
-        return SUCCEEDED, ""
+                result = phase, nodes[leaf].message or f"task {leaf} {phase.lower()}"
+                if fail_fast:
+                    break
+        return result
 
     def _dag_outputs(self, template, nodes, phase, message):
         outputs: dict[str, Path | None] = {}
@@ -338,6 +343,12 @@ class Engine:
         node = scope.get(match.group(2))
         return node.outputs.get(match.group(3)) if node is not None else None
 
+    def publish(self, global_outputs: dict[str, str]) -> None:
+        """``addParamToGlobalScope`` (``operator.go`` :3701-3712): a ``globalName`` output becomes
+        ``workflow.outputs.parameters.<name>`` and a parameter of ``status.outputs`` (updated in place if set)."""
+        self.outputs.update(global_outputs)
+        self.globals.update({f"workflow.outputs.parameters.{k}": v for k, v in global_outputs.items()})
+
     # -- tasks ---------------------------------------------------------------------------------------------
     def finish(self, node: Node, phase: str, message: str = "", exit_code: int | None = None) -> None:
         with self.cond:
@@ -345,6 +356,9 @@ class Engine:
             if exit_code is not None:
                 node.exit_code = exit_code
             node.finished = time.time()
+            if node.kind == "pod":  # also a task that never ran (Skipped, Omitted, Error): the summary shows it
+                self.pods[node.task] = node
+                self.publish(node.global_outputs)  # podReconciliation: as soon as the pod's node completes
             if node.kind == "pod" or (node.phase in (OMITTED, ERROR) and not self._internal(node.template)):
                 self.ui.phase(node)
             self.cond.notify_all()
@@ -362,10 +376,14 @@ class Engine:
                     return
                 supplied[argument["name"]] = value
             values = self._values(scope)
-            parameters = {
-                p["name"]: self.substitute_text(str(p.get("value", "")), values)
-                for p in (task.get("arguments") or {}).get("parameters") or []
-            }
+            try:
+                parameters = {
+                    p["name"]: self.substitute_text(str(p.get("value", "")), values)
+                    for p in (task.get("arguments") or {}).get("parameters") or []
+                }
+            except ExpressionTagError as exc:  # ProcessArgs fails: the node is Error
+                self.finish(node, ERROR, str(exc))
+                return
             template = self._with_inputs(self.manifest.templates[task["template"]], parameters)
             if node.kind == "resource" and template["resource"].get("action") == "get":
                 child.run_get(self, template, node, parameters)
@@ -403,7 +421,7 @@ class Engine:
         strategy = template.get("retryStrategy")
         if not strategy:
             return self.run_dag(template, node.name, inputs, node.retry_dir)
-        first, attempt = time.monotonic(), 0
+        retries, attempt = Retries(strategy, lambda: self.stopping), 0
         while True:
             retry_dir = "/".join(part for part in (node.retry_dir, f"group-retry-{attempt}" if attempt else "") if part)
             started = time.monotonic()
@@ -411,11 +429,10 @@ class Engine:
             node.attempts = attempt + 1
             if phase == SUCCEEDED or self.stopping:
                 return phase, outputs, message
-            reason = self.retry_allows(strategy, attempt, phase, None, message, time.monotonic() - started)
-            if reason is None:
-                reason = self.runner.backoff(strategy, attempt, first)
-            if reason is not None:
-                return phase, outputs, message if reason == message else f"{message} ({reason})"
+            verdict = retries.decide(Attempt(phase, None, message, started, time.monotonic()))
+            if not verdict.retry:
+                reason = verdict.reason
+                return verdict.phase or phase, outputs, message if reason in ("", message) else f"{message} ({reason})"
             self.ui.note(f"{node.task}: attempt {attempt + 1} {phase} ({message}); the whole {node.task} runs again")
             attempt += 1
 
@@ -436,29 +453,9 @@ class Engine:
         return substitute(template, values)
 
     def substitute_text(self, text: str, values: dict[str, str] | None = None) -> str:
+        """A task argument's value: ``{{...}}`` and ``{{=...}}`` over the task's scope (``ProcessArgs``)."""
+        from .expression_tags import expression_tag
         from .template import replace
 
-        return json.loads(replace(json.dumps(text), values if values is not None else self.globals))
-
-    def retry_allows(self, strategy: dict, attempt: int, phase: str, exit_code: int | None, message: str,
-                     duration: float) -> str | None:  # fmt: skip
-        """None when another attempt runs, else the reason the retries stop (``processNodeRetries``)."""
-        policy = strategy.get("retryPolicy") or ("Always" if strategy.get("expression") else "OnFailure")
-        allowed = {"Always": (FAILED, ERROR), "OnFailure": (FAILED,), "OnError": (ERROR,)}[policy]
-        if phase not in allowed:
-            return message
-        if attempt + 1 > int(str(strategy.get("limit", 0))):
-            return "No more retries left"
-        expression = strategy.get("expression")
-        if expression:
-            env = {
-                "retries": str(attempt),
-                "lastRetry": {"exitCode": str(exit_code if exit_code is not None else -1), "status": phase,
-                              "duration": str(int(duration)), "message": message},
-            }  # fmt: skip
-            try:
-                if not evaluate_bool(expression, env):
-                    return "retryStrategy.expression evaluated to false"
-            except ExprError as exc:
-                return f"retryStrategy.expression: {exc}"
-        return None
+        scope = values if values is not None else self.globals
+        return json.loads(replace(json.dumps(text), scope, lambda tag: expression_tag(tag, scope)))

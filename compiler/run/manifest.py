@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .depends import logic
-from .expr import ExprError, tokenize
+from .expr_functions import ExprError
 
 
 class Unsupported(Exception):
@@ -120,6 +120,7 @@ def load(document: dict, skip_unsupported: bool = False) -> Manifest:
                 _check_parameter(parameter, section, kinds[0], f"{where}.{section}.parameters[{parameter.get('name')}]")
         if "retryStrategy" in template:
             _check_retry(template["retryStrategy"], f"{where}.retryStrategy")
+        _check_tags({k: v for k, v in template.items() if k != "retryStrategy"}, where)
     if ignored:
         manifest.notes.append("ignored locally (scheduling only): " + ", ".join(sorted(ignored)))
     return manifest
@@ -131,7 +132,6 @@ def _check_dag(template: dict, templates: dict, where: str) -> None:
     for task in dag.get("tasks") or []:
         at = f"{where}.dag.tasks[{task.get('name')}]"
         _keys(task, {"name", "template", "depends", "dependencies", "continueOn", "arguments", "when"}, at)
-        _check_when(str(task.get("when") or ""), f"{at}.when")
         if task.get("template") not in templates:
             raise Unsupported(f"{at}.template: no template named {task.get('template')!r}")
         if task.get("depends") and task.get("dependencies"):
@@ -224,22 +224,42 @@ def _check_parameter(parameter: dict, section: str, kind: str, where: str) -> No
             check_jsonpath(str(source.get("jsonPath") or ""))
         except ResourceError as exc:
             raise Unsupported(f"{where}.valueFrom.jsonPath: {exc}") from None
+    elif section == "outputs" and kind == "container":  # SaveParameters: a file of main's
+        _keys(parameter, {"name", "valueFrom", "globalName"}, where)
+        source = _keys(parameter.get("valueFrom") or {}, {"path", "default"}, f"{where}.valueFrom")
+        if not source.get("path"):
+            raise Unsupported(f"{where}.valueFrom.path: a pod's output parameter needs a path")
     else:
         _keys(parameter, {"name", "value"}, where)
 
 
-def _check_when(when: str, where: str) -> None:
-    """A ``{{=...}}`` tag must be in the expr-lang subset ``expr.py`` runs (its value is known only at run time)."""
+def check_expression(text: str, where: str) -> None:
+    """An expr-lang expression must parse and call only the functions ``expr.py`` has (its value is known only at
+    run time): anything else is refused here, by name, rather than failing a node later."""
+    from .expr import parse, unsupported_calls
+
+    try:
+        missing = unsupported_calls(parse(text))
+    except ExprError as exc:
+        raise Unsupported(f"{where}: {exc}") from None
+    if missing:
+        raise Unsupported(f"{where}: the expression function {missing[0]} is not supported by osmo run")
+
+
+def _check_tags(template: dict, where: str) -> None:
+    """Every ``{{=...}}`` tag of a template (a pod's command, env, args; a DAG task's when and arguments)."""
+    text = json.dumps(template)
     at = 0
-    while (start := when.find("{{", at)) >= 0:
-        end = when.find("}}", start)
-        tag = when[start + 2 : end if end >= 0 else len(when)].strip()
+    while (start := text.find("{{", at)) >= 0:
+        end = text.find("}}", start)
+        tag = text[start + 2 : end if end >= 0 else len(text)].strip()
         if tag.startswith("="):
             try:
-                tokenize(tag[1:])
-            except ExprError as exc:
-                raise Unsupported(f"{where}: {exc}") from None
-        at = end + 2 if end >= 0 else len(when)
+                expression = json.loads(f'"{tag[1:]}"')
+            except ValueError:
+                raise Unsupported(f"{where}: expression tag {{{{{tag}}}}} is not valid JSON text") from None
+            check_expression(expression, where)
+        at = end + 2 if end >= 0 else len(text)
 
 
 def _check_pod(template: dict, where: str, skip: bool, ignored: set[str], manifest: Manifest) -> None:
@@ -302,7 +322,5 @@ def _check_retry(strategy: dict, where: str) -> None:
     _keys(strategy.get("backoff") or {}, {"duration", "factor", "cap", "maxDuration"}, f"{where}.backoff")
     if strategy.get("retryPolicy", "Always") not in ("Always", "OnFailure", "OnError"):
         raise Unsupported(f"{where}.retryPolicy {strategy['retryPolicy']!r} is not supported by osmo run")
-    try:
-        tokenize(strategy.get("expression") or "")
-    except ExprError as exc:
-        raise Unsupported(f"{where}.expression: {exc}") from None
+    if strategy.get("expression"):
+        check_expression(str(strategy["expression"]), f"{where}.expression")

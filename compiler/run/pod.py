@@ -1,16 +1,26 @@
 """One attempt of a container template, the way the kubelet and Argo's emissary run a pod (NOTES §2, §6, §7).
 
-Init containers run one after another (a non-zero exit is **Error**); then main and the sidecars start together;
-when main exits the sidecars get SIGTERM and, after the grace period, SIGKILL. The phase comes from main's exit
-code (0 Succeeded, else Failed ``main: Error (exit code N)``); a sidecar exiting non-zero other than 137/143 fails
-the pod. ``activeDeadlineSeconds`` counts from the pod's start, init containers included, and kills it (Failed,
-``Pod was active on the node longer than the specified deadline``); ``pendingTimeout`` counts only while init
-containers run (Failed, ``timeout``). ``stop()`` is how a daemon is killed at the end of its DAG, or the whole run
-is stopped. Backends only start processes; everything here is the same for all of them.
+Init containers run one after another; then main and the sidecars start together; when main exits the sidecars get
+SIGTERM and, after the grace period, SIGKILL. The phase is Argo's ``inferFailedReason`` (``operator.go``
+:1785-1904 in v4.1.2, the same in v4.0.7): a user init container that exits non-zero makes the node **Failed**
+``<name>: Error (exit code N)`` -- only Argo's own ``init`` container is Error; one that exits 137/143 is skipped
+over, so the next container's ``Waiting`` state makes the node **Error** ``Pod failed before <next> container
+starts due to PodInitializing: ``. Then main's exit code (0 Succeeded, else Failed ``main: Error (exit code N)``);
+a sidecar exiting non-zero other than 137/143 fails the pod. Main and sidecars run under ``argoexec emissary``
+(``workflowpod.go`` :769-770), so a command that is not in the image exits **64** with emissary's termination
+message (``cmd/argoexec/commands/emissary.go`` :209-212, ``cmd/argoexec/main.go`` :38-43); init containers are not
+wrapped, so theirs is the kubelet's StartError (exit code 128). ``activeDeadlineSeconds`` counts from the pod's
+start, init containers included, and kills it (Failed, ``Pod was active on the node longer than the specified
+deadline``); ``pendingTimeout`` counts only while init containers run (Failed, ``timeout``). A retry pod's
+``executionDeadline`` (``backoff.maxDuration``) is the wait container's ``monitorDeadline`` (``executor.go``
+:1473-1496): it kills main and the sidecars, and the phase then follows main's exit code like any other exit.
+``stop()`` is how a daemon is killed at the end of its DAG, or the whole run is stopped. Backends only start
+processes; everything here is the same for all of them.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -23,6 +33,7 @@ from typing import Protocol
 GRACE_SECONDS = 30.0  # terminationGracePeriodSeconds default (pod/queue.go:68-70)
 DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
 EXECUTION_DEADLINE_MESSAGE = "Step exceeded its deadline"
+EMISSARY_EXIT = 64  # cmd/argoexec/main.go: any error of emissary itself (not the command's own exit)
 
 
 @dataclass
@@ -122,7 +133,7 @@ class Pod:
         pending_end = started + spec.pending_timeout if spec.pending_timeout else None
         self.backend.pod_started(spec)
         try:
-            for container in spec.init:
+            for index, container in enumerate(spec.init):
                 process = self._start(container)
                 self.running = [process]
                 while (rc := process.poll()) is None:
@@ -137,9 +148,9 @@ class Pod:
                         self._terminate([process], 0)
                         return PodResult("Failed", None, "timeout")
                     time.sleep(0.05)
-                error = process.setup_error()
-                if error or rc != 0:
-                    return PodResult("Error", None, error or f"{container.name}: Error (exit code {rc})")
+                failed = _init_failure(spec, index, container, rc, process.setup_error())
+                if failed is not None:
+                    return failed
             main = self._start(spec.main)
             sidecars = [self._start(c) for c in spec.sidecars]
             self.running = [main, *sidecars]
@@ -153,28 +164,60 @@ class Pod:
                     self._terminate(self.running, spec.grace)
                     message = DEADLINE_MESSAGE
                 elif spec.execution_deadline and time.monotonic() > spec.execution_deadline:
+                    # monitorDeadline: kill main and the sidecars; main's exit code decides the phase
+                    self.log("wait", EXECUTION_DEADLINE_MESSAGE)  # what Argo's wait container logs
                     self._terminate(self.running, spec.grace)
-                    message = EXECUTION_DEADLINE_MESSAGE
                 else:
                     time.sleep(0.05)
             rc = main.poll()
             self._terminate(sidecars, spec.grace)
             error = main.setup_error()
+            if error and error.startswith("exec:"):  # emissary's exec.LookPath failed: exit code 64
+                text = emissary_message(spec.main.argv[0], error)
+                self.log("main", text)
+                return PodResult("Failed", EMISSARY_EXIT, f"main: Error (exit code {EMISSARY_EXIT}): {text}")
             if error:
-                if error.startswith("exec:"):  # the kubelet's StartError: exit code 128
-                    return PodResult("Failed", 128, f"main: {error}")
                 return PodResult("Error", None, f"main: {error}")
             if message:
                 return PodResult("Failed", rc, message)
             if rc != 0:
                 return PodResult("Failed", rc, f"main: Error (exit code {rc})", stopped=stopped)
             for container, process in zip(spec.sidecars, sidecars, strict=True):
-                code = process.poll()
+                code, error = process.poll(), process.setup_error()
+                if error and error.startswith("exec:"):  # sidecars run under emissary too
+                    text = emissary_message(container.argv[0], error)
+                    return PodResult("Failed", rc, f"{container.name}: Error (exit code {EMISSARY_EXIT}): {text}")
                 if code not in (0, 137, 143, None):
                     return PodResult("Failed", rc, f"{container.name}: Error (exit code {code})")
             return PodResult("Succeeded", rc, stopped=stopped)
         finally:
             self.backend.pod_ended(spec)
+
+
+def _init_failure(spec: PodSpec, index: int, container: ContainerSpec, rc: int, error: str | None) -> PodResult | None:
+    """``inferFailedReason`` for a user init container that ended: None when the pod goes on to the next one."""
+    if error and error.startswith("exec:"):  # not wrapped by emissary: the kubelet's StartError
+        return PodResult("Failed", None, f"{container.name}: StartError (exit code 128): {error}")
+    if error:
+        return PodResult("Error", None, error)
+    if rc == 0:
+        return None
+    if rc in (137, 143):  # ignored like a killed sidecar: the next container never started (Waiting)
+        following = spec.init[index + 1].name if index + 1 < len(spec.init) else "main"
+        return PodResult("Error", None, f"Pod failed before {following} container starts due to PodInitializing: ")
+    return PodResult("Failed", None, f"{container.name}: Error (exit code {rc})")
+
+
+def emissary_message(name: str, error: str) -> str:
+    """The termination message ``argoexec emissary`` writes when ``exec.LookPath(name)`` fails (Go's
+    ``exec.Error``: a name with a slash is stat'ed, a bare name is searched in ``$PATH``)."""
+    if "/" not in name:
+        reason = "executable file not found in $PATH"
+    elif "permission denied" in error.lower():
+        reason = "permission denied"
+    else:
+        reason = f"stat {name}: no such file or directory"
+    return f"failed to find name in PATH: exec: {json.dumps(name)}: {reason}"
 
 
 def mounted_path(container: ContainerSpec, path: str) -> Path | None:

@@ -20,22 +20,15 @@ from typing import Any
 from ..podnames import v2_pod_name
 from .artifacts import ArtifactError, NeedsStorage, NotFound, load_input, save_output
 from .depends import ERROR, FAILED, RUNNING, SUCCEEDED
+from .expression_tags import ExpressionTagError, expression_tag
 from .pod import ContainerSpec, Mount, Pod, PodResult, PodSpec
+from .retry import Attempt, Retries
+from .retry import seconds as parse_seconds
 from .template import SubstitutionError, substitute
 
 
 class PodError(Exception):
     """The pod cannot be built (missing Secret, artifact that fails to load): the node is Error."""
-
-
-def parse_seconds(value: Any) -> float | None:
-    if value in (None, ""):
-        return None
-    text = str(value).strip()
-    units = {"s": 1, "m": 60, "h": 3600}
-    if text[-1:] in units:
-        return float(text[:-1]) * units[text[-1]]
-    return float(text)
 
 
 class PodRunner:
@@ -50,30 +43,25 @@ class PodRunner:
         node.log = task_dir / "log.txt"
         engine.pods[node.task] = node
         strategy = template.get("retryStrategy")
+        retries = Retries(strategy, lambda: engine.stopping) if strategy else None
         attempt, last = 0, {"exitCode": "0", "status": "", "duration": "0", "message": ""}
-        max_duration = parse_seconds(((strategy or {}).get("backoff") or {}).get("maxDuration"))
-        first_start = time.monotonic()
         while True:
             node.attempts = attempt + 1
             pod_dir = task_dir if attempt == 0 else task_dir / f"retry-{attempt}"
             started = time.monotonic()
-            # a retry pod's executionDeadline: the first attempt's start + maxDuration (operator.go :1077-1147)
-            execution_deadline = first_start + max_duration if attempt and max_duration else None
-            result = self._attempt(template, node, supplied, parameters, pod_dir, attempt, last, execution_deadline)
-            if result.phase == SUCCEEDED or result.stopped or strategy is None or engine.stopping:
+            deadline = retries.execution_deadline if retries else None
+            result = self._attempt(template, node, supplied, parameters, pod_dir, attempt, last, deadline)
+            if result.phase == SUCCEEDED or result.stopped or retries is None or engine.stopping:
                 break
-            reason = engine.retry_allows(strategy, attempt, result.phase, result.exit_code, result.message,
-                                         time.monotonic() - started)  # fmt: skip
-            if reason is None:
-                reason = self.backoff(strategy, attempt, first_start)
-            if reason is not None:
-                if reason != result.message:
-                    result.message = f"{result.message} ({reason})" if result.message else reason
+            ended = Attempt(result.phase, result.exit_code, result.message, started, time.monotonic())
+            verdict = retries.decide(ended)
+            if not verdict.retry:
+                result.phase = verdict.phase or result.phase
+                if verdict.reason and verdict.reason != result.message:
+                    result.message = f"{result.message} ({verdict.reason})" if result.message else verdict.reason
                 break
             self._log(node, "", f"osmo run: attempt {attempt + 1} {result.phase} ({result.message}); retrying")
-            last = {"exitCode": str(result.exit_code if result.exit_code is not None else -1),
-                    "status": result.phase, "duration": str(int(time.monotonic() - started)),
-                    "message": result.message}  # fmt: skip
+            last = ended.scope()
             attempt += 1
         daemon = bool(template.get("daemon"))
         phase, message = result.phase, result.message
@@ -82,26 +70,6 @@ class PodRunner:
         elif daemon and not result.stopped and phase == SUCCEEDED:
             phase, message = FAILED, "daemon exited (daemon pods should run indefinitely)"
         self.engine.finish(node, phase, message, result.exit_code)
-
-    def backoff(self, strategy: dict, attempt: int, first_start: float) -> str | None:
-        """Argo's ``backoff`` before retry ``attempt + 1``: wait ``duration * factor**attempt`` (at most ``cap``);
-        no retry once ``maxDuration`` has passed since the first attempt started, or if the wait would pass it."""
-        backoff = strategy.get("backoff") or {}
-        if not backoff:
-            return None
-        max_duration = parse_seconds(backoff.get("maxDuration"))
-        limit = first_start + max_duration if max_duration else None
-        if limit is not None and time.monotonic() > limit:
-            return "Max duration limit exceeded"
-        wait = (parse_seconds(backoff.get("duration")) or 0.0) * float(backoff.get("factor") or 1) ** attempt
-        cap = parse_seconds(backoff.get("cap"))
-        wait = min(wait, cap) if cap else wait
-        if limit is not None and time.monotonic() + wait > limit:
-            return "Backoff would exceed max duration limit"
-        end = time.monotonic() + wait
-        while time.monotonic() < end and not self.engine.stopping:
-            time.sleep(min(0.05, end - time.monotonic()))
-        return None
 
     # -- one attempt ---------------------------------------------------------------------------------------
     def _attempt(self, template, node, supplied, parameters, pod_dir: Path, attempt: int, last: dict,
@@ -117,14 +85,14 @@ class PodRunner:
             for artifact in (template.get(section) or {}).get("artifacts") or []:
                 if artifact.get("path"):
                     values[f"{section}.artifacts.{artifact['name']}.path"] = artifact["path"]
-        try:
-            resolved = substitute(template, values)
+        try:  # {{=...}} too: Argo evaluates expression tags in the whole template (audit A7)
+            resolved = substitute(template, values, lambda tag: expression_tag(tag, values))
             spec, artifacts = self._build(resolved, node, supplied, pod_dir, pod_name)
             spec.execution_deadline = execution_deadline
-        except (PodError, ArtifactError, SubstitutionError) as exc:
+        except (PodError, ArtifactError, SubstitutionError, ExpressionTagError) as exc:
             return PodResult(ERROR, None, str(exc))
         node.output_dir = pod_dir / "output"
-        node.outputs = {}
+        node.outputs, node.parameters, node.global_outputs = {}, {}, {}
 
         def ready() -> None:
             with engine.cond:
@@ -151,8 +119,8 @@ class PodRunner:
             if slot:
                 slot.release()
             node.stopper = None
-        if result.phase == ERROR and result.exit_code is None and not result.message.startswith("main"):
-            return result  # init failed: main never ran, nothing to save
+        if result.exit_code is None and result.phase != SUCCEEDED:
+            return result  # main never ran (an init container failed, a setup error): no wait container, no outputs
         try:
             for artifact in (resolved.get("outputs") or {}).get("artifacts") or []:
                 host = engine.backend.host_path(spec, spec.main, artifact["path"])
@@ -161,6 +129,11 @@ class PodRunner:
                 node.outputs[artifact["name"]] = save_output(
                     artifact, host, engine.options.storage, engine.options.repository
                 )
+            for parameter in (resolved.get("outputs") or {}).get("parameters") or []:
+                value = self._parameter(spec, parameter)
+                node.parameters[parameter["name"]] = value
+                if parameter.get("globalName"):
+                    node.global_outputs[parameter["globalName"]] = value
         except NotFound as exc:
             if result.phase == SUCCEEDED:  # main ranks first: only a successful main turns into Error
                 return PodResult(ERROR, result.exit_code, str(exc))
@@ -168,6 +141,21 @@ class PodRunner:
             return PodResult(ERROR, result.exit_code, str(exc))
         del artifacts
         return result
+
+    def _parameter(self, spec: PodSpec, parameter: dict) -> str:
+        """``SaveParameters`` (``executor.go`` :738-786): the file at ``valueFrom.path`` in main's file system, its
+        ``default`` when it cannot be read, one trailing newline trimmed."""
+        source = parameter["valueFrom"]
+        host = self.engine.backend.host_path(spec, spec.main, source["path"])
+        try:
+            if host is None:
+                raise OSError
+            value = host.read_text()
+        except OSError:
+            if "default" not in source:
+                raise NotFound(f"open {source['path']}: no such file or directory") from None
+            value = str(source["default"])
+        return value.removesuffix("\n")
 
     def _build(self, template: dict, node, supplied, pod_dir: Path, pod_name: str) -> tuple[PodSpec, list]:
         engine = self.engine

@@ -1,14 +1,16 @@
 """A resource template's wait and outputs, as Argo v4.1.2's executor does them, over the Workflow objects of a run.
 
 The runner creates only child Workflows (a split workflow's parts) and reads them back (``get``): the object is
-``{apiVersion, kind, metadata: {name, namespace, labels}, spec, status: {phase, message, outputs}}`` once the
-child run ended, ``status.outputs.parameters`` being its global outputs in the order they were set.
+``{apiVersion, kind, metadata: {name, namespace, labels}, spec, status: {phase: Running}}`` while the child runs
+and ``status: {phase, message, outputs}`` once it ended, ``status.outputs.parameters`` being its global outputs in
+the order they were set.
 
 - conditions (``workflow/executor/resource.go`` :200-306): ``successCondition``/``failureCondition`` are Kubernetes
   label selectors (``labels.Parse``) whose keys are gjson paths into the object. A matching failure condition
   fails the step with ``failure condition '<requirement>' evaluated true`` before anything is saved; the success
-  condition needs every requirement to match; neither: Argo polls again (here the object is final, so that is an
-  Error that says so). Selector syntax ported from k8s.io/apimachinery ``labels`` (``=``, ``==``, ``!=``, ``in``,
+  condition needs every requirement to match; neither: the step polls again until one matches, bounded only by
+  the template's ``activeDeadlineSeconds`` (the pod's deadline) or the run's end.
+  Selector syntax ported from k8s.io/apimachinery ``labels`` (``=``, ``==``, ``!=``, ``in``,
   ``notin``, a bare key, ``!key``; a requirement prints with its values sorted, joined by ``,``).
 - output parameters (:308-356): ``valueFrom.jsonPath`` is ``kubectl get -o jsonpath=...``: ``{...}`` fields of
   the template text, ``[*]`` over a list; several results joined by a space; a missing key prints nothing
@@ -93,15 +95,19 @@ def _gjson(obj: Any, path: str) -> tuple[bool, str]:
     return True, "" if obj is None else json.dumps(obj) if isinstance(obj, dict | list) else str(obj).lower()
 
 
-def wait(resource: dict, obj: Any) -> tuple[str, str]:
-    """``matchConditions`` on the final object: ``("Succeeded", "")``, ``("Failed", message)`` or ``("Error", ...)``."""
+NEITHER = "Neither success condition nor the failure condition has been matched. Retrying..."
+
+
+def wait(resource: dict, obj: Any) -> tuple[str, str] | None:
+    """``matchConditions`` (:277-306): ``("Succeeded", "")``, ``("Failed", message)``, or None when neither condition
+    matches -- Argo then polls the object again (``WaitResource`` :223, every ``RESOURCE_STATE_CHECK_INTERVAL``)."""
     for requirement in parse_selector(resource.get("failureCondition") or ""):
         if requirement.matches(obj):
             return "Failed", f"failure condition '{requirement}' evaluated true"
     success = parse_selector(resource.get("successCondition") or "")
     if all(r.matches(obj) for r in success):
         return "Succeeded", ""
-    return "Error", "the resource ended matching neither its success nor its failure condition (Argo would wait)"
+    return None
 
 
 _FIELD = re.compile(r"\.([^.\[\]{}]+)|\[\*\]|\[(\d+)\]")

@@ -47,7 +47,7 @@ def build(run_dir: Path, engine: Any, phase: str, message: str) -> dict:
     tasks: dict[str, dict] = {}
     for name in osmo_tasks(engine.manifest):
         node = engine.pods.get(name)
-        if node is None:  # never created: its DAG (a group) was omitted or never reached it
+        if node is None:  # no node at all: its DAG (a group, a part) never ran (dag.go creates none)
             tasks[name] = {"phase": OMITTED, "exitCode": None, "log": None, "output": None, "message": ""}
             continue
         tasks[name] = {

@@ -40,7 +40,7 @@ def go_quote(value: str) -> str:
 
 def replace(text: str, values: dict[str, str], expression: Callable[[str], str] | None = None) -> str:
     """``template.Replace(text, values, allowUnresolved=true)`` on a JSON text; ``{{=...}}`` tags only where the
-    caller evaluates them (``when.py``: the gates of a split workflow)."""
+    caller evaluates them (``expression_tags.py``: a ``when``, a pod template, a task's arguments)."""
     out, at = [], 0
     while True:
         start = text.find("{{", at)
@@ -64,9 +64,10 @@ def replace(text: str, values: dict[str, str], expression: Callable[[str], str] 
     return "".join(out)
 
 
-def substitute(value: Any, values: dict[str, str]) -> Any:
-    """Substitute every string of a JSON-like value (the whole template, as Argo does on its JSON text)."""
-    text = replace(json.dumps(value), values)
+def substitute(value: Any, values: dict[str, str], expression: Callable[[str], str] | None = None) -> Any:
+    """Substitute every string of a JSON-like value (the whole template, as Argo does on its JSON text);
+    ``expression`` evaluates ``{{=...}}`` tags (``expression_tags.py``), which are refused without it."""
+    text = replace(json.dumps(value), values, expression)
     try:
         return json.loads(text)
     except ValueError as exc:  # a value that broke the JSON: Argo fails the same way

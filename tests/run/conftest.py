@@ -161,3 +161,64 @@ def podman_engine(tmp_path_factory):
 @pytest.fixture
 def podman_run(podman_engine, tmp_path, capsys):
     return make_runner(tmp_path, capsys, "podman")
+
+
+# -- hand-written Argo manifests, run straight through the engine (no compile step) ------------------------------
+@dataclass
+class ManifestRun:
+    phase: str
+    message: str
+    out: str
+    run_dir: Path
+    summary: dict
+    engine: object
+
+    def task(self, name: str) -> dict:
+        return self.summary["tasks"][name]
+
+    def log(self, name: str) -> str:
+        return (self.run_dir / self.summary["tasks"][name]["log"]).read_text()
+
+
+@pytest.fixture
+def manifest_run(tmp_path, capsys):
+    """``go(yaml_text, **Options)`` runs a hand-written Workflow on the process backend with the same code path
+    as ``osmo run`` after its compile step (``Engine``, ``summary.build``), and returns a ``ManifestRun``."""
+    reason = process_backend_reason()
+    if reason:
+        pytest.skip(reason)
+    return make_manifest_runner(tmp_path, capsys, "process")
+
+
+@pytest.fixture
+def podman_manifest_run(podman_engine, tmp_path, capsys):
+    """``manifest_run`` on the podman backend (the isolated engine of ``podman_engine``)."""
+    return make_manifest_runner(tmp_path, capsys, "podman")
+
+
+def make_manifest_runner(tmp_path: Path, capsys, backend_name: str):
+    import yaml
+
+    from compiler.run.command import make_backend
+    from compiler.run.dag import Engine, Options
+    from compiler.run.manifest import load_all
+    from compiler.run.summary import build
+    from compiler.run.ui import PlainUI
+
+    counter = iter(range(100))
+
+    def go(text: str, **options) -> ManifestRun:
+        run_dir = tmp_path / f"run{next(counter)}"
+        run_dir.mkdir()
+        manifest = load_all([d for d in yaml.safe_load_all(text) if d is not None])
+        backend = make_backend(backend_name, run_dir, manifest)
+        engine = Engine(manifest, Options(run_dir, **options), backend, PlainUI())
+        try:
+            engine.start()
+            phase, message = engine.wait()
+        finally:
+            backend.close()
+        return ManifestRun(phase, message, capsys.readouterr().out, run_dir, build(run_dir, engine, phase, message),
+                           engine)  # fmt: skip
+
+    return go

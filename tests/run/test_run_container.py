@@ -149,8 +149,11 @@ workflow:
     noimage = run.summary["tasks"]["noimage"]
     assert noimage["phase"] == "Error" and "osmo-run-test-absent:1" in noimage["message"]
     noexec = run.summary["tasks"]["noexec"]
-    assert noexec["phase"] == "Failed" and noexec["exitCode"] == 128  # the kubelet's StartError
-    assert noexec["message"].startswith("main: exec:")
+    assert noexec["phase"] == "Failed" and noexec["exitCode"] == 64  # argoexec emissary's LookPath (audit A9)
+    assert noexec["message"] == (
+        'main: Error (exit code 64): failed to find name in PATH: exec: "no-such-command": '
+        "executable file not found in $PATH"
+    )
     fails = run.summary["tasks"]["fails"]
     assert fails["phase"] == "Failed" and fails["exitCode"] == 127  # the command's own "not found"
 

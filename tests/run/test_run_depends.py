@@ -6,6 +6,7 @@ import pytest
 
 from compiler.run.depends import ContinueOn, Dependency, DependsError, evaluate, expand, logic
 from compiler.run.expr import ExprError, evaluate_bool
+from compiler.run.expr_functions import argo_env
 
 WAIT = None
 CO = ContinueOn(failed=True, error=True)
@@ -97,11 +98,11 @@ def test_invalid_result_and_keyword_names() -> None:
 def test_retry_expression() -> None:
     expression = "asInt(lastRetry.exitCode) == 42 || (asInt(lastRetry.exitCode) >= 3 && asInt(lastRetry.exitCode) <= 5)"
     for code, expected in (("42", True), ("4", True), ("6", False), ("-1", False), ("0", False)):
-        assert evaluate_bool(expression, {"lastRetry": {"exitCode": code}}) is expected
+        assert evaluate_bool(expression, argo_env({"lastRetry": {"exitCode": code}})) is expected
     with pytest.raises(ExprError):
-        evaluate_bool("asInt(lastRetry.exitCode)", {"lastRetry": {"exitCode": "1"}})
+        evaluate_bool("asInt(lastRetry.exitCode)", argo_env({"lastRetry": {"exitCode": "1"}}))
     with pytest.raises(ExprError):
-        evaluate_bool("asInt(lastRetry.exitCode) ==", {"lastRetry": {"exitCode": "1"}})
+        evaluate_bool("asInt(lastRetry.exitCode) ==", argo_env({"lastRetry": {"exitCode": "1"}}))
 
 
 def test_expression_tags_of_a_group_restart() -> None:
@@ -124,11 +125,13 @@ def test_expression_tags_of_a_group_restart() -> None:
 def test_ternary_coalesce_and_index() -> None:
     from compiler.run.expr import evaluate
 
-    env = {"tasks": {"a": {"exitCode": "3"}}}
+    env = argo_env({"tasks": {"a": {"exitCode": "3"}}})
     assert evaluate("tasks['a'].exitCode ?? '-1'", env) == "3"
     assert evaluate("tasks['a'].missing ?? '-1'", env) == "-1"  # a missing map key is nil
     assert evaluate("asInt(tasks.a.exitCode) > 2 ? 'big' : 'small'", env) == "big"
-    assert evaluate("nil ?? 1 == 1 ? 'x' : 'y'", env) == "x"
+    assert evaluate("(nil ?? 1) == 1 ? 'x' : 'y'", env) == "x"
+    with pytest.raises(ExprError, match="cannot be mixed"):
+        evaluate("nil ?? 1 == 1 ? 'x' : 'y'", env)  # expr-lang's parser refuses it (measured)
     with pytest.raises(ExprError):
         evaluate("tasks['b'].exitCode", env)  # reading a member of nil fails, as in expr-lang
     with pytest.raises(ExprError):

@@ -311,10 +311,12 @@ def test_gs_inputs_are_fetched_exactly_as_osmo(osmo_run, gs_storage) -> None:
                      enumerate(("path/data", "models/model.pt", "path/none"))]  # fmt: skip
 
 
-def test_a_gs_input_that_cannot_be_fetched_is_an_error(osmo_run, gs_storage) -> None:
+def test_a_gs_input_that_cannot_be_fetched_fails_the_task(osmo_run, gs_storage) -> None:
+    # a user init container, not Argo's own: Failed (operator.go inferFailedReason, audit A1)
     workflow = GS_WORKFLOW.replace("gs://bkt/models/model.pt", "gs://nobucket/x")
     run = osmo_run(workflow, storage=str(gs_storage / "storage"), secrets=str(gs_storage / "secrets"))
-    assert run.code == 1 and run.phase("t") == "Error", run.summary
+    assert run.code == 1 and run.phase("t") == "Failed", run.summary
+    assert run.summary["tasks"]["t"]["message"].startswith("osmo-fetch-1: Error (exit code ")
     assert "cannot download osmo:nobucket/x: directory not found" in run.log("t")
 
 

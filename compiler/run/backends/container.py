@@ -23,7 +23,7 @@ Only flags that Docker and Podman share are used (``create``, ``start -a``, ``ki
 - **Images**: the local image when present, else ``pull`` once per image (its failure makes the pod Error).
 - **Exit codes** come from ``start -a`` (the container's exit code); a container that never started (the engine's
   125: no such executable, bad mount) reports a setup error: ``exec:`` for a missing executable, which the pod turns
-  into the kubelet's StartError (exit code 128).
+  into exit code 64 with argoexec emissary's message, as Argo does (pod.py).
 - **Clean-up**: every container and network carries the label ``io.osmo-compiler.run=<run id>``; ``close()`` (also
   after Ctrl-C) kills and removes everything with that label. Containers are kept until then, so outputs outside a
   volume can still be copied out (``cp``) after the container has exited.
