@@ -2,7 +2,7 @@
 
 Three callers: ``depends`` (after Argo's bare-name expansion), ``retryStrategy.expression`` and ``{{=...}}`` tags
 (``when``, pod templates, task arguments). No Python package implements expr-lang with Argo's environment (see
-docs/run.md), so this is a port of the parts a workflow uses, checked against the real one (``tests/run/oracle``,
+docs/run.md), so this is a port of the parts a workflow uses, checked against the real one (``tests/e2e/lab/oracle``,
 ``tests/run/test_run_expr.py``):
 
 - the lexer and the precedence-climbing parser (``parser/parser.go`` parseExpression, ``parser/operator``):

@@ -1,6 +1,6 @@
 """expr-lang as Argo evaluates it (``compiler/run/expr.py``), against the real one (audit A7, A8).
 
-``EXPR`` was measured, not written by hand: ``tests/run/oracle`` compiles and runs each expression with
+``EXPR`` was measured, not written by hand: ``tests/e2e/lab/oracle`` compiles and runs each expression with
 expr-lang v1.17.8 (Argo v4.1.2's; v4.0.7 has v1.17.7) over Argo's environment (``env.GetFuncMap``: ``asInt``,
 ``asFloat``, ``toJson``, ``sprig``) and prints ``json.Marshal`` of the result, or that it failed (compile or run).
 """

@@ -1,11 +1,11 @@
 # ruff: noqa: E501 -- the table holds govaluate's messages verbatim
 """``when`` as Argo reads it: govaluate (``compiler/run/govaluate.py``) against the real one (audit A6).
 
-``GOVALUATE`` was measured, not written by hand: ``tests/run/oracle`` is a Go program with Argo's ``shouldExecute``
+``GOVALUATE`` was measured, not written by hand: ``tests/e2e/lab/oracle`` is a Go program with Argo's ``shouldExecute``
 (``workflow/controller/steps.go`` :384-420, the same in v4.0.7 and v4.1.2) over govaluate at the version Argo pins
 (``v3.0.1-0.20250325060307-7625b7f8c03d``); to measure again::
 
-    cd tests/run/oracle && go build -o /tmp/oracle . && python3 -c 'import json,sys; [print(json.dumps(
+    cd tests/e2e/lab/oracle && go build -o /tmp/oracle . && python3 -c 'import json,sys; [print(json.dumps(
         {"kind": "when", "text": t})) for t in sys.argv[1:]]' '3 > 1' ... | /tmp/oracle
 """
 
