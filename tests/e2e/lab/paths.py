@@ -36,13 +36,27 @@ RECIPE = "1"
 """Bump when build.py changes what it builds or how (flags, programs): the key below then changes too."""
 
 
+BUILT_MODULES = ("", "etcd", "argo", "services")
+"""The folders here whose Go modules `lab build` builds (oracle/ is a tool of the test tables, not built)."""
+
+
 def build_inputs() -> list[Path]:
-    """The files whose content decides what the build produces: every go.mod and go.sum (the pinned
-    versions) and the lab's own Go programs."""
+    """The files whose content decides what the build produces: the built modules' go.mod and go.sum (the
+    pinned versions) and the lab's own Go programs."""
     files: list[Path] = []
-    for pattern in ("go.mod", "go.sum", "*.go"):
-        files += LAB_SOURCE.rglob(pattern)
+    for folder in BUILT_MODULES:
+        root = LAB_SOURCE / folder
+        files += [root / "go.mod", root / "go.sum"]
+        files += [p for p in root.rglob("*.go") if module_of(p) == root]
     return sorted(files)
+
+
+def module_of(path: Path) -> Path:
+    """The folder of the innermost go.mod above a file."""
+    folder = path.parent
+    while not (folder / "go.mod").exists() and folder != LAB_SOURCE:
+        folder = folder.parent
+    return folder
 
 
 def build_key() -> str:
