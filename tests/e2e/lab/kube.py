@@ -29,6 +29,8 @@ class Kube:
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token(layout)}"
         self.session.verify = str(layout.pki / "ca.crt")
+        # requests lets REQUESTS_CA_BUNDLE (set on many machines) override session.verify: not for the lab's CA.
+        self.session.trust_env = False
 
     def path(self, kind: str, name: str = "", namespace: str = "") -> str:
         prefix, plural, namespaced = RESOURCES[kind]

@@ -106,7 +106,7 @@ def control_plane(layout: Layout) -> None:
         netns=False,
     )
     kube = Kube(layout)
-    wait_for("kube-apiserver", kube.ready, 90, log=layout.logs / "kube-apiserver.log")
+    wait_for("kube-apiserver", kube.ready, 240, log=layout.logs / "kube-apiserver.log")
     procs.start(
         layout,
         "kube-controller-manager",
