@@ -23,7 +23,7 @@ def test_tutorial_succeeds_and_task3_reads_both_inputs(pods: Lab) -> None:
     assert {t: tasks[t]["phase"] for t in tasks} == {"task1": "Succeeded", "task2": "Succeeded", "task3": "Succeeded"}
 
     logs = pods.osmo("logs", name, "--task", "task3", check=True).stdout
-    lines = [line.split(":", 1)[-1].strip() for line in logs.splitlines()]
+    lines = [line.split(" | ", 1)[-1].strip() for line in logs.splitlines()]
     # input 0 is task1's output, input 1 task2's: the artifacts went through the lab's S3 server
     assert lines.index("a line: Data from task 1") < lines.index("Reading from task 2")
     assert lines.index("Reading from task 2") < lines.index("a line: Data from task 2")
