@@ -262,6 +262,8 @@ def _check_tokens(task: TaskRef, group_members: set[str]) -> list[Diagnostic]:
             token_spans.append(match.span())
             body = match.group(1)
             offset = match.start()
+            if "{{" in body:
+                continue  # "{{input:{{i}}}}": a token built with Jinja, reported once at the template (L119)
             if body.startswith("input:"):
                 if not inputs_known:
                     continue
