@@ -168,6 +168,8 @@ _TABLE = [
     ),
     ("V345", "expression-word-name", E, "a group or task named like a word of Argo's expression language (in, not...)"),
     ("V346", "file-in-mount", E, "a `files:` path inside a host mount or a credential mount"),
+    ("V347", "shell-line-in-one-item", W, "a shell command line given as one program name or as a script file name"),
+    ("V348", "osmo-path-literal", W, "a literal /osmo/... path that is not OSMO's output or input folder"),
     (
         "V350",
         "secret-in-environment",
