@@ -66,9 +66,8 @@ def test_osmo_data_folders_and_other_paths_are_not_flagged():
 
 
 def test_the_lint_is_located_in_file_contents():
-    text = TASK.format(
-        body="    command: [sh, /tmp/run.sh]\n    files:\n    - path: /tmp/run.sh\n      contents: |\n        echo\n        ls /osmo/out\n"
-    )
+    script = "    files:\n    - path: /tmp/run.sh\n      contents: |\n        echo\n        ls /osmo/out\n"
+    text = TASK.format(body="    command: [sh, /tmp/run.sh]\n" + script)
     (d,) = compile_text(text, "wf.yaml").diagnostics
     assert (d.code, d.line, d.column) == ("V348", 11, 12)
 
