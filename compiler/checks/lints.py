@@ -31,7 +31,7 @@ def check(task: TaskRef) -> list[Diagnostic]:
 def _shell_line_in_one_item(task: TaskRef) -> list[Diagnostic]:
     command, args = as_list(task.data.get("command")), as_list(task.data.get("args"))
     first = as_str(command[0]) if command else None
-    if first and re.search(r"\s", first.strip()) and "{{" not in first:
+    if first and re.search(r"\s", first.strip()):
         return [
             Diagnostic(
                 "V347",
