@@ -7,6 +7,7 @@ Heavy imports (hera) happen inside the commands that need them, so that
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -125,7 +126,8 @@ def validate(
         typer.Option(
             "--skip-non-workflows",
             help="Skip files without a top-level `workflow:` key (the pre-commit hook sets it); a misspelt "
-            "`workflow:` is still reported.",
+            "`workflow:` is still reported. A --set name a workflow does not use is then reported only when it "
+            "looks like a typo of one it uses (L117).",
         ),
     ] = False,
     set_values: cli_options.SetValues = None,
@@ -156,6 +158,8 @@ def validate(
         allow_any_localpath=allow_any_localpath, profile=profile, pool=pool, max_bytes=max_bytes,
         share_templates=share_templates, split=split,
     )  # fmt: skip
+    if skip_non_workflows:  # the hook: one `args:` list serves every staged workflow (docs/pre-commit.md)
+        options = dataclasses.replace(options, shared_set_values=True)
     failed, checked, whole_run = False, 0, []
     shared: set = set()  # findings in another file than the workflow (the profile): reported once per run
     for path, walked in _workflow_files(files):

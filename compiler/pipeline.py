@@ -137,16 +137,19 @@ class _Run:
         self.diagnostics += self._blame_misspelt_defaults(problems, sections)
         given = self.options.set_values, self.options.set_strings
         if any(given):
-            self.diagnostics += set_values.findings(workflow.text, values, *given, file=self.path)
+            self.diagnostics += set_values.findings(
+                workflow.text, values, *given, file=self.path, shared=self.options.shared_set_values
+            )
         if rendered is None:
             return None
         self.locator.add_section("workflow", rendered.text, workflow.start_line, rendered)
         before = len(self.diagnostics)
         data = self._parse(rendered.text, "workflow")
-        if any(given):
-            self.diagnostics[before:] = [
-                set_values.explain_yaml_error(d, rendered.text, *given) for d in self.diagnostics[before:]
-            ]
+        if any(given):  # what a --set value did to the YAML's structure, named by its flag
+            self.diagnostics[before:] = set_values.after_parse(
+                self.diagnostics[before:], workflow.text, rendered.text, *given,
+                file=self.path, start_line=workflow.start_line,
+            )  # fmt: skip
         if not isinstance(data, dict):
             return None
         document = {"workflow": data.get("workflow"), **document}
