@@ -26,6 +26,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,  # osmo --install-completion [bash|zsh|fish|powershell]
     pretty_exceptions_enable=False,  # never show locals: they may hold tokens
+    # Plain help (no rich panels): at 80 columns rich cuts option names and help into "--artifact-repos…"
+    rich_markup_mode=None,
 )
 
 
@@ -414,7 +416,7 @@ def profile_init(
 
 
 @profile_app.command("check")
-def profile_check(path: str = typer.Argument(..., help="The profile file to check.")) -> None:
+def profile_check(path: str = typer.Argument(..., metavar="FILE", help="The profile file to check.")) -> None:
     """Validate a profile file; print every problem. Silent when clean."""
     from pathlib import Path
 
@@ -438,25 +440,36 @@ app.command("cancel", help=cli_server.CANCEL_HELP)(cli_server.cancel)
 
 @app.command("run")
 def run_workflow(
-    file: str = typer.Argument(..., help="The OSMO workflow file ('-' reads standard input)."),
-    set_values: list[str] = typer.Option([], "--set", help=shared_options.SET),
-    set_strings: list[str] = typer.Option([], "--set-string", help=shared_options.SET_STRING),
-    set_env: list[str] = typer.Option([], "--set-env", help=shared_options.SET_ENV),
-    profile: str | None = typer.Option(None, "--profile", help=shared_options.PROFILE),
-    pool: str | None = typer.Option(None, "--pool", help=shared_options.POOL),
+    file: str = typer.Argument(..., metavar="FILE", help="The OSMO workflow file ('-' reads standard input)."),
+    set_values: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=shared_options.SET),
+    set_strings: list[str] = typer.Option([], "--set-string", metavar="KEY=VALUE", help=shared_options.SET_STRING),
+    set_env: list[str] = typer.Option([], "--set-env", metavar="KEY=VALUE", help=shared_options.SET_ENV),
+    profile: str | None = typer.Option(None, "--profile", metavar="FILE", help=shared_options.PROFILE),
+    pool: str | None = typer.Option(None, "--pool", metavar="POOL", help=shared_options.POOL),
     max_bytes: cli_options.MaxBytes = None,
     split: cli_options.Split = True,
     backend: str | None = typer.Option(
-        None, "--backend", help="process, docker or podman (default: docker when it answers, else process)."
+        None,
+        "--backend",
+        metavar="process|docker|podman",
+        help="process, docker or podman (default: docker when it answers, else process).",
     ),
-    run_dir: str | None = typer.Option(None, "--run-dir", help="Folder for logs, outputs and summary.json."),
+    run_dir: str | None = typer.Option(
+        None, "--run-dir", metavar="DIR", help="Folder for logs, outputs and summary.json."
+    ),
     storage: str | None = typer.Option(
-        None, "--storage", help="Folder standing for URL data: DIR/<scheme>/<bucket>/<key>."
+        None, "--storage", metavar="DIR", help="Folder standing for URL data: DIR/<scheme>/<bucket>/<key>."
     ),
-    secrets: str | None = typer.Option(None, "--secrets", help="Folder of Secrets: DIR/<secret>/<key> files."),
-    jobs: int = typer.Option(4, "-j", "--jobs", min=1, help="Pods running at once (group members do not count)."),
+    secrets: str | None = typer.Option(
+        None, "--secrets", metavar="DIR", help="Folder of Secrets: DIR/<secret>/<key> files."
+    ),
+    jobs: int = typer.Option(
+        4, "-j", "--jobs", min=1, metavar="N", help="Pods running at once (group members do not count)."
+    ),
     keep_going: bool = typer.Option(False, "--keep-going", help="Run every task a failFast DAG would leave unstarted."),
-    timeout: str | None = typer.Option(None, "--timeout", help="Stop the run after this long (e.g. 10m)."),
+    timeout: str | None = typer.Option(
+        None, "--timeout", metavar="DURATION", help="Stop the run after this long (e.g. 10m)."
+    ),
     skip_unsupported: bool = typer.Option(
         False,
         "--skip-unsupported",
