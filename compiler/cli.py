@@ -243,7 +243,11 @@ def compile(
     strict: cli_options.Strict = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Report the manifest's size on stderr.")] = False,
 ) -> None:
-    """Compile a workflow to an Argo manifest (YAML on stdout by default)."""
+    """Compile a workflow to an Argo manifest (YAML on stdout by default).
+
+    Diagnostics go to stderr; with -o FILE (stdout then free) the json, github and sarif formats go to stdout.
+    The stream depends only on -o, never on whether the workflow compiles, so a tool reads them in one place.
+    """
     from .output import render
     from .pipeline import compile_file
 
@@ -266,6 +270,7 @@ def compile(
         share_templates=share_templates,
         split=split,
     )
+    _refuse_a_folder(file, "compile")
     try:
         result = compile_file(file, options)
     except UsageError as exc:
@@ -290,6 +295,17 @@ def compile(
         _check_up_to_date(file, output, text)
         return
     _write_or_print(text, output)
+
+
+def _refuse_a_folder(file: str, command: str) -> None:
+    """``osmo compile DIR``: one workflow file per call; ``validate`` is the command that searches a folder."""
+    import os
+
+    if file != "-" and os.path.isdir(file):
+        _fail_usage(
+            f"{file}: is a directory; `osmo {command}` takes one workflow file "
+            f"(to check every workflow in the folder: osmo validate {file})"
+        )
 
 
 def _write_or_print(text: str, output: str | None) -> None:
@@ -349,6 +365,7 @@ def graph(
         set_values=set_values, set_strings=set_strings, set_env=set_env,
         allow_any_localpath=allow_any_localpath, profile=profile, pool=pool,
     )  # fmt: skip
+    _refuse_a_folder(file, "graph")
     try:
         workflow, diagnostics = build_ir(file, options)
     except UsageError as exc:

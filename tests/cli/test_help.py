@@ -61,3 +61,35 @@ def test_every_value_has_a_metavar_in_one_style(path, command):
             f"osmo {' '.join(path)} {param.opts[0]}: metavar {param.metavar!r}"
         )
         assert metavar.isupper() or METAVAR_RE.fullmatch(metavar), (path, param.opts[0], metavar)
+
+
+# Issue 27, item 6: where `compile --output-format json` puts diagnostics, and `compile DIR`.
+def osmo(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "compiler", *args], capture_output=True, text=True, cwd=cwd)
+
+
+WARNS = "workflow:\n  name: w\n  tasks:\n  - name: a\n    image: u\n    command: [sh, -c, 'ls /osmo/out']\n"
+FAILS = WARNS + "    imag: v\n"
+
+
+@pytest.mark.parametrize("text", [WARNS, FAILS], ids=["compiles", "fails"])
+def test_compile_json_diagnostics_take_one_stream_whether_or_not_it_compiles(tmp_path, text):
+    import json
+
+    (tmp_path / "wf.yaml").write_text(text)
+    to_stdout = osmo("compile", "wf.yaml", "--output-format", "json", "-o", "out.yaml", cwd=tmp_path)
+    assert [d["code"] for d in json.loads(to_stdout.stdout)][0] == "V348" and to_stdout.stderr == ""
+    to_stderr = osmo("compile", "wf.yaml", "--output-format", "json", cwd=tmp_path)
+    assert [d["code"] for d in json.loads(to_stderr.stderr)][0] == "V348"
+    assert to_stderr.stdout.startswith("apiVersion:") if text == WARNS else to_stderr.stdout == ""
+    assert "The stream depends only on -o" in help_at_80("compile")
+
+
+@pytest.mark.parametrize("command", ["compile", "graph"])
+def test_a_folder_given_to_compile_suggests_validate(tmp_path, command):
+    run = osmo(command, str(tmp_path))
+    assert run.returncode == 2
+    assert run.stderr == (
+        f"osmo: error: {tmp_path}: is a directory; `osmo {command}` takes one workflow file "
+        f"(to check every workflow in the folder: osmo validate {tmp_path})\n"
+    )
