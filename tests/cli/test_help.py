@@ -78,9 +78,9 @@ def test_compile_json_diagnostics_take_one_stream_whether_or_not_it_compiles(tmp
 
     (tmp_path / "wf.yaml").write_text(text)
     to_stdout = osmo("compile", "wf.yaml", "--output-format", "json", "-o", "out.yaml", cwd=tmp_path)
-    assert [d["code"] for d in json.loads(to_stdout.stdout)][0] == "V348" and to_stdout.stderr == ""
+    assert json.loads(to_stdout.stdout)[0]["code"] == "V348" and to_stdout.stderr == ""
     to_stderr = osmo("compile", "wf.yaml", "--output-format", "json", cwd=tmp_path)
-    assert [d["code"] for d in json.loads(to_stderr.stderr)][0] == "V348"
+    assert json.loads(to_stderr.stderr)[0]["code"] == "V348"
     assert to_stderr.stdout.startswith("apiVersion:") if text == WARNS else to_stderr.stdout == ""
     assert "The stream depends only on -o" in help_at_80("compile")
 
