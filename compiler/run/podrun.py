@@ -70,7 +70,8 @@ class PodRunner:
                 if reason != result.message:
                     result.message = f"{result.message} ({reason})" if result.message else reason
                 break
-            self._log(node, "", f"osmo run: attempt {attempt + 1} {result.phase} ({result.message}); retrying")
+            said = "the same error" if attempt and result.message == last["message"] else result.message  # once
+            self._log(node, "", f"osmo run: attempt {attempt + 1} {result.phase} ({said}); retrying")
             last = {"exitCode": str(result.exit_code if result.exit_code is not None else -1),
                     "status": result.phase, "duration": str(int(time.monotonic() - started)),
                     "message": result.message}  # fmt: skip
