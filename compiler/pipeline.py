@@ -92,6 +92,9 @@ class _Run:
         self.documents: list[dict] = []
         self.locator = Locator(path)
         self.causes: set[tuple] = set()  # (file, line, code) of diagnostics that explain others: printed first
+        # About a flag, not a place in the file (L117 an unused --set name): never located at a line, where
+        # several would be taken for one loop line's repeats and merged
+        self.command_line: list[Diagnostic] = []
 
     def strip_byte_order_mark(self, text: str) -> str:
         """The text without a leading U+FEFF. OSMO keeps it, so a section on the first line is not found there."""
@@ -137,7 +140,7 @@ class _Run:
         self.diagnostics += self._blame_misspelt_defaults(problems, sections)
         given = self.options.set_values, self.options.set_strings
         if any(given):
-            self.diagnostics += set_values.findings(
+            self.command_line += set_values.findings(
                 workflow.text, values, *given, file=self.path, shared=self.options.shared_set_values
             )
         if rendered is None:
@@ -214,7 +217,7 @@ class _Run:
                 continue
             d = self.locator.locate(d)
             located.setdefault((d.line, d.column, d.code, d.message), d)
-        return sorted(_once_per_place(list(located.values())), key=Diagnostic.sort_key)
+        return sorted(_once_per_place(list(located.values())) + self.command_line, key=Diagnostic.sort_key)
 
 
 def _once_per_place(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

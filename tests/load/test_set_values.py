@@ -131,3 +131,12 @@ def test_shared_set_values_warn_only_for_a_near_miss_of_a_used_name():
     assert typo.code == "L117" and typo.hint == 'did you mean "version"?'
     alone = run(set_strings=["storage_url=s3://b/p"]).diagnostics  # outside the hook it is still said
     assert [d.code for d in alone] == ["L117"]
+
+
+def test_several_unused_names_are_each_reported_at_no_line():
+    # They were placed at the `workflow:` line once the file rendered, and merged as if a loop repeated one.
+    found = run(set_strings=["epochs=1", "batch_size=8"]).diagnostics
+    assert [(d.code, d.line, d.message.split(":")[0]) for d in found] == [
+        ("L117", None, "--set-string batch_size"),
+        ("L117", None, "--set-string epochs"),
+    ]
