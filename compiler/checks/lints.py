@@ -18,6 +18,8 @@ from ..osmo import INPUT_DIR, OUTPUT_DIR
 SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh"}
 # Text that only a shell gives meaning to: operators, redirections, substitutions, variables, quotes.
 _SHELL_SYNTAX_RE = re.compile(r"&&|\|\||[|;<>`]|\$[({\w]|\s['\"]")
+# The kubelet's own expansion of an environment variable in command/args: ``args: ["$(FILE_PATH)"]`` is a path.
+_KUBELET_VARIABLE_RE = re.compile(r"\$\([A-Za-z_][A-Za-z0-9_]*\)")
 
 # A path under /osmo/ standing on its own (not the tail of a longer path such as /data/osmo/x).
 _OSMO_PATH_RE = re.compile(r"(?<![\w./~-])/osmo/[\w.+-]*(?:/[\w.+-]*)*")
@@ -42,14 +44,15 @@ def _shell_line_in_one_item(task: TaskRef) -> list[Diagnostic]:
         ]
     shell = first.rsplit("/", 1)[-1] if first else None
     if shell in SHELLS and len(command) == 1 and args:
-        script = as_str(args[0])
-        if script and _SHELL_SYNTAX_RE.search(script) and "\n" not in script.strip():
+        script = _KUBELET_VARIABLE_RE.sub("VALUE", as_str(args[0]) or "").strip()
+        # a command line has words and shell syntax; a script's path has neither (after the kubelet's $(VAR))
+        if re.search(r"\s", script) and _SHELL_SYNTAX_RE.search(script) and "\n" not in script:
             return [
                 Diagnostic(
                     "V347",
-                    f'{first} reads args[0] "{script}" as the name of a script file, not as a command line',
+                    f'{first} reads args[0] "{args[0]}" as the name of a script file, not as a command line',
                     path=(*task.path, "args", 0),
-                    hint=f"add -c: command: [{first}, -c], args: [{_quoted(script)}]",
+                    hint=f"add -c: command: [{first}, -c], args: [{_quoted(args[0])}]",
                 )
             ]
     return []

@@ -40,6 +40,7 @@ def test_a_shell_given_a_command_line_as_its_script_suggests_c():
         "    command: [python, train.py]",
         "    command: [sh]\n    args: [/tmp/run.sh]",
         "    command: [bash]\n    args: ['-c', 'echo a']",
+        "    command: [sh]\n    args: ['$(FILE_PATH)']",  # the kubelet expands $(VAR): a script path (OSMO's tests)
     ],
 )
 def test_commands_that_run_as_written_are_not_flagged(body):
