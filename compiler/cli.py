@@ -7,6 +7,7 @@ Heavy imports (hera) happen inside the commands that need them, so that
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -25,6 +26,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,  # osmo --install-completion [bash|zsh|fish|powershell]
     pretty_exceptions_enable=False,  # never show locals: they may hold tokens
+    # Plain help (no rich panels): at 80 columns rich cuts option names and help into "--artifact-repos…"
+    rich_markup_mode=None,
 )
 
 
@@ -125,7 +128,8 @@ def validate(
         typer.Option(
             "--skip-non-workflows",
             help="Skip files without a top-level `workflow:` key (the pre-commit hook sets it); a misspelt "
-            "`workflow:` is still reported.",
+            "`workflow:` is still reported. A --set name a workflow does not use is then reported only when it "
+            "looks like a typo of one it uses (L117).",
         ),
     ] = False,
     set_values: cli_options.SetValues = None,
@@ -156,6 +160,8 @@ def validate(
         allow_any_localpath=allow_any_localpath, profile=profile, pool=pool, max_bytes=max_bytes,
         share_templates=share_templates, split=split,
     )  # fmt: skip
+    if skip_non_workflows:  # the hook: one `args:` list serves every staged workflow (docs/pre-commit.md)
+        options = dataclasses.replace(options, shared_set_values=True)
     failed, checked, whole_run = False, 0, []
     shared: set = set()  # findings in another file than the workflow (the profile): reported once per run
     for path, walked in _workflow_files(files):
@@ -237,7 +243,11 @@ def compile(
     strict: cli_options.Strict = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Report the manifest's size on stderr.")] = False,
 ) -> None:
-    """Compile a workflow to an Argo manifest (YAML on stdout by default)."""
+    """Compile a workflow to an Argo manifest (YAML on stdout by default).
+
+    Diagnostics go to stderr; with -o FILE (stdout then free) the json, github and sarif formats go to stdout.
+    The stream depends only on -o, never on whether the workflow compiles, so a tool reads them in one place.
+    """
     from .output import render
     from .pipeline import compile_file
 
@@ -260,6 +270,7 @@ def compile(
         share_templates=share_templates,
         split=split,
     )
+    _refuse_a_folder(file, "compile")
     try:
         result = compile_file(file, options)
     except UsageError as exc:
@@ -284,6 +295,17 @@ def compile(
         _check_up_to_date(file, output, text)
         return
     _write_or_print(text, output)
+
+
+def _refuse_a_folder(file: str, command: str) -> None:
+    """``osmo compile DIR``: one workflow file per call; ``validate`` is the command that searches a folder."""
+    import os
+
+    if file != "-" and os.path.isdir(file):
+        _fail_usage(
+            f"{file}: is a directory; `osmo {command}` takes one workflow file "
+            f"(to check every workflow in the folder: osmo validate {file})"
+        )
 
 
 def _write_or_print(text: str, output: str | None) -> None:
@@ -343,6 +365,7 @@ def graph(
         set_values=set_values, set_strings=set_strings, set_env=set_env,
         allow_any_localpath=allow_any_localpath, profile=profile, pool=pool,
     )  # fmt: skip
+    _refuse_a_folder(file, "graph")
     try:
         workflow, diagnostics = build_ir(file, options)
     except UsageError as exc:
@@ -410,7 +433,7 @@ def profile_init(
 
 
 @profile_app.command("check")
-def profile_check(path: str = typer.Argument(..., help="The profile file to check.")) -> None:
+def profile_check(path: str = typer.Argument(..., metavar="FILE", help="The profile file to check.")) -> None:
     """Validate a profile file; print every problem. Silent when clean."""
     from pathlib import Path
 
@@ -434,25 +457,36 @@ app.command("cancel", help=cli_server.CANCEL_HELP)(cli_server.cancel)
 
 @app.command("run")
 def run_workflow(
-    file: str = typer.Argument(..., help="The OSMO workflow file ('-' reads standard input)."),
-    set_values: list[str] = typer.Option([], "--set", help=shared_options.SET),
-    set_strings: list[str] = typer.Option([], "--set-string", help=shared_options.SET_STRING),
-    set_env: list[str] = typer.Option([], "--set-env", help=shared_options.SET_ENV),
-    profile: str | None = typer.Option(None, "--profile", help=shared_options.PROFILE),
-    pool: str | None = typer.Option(None, "--pool", help=shared_options.POOL),
+    file: str = typer.Argument(..., metavar="FILE", help="The OSMO workflow file ('-' reads standard input)."),
+    set_values: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help=shared_options.SET),
+    set_strings: list[str] = typer.Option([], "--set-string", metavar="KEY=VALUE", help=shared_options.SET_STRING),
+    set_env: list[str] = typer.Option([], "--set-env", metavar="KEY=VALUE", help=shared_options.SET_ENV),
+    profile: str | None = typer.Option(None, "--profile", metavar="FILE", help=shared_options.PROFILE),
+    pool: str | None = typer.Option(None, "--pool", metavar="POOL", help=shared_options.POOL),
     max_bytes: cli_options.MaxBytes = None,
     split: cli_options.Split = True,
     backend: str | None = typer.Option(
-        None, "--backend", help="process, docker or podman (default: docker when it answers, else process)."
+        None,
+        "--backend",
+        metavar="process|docker|podman",
+        help="process, docker or podman (default: docker when it answers, else process).",
     ),
-    run_dir: str | None = typer.Option(None, "--run-dir", help="Folder for logs, outputs and summary.json."),
+    run_dir: str | None = typer.Option(
+        None, "--run-dir", metavar="DIR", help="Folder for logs, outputs and summary.json."
+    ),
     storage: str | None = typer.Option(
-        None, "--storage", help="Folder standing for URL data: DIR/<scheme>/<bucket>/<key>."
+        None, "--storage", metavar="DIR", help="Folder standing for URL data: DIR/<scheme>/<bucket>/<key>."
     ),
-    secrets: str | None = typer.Option(None, "--secrets", help="Folder of Secrets: DIR/<secret>/<key> files."),
-    jobs: int = typer.Option(4, "-j", "--jobs", min=1, help="Pods running at once (group members do not count)."),
+    secrets: str | None = typer.Option(
+        None, "--secrets", metavar="DIR", help="Folder of Secrets: DIR/<secret>/<key> files."
+    ),
+    jobs: int = typer.Option(
+        4, "-j", "--jobs", min=1, metavar="N", help="Pods running at once (group members do not count)."
+    ),
     keep_going: bool = typer.Option(False, "--keep-going", help="Run every task a failFast DAG would leave unstarted."),
-    timeout: str | None = typer.Option(None, "--timeout", help="Stop the run after this long (e.g. 10m)."),
+    timeout: str | None = typer.Option(
+        None, "--timeout", metavar="DURATION", help="Stop the run after this long (e.g. 10m)."
+    ),
     skip_unsupported: bool = typer.Option(
         False,
         "--skip-unsupported",

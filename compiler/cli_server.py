@@ -16,7 +16,10 @@ from .cli_options import compile_options, fail_usage
 _Namespace = Annotated[
     str | None,
     typer.Option(
-        "--namespace", "-n", help="Namespace (env: ARGO_NAMESPACE; then the profile's namespace; default: argo)."
+        "--namespace",
+        "-n",
+        metavar="NAMESPACE",
+        help="Namespace (env: ARGO_NAMESPACE; then the profile's namespace; default: argo).",
     ),
 ]
 # no workflow file here: the profile is --profile, else $OSMO_PROFILE, else osmo-profile.yaml here or above
@@ -34,7 +37,10 @@ _ArgoServer = Annotated[
 _Token = Annotated[
     str | None,
     typer.Option(
-        "--token", help="Bearer token (env: ARGO_TOKEN). Prefer the env var: flags show up in `ps`.", show_default=False
+        "--token",
+        metavar="TOKEN",
+        help="Bearer token (env: ARGO_TOKEN). Prefer the env var: flags show up in `ps`.",
+        show_default=False,
     ),
 ]
 _Secure = Annotated[
@@ -59,7 +65,7 @@ _RequestTimeout = Annotated[
     float,
     typer.Option("--request-timeout", min=0.1, metavar="SECONDS", help="Timeout of each request to the Argo Server."),
 ]
-_Output = Annotated[str, typer.Option("--output", "-o", help="table or json.")]
+_Output = Annotated[str, typer.Option("--output", "-o", metavar="table|json", help="table or json.")]
 
 
 def _server_options(namespace, profile, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout):
@@ -84,7 +90,9 @@ def list_workflows(
             "--phase", metavar="PHASE", help="Only these phases (Pending, Running, Succeeded, Failed, Error)."
         ),
     ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many (the newest).")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, metavar="N", help="At most this many (the newest).")
+    ] = None,
     all_namespaces: Annotated[bool, typer.Option("--all-namespaces", "-A", help="Every namespace.")] = False,
     output: _Output = "table",
     namespace: _Namespace = None,
@@ -113,7 +121,7 @@ def list_workflows(
 
 
 def query(
-    name: Annotated[str, typer.Argument(help="The workflow's name (as `osmo submit` printed it).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The workflow's name (as `osmo submit` printed it).")],
     output: _Output = "table",
     namespace: _Namespace = None,
     profile: _Profile = None,
@@ -137,10 +145,15 @@ def query(
 
 
 def logs(
-    name: Annotated[str, typer.Argument(help="The workflow's name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The workflow's name.")],
     task: Annotated[
         list[str] | None,
-        typer.Option("--task", "-t", help="Only this OSMO task (or group, or retry attempt `name(N)`). Repeatable."),
+        typer.Option(
+            "--task",
+            "-t",
+            metavar="TASK",
+            help="Only this OSMO task (or group, or retry attempt `name(N)`). Repeatable.",
+        ),
     ] = None,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep streaming until the workflow ends.")] = False,
     since: Annotated[
@@ -186,7 +199,7 @@ CANCEL_HELP = (
 
 
 def cancel(
-    name: Annotated[str, typer.Argument(help="The workflow's name.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The workflow's name.")],
     force: Annotated[
         bool,
         typer.Option("--force", help="Terminate (Argo `terminate`): exit handlers do not run. Default: stop."),
@@ -210,7 +223,7 @@ def cancel(
 
 
 def submit(
-    file: Annotated[str, typer.Argument(help="The OSMO workflow file ('-' reads standard input).")],
+    file: Annotated[str, typer.Argument(metavar="FILE", help="The OSMO workflow file ('-' reads standard input).")],
     set_values: cli_options.SetValues = None,
     set_strings: cli_options.SetStrings = None,
     set_env: cli_options.SetEnv = None,
@@ -239,6 +252,7 @@ def submit(
         str | None,
         typer.Option(
             "--token",
+            metavar="TOKEN",
             help="Bearer token (env: ARGO_TOKEN). Prefer the env var: flags show up in `ps`.",
             show_default=False,
         ),
@@ -263,7 +277,9 @@ def submit(
         str | None,
         typer.Option("--argo-base-href", metavar="PATH", help="Path prefix of the Argo Server (env: ARGO_BASE_HREF)."),
     ] = None,
-    name: Annotated[str | None, typer.Option("--name", help="Fixed metadata.name (removes generateName).")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="NAME", help="Fixed metadata.name (removes generateName).")
+    ] = None,
     generate_name: Annotated[
         bool, typer.Option("--generate-name", help="Let the server pick the name (metadata.generateName).")
     ] = False,

@@ -92,6 +92,9 @@ class _Run:
         self.documents: list[dict] = []
         self.locator = Locator(path)
         self.causes: set[tuple] = set()  # (file, line, code) of diagnostics that explain others: printed first
+        # About a flag, not a place in the file (L117 an unused --set name): never located at a line, where
+        # several would be taken for one loop line's repeats and merged
+        self.command_line: list[Diagnostic] = []
 
     def strip_byte_order_mark(self, text: str) -> str:
         """The text without a leading U+FEFF. OSMO keeps it, so a section on the first line is not found there."""
@@ -137,16 +140,19 @@ class _Run:
         self.diagnostics += self._blame_misspelt_defaults(problems, sections)
         given = self.options.set_values, self.options.set_strings
         if any(given):
-            self.diagnostics += set_values.findings(workflow.text, values, *given, file=self.path)
+            self.command_line += set_values.findings(
+                workflow.text, values, *given, file=self.path, shared=self.options.shared_set_values
+            )
         if rendered is None:
             return None
         self.locator.add_section("workflow", rendered.text, workflow.start_line, rendered)
         before = len(self.diagnostics)
         data = self._parse(rendered.text, "workflow")
-        if any(given):
-            self.diagnostics[before:] = [
-                set_values.explain_yaml_error(d, rendered.text, *given) for d in self.diagnostics[before:]
-            ]
+        if any(given):  # what a --set value did to the YAML's structure, named by its flag
+            self.diagnostics[before:] = set_values.after_parse(
+                self.diagnostics[before:], workflow.text, rendered.text, *given,
+                file=self.path, start_line=workflow.start_line,
+            )  # fmt: skip
         if not isinstance(data, dict):
             return None
         document = {"workflow": data.get("workflow"), **document}
@@ -211,7 +217,7 @@ class _Run:
                 continue
             d = self.locator.locate(d)
             located.setdefault((d.line, d.column, d.code, d.message), d)
-        return sorted(_once_per_place(list(located.values())), key=Diagnostic.sort_key)
+        return sorted(_once_per_place(list(located.values())) + self.command_line, key=Diagnostic.sort_key)
 
 
 def _once_per_place(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

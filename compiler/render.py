@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from . import sandbox
 from .diagnostics import Diagnostic, UsageError, did_you_mean
 from .osmo import PROTECTED_TOKEN_RE
+from .token_hints import NESTED_TOKEN_RE, near_token, nested_token_fixes
 
 # Private-use characters: cannot clash with Jinja syntax, survive rendering as text.
 _OPEN, _CLOSE = "\ue000", "\ue001"
@@ -116,6 +117,7 @@ def _align_greedy(src: list[str], out: list[str], mapping: list[int | None]) -> 
 def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Rendered | None, list[Diagnostic]]:
     """Render a section; on failure return the located Jinja diagnostic."""
     tokens: list[str] = []
+    built = _tokens_built_with_jinja(source, file=file, start_line=start_line)
 
     def shield(match) -> str:
         tokens.append(match.group(0))
@@ -125,7 +127,7 @@ def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Re
     if not _JINJA_SYNTAX_RE.search(shielded):
         # Nothing for Jinja to do: it would return the text as it is (it only rewrites "\r" line ends),
         # so do not pay for importing and running it.
-        return Rendered(source, source), []
+        return Rendered(source, source), built
     from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError
 
     def located(code: str, message: str, lineno: int | None, hint: str | None = None, culprit: str | None = None):
@@ -145,6 +147,11 @@ def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Re
             )
         ]
     except TemplateSyntaxError as exc:
+        mistyped = _mistyped_token_on(source, exc.lineno)
+        if mistyped:  # "{{inputs:0}}": Jinja reads the ":" as syntax; the user meant a token
+            written, meant = mistyped
+            hint = f"did you mean {meant}? OSMO's tokens are written exactly like that, without spaces"
+            return None, [located("L107", f"Jinja syntax error: {exc.message}", exc.lineno, hint, written)]
         return None, [
             located("L107", f"Jinja syntax error: {exc.message}", exc.lineno, _syntax_hint(source, exc.lineno))
         ]
@@ -152,10 +159,13 @@ def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Re
         name = _undefined_name(str(exc))
         hint = "define it under `default-values:` or pass `--set NAME=VALUE`"
         close = did_you_mean(name, values) if name else None
+        token = _token_meant(source, _template_lineno(exc), name) if name else None
         if name is None:  # not a missing variable: an index or attribute the value does not have
             hint = "the value exists but has no such element or attribute; check the index or key"
-        elif name in ("output", "workflow_id", "uuid"):
-            hint = f"OSMO tokens must be written without spaces: {{{{{name}}}}}"
+        elif token and close:
+            hint = f'did you mean "{close}" (a value) or the OSMO token {token}?'
+        elif token:
+            hint = f"did you mean {token}? OSMO's tokens are written exactly like that, without spaces"
         elif name.replace("_", "").lower() in _WORKFLOW_ID_GUESSES:
             hint = "the workflow's id is OSMO's token {{workflow_id}} (no spaces, no attribute)"
         elif close:
@@ -183,7 +193,57 @@ def render(source: str, values: dict, *, file: str, start_line: int) -> tuple[Re
         return tokens[int(match.group(1))]
 
     text = _PLACEHOLDER_RE.sub(unshield, text)
-    return Rendered(source, text), []
+    return Rendered(source, text), built
+
+
+def _tokens_built_with_jinja(source: str, *, file: str, start_line: int) -> list[Diagnostic]:
+    """``{{input:{{i}}}}``: OSMO shields ``{{input:{{i}}`` as the token before Jinja runs, so ``{{i}}`` is never
+    rendered in it. One diagnostic at the template line (not one per loop pass), with the form that works."""
+    out = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        for match in NESTED_TOKEN_RE.finditer(line):
+            token = match.group(0)
+            raw, concatenated = nested_token_fixes(token)
+            out.append(
+                Diagnostic(
+                    "L119",
+                    f"{token} builds an OSMO token with Jinja inside it: OSMO takes the token before Jinja runs, "
+                    "so the inner expression is never rendered",
+                    file=file,
+                    line=start_line + number,
+                    column=match.start() + 1,
+                    hint=f"write {raw} (as OSMO's cookbook does) or {concatenated}: Jinja then renders only the "
+                    "inner expression and leaves the token",
+                )
+            )
+    return out
+
+
+_SPAN_RE = re.compile(r"\{\{(.*?)\}\}")
+
+
+def _token_meant(source: str, lineno: int | None, name: str) -> str | None:
+    """The OSMO token that the ``{{ ... }}`` holding the undefined ``name`` on that line was meant to be."""
+    lines = source.splitlines()
+    if not lineno or not 0 < lineno <= len(lines):
+        return near_token(name)
+    for span in _SPAN_RE.finditer(lines[lineno - 1]):
+        if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", span.group(1)):
+            return near_token(span.group(1))
+    return near_token(name)
+
+
+def _mistyped_token_on(source: str, lineno: int | None) -> tuple[str, str] | None:
+    """(the word as written, the token meant) for a ``{{ word:arg }}`` on the line that looks like a token."""
+    lines = source.splitlines()
+    if not lineno or not 0 < lineno <= len(lines):
+        return None
+    for span in _SPAN_RE.finditer(lines[lineno - 1]):
+        if ":" in span.group(1):
+            token = near_token(span.group(1))
+            if token:
+                return span.group(1).partition(":")[0].strip(), token
+    return None
 
 
 _WORKFLOW_ID_GUESSES = {"workflow", "workflowid", "workflowname", "wfid", "workflowuuid", "runid"}

@@ -20,7 +20,7 @@ from ..coerce import INVALID, lax_bool
 from ..diagnostics import Diagnostic, did_you_mean
 from ..document import TaskRef, as_list, as_str, collect_tasks, dicts
 from ..osmo import BRACES_RE, EXIT_CODES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
-from . import semantic_groups
+from . import lints, semantic_groups
 
 BRACES_HINT = (
     "OSMO tokens are {{output}}, {{input:N}}, {{workflow_id}} and {{host:task}}; Argo has no escape "
@@ -56,6 +56,7 @@ def check(document: object) -> list[Diagnostic]:
         out += _check_files(task)
         out += _check_regexes(task)
         out += _check_exit_codes(task)
+        out += lints.check(task)
     out += _check_ignored(workflow, tasks)
     out += semantic_groups.check(workflow, tasks)
     return out
@@ -202,22 +203,38 @@ def _check_inputs(tasks: list[TaskRef]) -> list[Diagnostic]:
                         hint=f'did you mean "{guess}"?' if guess else None,
                     )
                 )
-            elif upstream.group_index >= task.group_index:
-                if task.group_path[1] == "groups":
-                    message = (
-                        f'Group "{task.group_name}" requires input group "{upstream.group_name}" exists before itself.'
-                    )
-                else:
-                    message = f'Task "{task.name}" reads task "{upstream.name}", which is not listed before it.'
+            elif upstream is task:
                 out.append(
                     Diagnostic(
                         "V306",
-                        message,
+                        f'Task "{task.name}" reads itself: a task cannot read its own output',
                         path=path,
-                        hint="a task may only read tasks listed before it (in an earlier group); this rules out cycles",
+                        hint="its own results are under {{output}} while it runs; remove this input",
                     )
                 )
+            elif upstream.group_index >= task.group_index:
+                out.append(_read_too_early(task, upstream, path))
     return out
+
+
+def _read_too_early(task: TaskRef, upstream: TaskRef, path: tuple) -> Diagnostic:
+    """V306 with OSMO's message, and what to move where (a task reads tasks listed before it: no cycles)."""
+    if task.group_path[1] != "groups":
+        message = f'Task "{task.name}" reads task "{upstream.name}", which is not listed before it.'
+        hint = f'move task "{upstream.name}" above task "{task.name}" (a task reads only tasks listed before it)'
+    elif upstream.group_index == task.group_index:
+        message = f'Group "{task.group_name}" requires input group "{upstream.group_name}" exists before itself.'
+        hint = (
+            f'task "{upstream.name}" is in the same group: members run together, so one cannot read another\'s '
+            f'output; move "{upstream.name}" into a group listed before "{task.group_name}"'
+        )
+    else:
+        message = f'Group "{task.group_name}" requires input group "{upstream.group_name}" exists before itself.'
+        hint = (
+            f'move group "{upstream.group_name}" above group "{task.group_name}" '
+            "(a group reads only groups listed before it)"
+        )
+    return Diagnostic("V306", message, path=path, hint=hint)
 
 
 def _check_resources(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
@@ -262,6 +279,8 @@ def _check_tokens(task: TaskRef, group_members: set[str]) -> list[Diagnostic]:
             token_spans.append(match.span())
             body = match.group(1)
             offset = match.start()
+            if "{{" in body:
+                continue  # "{{input:{{i}}}}": a token built with Jinja, reported once at the template (L119)
             if body.startswith("input:"):
                 if not inputs_known:
                     continue

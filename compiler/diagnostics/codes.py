@@ -75,6 +75,8 @@ _TABLE = [
     ),
     ("L117", "unused-set-value", W, "a `--set`/`--set-string` name that no template uses (the value is ignored)"),
     ("L118", "set-number-form", W, "`--set` read a value as a number whose text differs (24.10 renders as 24.1)"),
+    ("L119", "token-built-in-jinja", E, "a token with Jinja inside it (`{{input:{{i}}}}`), which OSMO never renders"),
+    ("L120", "set-value-structure", W, "a `--set` value YAML reads as structure where the template does not quote it"),
     # S2xx: schema
     ("S201", "unknown-key", E, "a key that is not allowed at this place (with a did-you-mean)"),
     ("S202", "missing-key", E, "a required key is missing"),
@@ -167,6 +169,8 @@ _TABLE = [
     ),
     ("V345", "expression-word-name", E, "a group or task named like a word of Argo's expression language (in, not...)"),
     ("V346", "file-in-mount", E, "a `files:` path inside a host mount or a credential mount"),
+    ("V347", "shell-line-in-one-item", W, "a shell command line given as one program name or as a script file name"),
+    ("V348", "osmo-path-literal", W, "a literal /osmo/... path that is not OSMO's output or input folder"),
     (
         "V350",
         "secret-in-environment",

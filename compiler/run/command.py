@@ -106,6 +106,7 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
     from ..pipeline import compile_file
     from .dag import Engine, Options
     from .manifest import Unsupported, load_all
+    from .precheck import MissingImages, missing_storage_inputs, require_images
     from .summary import build, osmo_tasks, write
     from .ui import PlainUI, RichUI
 
@@ -136,7 +137,9 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
         if (run_dir / "summary.json").exists() or (run_dir / "tasks").exists():
             raise RunUsageError(f"--run-dir {run_dir} holds an earlier run; give a new or empty folder")
         backend = make_backend(backend_name, run_dir, manifest)
-    except (Unsupported, RunUsageError) as exc:
+        if backend_name != "process":  # every image, before any task starts (an offline machine: one list)
+            require_images(backend, manifest, echo_err)
+    except (Unsupported, RunUsageError, MissingImages) as exc:
         echo_err(f"osmo run: error: {exc}")
         return EXIT_USAGE
     (run_dir / "manifest.yaml").write_text(text)
@@ -146,6 +149,8 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
     ui.note(f"backend {backend_name}" + (" (images are not used: commands run with this machine's tools)"
                                           if backend_name == "process" else ""))  # fmt: skip
     for note in manifest.notes:
+        ui.note(note)
+    for note in missing_storage_inputs(manifest, Path(options.storage).resolve()) if options.storage else []:
         ui.note(note)
     engine = Engine(manifest, Options(run_dir, Path(options.storage).resolve() if options.storage else None,
                                       Path(options.secrets).resolve() if options.secrets else None,

@@ -60,7 +60,8 @@ class PodRunner:
                 if verdict.reason and verdict.reason != result.message:
                     result.message = f"{result.message} ({verdict.reason})" if result.message else verdict.reason
                 break
-            self._log(node, "", f"osmo run: attempt {attempt + 1} {result.phase} ({result.message}); retrying")
+            said = "the same error" if attempt and result.message == last["message"] else result.message  # once
+            self._log(node, "", f"osmo run: attempt {attempt + 1} {result.phase} ({said}); retrying")
             last = ended.scope()
             attempt += 1
         daemon = bool(template.get("daemon"))

@@ -125,6 +125,7 @@ class ArgoConnection:
     namespace: str = DEFAULT_NAMESPACE
     base_href: str = "/"
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    namespace_from: str = "the default"  # where ``namespace`` came from, said when a workflow is not found there
 
     @property
     def scheme(self) -> str:
@@ -180,6 +181,12 @@ def resolve_connection(
         insecure_skip_verify = parse_bool(raw, "ARGO_INSECURE_SKIP_VERIFY") if raw.strip() else False
     tok = normalise_token(token) if token else normalise_token(env.get("ARGO_TOKEN"))
     ns = namespace_of(namespace, env, profile_namespace)
+    if namespace:
+        namespace_from = "-n"
+    elif env.get("ARGO_NAMESPACE"):
+        namespace_from = "ARGO_NAMESPACE"
+    else:
+        namespace_from = "the profile" if profile_namespace else "the default"
     href = normalise_base_href(base_href if base_href else env.get("ARGO_BASE_HREF"))
     return ArgoConnection(
         server=server,
@@ -189,6 +196,7 @@ def resolve_connection(
         namespace=ns,
         base_href=href,
         request_timeout=request_timeout,
+        namespace_from=namespace_from,
     )
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from ..exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from . import finding
 from .connection import DEFAULT_REQUEST_TIMEOUT, ArgoConnection, connect, profile_namespace, token_secrets
 from .errors import SubmitError, one_line_failures
 from .follow import FINISHED_WORKFLOW_PHASES
@@ -107,8 +108,13 @@ def check_output(output: str) -> None:
 
 
 def get_workflow(svc: Any, conn: ArgoConnection, name: str) -> dict:
-    """The Workflow as a dict (``get``); unknown name -> exit 1."""
-    model = call_server(svc, conn, "get the workflow", svc.get_workflow, name, namespace=conn.namespace, name=name)
+    """The Workflow as a dict (``get``); unknown name -> exit 1, saying where it looked and the near names."""
+    try:
+        model = call_server(svc, conn, "get the workflow", svc.get_workflow, name, namespace=conn.namespace, name=name)
+    except SubmitError as e:
+        if finding.is_missing(e):
+            raise finding.not_found(conn, name, e, lambda every: listed_names(svc, conn, every)) from None
+        raise
     return model.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
@@ -248,6 +254,16 @@ def list_workflows(svc: Any, conn: ArgoConnection, options: ListOptions) -> list
     return items
 
 
+def listed_names(svc: Any, conn: ArgoConnection, every_namespace: bool) -> list[tuple[str, str]] | None:
+    """(namespace, name) of what ``osmo list`` (``-A``) shows; None when the server refuses (no permission)."""
+    try:
+        rows = list_workflows(svc, conn, ListOptions(all_namespaces=every_namespace))
+    except SubmitError:
+        return None
+    metas = [row.get("metadata") or {} for row in rows]
+    return [(str(m.get("namespace") or conn.namespace), str(m.get("name") or "")) for m in metas]
+
+
 def part_number(child: Mapping[str, Any]) -> int | None:
     """N of a child named ``<parent>-<N>-<suffix>`` (the ``generateName`` of ``compiler.argo.parts``)."""
     meta = child.get("metadata") or {}
@@ -286,10 +302,11 @@ def run_list(options: ListOptions, server: ServerOptions, **io: Any) -> int:
         if options.output == "json":
             out.write(json.dumps(rows, indent=2) + "\n")
             return EXIT_OK
+        where = "every namespace" if options.all_namespaces else f"{finding.where(conn)}; -A for every namespace"
         if not rows:
-            where = "any namespace" if options.all_namespaces else f"namespace {conn.namespace!r}"
             err.write(f"no workflows submitted by osmo in {where}\n")
             return EXIT_OK
+        err.write(f"workflows submitted by osmo in {where}:\n")  # where it looked, beside the table (stdout)
         head = ["NAME", "PHASE", "STARTED", "DURATION", "PROGRESS", "OSMO WORKFLOW"]
         cells = []
         for r in rows:
@@ -459,6 +476,8 @@ def run_cancel(name: str, force: bool, server: ServerOptions, **io: Any) -> int:
         try:
             wf: Mapping[str, Any] | None = shutdown(svc, conn, name, force)
         except SubmitError as e:
+            if finding.is_missing(e):
+                raise finding.not_found(conn, name, e, lambda every: listed_names(svc, conn, every)) from None
             if "cannot shutdown a completed workflow" not in e.message:
                 raise
             wf = None

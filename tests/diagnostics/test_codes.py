@@ -32,6 +32,7 @@ COVERED_ELSEWHERE = {
     "S206": "tests/checks/test_osmo_equivalence.py::test_values_osmo_converts_are_accepted_and_normalised",
     "L117": "tests/load/test_set_values.py::test_unused_set_name_is_a_warning_with_did_you_mean",
     "L118": "tests/load/test_set_values.py::test_number_form_change_is_a_warning_suggesting_set_string",
+    "L120": "tests/load/test_set_values.py::test_a_set_value_read_as_structure_names_the_flag_and_suggests_quoting",
     "P601": "tests/profile/test_profile.py::test_profile_errors_are_located_in_the_profile",
     "P602": "tests/profile/test_profile.py::test_profile_yaml_error_and_default_above_max",
     "P604": "tests/argo/test_task_features.py::test_unknown_platform_with_profile_platforms_is_an_error",

@@ -10,13 +10,23 @@ from compiler.diagnostics.codes import CODES
 from compiler.diagnostics.examples import EXAMPLES
 from compiler.pipeline import compile_text
 
+# Warnings an example may give beside its code, and why: the examples compile without a cluster profile, so data
+# URLs, host mounts and credentials assume a documented convention (P610); cacheSize and downloadType are keys
+# Argo ignores (V320) even when their value is wrong (V325, V326).
+BESIDE = {"P610", "V320"}
+
 
 @pytest.mark.parametrize("code", sorted(EXAMPLES))
 def test_wrong_example_gives_the_code_and_fixed_one_is_clean(code):
     wrong, fixed = EXAMPLES[code]
     found = [d.code for d in compile_text(wrong, "wf.yaml").diagnostics]
-    assert found == [code], found
-    assert compile_text(fixed, "wf.yaml").diagnostics == []
+    assert [c for c in found if c == code or c not in BESIDE] == [code], found
+    assert [d.code for d in compile_text(fixed, "wf.yaml").diagnostics if d.code != "P610"] == []
+
+
+def test_every_schema_and_semantic_code_has_a_wrong_and_fixed_example():
+    missing = [code for code in CODES if code[0] in "SV" and code not in EXAMPLES]
+    assert missing == [], "add a pair to compiler/diagnostics/examples.py"
 
 
 def test_explain_shows_the_examples():

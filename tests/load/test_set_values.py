@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from compiler.options import CompileOptions
 from compiler.pipeline import compile_text
 
@@ -59,3 +61,82 @@ def test_set_value_that_breaks_the_yaml_says_it_came_from_set():
     assert error.note is not None and "--set-string task_name=a: b: c" in error.note
     (plain,) = run(text=WORKFLOW.replace("{{ task_name }}", "a: b: c")).diagnostics
     assert plain.code == "L102" and plain.note is None
+
+
+# Issue 27, item 2: a value that changes the YAML's structure names its flag and says how to quote it.
+VALUE = """\
+workflow:
+  name: wf
+  tasks:
+  - name: a
+    image: ubuntu:22.04
+    command: [sh, -c, "echo {{ msg }} > {{output}}/x"]
+    environment:
+      MESSAGE: {{ msg }}
+    files:
+    - path: /tmp/run.sh
+      contents: |
+        MSG={{ msg }}
+default-values:
+  msg: hello
+"""
+
+
+IN_QUOTES_TOO = "; the template also uses it inside quotes, so do not quote the value itself"
+
+
+def test_unclosed_list_from_set_is_blamed_on_the_flag_even_when_yaml_reports_the_next_line():
+    (error,) = run(set_values=["msg=[x"], text=VALUE).diagnostics
+    assert error.code == "L102" and error.line == 9  # YAML gives up on the line after the value
+    assert "(--set msg=[x)" in error.note and error.note.endswith('("{{ msg }}")' + IN_QUOTES_TOO)
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("[x]", 'the leading "[" makes YAML read it as a list'),
+        ("a #b", 'YAML reads the text after " #" as a comment and drops it'),
+    ],
+)
+def test_a_set_value_read_as_structure_names_the_flag_and_suggests_quoting(value, what):
+    found = run(set_strings=[f"msg={value}"], text=VALUE).diagnostics
+    structure = [d for d in found if d.code == "L120"]
+    assert len(structure) == 1, found  # one per flag, at the unquoted use (line 8), not the quoted one (line 6)
+    (d,) = structure
+    assert (d.line, d.column, d.is_error) == (8, 16, False)
+    assert d.message == f"--set-string msg={value}: where the template writes {{{{ msg }}}} without quotes, {what}"
+    assert d.hint == 'quote it in the template ("{{ msg }}")' + IN_QUOTES_TOO
+
+
+def test_each_quoting_the_hint_suggests_works():
+    text = VALUE.replace("MESSAGE: {{ msg }}", 'MESSAGE: "{{ msg }}"')
+    result = run(set_strings=["msg=a #b"], text=text)
+    assert result.diagnostics == [] and "'MESSAGE', 'value': 'a #b'" in repr(result.documents)
+    unquoted_only = VALUE.replace('command: [sh, -c, "echo {{ msg }} > {{output}}/x"]', "command: [sh, -c, ls]")
+    (d,) = run(set_strings=["msg=a #b"], text=unquoted_only).diagnostics
+    assert d.hint == 'quote it in the template ("{{ msg }}"), or pass it quoted: --set-string \'msg="a #b"\''
+    quoted = run(set_strings=['msg="a #b"'], text=unquoted_only)
+    assert quoted.diagnostics == [] and "'MESSAGE', 'value': 'a #b'" in repr(quoted.documents)
+
+
+def test_values_in_quotes_and_block_scalars_are_not_structure():
+    text = VALUE.replace("MESSAGE: {{ msg }}", "MESSAGE: x")
+    assert run(set_strings=["msg=[a: b] #c"], text=text).diagnostics == []
+
+
+# Issue 27, item 4: the pre-commit hook gives one `args:` list to every staged workflow.
+def test_shared_set_values_warn_only_for_a_near_miss_of_a_used_name():
+    shared = CompileOptions(set_strings=("storage_url=s3://b/p", "verison=1"), shared_set_values=True)
+    (typo,) = compile_text(WORKFLOW, "wf.yaml", shared).diagnostics
+    assert typo.code == "L117" and typo.hint == 'did you mean "version"?'
+    alone = run(set_strings=["storage_url=s3://b/p"]).diagnostics  # outside the hook it is still said
+    assert [d.code for d in alone] == ["L117"]
+
+
+def test_several_unused_names_are_each_reported_at_no_line():
+    # They were placed at the `workflow:` line once the file rendered, and merged as if a loop repeated one.
+    found = run(set_strings=["epochs=1", "batch_size=8"]).diagnostics
+    assert [(d.code, d.line, d.message.split(":")[0]) for d in found] == [
+        ("L117", None, "--set-string batch_size"),
+        ("L117", None, "--set-string epochs"),
+    ]

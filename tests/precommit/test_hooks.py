@@ -129,6 +129,16 @@ def test_many_files_in_one_call():
     assert reported == {rel(p) for p in NEGATIVE}
 
 
+def test_a_set_value_from_the_hook_args_that_a_workflow_does_not_use_is_not_noise():
+    # docs/pre-commit.md recommends `args: [--set, storage_url=...]` for the workflows that need it; every other
+    # staged workflow must pass silently (issue 27, item 4), while `osmo validate` on its own still warns (L117).
+    workflows = [rel(p) for p in POSITIVE if p.name not in NON_WORKFLOWS]
+    hook = run([*hook_command("osmo-validate"), "--set", "storage_url=s3://bucket/path", *workflows])
+    assert (hook.returncode, hook.stderr) == (0, "")
+    alone = run([*OSMO, "validate", "--set", "storage_url=s3://bucket/path", workflows[0]])
+    assert alone.returncode == 0 and "L117" in alone.stderr
+
+
 def test_explicit_non_workflow_without_the_flag_is_reported():
     # `osmo validate FILE` on a file that is not a workflow says so; the hook skips it instead.
     path = HOOK_FILES / "positive" / "values.yaml"

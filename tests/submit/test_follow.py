@@ -591,11 +591,12 @@ FOLLOW_COMMANDS = [["list"], ["query", WF], ["logs", WF], ["cancel", WF]]
 
 def _namespace_used(argo: FakeArgoServer, args: list[str], env: dict[str, str]) -> str:
     """The namespace of the one API path the command asked for (the workflow exists in none: every
-    command but ``list`` ends with exit 1, ``list`` with an empty list)."""
+    command but ``list`` ends with exit 1, ``list`` with an empty list). A name not found is then looked for in
+    every namespace (path ``/api/v1/workflows/``), which is not the namespace the command used."""
     argo.requests.clear()
     r = osmo(args, env)
     assert r.exit_code == (0 if args[0] == "list" else 1), r.stderr
-    namespaces = {req.path.split("/api/v1/workflows/", 1)[1].split("/")[0] for req in argo.api_requests()}
+    namespaces = {req.path.split("/api/v1/workflows/", 1)[1].split("/")[0] for req in argo.api_requests()} - {""}
     assert len(namespaces) == 1, namespaces
     return namespaces.pop()
 
@@ -652,3 +653,49 @@ def test_a_broken_or_missing_profile_is_a_usage_error(argo, tmp_path, monkeypatc
     r = osmo(args, env_for(argo))
     assert r.exit_code == 2 and "invalid YAML in the profile" in one_line_error(r, args[0])
     assert not argo.api_requests()  # nothing was sent
+
+
+# ------------------------------------------------------------------------------------------------
+# finding a workflow (issue 27, item 7): where it was looked for, the namespace that has it, near names
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["query", "logs", "cancel"])
+def test_a_near_name_is_suggested_with_the_namespace_looked_in(demo, command):
+    r = osmo([command, "demo-x7k2q"], env_for(demo))
+    assert r.exit_code == 1
+    assert one_line_error(r, command) == (
+        "osmo: error: no workflow named 'demo-x7k2q' in namespace 'argo' (the default); did you mean 'demo-x7k2p'? "
+        "(osmo list -A shows the workflows of every namespace)"
+    )
+
+
+@pytest.mark.parametrize("command", ["query", "logs", "cancel"])
+def test_a_workflow_in_another_namespace_is_found_there(demo, command):
+    r = osmo([command, WF, "-n", "team"], env_for(demo))
+    assert r.exit_code == 1
+    assert one_line_error(r, command) == (
+        f"osmo: error: no workflow named '{WF}' in namespace 'team' (-n); it is in namespace 'argo': add -n argo"
+    )
+
+
+def test_without_permission_for_every_namespace_the_namespace_alone_is_searched(demo, monkeypatch):
+    from compiler.submit import workflows
+
+    real = workflows.list_workflows
+
+    def namespaced_token(svc, conn, options):
+        if options.all_namespaces:
+            raise workflows.SubmitError("permission denied", 2)
+        return real(svc, conn, options)
+
+    monkeypatch.setattr(workflows, "list_workflows", namespaced_token)
+    r = osmo(["query", "demo-x7k2q"], env_for(demo, ARGO_NAMESPACE="argo"))
+    assert "in namespace 'argo' (ARGO_NAMESPACE); did you mean 'demo-x7k2p'?" in one_line_error(r, "query")
+
+
+def test_list_says_where_it_looked(argo, demo):
+    r = osmo(["list"], env_for(demo))
+    assert r.stderr == "workflows submitted by osmo in namespace 'argo' (the default); -A for every namespace:\n"
+    assert r.stdout.startswith("NAME ")
+    assert osmo(["list", "-A"], env_for(demo)).stderr == "workflows submitted by osmo in every namespace:\n"

@@ -43,6 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..pod import ContainerSpec, PodSpec, mounted_path
+from ..precheck import setup_hint
 
 LABEL = "io.osmo-compiler.run"
 ENGINES = ("docker", "podman")
@@ -97,7 +98,7 @@ class _Container:
             message = next((line for line in reversed(self._lines) if line.strip()), f"exit code {rc}")
             message = message.removeprefix("Error: ").removeprefix("Error response from daemon: ")
             kind = "exec" if any(text in message.lower() for text in _EXEC_ERRORS) else "setup"
-            self._error = f"{kind}: {message}"
+            self._error = f"{kind}: {message}" + setup_hint(message)
             self._code = 127 if kind == "exec" else 1
         else:
             self._code = int(code) if code.lstrip("-").isdigit() else rc
@@ -293,7 +294,7 @@ class ContainerBackend:
         created = self.cli(*args)
         if created.returncode != 0:
             detail = (created.stderr.strip().splitlines() or [f"exit code {created.returncode}"])[-1]
-            return _Finished(1, f"setup: {self.name} create: {detail.removeprefix('Error: ')}")
+            return _Finished(1, f"setup: {self.name} create: {detail.removeprefix('Error: ')}" + setup_hint(detail))
         popen = subprocess.Popen(
             [self.name, "start", "-a", name], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True,  # Ctrl-C reaches osmo run, which stops the pods
