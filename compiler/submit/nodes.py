@@ -35,6 +35,8 @@ NAMES_ANNOTATION = "osmo.nvidia.com/names"  # = compiler.argo.emit.NAMES_ANNOTAT
 WORKFLOW_LABEL = "osmo.nvidia.com/workflow"
 POD_NAME_FORMAT_ANNOTATION = "workflows.argoproj.io/pod-name-format"
 CTRL_TASK = "osmo-ctrl"  # compiler.argo.groups.CTRL_TASK
+RESCHEDULE_TASK = "osmo-reschedule"  # compiler.argo.restart.TASK: ends a group DAG Error on a RESCHEDULE code
+NOT_TASKS = {CTRL_TASK, RESCHEDULE_TASK}  # the compiler's own steps inside a group, not OSMO tasks
 GROUP_TEMPLATE_PREFIX = "g-"
 ENTRYPOINT = "main"
 PART_TEMPLATE = "osmo-part"  # compiler.argo.parts.PART_TEMPLATE: the parent's child-Workflow resource template
@@ -141,7 +143,7 @@ def _spec_tasks(wf: Mapping[str, Any], spec: Mapping[str, Any] | None = None) ->
     for task in (main.get("dag") or {}).get("tasks") or []:
         tmpl = templates.get(task.get("template")) or {}
         if str(task.get("template", "")).startswith(GROUP_TEMPLATE_PREFIX) and "dag" in tmpl:
-            out += [(task["name"], m["name"]) for m in tmpl["dag"].get("tasks") or [] if m.get("name") != CTRL_TASK]
+            out += [(task["name"], m["name"]) for m in tmpl["dag"].get("tasks") or [] if m.get("name") not in NOT_TASKS]
         elif "suspend" in tmpl or "dag" in tmpl:  # a split part's gates and markers (compiler.argo.crossing)
             continue
         elif task.get("name"):
@@ -171,24 +173,29 @@ def task_runs(
     for group, task in _spec_tasks(wf, spec):
         run(group, task)
     nodes = [n for n in ((wf.get("status") or {}).get("nodes") or {}).values() if isinstance(n, dict)]
-    for node in sorted(nodes, key=lambda n: str(n.get("name") or "")):
+    # A restarted group (its DAG retried as a whole) names its members <wf>.<group>(N).<task>: each attempt of the
+    # group is an attempt of each member. Numeric order, so that attempt 10 comes after attempt 9.
+    for node in sorted(nodes, key=lambda n: _attempt_order(str(n.get("name") or ""))):
         if node.get("type") not in ("Pod", "Retry"):
+            continue
+        if str(node.get("templateName") or "").startswith(GROUP_TEMPLATE_PREFIX):  # a restarted group's Retry
             continue
         parts = str(node.get("name") or "").removeprefix(wf_name + ".").split(".")
         match = _ATTEMPT_RE.match(parts[-1])
         base = match["base"] if match else parts[-1]
-        if base == CTRL_TASK or not base:
+        if base in NOT_TASKS or not base:
             continue
-        group = parts[-2] if len(parts) >= 2 else None
+        group_match = _ATTEMPT_RE.match(parts[-2]) if len(parts) >= 2 else None
+        group = (group_match["base"] if group_match else parts[-2]) if len(parts) >= 2 else None
         current = run(group, base)
-        if node["type"] == "Retry" or not match:  # the task's own node: its overall state
+        if node["type"] == "Retry" or not match:  # the task's own node: its overall state (the latest attempt's)
             current.phase = node.get("phase") or current.phase
             current.started, current.finished = node.get("startedAt"), node.get("finishedAt")
             current.message = node.get("message")
         if node["type"] == "Pod":
             current.attempts.append(
                 Attempt(
-                    index=int(match["n"]) if match else 0,
+                    index=len(current.attempts),
                     phase=node.get("phase") or "Pending",
                     pod_name=pod_name(wf, node),
                     exit_code=((node.get("outputs") or {}).get("exitCode")),
@@ -200,6 +207,15 @@ def task_runs(
     for r in runs.values():
         r.attempts.sort(key=lambda a: a.index)
     return list(runs.values())
+
+
+def _attempt_order(name: str) -> list[tuple[str, int]]:
+    """A node name as sortable parts: ``g(10).t`` after ``g(9).t``."""
+    order = []
+    for part in name.split("."):
+        match = _ATTEMPT_RE.match(part)
+        order.append((match["base"], int(match["n"])) if match else (part, -1))
+    return order
 
 
 # -- split workflows (compiler/argo/parts.py) ---------------------------------------------------

@@ -80,8 +80,9 @@ class Lab:
             time.sleep(1)
 
     def tasks(self, name: str) -> dict[str, dict[str, Any]]:
-        """`osmo query NAME --output json`: per OSMO task, what the real Argo Server reports."""
-        done = self.osmo("query", name, "--output", "json", check=True)
+        """`osmo query NAME --output json`: per OSMO task, what the real Argo Server reports (exit 1: it failed)."""
+        done = self.osmo("query", name, "--output", "json")
+        assert done.returncode in (0, 1), done.stdout + done.stderr
         return {task["task"]: task for task in json.loads(done.stdout)["tasks"]}
 
     def s3_list(self, prefix: str) -> list[str]:
