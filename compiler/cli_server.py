@@ -170,6 +170,10 @@ def logs(
             show_default=False,
         ),
     ] = None,
+    executor_lines: Annotated[
+        bool,
+        typer.Option("--executor-lines", help="Also Argo's executor lines (argo=true), left out by default."),
+    ] = False,
     namespace: _Namespace = None,
     profile: _Profile = None,
     argo_server: _ArgoServer = None,
@@ -185,7 +189,7 @@ def logs(
     server = _server_options(
         namespace, profile, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout
     )
-    options = LogsOptions(name, tuple(task or ()), follow, since, grep, colour)
+    options = LogsOptions(name, tuple(task or ()), follow, since, grep, colour, executor_lines)
     raise typer.Exit(run_logs(options, server))
 
 

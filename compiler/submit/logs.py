@@ -46,6 +46,10 @@ RECONNECTS = 5  # following: how many times in a row a broken log stream is reop
 WORKING_STREAM_SECONDS = 10.0  # a stream open this long before it broke was working: the failure count restarts
 RECONNECT_BACKOFF = 1.0  # seconds before the first reopening (doubling, at most 10 s); tests make it small
 _COLOURS = (36, 33, 32, 35, 34, 91, 96, 93, 92, 95, 94)
+# Argo's executor (emissary) writes its own structured lines into the main container's log, each marked
+# `argo=true` ("waiting for signals", "sub-process exited"...: seen on the lab, Argo v4.0.7). They are not the
+# task's output: `osmo logs` leaves them out (--executor-lines shows them), as `osmo run` never prints them.
+EXECUTOR_LINE = re.compile(r"^time=\S+ level=\w+ msg=.*\bargo=true\b")
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class LogsOptions:
     since: str | None = None
     grep: str | None = None
     colour: bool | None = None  # None: on a terminal, unless NO_COLOR is set
+    executor_lines: bool = False  # also the executor's own `argo=true` lines
 
 
 def since_seconds(value: str | None) -> int | None:
@@ -359,6 +364,8 @@ def run_logs(options: LogsOptions, server: ServerOptions, *, env: Mapping[str, s
 
         def emit(label: str, content: str) -> None:
             for line in content.split("\n") if content else [""]:
+                if not options.executor_lines and EXECUTOR_LINE.match(line):
+                    continue
                 if grep is None or grep.search(line):
                     out.write(prefix(label) + line + "\n")
             out.flush()

@@ -699,3 +699,15 @@ def test_list_says_where_it_looked(argo, demo):
     assert r.stderr == "workflows submitted by osmo in namespace 'argo' (the default); -A for every namespace:\n"
     assert r.stdout.startswith("NAME ")
     assert osmo(["list", "-A"], env_for(demo)).stderr == "workflows submitted by osmo in every namespace:\n"
+
+
+def test_logs_leave_out_the_executors_own_lines(demo):
+    # Argo v4's emissary writes these into main's log (seen on the lab, tests/e2e): not the task's output.
+    executor = 'time=2026-12-07T18:12:05.420Z level=INFO msg="waiting for signals" argo=true signalPath=/var/run/x'
+    demo.add_log(NS, WF, POD_PREP, executor)
+    demo.add_log(NS, WF, POD_PREP, "a line of the task that says argo=true")
+    r = osmo(["logs", WF, "--task", "Prep_Data"], env_for(demo))
+    assert "waiting for signals" not in r.stdout
+    assert "a line of the task that says argo=true" in r.stdout  # only the executor's format is left out
+    r = osmo(["logs", WF, "--task", "Prep_Data", "--executor-lines"], env_for(demo))
+    assert "waiting for signals" in r.stdout
