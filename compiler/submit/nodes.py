@@ -77,6 +77,7 @@ class TaskRun:
     name: str  # OSMO spelling
     k8s_name: str
     group: str | None = None  # OSMO spelling of an explicit group
+    group_k8s_name: str | None = None
     phase: str = "Pending"  # Pending until Argo creates a node for it
     started: str | None = None
     finished: str | None = None
@@ -167,7 +168,7 @@ def task_runs(
     def run(group: str | None, task: str) -> TaskRun:
         key = (group, task)
         if key not in runs:
-            runs[key] = TaskRun(names.get(task, task), task, names.get(group, group) if group else None)
+            runs[key] = TaskRun(names.get(task, task), task, names.get(group, group) if group else None, group)
         return runs[key]
 
     for group, task in _spec_tasks(wf, spec):
@@ -206,7 +207,24 @@ def task_runs(
             )
     for r in runs.values():
         r.attempts.sort(key=lambda a: a.index)
+    _never_reached(wf, nodes, runs.values())
     return list(runs.values())
+
+
+def _never_reached(wf: Mapping[str, Any], nodes: list[Mapping[str, Any]], runs: Iterable[TaskRun]) -> None:
+    """A member of a group whose DAG never ran has no node of its own (seen on the lab): it takes its group's
+    phase when that is Omitted or Skipped, and is Omitted once the workflow has ended -- as `osmo run` says."""
+    wf_name = (wf.get("metadata") or {}).get("name") or ""
+    by_name = {str(n.get("name")): n for n in nodes}
+    ended = ((wf.get("status") or {}).get("phase")) in {"Succeeded", "Failed", "Error"}
+    for r in runs:
+        if r.attempts or r.phase != "Pending":
+            continue
+        group = by_name.get(f"{wf_name}.{r.group_k8s_name}") if r.group_k8s_name else None
+        if group is not None and group.get("phase") in ("Omitted", "Skipped"):
+            r.phase = str(group["phase"])
+        elif ended:
+            r.phase = "Omitted"
 
 
 def _attempt_order(name: str) -> list[tuple[str, int]]:

@@ -174,7 +174,7 @@ def test_task_runs_map_groups_retries_and_spellings():
     assert [lead.label(a) for a in lead.attempts] == ["lead", "lead(1)"]
     assert worker.pod_name == POD_WORKER and worker.group == "Training"
     assert (ev.phase, ev.exit_code, ev.message) == ("Failed", "1", "boom")
-    assert (report.phase, report.attempts) == ("Pending", [])  # not started: no node yet
+    assert (report.phase, report.attempts) == ("Omitted", [])  # no node, and the workflow has ended: never ran
     # a node id is <wf>-<fnv32a(node name)>: the same hash ends the pod name
     assert POD_PREP.endswith(node_id(WF, f"{WF}.prep-data").rsplit("-", 1)[1])
 
@@ -303,7 +303,7 @@ def test_query_table_one_row_per_osmo_task(demo):
     assert rows["Prep_Data"][:4] == ["Prep_Data", "-", "Succeeded", "0"] and rows["Prep_Data"][-1] == POD_PREP
     assert rows["lead"][:4] == ["lead", "Training", "Succeeded", "0"] and rows["lead"][-2:] == ["1", POD_LEAD1]
     assert rows["eval"][2:4] == ["Failed", "1"]
-    assert rows["report"][2:4] == ["Pending", "-"]
+    assert rows["report"][2:4] == ["Omitted", "-"]
     assert "osmo-ctrl" not in out
     assert "eval: boom" in out
 

@@ -51,3 +51,19 @@ def test_attempts_are_in_numeric_order() -> None:
                        "templateName": "t-master", "outputs": {"exitCode": "42" if attempt < 10 else "0"}}  # fmt: skip
     master = next(r for r in task_runs(wf) if r.name == "master")
     assert master.phase == "Succeeded" and master.exit_code == "0" and len(master.attempts) == 11
+
+
+def test_members_of_a_group_that_never_ran_are_omitted_once_the_workflow_ended() -> None:
+    # data_filter on the lab: the first group failed, so the second group's DAG task is Omitted and its members
+    # have no node of their own; `osmo query` said Pending.
+    wf = restarted_group()
+    wf["spec"]["templates"][0]["dag"]["tasks"].append({"name": "later", "template": "g-later"})
+    wf["spec"]["templates"].append({"name": "g-later", "dag": {"tasks": [{"name": "a"}, {"name": "b"}]}})
+    wf["status"]["nodes"][f"{WF}.later"] = {"name": f"{WF}.later", "type": "Omitted", "phase": "Omitted"}
+    runs = {r.name: r for r in task_runs(wf)}
+    assert runs["a"].phase == runs["b"].phase == "Omitted"
+    del wf["status"]["nodes"][f"{WF}.later"]
+    wf["status"]["phase"] = "Running"
+    assert {r.name: r.phase for r in task_runs(wf)}["a"] == "Pending"  # not reached yet, still running
+    wf["status"]["phase"] = "Failed"
+    assert {r.name: r.phase for r in task_runs(wf)}["a"] == "Omitted"

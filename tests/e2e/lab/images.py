@@ -1,6 +1,6 @@
 """Container images without a registry: docker-archive tarballs written here, imported with `ctr`.
 
-A busybox root file system (Debian's busybox-static) stands in for the examples' images (ubuntu, alpine,
+A busybox root file system (Debian's busybox-static, and bash-static as /bin/bash) stands in for the examples' images (ubuntu, alpine,
 busybox); the executor image holds the argoexec built from Argo's module; the pause image our own pause.
 Each archive is one uncompressed layer, built in memory with fixed timestamps (the same bytes every time).
 """
@@ -17,6 +17,7 @@ from pathlib import Path
 from .steps import LabError
 
 BUSYBOX = Path("/bin/busybox")
+BASH = Path("/bin/bash-static")  # Debian's bash-static: the examples' scripts run `bash`, which busybox lacks
 
 STAND_IN_TAGS = [
     "docker.io/library/ubuntu:latest",
@@ -59,7 +60,10 @@ def busybox_layer() -> bytes:
             _add(tar, folder, kind=tarfile.DIRTYPE)
         _add(tar, "tmp", kind=tarfile.DIRTYPE, mode=0o1777)
         _add(tar, "bin/busybox", data=BUSYBOX.read_bytes())
-        for applet in sorted(set(applets) - {"bin/busybox"}):
+        if not BASH.exists():
+            raise LabError("images: /bin/bash-static is missing (apt-get install bash-static)")
+        _add(tar, "bin/bash", data=BASH.read_bytes())
+        for applet in sorted(set(applets) - {"bin/busybox", "bin/bash"}):
             _add(tar, applet, kind=tarfile.SYMTYPE, link="/bin/busybox")
         _add(
             tar,
