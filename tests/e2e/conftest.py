@@ -107,11 +107,6 @@ class Lab:
                 raise AssertionError(f"{path} does not exist after {timeout} s")
             time.sleep(1)
 
-    def s3_object(self, key: str) -> bytes:
-        response = requests.get(f"http://127.0.0.1:{S3_PORT}/osmo-lab/{key}", timeout=30)
-        response.raise_for_status()
-        return response.content
-
 
 @pytest.fixture(scope="session")
 def lab() -> Lab:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from tests.e2e.conftest import REPO, Lab, submitted_name
 from tests.e2e.lab.paths import layout
 
@@ -76,21 +78,22 @@ def run_locally(path: Path, run_dir: Path, args: list[str]) -> Outcome:
 
 
 def output_files(lab: Lab, wf: dict[str, Any], node: dict[str, Any]) -> dict[str, bytes] | None:
-    """The `output` artifact of a pod node, read back from the lab's S3 server (None if it has none)."""
-    for artifact in (node.get("outputs") or {}).get("artifacts") or []:
-        if artifact.get("name") == "output" and (artifact.get("s3") or {}).get("key"):
-            data = lab.s3_object(artifact["s3"]["key"])
-            files = {}
-            with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-                for member in tar.getmembers():
-                    if member.isfile():
-                        extracted = tar.extractfile(member)
-                        # Argo archives the folder under its own base name: output/<file>
-                        files[member.name.split("/", 1)[1] if "/" in member.name else member.name] = (
-                            extracted.read() if extracted else b""
-                        )
-            return files
-    return None
+    """The `output` artifact of a pod node, downloaded through the Argo Server (None if it has none)."""
+    if not any(a.get("name") == "output" for a in (node.get("outputs") or {}).get("artifacts") or []):
+        return None
+    name = wf["metadata"]["name"]
+    response = requests.get(f"{lab.server}/artifacts/{lab.namespace}/{name}/{node['id']}/output", timeout=60)
+    response.raise_for_status()
+    files = {}
+    with tarfile.open(fileobj=io.BytesIO(response.content), mode="r:*") as tar:
+        for member in tar.getmembers():
+            if member.isfile():
+                extracted = tar.extractfile(member)
+                # Argo archives the folder under its own base name: output/<file>
+                files[member.name.split("/", 1)[1] if "/" in member.name else member.name] = (
+                    extracted.read() if extracted else b""
+                )
+    return files
 
 
 def run_on_lab(lab: Lab, path: Path, args: list[str]) -> Outcome:

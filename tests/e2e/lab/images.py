@@ -1,8 +1,9 @@
 """Container images without a registry: docker-archive tarballs written here, imported with `ctr`.
 
-A busybox root file system (Debian's busybox-static, and bash-static as /bin/bash) stands in for the examples' images (ubuntu, alpine,
-busybox); the executor image holds the argoexec built from Argo's module; the pause image our own pause.
-Each archive is one uncompressed layer, built in memory with fixed timestamps (the same bytes every time).
+A busybox root file system (Debian's busybox-static, and bash-static as /bin/bash) stands in for the
+examples' images (ubuntu, alpine, busybox); the executor image holds the argoexec built from Argo's
+module; the pause image our own pause. Each layer is an uncompressed tar built in memory with fixed
+timestamps (the same bytes every time).
 """
 
 from __future__ import annotations
