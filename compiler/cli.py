@@ -397,7 +397,7 @@ def profile_init(
     """Write a commented starter profile."""
     from pathlib import Path
 
-    from .profile import init_text
+    from .profile_file import init_text
 
     if path is not None and output is not None and path != output:
         _fail_usage(f"two places to write: {path} and -o {output}")
@@ -415,7 +415,7 @@ def profile_check(path: str = typer.Argument(..., help="The profile file to chec
     from pathlib import Path
 
     from .diagnostics import has_errors
-    from .profile import load
+    from .profile_file import load
 
     if not Path(path).is_file():
         _fail_usage(f"{path}: no such file")

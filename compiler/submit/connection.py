@@ -98,13 +98,13 @@ def profile_namespace(explicit: str | None, env: Mapping[str, str] | None) -> st
     ``osmo-profile.yaml`` here or above. A missing or broken profile is a usage error (one line, exit 2),
     as it is for ``osmo submit``.
     """
-    from .. import profile
+    from .. import profile_file
     from ..diagnostics import UsageError
 
     environ = os.environ if env is None else env
     try:
         # "-": no workflow file, the search starts in the current directory
-        loaded, diagnostics = profile.resolve("-", explicit, environ)
+        loaded, diagnostics = profile_file.resolve("-", explicit, environ)
     except UsageError as exc:
         raise SubmitError(str(exc), EXIT_USAGE) from None
     errors = [d for d in diagnostics if d.is_error]
