@@ -17,8 +17,9 @@ from . import argo, ir, loader, profile_file, render, set_values
 from .argo import share, split
 from .checks import schema, secrets, semantic, storage, values
 from .coerce import INVALID
-from .diagnostics import CompileError, Diagnostic, UsageError, has_errors, suppress
+from .diagnostics import CompileError, Diagnostic, has_errors, suppress
 from .document import without_values_at
+from .errors import UsageError
 from .gcpause import paused_gc
 from .locate import Locator
 from .options import CompileOptions

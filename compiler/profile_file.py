@@ -13,7 +13,8 @@ from pathlib import Path
 
 from . import loader
 from .checks import schema
-from .diagnostics import CompileError, Diagnostic, UsageError
+from .diagnostics import CompileError, Diagnostic
+from .errors import UsageError
 from .locate import Locator
 from .profile import (
     DEFAULT_ARGO_VERSION,

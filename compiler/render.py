@@ -20,7 +20,8 @@ import traceback
 from dataclasses import dataclass, field
 
 from . import sandbox
-from .diagnostics import Diagnostic, UsageError, did_you_mean
+from .diagnostics import Diagnostic, did_you_mean
+from .errors import UsageError
 from .osmo import PROTECTED_TOKEN_RE
 
 # Private-use characters: cannot clash with Jinja syntax, survive rendering as text.

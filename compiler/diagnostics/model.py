@@ -104,10 +104,6 @@ class CompileError(Exception):
         super().__init__("; ".join(d.message for d in self.diagnostics))
 
 
-class UsageError(Exception):
-    """A problem with how the tool was called (bad flag value, unreadable file): exit 2."""
-
-
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
 

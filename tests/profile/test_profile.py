@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from compiler import profile as profiles
 from compiler import profile_file
 from compiler.cli import app
-from compiler.diagnostics import UsageError
+from compiler.errors import UsageError
 from compiler.output import to_yaml
 from compiler.pipeline import CompileOptions, compile_file
 from tests.support.argo_schema import argo_errors
@@ -137,7 +137,7 @@ def test_golden_with_a_profile(regen):
 def test_a_malformed_artifact_repository_ref_names_its_source(tmp_path):
     import pytest
 
-    from compiler.diagnostics import UsageError
+    from compiler.errors import UsageError
     from compiler.pipeline import CompileOptions, compile_file
 
     workflow = tmp_path / "wf.yaml"
