@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from .osmo import k8s_name, parse_duration
 
@@ -54,7 +55,7 @@ class Profile:
     def given(self) -> bool:
         return self.path is not None
 
-    def get(self, key: str, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
 
     # -- workflow-level settings
@@ -70,7 +71,7 @@ class Profile:
     def platform(self, name: str) -> dict | None:
         return (self.data.get("platforms") or {}).get(name)
 
-    def platform_policy(self, platform: str | None, key: str, default=None):
+    def platform_policy(self, platform: str | None, key: str, default: Any = None) -> Any:
         """A policy key (privilegedAllowed, ...) of the platform, else the profile's top level."""
         entry = self.platform(platform) if platform else None
         if entry and key in entry:

@@ -8,6 +8,7 @@ Reading a profile reports P6xx diagnostics, located in the profile file.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
 
@@ -33,7 +34,7 @@ SCHEMA_FILE = "osmo-profile.schema.json"
 INIT_TEMPLATE = "osmo-profile.yaml.j2"
 
 
-def find(workflow_path: str, explicit: str | None = None, environ=None) -> str | None:
+def find(workflow_path: str, explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
     """The profile to use: --profile, else $OSMO_PROFILE, else osmo-profile.yaml upward from the workflow."""
     environ = os.environ if environ is None else environ
     if explicit:
@@ -87,7 +88,9 @@ def load(path: str) -> tuple[Profile, list[Diagnostic]]:
     return Profile(data, path), located
 
 
-def resolve(workflow_path: str, explicit: str | None = None, environ=None) -> tuple[Profile, list[Diagnostic]]:
+def resolve(
+    workflow_path: str, explicit: str | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[Profile, list[Diagnostic]]:
     path = find(workflow_path, explicit, environ)
     if path is None:
         return NO_PROFILE, []
