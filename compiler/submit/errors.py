@@ -19,6 +19,13 @@ class SubmitError(OsmoError):
     exit_code = EXIT_FAILED
 
 
+class Unreachable(SubmitError):
+    """The Argo Server did not answer at all (refused, reset, name not resolved): exit 2, and worth another try
+    while following a workflow, unlike an answer that says no."""
+
+    exit_code = EXIT_USAGE
+
+
 def scrub(text: str, secrets: list[str]) -> str:
     """Replace every secret in ``text`` with ``<redacted>``."""
     for s in secrets:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..exit_codes import EXIT_FAILED, EXIT_USAGE
 from .connection import ArgoConnection, warn_if_unverified
-from .errors import REDACTED, SubmitError
+from .errors import REDACTED, SubmitError, Unreachable
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -182,7 +182,7 @@ def http_error(conn: ArgoConnection, action: str, status: int, message: str, *, 
 
 def unreachable(error: SubmitError) -> bool:
     """Whether ``error`` is :func:`connection_error`'s for a server that does not answer (worth trying again)."""
-    return error.exit_code == EXIT_USAGE and "cannot reach" in error.message
+    return isinstance(error, Unreachable)
 
 
 def connection_error(conn: ArgoConnection, exc: Exception) -> SubmitError:
@@ -231,10 +231,8 @@ def connection_error(conn: ArgoConnection, exc: Exception) -> SubmitError:
             reason = "the connection was closed by the server"
         else:
             reason = "connection failed"
-        return SubmitError(
-            f"cannot reach the Argo Server at {url} ({reason}); check --argo-server/ARGO_SERVER "
-            "and --secure/--insecure",
-            EXIT_USAGE,
+        return Unreachable(
+            f"cannot reach the Argo Server at {url} ({reason}); check --argo-server/ARGO_SERVER and --secure/--insecure"
         )
     return SubmitError(f"request to the Argo Server at {url} failed: {type(exc).__name__}", EXIT_USAGE)
 
