@@ -9,18 +9,33 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from . import __version__, cli_options, cli_server, shared_options
-from .diagnostics import UsageError
+from .errors import OsmoError
 from .exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
 
+
+class _Commands(TyperGroup):
+    """The ``osmo`` command group: the one place an ``OsmoError`` of any command ends, as ``osmo: error: MESSAGE``
+    on stderr and the error's exit code. (``main`` handles the rest: click's usage errors, Ctrl-C, bugs.)"""
+
+    def invoke(self, ctx: Any) -> Any:  # a click Context (typer vendors click in its newer releases)
+        try:
+            return super().invoke(ctx)
+        except OsmoError as exc:
+            typer.echo(f"osmo: error: {exc.message}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="osmo",
     help="Validate NVIDIA OSMO workflows and compile them to Argo Workflows.",
     no_args_is_help=True,
@@ -167,10 +182,7 @@ def validate(
     for path, walked in _workflow_files(files):
         if skip_non_workflows and not walked and not _is_workflow(path):
             continue
-        try:
-            result = compile_file(path, options)
-        except UsageError as exc:
-            _fail_usage(str(exc))
+        result = compile_file(path, options)
         checked += 1
         failed |= _fails(result.diagnostics, strict)
         found = [d for d in result.diagnostics if d.file in (None, path) or d not in shared]
@@ -271,10 +283,7 @@ def compile(
         split=split,
     )
     _refuse_a_folder(file, "compile")
-    try:
-        result = compile_file(file, options)
-    except UsageError as exc:
-        _fail_usage(str(exc))
+    result = compile_file(file, options)
     _report(result.diagnostics, output_format, stdout_free=output not in (None, "-"))
     if verbose:
         from .argo.size import size_report
@@ -366,10 +375,7 @@ def graph(
         allow_any_localpath=allow_any_localpath, profile=profile, pool=pool,
     )  # fmt: skip
     _refuse_a_folder(file, "graph")
-    try:
-        workflow, diagnostics = build_ir(file, options)
-    except UsageError as exc:
-        _fail_usage(str(exc))
+    workflow, diagnostics = build_ir(file, options)
     _report(diagnostics, output_format, stdout_free=output not in (None, "-"))
     if workflow is None:
         raise typer.Exit(EXIT_FAILED)
@@ -420,7 +426,7 @@ def profile_init(
     """Write a commented starter profile."""
     from pathlib import Path
 
-    from .profile import init_text
+    from .profile_file import init_text
 
     if path is not None and output is not None and path != output:
         _fail_usage(f"two places to write: {path} and -o {output}")
@@ -438,7 +444,7 @@ def profile_check(path: str = typer.Argument(..., metavar="FILE", help="The prof
     from pathlib import Path
 
     from .diagnostics import has_errors
-    from .profile import load
+    from .profile_file import load
 
     if not Path(path).is_file():
         _fail_usage(f"{path}: no such file")
@@ -510,10 +516,7 @@ def run_workflow(
     run_options = RunOptions(backend=backend, run_dir=run_dir, storage=storage, secrets=secrets, jobs=jobs,
                              keep_going=keep_going, timeout=timeout, skip_unsupported=skip_unsupported,
                              plain=True if plain else None)  # fmt: skip
-    try:
-        code = run_command(file, options, run_options, lambda text: typer.echo(text, err=True))
-    except UsageError as exc:
-        _fail_usage(str(exc))
+    code = run_command(file, options, run_options, lambda text: typer.echo(text, err=True))
     raise typer.Exit(code)
 
 

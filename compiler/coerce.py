@@ -12,8 +12,9 @@ schema (``schemas/osmo-workflow.schema.json``) admits exactly the values these f
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Final
+from typing import Any, Final
 
 
 class _Invalid:
@@ -84,7 +85,7 @@ def lax_str(value: object) -> str | _Invalid:
     return INVALID
 
 
-def optional(convert, value: object):
+def optional(convert: Callable[[object], Any], value: object) -> Any:
     """An ``X | None`` field: ``null`` (an empty YAML value) is the default, anything else is converted."""
     return None if value is None else convert(value)
 

@@ -36,7 +36,7 @@ def as_list(value: object) -> list:
     return value if isinstance(value, list) else []
 
 
-def dicts(value: object):
+def dicts(value: object) -> list[tuple[int, dict]]:
     return [(i, v) for i, v in enumerate(as_list(value)) if isinstance(v, dict)]
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import yaml
 
 from . import limits
-from .diagnostics import CompileError, Diagnostic, UsageError, did_you_mean
+from .diagnostics import CompileError, Diagnostic, did_you_mean
 from .document import collect_tasks
+from .errors import UsageError
 
 try:  # libyaml is ~7x faster; the pure-Python loader is the fallback.
     from yaml import CSafeLoader as _BaseLoader

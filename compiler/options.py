@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .diagnostics import UsageError
+from .errors import UsageError
 
 if TYPE_CHECKING:
     from .profile import Profile

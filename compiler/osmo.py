@@ -7,6 +7,7 @@ for the source of each): token syntax, name normalisation, units, durations.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from .coerce import osmo_timedelta
@@ -31,7 +32,7 @@ class _Braces:
     _re = re.compile(r"{{.*?}}", re.DOTALL)
     pattern = _re.pattern
 
-    def finditer(self, text: str):
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
         end = text.rfind("}}")
         return self._re.finditer(text, 0, end + 2) if end >= 0 else iter(())
 
@@ -119,7 +120,7 @@ def _subtract(ranges: list[tuple[int, int]], taken: list[tuple[int, int]]) -> li
     return out
 
 
-def effective_actions(actions) -> dict[str, list[tuple[int, int]]]:
+def effective_actions(actions: Iterable[tuple[str, Iterable[tuple[int, int]]]]) -> dict[str, list[tuple[int, int]]]:
     """The codes each action really gets: OSMO applies the first action (in order) whose codes match."""
     taken: list[tuple[int, int]] = []
     out: dict[str, list[tuple[int, int]]] = {}

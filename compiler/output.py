@@ -28,11 +28,11 @@ NO_WRAP = 2**31 - 1  # the C dumper needs an int; float("inf") overflows
 
 
 class _Dumper(_BaseDumper):
-    def ignore_aliases(self, data) -> bool:
+    def ignore_aliases(self, data: object) -> bool:
         return True  # never &anchors/*aliases, even if a stage reuses one object in two places
 
 
-def _represent_str(dumper, data: str):
+def _represent_str(dumper: _Dumper, data: str) -> yaml.Node:
     style = "|" if "\n" in data else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
@@ -41,7 +41,7 @@ class _OneLine(dict):
     """A mapping written in flow style, on one line."""
 
 
-def _represent_one_line(dumper, data: _OneLine):
+def _represent_one_line(dumper: _Dumper, data: _OneLine) -> yaml.Node:
     return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
 
 

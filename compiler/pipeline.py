@@ -13,13 +13,13 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import argo, ir, loader, render, set_values
-from . import profile as profiles
+from . import argo, ir, loader, profile_file, render, set_values
 from .argo import share, split
 from .checks import schema, secrets, semantic, storage, values
 from .coerce import INVALID
-from .diagnostics import CompileError, Diagnostic, UsageError, has_errors, suppress
+from .diagnostics import CompileError, Diagnostic, has_errors, suppress
 from .document import without_values_at
+from .errors import UsageError
 from .gcpause import paused_gc
 from .locate import Locator
 from .options import CompileOptions
@@ -49,7 +49,7 @@ def compile_file(path: str, options: CompileOptions = CompileOptions()) -> Compi
 
 @paused_gc
 def compile_text(text: str, path: str, options: CompileOptions = CompileOptions()) -> CompileResult:
-    profile, profile_problems = profiles.resolve(path, options.profile, options.environ)
+    profile, profile_problems = profile_file.resolve(path, options.profile, options.environ)
     options.validate(profile)  # --kind, --artifact-repository-ref: usage errors before any work
     set_env = tuple(_env_pair(item) for item in options.set_env)
     run = _Run(path, options)

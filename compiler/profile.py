@@ -8,27 +8,17 @@ file's directory or any directory above it. Without one everything still
 compiles with the conventions documented in ``docs/profile.md`` (each one used
 is reported once, as a P610 warning).
 
-Diagnostics about the profile file itself are P6xx, located in the profile file.
+This module is the model the emitter asks questions of (``Profile``, ``Storage``); it imports nothing of the
+front end. Finding, reading and checking the file (P6xx diagnostics, located in it) is ``profile_file.py``.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
-from importlib.resources import files
-from pathlib import Path
+from typing import Any
 
-from . import loader
-from .checks import schema
-from .diagnostics import CompileError, Diagnostic, UsageError
-from .locate import Locator
 from .osmo import k8s_name, parse_duration
-
-PROFILE_FILE = "osmo-profile.yaml"
-PROFILE_ENV = "OSMO_PROFILE"
-SCHEMA_FILE = "osmo-profile.schema.json"
-INIT_TEMPLATE = "osmo-profile.yaml.j2"
 
 DEFAULT_PLATFORM_LABEL = "osmo.nvidia.com/platform"
 DEFAULT_BARRIER_IMAGE = "busybox:1.36"  # small image with sh, sed, grep and nslookup
@@ -65,7 +55,7 @@ class Profile:
     def given(self) -> bool:
         return self.path is not None
 
-    def get(self, key: str, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
 
     # -- workflow-level settings
@@ -81,7 +71,7 @@ class Profile:
     def platform(self, name: str) -> dict | None:
         return (self.data.get("platforms") or {}).get(name)
 
-    def platform_policy(self, platform: str | None, key: str, default=None):
+    def platform_policy(self, platform: str | None, key: str, default: Any = None) -> Any:
         """A policy key (privilegedAllowed, ...) of the platform, else the profile's top level."""
         entry = self.platform(platform) if platform else None
         if entry and key in entry:
@@ -191,84 +181,3 @@ def secret_name(name: str) -> str:
     """A credential name as a Kubernetes Secret name: lower case, '_' -> '-', other characters -> '-'."""
     cleaned = re.sub(r"[^a-z0-9.-]", "-", k8s_name(name)).strip("-.")
     return cleaned[:253] or "osmo-credential"
-
-
-def find(workflow_path: str, explicit: str | None = None, environ=None) -> str | None:
-    """The profile to use: --profile, else $OSMO_PROFILE, else osmo-profile.yaml upward from the workflow."""
-    environ = os.environ if environ is None else environ
-    if explicit:
-        return explicit
-    if environ.get(PROFILE_ENV):
-        return environ[PROFILE_ENV]
-    start = Path(workflow_path).resolve().parent if workflow_path != "-" else Path.cwd()
-    for directory in (start, *start.parents):
-        candidate = directory / PROFILE_FILE
-        if candidate.is_file():
-            return str(candidate)
-    return None
-
-
-def load(path: str) -> tuple[Profile, list[Diagnostic]]:
-    """Read and validate a profile. Unreadable files are usage errors; problems inside are P6xx, located."""
-    try:
-        text = loader.read_source(path)
-    except CompileError as exc:
-        return NO_PROFILE, [d.with_(code="P602") for d in exc.diagnostics]
-    locator = Locator(path)
-    locator.add_section("profile", text, 0)
-    try:
-        parsed = loader.parse_yaml(text)
-    except loader.YamlSyntaxError as exc:
-        return NO_PROFILE, [
-            locator.locate(
-                Diagnostic(
-                    "P602", f"invalid YAML in the profile: {exc}", path=("profile",), mark=(exc.line, exc.column)
-                )
-            )
-        ]
-    problems = [
-        Diagnostic("P602", f'duplicate key "{key}" in the profile', path=("profile",), mark=(mark.line, mark.column))
-        for key, mark, _ in parsed.duplicates
-    ]
-    data = parsed.data if parsed.data is not None else {}
-    problems += [d.with_(code="P601", message=f"profile: {d.message}") for d in schema.validate(data, SCHEMA_FILE)]
-    if isinstance(data, dict):
-        for kind in ("Exec", "Queue"):
-            default, maximum = Profile(data, path).timeout(kind) if not problems else (None, 0)
-            if default is not None and default > maximum:
-                problems.append(
-                    Diagnostic(
-                        "P601", f"profile: default{kind} is larger than max{kind}", path=("timeouts", f"default{kind}")
-                    )
-                )
-    located = [locator.locate(d) for d in problems]
-    if problems or not isinstance(data, dict):  # not a mapping: the schema said so
-        return NO_PROFILE, located
-    return Profile(data, path), located
-
-
-def resolve(workflow_path: str, explicit: str | None = None, environ=None) -> tuple[Profile, list[Diagnostic]]:
-    path = find(workflow_path, explicit, environ)
-    if path is None:
-        return NO_PROFILE, []
-    if not Path(path).is_file():
-        environ = os.environ if environ is None else environ
-        source = "--profile" if explicit else (PROFILE_ENV if environ.get(PROFILE_ENV) else "profile")
-        raise UsageError(f"{source} {path}: no such file")
-    return load(path)
-
-
-def init_text() -> str:
-    """A commented starter profile (``osmo profile init``), rendered with the compiler's own defaults."""
-    from jinja2 import Environment, StrictUndefined
-
-    template = (files("compiler.templates") / INIT_TEMPLATE).read_text(encoding="utf-8")
-    environment = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
-    return environment.from_string(template).render(
-        platform_label=DEFAULT_PLATFORM_LABEL,
-        uploader_image=DEFAULT_UPLOADER_IMAGE,
-        barrier_image=DEFAULT_BARRIER_IMAGE,
-        argo_version=".".join(map(str, DEFAULT_ARGO_VERSION)),
-        barrier_timeout=f"{int(DEFAULT_BARRIER_TIMEOUT // 60)}m",
-        start_timeout=f"{int(DEFAULT_START_TIMEOUT // 60)}m",
-    )

@@ -20,7 +20,8 @@ import traceback
 from dataclasses import dataclass, field
 
 from . import sandbox
-from .diagnostics import Diagnostic, UsageError, did_you_mean
+from .diagnostics import Diagnostic, did_you_mean
+from .errors import UsageError
 from .osmo import PROTECTED_TOKEN_RE
 from .token_hints import NESTED_TOKEN_RE, near_token, nested_token_fixes
 

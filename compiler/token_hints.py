@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Collection
 
 # Tokens that stand alone, and tokens that take an argument after ":" (with what the argument names).
 _BARE = ("output", "workflow_id", "uuid")
@@ -45,7 +46,7 @@ def near_token(expression: str) -> str | None:
     return None
 
 
-def _close(word: str, candidates) -> str | None:
+def _close(word: str, candidates: Collection[str]) -> str | None:
     if word in candidates:
         return word
     if word.rstrip("s") in candidates:

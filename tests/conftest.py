@@ -2,6 +2,24 @@ from __future__ import annotations
 
 import pytest
 
+# Tests needing a machine-level tool or privilege are end-to-end by nature -- containers, a browser, real workflows on
+# the process backend, a cluster -- so they are expensive too and leave the inner loop (-m "not slow") with it.
+EXPENSIVE_NEEDS = ("podman", "chromium", "root", "e2e")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects: the markers added here must count
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        # What the run/ fixtures need, read from the fixtures a test uses, so a new test that uses them is marked
+        # too. A container test's osmo_run is built on podman_engine (tests/run/test_run_container.py): podman only.
+        if "podman_engine" in fixtures:
+            item.add_marker(pytest.mark.podman)
+        elif "osmo_run" in fixtures:
+            item.add_marker(pytest.mark.root)
+        if any(item.get_closest_marker(need) for need in EXPENSIVE_NEEDS):
+            item.add_marker(pytest.mark.slow)
+
 
 def pytest_addoption(parser):
     parser.addoption(

@@ -121,126 +121,174 @@ def _what(path: tuple, instance: object = None) -> str:
 
 
 def _explain(error) -> list[Diagnostic]:
-    path = tuple(error.absolute_path)
-    kind = error.validator
-    schema = error.schema if isinstance(error.schema, dict) else {}
-    instance = error.instance
-
+    """One jsonschema error as the compiler's diagnostics: a key the schema's ``propertyNames`` refuses, then the
+    wording of its validator (``_BY_VALIDATOR``), else the generic S204 with jsonschema's own message."""
     if "propertyNames" in error.schema_path:
-        return [
-            Diagnostic(
-                "S204",
-                f'invalid key "{instance}" in {_what(path)}',
-                path=(*path, instance),
-                at_key=True,
-                hint=schema.get("x-hint") or f"keys must match {schema.get('pattern')}",
-            )
-        ]
+        return _invalid_key(error)
+    explain = _BY_VALIDATOR.get(error.validator)
+    found = explain(error) if explain is not None else None
+    return found if found is not None else _generic(error)
 
-    if kind == "additionalProperties" and isinstance(instance, dict):
-        allowed = list(error.schema.get("properties", {}))
-        out = []
-        for key in instance:
-            if key in allowed:
-                continue
-            if key in _REMOVED_KEYS:
-                out.append(
-                    Diagnostic(
-                        "U402",
-                        f'"{key}" is not supported: {_REMOVED_KEYS[key]}',
-                        path=(*path, key),
-                        at_key=True,
-                        hint='use a `url:` input/output (e.g. "s3://bucket/path") instead',
-                    )
-                )
-                continue
-            guess = did_you_mean(str(key), allowed)
+
+def _schema_of(error) -> dict:
+    return error.schema if isinstance(error.schema, dict) else {}
+
+
+def _invalid_key(error) -> list[Diagnostic]:
+    path, schema, instance = tuple(error.absolute_path), _schema_of(error), error.instance
+    return [
+        Diagnostic(
+            "S204",
+            f'invalid key "{instance}" in {_what(path)}',
+            path=(*path, instance),
+            at_key=True,
+            hint=schema.get("x-hint") or f"keys must match {schema.get('pattern')}",
+        )
+    ]
+
+
+def _unknown_keys(error) -> list[Diagnostic] | None:
+    path, instance = tuple(error.absolute_path), error.instance
+    if not isinstance(instance, dict):
+        return None
+    allowed = list(error.schema.get("properties", {}))
+    out = []
+    for key in instance:
+        if key in allowed:
+            continue
+        if key in _REMOVED_KEYS:
             out.append(
                 Diagnostic(
-                    "S201",
-                    f'unknown key "{key}" in {_what(path, instance)}' + (f'; did you mean "{guess}"?' if guess else ""),
+                    "U402",
+                    f'"{key}" is not supported: {_REMOVED_KEYS[key]}',
                     path=(*path, key),
                     at_key=True,
-                    hint="allowed keys here: " + ", ".join(allowed) if allowed else None,
+                    hint='use a `url:` input/output (e.g. "s3://bucket/path") instead',
                 )
             )
-        return out
-
-    if kind == "required":
-        present = set(instance) if isinstance(instance, dict) else set()
-        return [
+            continue
+        guess = did_you_mean(str(key), allowed)
+        out.append(
             Diagnostic(
-                "S202",
-                f'{_what(path, instance)} is missing required key "{key}"',
-                path=path,
-                hint=schema.get("properties", {}).get(key, {}).get("description"),
+                "S201",
+                f'unknown key "{key}" in {_what(path, instance)}' + (f'; did you mean "{guess}"?' if guess else ""),
+                path=(*path, key),
+                at_key=True,
+                hint="allowed keys here: " + ", ".join(allowed) if allowed else None,
             )
-            for key in error.validator_value
-            if key not in present
-        ]
+        )
+    return out
 
-    if kind == "type":
-        expected = error.validator_value
-        names = [expected] if isinstance(expected, str) else list(expected)
-        wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-        return [
-            Diagnostic(
-                "S203",
-                f"{_what(path)} must be {wanted}, not {_yaml_type(instance)}",
-                path=path,
-                hint=schema.get("description"),
-            )
-        ]
 
-    if kind == "pattern":
-        rule = schema.get("x-hint") or f"it must match {error.validator_value}"
-        return [Diagnostic("S204", f"invalid value {instance!r} for {_what(path)}", path=path, hint=rule)]
+def _missing_keys(error) -> list[Diagnostic]:
+    path, schema, instance = tuple(error.absolute_path), _schema_of(error), error.instance
+    present = set(instance) if isinstance(instance, dict) else set()
+    return [
+        Diagnostic(
+            "S202",
+            f'{_what(path, instance)} is missing required key "{key}"',
+            path=path,
+            hint=schema.get("properties", {}).get(key, {}).get("description"),
+        )
+        for key in error.validator_value
+        if key not in present
+    ]
 
-    if kind in ("enum", "const"):
-        allowed = error.validator_value if kind == "enum" else [error.validator_value]
-        guess = did_you_mean(str(instance), [str(a) for a in allowed])
-        return [
-            Diagnostic(
-                "S204",
-                f"invalid value {instance!r} for {_what(path)}" + (f'; did you mean "{guess}"?' if guess else ""),
-                path=path,
-                hint="allowed: " + ", ".join(json.dumps(a) for a in allowed),
-            )
-        ]
 
-    if kind in ("oneOf", "anyOf"):
-        alternatives = error.validator_value
-        if all(set(alt) == {"required"} for alt in alternatives):
-            if isinstance(instance, dict) and any(k in _REMOVED_KEYS for k in instance):
-                return []  # reported as the removed feature it is (U402)
-            keys = [k for alt in alternatives for k in alt["required"]]
-            given = [k for k in keys if isinstance(instance, dict) and k in instance]
-            if len(given) > 1:
-                return [
-                    Diagnostic(
-                        "S205",
-                        f"{_what(path)} takes only one of " + _either(keys) + f", not {_either(given, 'and')}",
-                        path=path,
-                    )
-                ]
+def _wrong_type(error) -> list[Diagnostic]:
+    path, schema = tuple(error.absolute_path), _schema_of(error)
+    expected = error.validator_value
+    names = [expected] if isinstance(expected, str) else list(expected)
+    wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+    return [
+        Diagnostic(
+            "S203",
+            f"{_what(path)} must be {wanted}, not {_yaml_type(error.instance)}",
+            path=path,
+            hint=schema.get("description"),
+        )
+    ]
+
+
+def _no_match(error) -> list[Diagnostic]:
+    path, schema = tuple(error.absolute_path), _schema_of(error)
+    rule = schema.get("x-hint") or f"it must match {error.validator_value}"
+    return [Diagnostic("S204", f"invalid value {error.instance!r} for {_what(path)}", path=path, hint=rule)]
+
+
+def _not_allowed(error) -> list[Diagnostic]:
+    path, instance = tuple(error.absolute_path), error.instance
+    allowed = error.validator_value if error.validator == "enum" else [error.validator_value]
+    guess = did_you_mean(str(instance), [str(a) for a in allowed])
+    return [
+        Diagnostic(
+            "S204",
+            f"invalid value {instance!r} for {_what(path)}" + (f'; did you mean "{guess}"?' if guess else ""),
+            path=path,
+            hint="allowed: " + ", ".join(json.dumps(a) for a in allowed),
+        )
+    ]
+
+
+def _alternatives(error) -> list[Diagnostic] | None:
+    """``oneOf``/``anyOf``: of required keys (one of them, not two), else the best-matching alternative's error."""
+    path, schema, instance = tuple(error.absolute_path), _schema_of(error), error.instance
+    alternatives = error.validator_value
+    if all(set(alt) == {"required"} for alt in alternatives):
+        if isinstance(instance, dict) and any(k in _REMOVED_KEYS for k in instance):
+            return []  # reported as the removed feature it is (U402)
+        keys = [k for alt in alternatives for k in alt["required"]]
+        given = [k for k in keys if isinstance(instance, dict) and k in instance]
+        if len(given) > 1:
             return [
                 Diagnostic(
-                    "S202", f"{_what(path)} needs one of " + _either(keys), path=path, hint=schema.get("description")
+                    "S205",
+                    f"{_what(path)} takes only one of " + _either(keys) + f", not {_either(given, 'and')}",
+                    path=path,
                 )
             ]
-        from jsonschema.exceptions import best_match
+        return [
+            Diagnostic(
+                "S202", f"{_what(path)} needs one of " + _either(keys), path=path, hint=schema.get("description")
+            )
+        ]
+    from jsonschema.exceptions import best_match
 
-        best = best_match(error.context) if error.context else None
-        if best is not None:
-            return _explain(best)
+    best = best_match(error.context) if error.context else None
+    return _explain(best) if best is not None else None
 
-    if kind == "minItems" and error.validator_value == 1:
-        return [Diagnostic("S204", f"{_what(path)} must not be empty", path=path, hint=schema.get("description"))]
 
+def _empty(error) -> list[Diagnostic] | None:
+    if error.validator_value != 1:
+        return None
+    path = tuple(error.absolute_path)
+    return [
+        Diagnostic("S204", f"{_what(path)} must not be empty", path=path, hint=_schema_of(error).get("description"))
+    ]
+
+
+def _generic(error) -> list[Diagnostic]:
+    path = tuple(error.absolute_path)
     message = error.message
     if len(message) > 200:
         message = message[:200] + "..."
-    return [Diagnostic("S204", f"invalid {_what(path)}: {message}", path=path, hint=schema.get("description"))]
+    return [
+        Diagnostic("S204", f"invalid {_what(path)}: {message}", path=path, hint=_schema_of(error).get("description"))
+    ]
+
+
+# The wording per jsonschema validator; None from one of them means "say it the generic way".
+_BY_VALIDATOR = {
+    "additionalProperties": _unknown_keys,
+    "required": _missing_keys,
+    "type": _wrong_type,
+    "pattern": _no_match,
+    "enum": _not_allowed,
+    "const": _not_allowed,
+    "oneOf": _alternatives,
+    "anyOf": _alternatives,
+    "minItems": _empty,
+}
 
 
 def _either(keys: list[str], word: str = "or") -> str:

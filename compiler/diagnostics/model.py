@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import KW_ONLY, dataclass, replace
+from typing import Any
 
 from .codes import CODES, Severity
 
@@ -59,7 +60,7 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
-    def with_(self, **changes) -> Diagnostic:
+    def with_(self, **changes: Any) -> Diagnostic:
         return replace(self, **changes)
 
     @property
@@ -102,10 +103,6 @@ class CompileError(Exception):
     def __init__(self, diagnostics: Sequence[Diagnostic]):
         self.diagnostics = list(diagnostics)
         super().__init__("; ".join(d.message for d in self.diagnostics))
-
-
-class UsageError(Exception):
-    """A problem with how the tool was called (bad flag value, unreadable file): exit 2."""
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

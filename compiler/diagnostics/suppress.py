@@ -82,7 +82,7 @@ def parse(text: str, file: str | None = None) -> Suppressions:
     return found
 
 
-def _codes(listed: str, file, line: int, column: int, problems: list[Diagnostic]) -> set[str]:
+def _codes(listed: str, file: str | None, line: int, column: int, problems: list[Diagnostic]) -> set[str]:
     codes = set()
     items = [item.strip().upper() for item in listed.split(",") if item.strip()]
     if not items:

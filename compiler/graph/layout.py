@@ -183,7 +183,7 @@ def _order(order: list[list[str]], succ: dict[str, set[str]], pred: dict[str, se
         rows = order[1:] if down else order[-2::-1]
         for row in rows:
 
-            def key(unit: str, row=row, down=down) -> float:
+            def key(unit: str, row: list[str] = row, down: bool = down) -> float:
                 near = pred[unit] if down else succ[unit]
                 return sum(position[n] for n in near) / len(near) if near else float(position[unit])
 
@@ -191,7 +191,12 @@ def _order(order: list[list[str]], succ: dict[str, set[str]], pred: dict[str, se
             position.update((u, i) for i, u in enumerate(row))
 
 
-def _place(order, size, succ, pred) -> dict[str, float]:
+def _place(
+    order: list[list[str]],
+    size: dict[str, tuple[float, float]],
+    succ: dict[str, set[str]],
+    pred: dict[str, set[str]],
+) -> dict[str, float]:
     """Centre x of each unit: packed, then pulled towards its neighbours' mean without overlapping."""
     x: dict[str, float] = {}
     for row in order:

@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-class RunUsageError(Exception):
-    pass
+from ..errors import UsageError
+from ..exit_codes import EXIT_FAILED, EXIT_OK
 
 
 @dataclass
@@ -59,7 +56,7 @@ def _seconds(text: str) -> float:
     duration = parse_duration(text)
     seconds = duration.total_seconds() if duration is not None else 0
     if seconds <= 0:
-        raise RunUsageError(f"--timeout {text!r}: expected a duration such as 90s, 10m or 2h")
+        raise UsageError(f"--timeout {text!r}: expected a duration such as 90s, 10m or 2h")
     return float(seconds)
 
 
@@ -81,32 +78,29 @@ def make_backend(name: str, run_dir: Path, manifest: Any) -> Any:
 
     uses_groups = any(is_service(t) for m in (manifest, *manifest.parts.values()) for t in m.templates.values())
     if name == "process":
-        from .backends.process import ProcessBackend, Unavailable, check
+        from .backends.process import ProcessBackend, check
 
-        try:
-            check()
-            return ProcessBackend(run_dir, manifest.namespace, use_dns=uses_groups)
-        except Unavailable as exc:
-            raise RunUsageError(str(exc)) from None
+        check()  # Unavailable is a UsageError: exit 2, one line
+        return ProcessBackend(run_dir, manifest.namespace, use_dns=uses_groups)
     from .backends.container import ContainerBackend
-    from .backends.container import Unavailable as ContainerUnavailable
 
-    try:
-        return ContainerBackend(name, run_dir, manifest.namespace)
-    except ContainerUnavailable as exc:
-        raise RunUsageError(str(exc)) from None
+    return ContainerBackend(name, run_dir, manifest.namespace)
 
 
 def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> int:
-    """The whole command; ``echo_err`` prints diagnostics and messages on stderr."""
+    """The whole command; ``echo_err`` prints diagnostics and messages on stderr.
+
+    What makes the run impossible before it starts -- a manifest field it cannot honour (``manifest.Unsupported``),
+    URL data without ``--storage``, a backend this machine lacks -- raises a ``UsageError``: the command line
+    prints it as it prints every command's errors (exit 2)."""
     import yaml
 
     from ..diagnostics.report import format_text
     from ..output import render
     from ..pipeline import compile_file
     from .dag import Engine, Options
-    from .manifest import Unsupported, load_all
-    from .precheck import MissingImages, missing_storage_inputs, require_images
+    from .manifest import load_all
+    from .precheck import missing_storage_inputs, require_images
     from .summary import build, osmo_tasks, write
     from .ui import PlainUI, RichUI
 
@@ -117,31 +111,25 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
         return EXIT_FAILED
     text = render(result.documents, "yaml")
     documents = [d for d in yaml.safe_load_all(text) if d is not None]  # exactly what `osmo compile` prints
-    try:
-        manifest = load_all(documents, options.skip_unsupported)
-        timeout = _seconds(options.timeout) if options.timeout else None
-        url = _needs_storage(manifest)
-        if url and not options.storage:
-            raise RunUsageError(f"the workflow reads or writes URL data ({url}): give --storage DIR")
-        if manifest.secrets and not options.secrets:
-            raise RunUsageError(
-                f"the workflow reads Secret(s) {', '.join(sorted(manifest.secrets))}: give --secrets DIR "
-                "with DIR/<secret>/<key> files"
-            )
-        backend_name = options.backend or default_backend()
-        run_dir = (
-            Path(options.run_dir) if options.run_dir else Path(tempfile.mkdtemp(prefix=f"osmo-run-{manifest.name}-"))
+    manifest = load_all(documents, options.skip_unsupported)
+    timeout = _seconds(options.timeout) if options.timeout else None
+    url = _needs_storage(manifest)
+    if url and not options.storage:
+        raise UsageError(f"the workflow reads or writes URL data ({url}): give --storage DIR")
+    if manifest.secrets and not options.secrets:
+        raise UsageError(
+            f"the workflow reads Secret(s) {', '.join(sorted(manifest.secrets))}: give --secrets DIR "
+            "with DIR/<secret>/<key> files"
         )
-        run_dir = run_dir.resolve()
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if (run_dir / "summary.json").exists() or (run_dir / "tasks").exists():
-            raise RunUsageError(f"--run-dir {run_dir} holds an earlier run; give a new or empty folder")
-        backend = make_backend(backend_name, run_dir, manifest)
-        if backend_name != "process":  # every image, before any task starts (an offline machine: one list)
-            require_images(backend, manifest, echo_err)
-    except (Unsupported, RunUsageError, MissingImages) as exc:
-        echo_err(f"osmo run: error: {exc}")
-        return EXIT_USAGE
+    backend_name = options.backend or default_backend()
+    run_dir = Path(options.run_dir) if options.run_dir else Path(tempfile.mkdtemp(prefix=f"osmo-run-{manifest.name}-"))
+    run_dir = run_dir.resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if (run_dir / "summary.json").exists() or (run_dir / "tasks").exists():
+        raise UsageError(f"--run-dir {run_dir} holds an earlier run; give a new or empty folder")
+    backend = make_backend(backend_name, run_dir, manifest)
+    if backend_name != "process":  # every image, before any task starts (an offline machine: one list)
+        require_images(backend, manifest, echo_err)
     (run_dir / "manifest.yaml").write_text(text)
     plain = options.plain if options.plain is not None else not sys.stdout.isatty()
     ui = PlainUI() if plain else RichUI(osmo_tasks(manifest))

@@ -12,12 +12,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import UsageError
 from .depends import logic
 from .expr_functions import ExprError
 
 
-class Unsupported(Exception):
-    """A manifest field the runner cannot honour; the message names the field."""
+class Unsupported(UsageError):
+    """A manifest field the runner cannot honour; the message names the field (exit 2, as a usage error)."""
 
 
 _LOCATIONS = {"s3", "gcs", "azure", "http"}

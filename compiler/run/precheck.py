@@ -20,10 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..errors import UsageError
+
 _PARAMETER_RE = re.compile(r"\{\{\s*inputs\.parameters\.([\w-]+)\s*\}\}")
 
 
-class MissingImages(Exception):
+class MissingImages(UsageError):
     """Images that are neither present nor pullable; the message lists them, with what to do."""
 
 

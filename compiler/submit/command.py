@@ -69,15 +69,11 @@ class SubmitOptions:
 def compile_workflow(path: str, options: SubmitOptions, namespace: str | None) -> Any:
     """Compile ``path`` exactly like ``osmo compile`` (returns the pipeline's ``CompileResult``).
 
-    The compiler's ``UsageError`` (unreadable file, bad ``--set``...) becomes exit 2.
+    The compiler's ``UsageError`` (unreadable file, bad ``--set``...) is an ``OsmoError``: exit 2, one line.
     """
-    from ..diagnostics import UsageError
     from ..pipeline import compile_file
 
-    try:
-        return compile_file(path, dataclasses.replace(options.compile, namespace=namespace))
-    except UsageError as exc:
-        raise SubmitError(str(exc), EXIT_USAGE) from None
+    return compile_file(path, dataclasses.replace(options.compile, namespace=namespace))
 
 
 def select_workflow(documents: list[dict]) -> dict:

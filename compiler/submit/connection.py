@@ -98,15 +98,11 @@ def profile_namespace(explicit: str | None, env: Mapping[str, str] | None) -> st
     ``osmo-profile.yaml`` here or above. A missing or broken profile is a usage error (one line, exit 2),
     as it is for ``osmo submit``.
     """
-    from .. import profile
-    from ..diagnostics import UsageError
+    from .. import profile_file
 
     environ = os.environ if env is None else env
-    try:
-        # "-": no workflow file, the search starts in the current directory
-        loaded, diagnostics = profile.resolve("-", explicit, environ)
-    except UsageError as exc:
-        raise SubmitError(str(exc), EXIT_USAGE) from None
+    # "-": no workflow file, the search starts in the current directory. A missing file is a UsageError (exit 2).
+    loaded, diagnostics = profile_file.resolve("-", explicit, environ)
     errors = [d for d in diagnostics if d.is_error]
     if errors:
         more = f" (and {len(errors) - 1} more: osmo profile check {errors[0].file})" if len(errors) > 1 else ""

@@ -5,18 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
+from ..errors import OsmoError
 from ..exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 REDACTED = "<redacted>"
 
 
-class SubmitError(Exception):
-    """A failure that ends ``osmo submit`` with one line on stderr and ``exit_code``."""
+class SubmitError(OsmoError):
+    """A failure that ends a server command (submit, list, query, logs, cancel) with one line on stderr and
+    ``exit_code``: 1 when the server rejected the workflow or it failed (the default), 2 for credentials,
+    configuration and connection problems."""
 
-    def __init__(self, message: str, exit_code: int = EXIT_FAILED) -> None:
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
+    exit_code = EXIT_FAILED
+
+
+class Unreachable(SubmitError):
+    """The Argo Server did not answer at all (refused, reset, name not resolved): exit 2, and worth another try
+    while following a workflow, unlike an answer that says no."""
+
+    exit_code = EXIT_USAGE
 
 
 def scrub(text: str, secrets: list[str]) -> str:
@@ -43,7 +50,7 @@ def one_line_failures(
 
     try:
         return action()
-    except SubmitError as e:
+    except OsmoError as e:  # the server's answers, and the compiler's usage errors (an unreadable file, --set)
         return fail(e.message, e.exit_code)
     except KeyboardInterrupt:
         return fail("interrupted", EXIT_INTERRUPTED)

@@ -15,7 +15,7 @@ from .. import shared_options
 from ..exit_codes import EXIT_FAILED
 from .connection import ArgoConnection
 from .errors import SubmitError
-from .server import call_server, connection_error, http_error, response_message, unreachable
+from .server import connection_error, get_workflow, http_error, response_message, unreachable
 
 DEFAULT_POLL_INTERVAL = shared_options.POLL_INTERVAL_S
 # The watch stream is idle while nothing changes; after this long without a line we fall
@@ -136,7 +136,7 @@ def poll_workflow(
     failures = 0
     while True:
         try:
-            model = call_server(svc, conn, "get the workflow", svc.get_workflow, name, namespace=conn.namespace)
+            wf = get_workflow(svc, conn, name)
             failures = 0
         except SubmitError as e:
             # a few transient connection problems are tolerated while following
@@ -145,7 +145,6 @@ def poll_workflow(
                 sleep(interval)
                 continue
             raise
-        wf = model.model_dump(by_alias=True, exclude_none=True, mode="json")
         phase, _, _ = reporter.update(wf)
         if phase in FINISHED_WORKFLOW_PHASES:
             return wf

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -211,7 +211,7 @@ def task_runs(
     return list(runs.values())
 
 
-def _never_reached(wf: Mapping[str, Any], nodes: list[Mapping[str, Any]], runs: Iterable[TaskRun]) -> None:
+def _never_reached(wf: Mapping[str, Any], nodes: Sequence[Mapping[str, Any]], runs: Iterable[TaskRun]) -> None:
     """A member of a group whose DAG never ran has no node of its own (seen on the lab): it takes its group's
     phase when that is Omitted or Skipped, and is Omitted once the workflow has ended -- as `osmo run` says."""
     wf_name = (wf.get("metadata") or {}).get("name") or ""

@@ -1,4 +1,5 @@
-"""``osmo submit``'s calls to the Argo Server, through hera's ``WorkflowsService``.
+"""The calls to the Argo Server: hera's ``WorkflowsService`` for create, lint, stop and terminate (its models check
+the request first), and plain-JSON reads (:func:`get_json`, :func:`get_workflow`) on the same session.
 
 * the create (and lint) request: the compiled manifest sent verbatim (see :func:`verbatim_request`),
 * ``--dry-run``: the request as it would be sent, token redacted,
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ..exit_codes import EXIT_FAILED, EXIT_USAGE
 from .connection import ArgoConnection, warn_if_unverified
-from .errors import REDACTED, SubmitError
+from .errors import REDACTED, SubmitError, Unreachable
 
 if TYPE_CHECKING:  # pragma: no cover
     import requests
@@ -182,7 +183,7 @@ def http_error(conn: ArgoConnection, action: str, status: int, message: str, *, 
 
 def unreachable(error: SubmitError) -> bool:
     """Whether ``error`` is :func:`connection_error`'s for a server that does not answer (worth trying again)."""
-    return error.exit_code == EXIT_USAGE and "cannot reach" in error.message
+    return isinstance(error, Unreachable)
 
 
 def connection_error(conn: ArgoConnection, exc: Exception) -> SubmitError:
@@ -231,10 +232,8 @@ def connection_error(conn: ArgoConnection, exc: Exception) -> SubmitError:
             reason = "the connection was closed by the server"
         else:
             reason = "connection failed"
-        return SubmitError(
-            f"cannot reach the Argo Server at {url} ({reason}); check --argo-server/ARGO_SERVER "
-            "and --secure/--insecure",
-            EXIT_USAGE,
+        return Unreachable(
+            f"cannot reach the Argo Server at {url} ({reason}); check --argo-server/ARGO_SERVER and --secure/--insecure"
         )
     return SubmitError(f"request to the Argo Server at {url} failed: {type(exc).__name__}", EXIT_USAGE)
 
@@ -271,3 +270,32 @@ def call_server(
         ) from None
     except requests.exceptions.RequestException as e:
         raise connection_error(conn, e) from None
+
+
+def get_json(
+    svc: Any, conn: ArgoConnection, action: str, path: str, params: dict[str, str], *, name: str | None = None
+) -> dict:
+    """``GET`` with hera's session (same TLS, timeout, token), the reply as plain JSON; errors translated like
+    ``call_server``'s (``name``: the workflow whose absence is a 404)."""
+    import requests
+
+    headers = {"Accept": "application/json"}
+    if conn.token:
+        headers["Authorization"] = conn.token
+    try:
+        resp = svc.session.get(conn.api_url(path), params=params, headers=headers, verify=conn.verify)
+    except requests.exceptions.RequestException as e:
+        raise connection_error(conn, e) from None
+    if not resp.ok:
+        raise http_error(conn, action, resp.status_code, response_message(resp), name=name)
+    try:
+        data = resp.json()
+    except ValueError:
+        raise SubmitError(f"unexpected reply from the Argo Server while trying to {action}: not JSON") from None
+    return data if isinstance(data, dict) else {}
+
+
+def get_workflow(svc: Any, conn: ArgoConnection, name: str) -> dict:
+    """The Workflow as the server sent it; unknown name -> exit 1. Read as plain JSON, not through hera's models,
+    which drop the fields they do not know (a newer Argo's status fields among them)."""
+    return get_json(svc, conn, "get the workflow", f"api/v1/workflows/{conn.namespace}/{name}", {}, name=name)

@@ -35,7 +35,8 @@ from .nodes import (
     task_runs,
     unstarted_runs,
 )
-from .server import call_server, open_service
+from .server import call_server, get_json, open_service
+from .server import get_workflow as read_workflow
 
 MANAGED_BY_SELECTOR = "app.kubernetes.io/managed-by=osmo-compiler"  # compiler.argo.container.MANAGED_BY
 PHASE_LABEL = "workflows.argoproj.io/phase"  # set by the controller on every Workflow
@@ -108,14 +109,14 @@ def check_output(output: str) -> None:
 
 
 def get_workflow(svc: Any, conn: ArgoConnection, name: str) -> dict:
-    """The Workflow as a dict (``get``); unknown name -> exit 1, saying where it looked and the near names."""
+    """The Workflow as plain JSON (``server.get_workflow``); unknown name -> exit 1, saying where it looked and
+    the near names."""
     try:
-        model = call_server(svc, conn, "get the workflow", svc.get_workflow, name, namespace=conn.namespace, name=name)
+        return read_workflow(svc, conn, name)
     except SubmitError as e:
         if finding.is_missing(e):
             raise finding.not_found(conn, name, e, lambda every: listed_names(svc, conn, every)) from None
         raise
-    return model.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
 # -- time and table helpers ----------------------------------------------------------------------
@@ -186,28 +187,6 @@ def normalise_phases(phases: tuple[str, ...]) -> tuple[str, ...]:
                 raise SubmitError(f"--phase {p!r}: expected one of {', '.join(PHASES)}", EXIT_USAGE)
             out.append(by_lower[p.lower()])
     return tuple(dict.fromkeys(out))
-
-
-def get_json(svc: Any, conn: ArgoConnection, action: str, path: str, params: dict[str, str]) -> dict:
-    """``GET`` with hera's session (same TLS, timeout, token); errors translated like ``call_server``."""
-    import requests
-
-    from .server import connection_error, http_error, response_message
-
-    headers = {"Accept": "application/json"}
-    if conn.token:
-        headers["Authorization"] = conn.token
-    try:
-        resp = svc.session.get(conn.api_url(path), params=params, headers=headers, verify=conn.verify)
-    except requests.exceptions.RequestException as e:
-        raise connection_error(conn, e) from None
-    if not resp.ok:
-        raise http_error(conn, action, resp.status_code, response_message(resp))
-    try:
-        data = resp.json()
-    except ValueError:
-        raise SubmitError(f"unexpected reply from the Argo Server while trying to {action}: not JSON") from None
-    return data if isinstance(data, dict) else {}
 
 
 def _list_pages(svc: Any, conn: ArgoConnection, namespace: str, selector: str, action: str) -> list[dict]:

@@ -13,6 +13,8 @@ from importlib.resources import files
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs the shipped checkpoint script with real sleeps and signals
+
 SCRIPT = (files("compiler.assets") / "osmo-checkpoint.sh").read_text()
 # dash (Debian's /bin/sh) and BusyBox sh, the shell of small uploader images
 SHELLS = [["/bin/sh"]] + ([[shutil.which("busybox"), "sh"]] if shutil.which("busybox") else [])

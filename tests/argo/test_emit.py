@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from compiler import argo
-from compiler.diagnostics import UsageError
+from compiler.errors import UsageError
 from compiler.pipeline import CompileOptions, compile_text
 from tests.support.workflows import FLAT, compiled
 

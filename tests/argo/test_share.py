@@ -250,6 +250,7 @@ leaf = st.lists(
 ).map("".join)
 
 
+@pytest.mark.slow  # hypothesis: 150 generated loops, each compiled twice
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(leaf, leaf, leaf, leaf), min_size=2, max_size=5))
 def test_random_leaves_keep_their_meaning(rows):

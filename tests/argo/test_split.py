@@ -93,6 +93,7 @@ def big() -> list[dict]:
     return compile_ok(chain(10_000))
 
 
+@pytest.mark.slow  # the 10,000-task compile (fixture big)
 def test_10k_chain_compiles_with_no_flag_into_parts_that_fit_and_are_valid(big):
     *part_docs, parent = big
     assert len(part_docs) > 1
@@ -104,6 +105,7 @@ def test_10k_chain_compiles_with_no_flag_into_parts_that_fit_and_are_valid(big):
     assert all(len(d["metadata"]["name"]) <= 63 for d in part_docs)
 
 
+@pytest.mark.slow  # the 10,000-task compile (fixture big)
 def test_every_task_appears_once_and_every_dependency_is_kept(big):
     *part_docs, parent = big
     deps = chain_deps(10_000)
@@ -130,6 +132,7 @@ def test_every_task_appears_once_and_every_dependency_is_kept(big):
     assert crossing  # the test means something: dependencies do cross parts
 
 
+@pytest.mark.slow  # the 10,000-task compile (fixture big)
 def test_cross_part_artifact_keys_match_between_producer_and_consumer(big):
     *part_docs, _ = big
     writers = {}
@@ -155,6 +158,7 @@ def test_cross_part_artifact_keys_match_between_producer_and_consumer(big):
     assert read > 1000
 
 
+@pytest.mark.slow  # the 10,000-task compile (fixture big)
 def test_parent_runs_each_part_as_an_owned_child_workflow(big):
     *part_docs, parent = big
     assert parent["metadata"]["generateName"] == "chain-10000-"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
 
 import pytest
 
 from compiler.argo.size import compact_size
 from tests.argo.test_split import _groups, chain, compile_ok, main_tasks, osmo_tasks, part_tasks, templates_of
+from tests.support.data import argo_validate_dir
 
-VALIDATE = Path(__file__).resolve().parents[3] / "shared" / "argo" / "validate"
+VALIDATE = argo_validate_dir()  # ../shared/argo/validate, else the copy vendored in tests/data/argo/validate
 WHEN_RE = re.compile(r"^\{\{='(osmo-ok-[-a-z0-9]+)' in split\(workflow\.parameters\['osmo-ok'\], ' '\)\}\}$")
 
 
@@ -106,7 +106,6 @@ def test_task_names_that_look_like_the_compilers_own_get_other_prefixes():
     assert all(compact_size(d) <= 40_000 for d in documents)
 
 
-@pytest.mark.skipif(not (VALIDATE / "argo_validate.py").is_file(), reason="../shared/argo/validate is not available")
 @pytest.mark.parametrize("case", ["chain", "groups"])
 def test_split_documents_pass_the_port_of_argos_validation(case, documents):
     sys.path.insert(0, str(VALIDATE))

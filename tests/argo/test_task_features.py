@@ -666,6 +666,7 @@ def test_launcher_without_python_never_filters_wrongly(tmp_path, shell, no_pytho
     assert [p.name for p in data.iterdir()] == ["123.csv"]
 
 
+@pytest.mark.slow  # real signals to the launcher script
 @pytest.mark.parametrize("shell", SHELLS)
 def test_launcher_reports_the_commands_own_exit_code_after_sigterm(tmp_path, shell):
     """#12: SIGTERM to the process group (as emissary sends it); the command traps it and exits 7."""
@@ -700,6 +701,7 @@ def start_launcher(tmp_path, shell: str, command: list[str], env: dict) -> subpr
     )
 
 
+@pytest.mark.slow  # real signals to the launcher script
 @pytest.mark.parametrize("shell", SHELLS)
 @pytest.mark.parametrize("code,actions", [("0", ""), ("3", "COMPLETE:3-3")])
 def test_daemon_launcher_idles_after_success_until_sigterm(tmp_path, shell, code, actions):
@@ -736,6 +738,7 @@ def test_daemon_launcher_exits_at_once_with_a_failures_code(tmp_path, shell):
     assert run.returncode == 1  # FAIL on 0: a failure, no idling
 
 
+@pytest.mark.slow  # real signals to the launcher script
 @pytest.mark.parametrize("shell", SHELLS)
 def test_daemon_launcher_stopped_while_running_does_not_idle(tmp_path, shell):
     """Stopped with its group while the command runs: the command's own code, even 0, ends it (no idling)."""

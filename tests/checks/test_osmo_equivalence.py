@@ -16,6 +16,8 @@ from compiler.checks import schema
 from compiler.coerce import INVALID, RUST_WHITESPACE, lax_bool, lax_int, lax_str, osmo_timeout
 from compiler.pipeline import compile_text
 
+pytestmark = pytest.mark.slow  # hypothesis explores each reading against OSMO's pydantic models
+
 LAX_TASK = """workflow:
   name: wf
   resources:

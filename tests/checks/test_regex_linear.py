@@ -25,6 +25,7 @@ HOSTILE_STRINGS = {
 }
 
 
+@pytest.mark.slow  # a wall-clock budget: meaningful only on a quiet machine
 @pytest.mark.parametrize("key,value", HOSTILE_STRINGS.values(), ids=HOSTILE_STRINGS.keys())
 def test_hostile_strings_are_handled_quickly(write_workflow, key, value):
     document = yaml.safe_load(VALID)

@@ -102,6 +102,7 @@ ODD_VALUES = [
 ]
 
 
+@pytest.mark.slow  # hypothesis: mutated documents through both validators
 @settings(max_examples=400, deadline=None)
 @given(
     st.lists(

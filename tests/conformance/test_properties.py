@@ -30,6 +30,8 @@ from tests.support.argo_schema import argo_errors
 from tests.support.argo_substitute import resolved_template
 from tests.support.data import osmo_corpus
 
+pytestmark = pytest.mark.slow  # hypothesis: generated and mutated workflows, many through the CLI
+
 _SLOW = [
     HealthCheck.too_slow,
     HealthCheck.data_too_large,

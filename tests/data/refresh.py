@@ -2,7 +2,8 @@
 
     python tests/data/refresh.py [SHARED]      # SHARED defaults to ../shared (beside the checkout)
 
-Copies Argo's JSON Schema (``SHARED/argo/schema.json``) and its licence, and the slice of OSMO's workflow
+Copies Argo's JSON Schema (``SHARED/argo/schema.json``) and its licence, the Python port of Argo's validation
+(``SHARED/argo/validate/``: ``argo_validate.py`` and its README), and the slice of OSMO's workflow
 corpus listed in ``SLICE`` (``SHARED/osmo-examples/...``) and its licence, byte for byte. Then writes
 ``tests/data/osmo-examples-record.txt``: the lines of the full corpus record
 (``tests/conformance/corpus-record.txt``, rewritten by ``pytest tests/conformance --regen-goldens`` with
@@ -71,7 +72,7 @@ def main(shared: Path) -> int:
     if not (shared / "argo" / "schema.json").is_file() or not (shared / "osmo-examples").is_dir():
         print(f"refresh: {shared} has no argo/schema.json or osmo-examples/", file=sys.stderr)
         return 2
-    for name in ("schema.json", "LICENSE"):
+    for name in ("schema.json", "LICENSE", "validate/argo_validate.py", "validate/README.md"):
         copy(shared / "argo" / name, DATA / "argo" / name)
     corpus = DATA / "osmo-examples"
     copy(shared / "osmo-examples" / "LICENSE", corpus / "LICENSE")
@@ -87,7 +88,7 @@ def main(shared: Path) -> int:
     record = FULL_RECORD.read_text().splitlines()
     chosen = set(SLICE)
     SLICE_RECORD.write_text("".join(line + "\n" for line in record if line.partition(": ")[0] in chosen))
-    print(f"refresh: copied the Argo schema and {len(SLICE)} OSMO workflows; wrote {SLICE_RECORD.relative_to(ROOT)}")
+    print(f"refresh: copied the Argo schema, the validate port and {len(SLICE)} OSMO workflows; wrote {SLICE_RECORD.relative_to(ROOT)}")
     return 0
 
 

@@ -21,6 +21,8 @@ import pytest
 
 from tests.docs.doc_commands import DOCS, ROOT, shell_commands
 
+pytestmark = pytest.mark.slow  # runs every command the docs show, each in a process of its own
+
 EXTERNAL = ("argo ", "kubectl ", "dot ")
 # Commands that talk to a running Argo Server: tests/submit/test_follow.py runs them against the fake server.
 NEEDS_SERVER = ("osmo list", "osmo query ", "osmo logs ", "osmo cancel ")

@@ -18,7 +18,10 @@ from compiler.pipeline import build_ir
 from tests.graph.graphs import EVERYTHING, EXAMPLES, fan_out, rendered
 
 DOT = shutil.which("dot")
-pytestmark = pytest.mark.skipif(DOT is None, reason="Graphviz is not installed (Debian package: graphviz)")
+pytestmark = [
+    pytest.mark.graphviz,
+    pytest.mark.skipif(DOT is None, reason="Graphviz is not installed (Debian package: graphviz)"),
+]
 
 
 def graphviz(text: str) -> dict:

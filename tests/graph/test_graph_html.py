@@ -11,7 +11,13 @@ import pytest
 from compiler.graph.model import TIMES
 from tests.graph.graphs import CHROMIUM, EVERYTHING, chromium, fan_out, non_white, png, png_pixels, rendered
 
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package: chromium)")
+
+def needs_chromium(test):
+    """Marked chromium (so -m selects it, and it leaves the fast lane) and skipped where Chromium is missing."""
+    skip = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package: chromium)")
+    return pytest.mark.chromium(skip(test))
+
+
 HEADER_PX = 50  # the page's title bar: below it, only the drawing
 
 

@@ -102,6 +102,7 @@ def test_collapse_folds_repeated_groups(write_workflow):
     assert [(e.source, e.target, e.kind, e.count) for e in g.edges] == [("t_peer_0", "t_head_0", HOST, 3)]
 
 
+@pytest.mark.slow  # a wall-clock budget: meaningful only on a quiet machine
 def test_a_thousand_task_fan_out_renders_well_under_a_second(tmp_path):
     path = tmp_path / "loop.yaml"
     path.write_text(fan_out(1000))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from compiler import loader
-from compiler.diagnostics import CompileError, UsageError
+from compiler.diagnostics import CompileError
+from compiler.errors import UsageError
 
 # --- loader ---------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from compiler import render
-from compiler.diagnostics import UsageError
+from compiler.errors import UsageError
 
 # --- render ---------------------------------------------------------------------------
 

@@ -207,6 +207,7 @@ def _git(*args: str, cwd: Path) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
+@pytest.mark.slow  # pre-commit pip-installs this repository into a venv of its own
 def test_pre_commit_try_repo(tmp_path):
     """pre-commit installs this repository and runs osmo-validate as a user's config would."""
     pre_commit = _pre_commit()

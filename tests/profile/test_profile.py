@@ -11,8 +11,9 @@ import yaml
 from typer.testing import CliRunner
 
 from compiler import profile as profiles
+from compiler import profile_file
 from compiler.cli import app
-from compiler.diagnostics import UsageError
+from compiler.errors import UsageError
 from compiler.output import to_yaml
 from compiler.pipeline import CompileOptions, compile_file
 from tests.support.argo_schema import argo_errors
@@ -26,10 +27,10 @@ def test_discovery_order(tmp_path):
     found = tmp_path / "osmo-profile.yaml"
     found.write_text("{}\n")
     workflow = str(tmp_path / "a" / "b" / "wf.yaml")
-    assert profiles.find(workflow, environ={}) == str(found)  # searched upward
-    assert profiles.find(workflow, environ={"OSMO_PROFILE": "/env.yaml"}) == "/env.yaml"
-    assert profiles.find(workflow, "/flag.yaml", environ={"OSMO_PROFILE": "/env.yaml"}) == "/flag.yaml"
-    assert profiles.find(str(Path("/") / "wf.yaml"), environ={}) is None
+    assert profile_file.find(workflow, environ={}) == str(found)  # searched upward
+    assert profile_file.find(workflow, environ={"OSMO_PROFILE": "/env.yaml"}) == "/env.yaml"
+    assert profile_file.find(workflow, "/flag.yaml", environ={"OSMO_PROFILE": "/env.yaml"}) == "/flag.yaml"
+    assert profile_file.find(str(Path("/") / "wf.yaml"), environ={}) is None
 
 
 def test_missing_profile_is_a_usage_error(write_workflow):
@@ -52,10 +53,10 @@ def test_profile_errors_are_located_in_the_profile(tmp_path, write_workflow):
 def test_profile_yaml_error_and_default_above_max(tmp_path):
     bad = tmp_path / "p.yaml"
     bad.write_text("namespace: [\n")
-    (_, problems) = profiles.load(str(bad))
+    (_, problems) = profile_file.load(str(bad))
     assert [d.code for d in problems] == ["P602"] and problems[0].line
     bad.write_text("timeouts: {defaultExec: 2d, maxExec: 1d}\n")
-    (_, problems) = profiles.load(str(bad))
+    (_, problems) = profile_file.load(str(bad))
     assert [d.code for d in problems] == ["P601"]
 
 
@@ -136,7 +137,7 @@ def test_golden_with_a_profile(regen):
 def test_a_malformed_artifact_repository_ref_names_its_source(tmp_path):
     import pytest
 
-    from compiler.diagnostics import UsageError
+    from compiler.errors import UsageError
     from compiler.pipeline import CompileOptions, compile_file
 
     workflow = tmp_path / "wf.yaml"

@@ -50,6 +50,7 @@ def osmo_run(tmp_path, capsys):
 
 def make_runner(tmp_path: Path, capsys, default_backend: str):
     """``go(text_or_path, **RunOptions)`` runs a workflow in-process and returns its ``Run``."""
+    from compiler.errors import OsmoError
     from compiler.pipeline import CompileOptions
     from compiler.run.command import RunOptions, run
 
@@ -69,7 +70,11 @@ def make_runner(tmp_path: Path, capsys, default_backend: str):
         compile_options = CompileOptions(profile=profile or str(tmp_path / "no-profile.yaml"),
                                          set_values=tuple(set_values),
                                          **({"max_bytes": max_bytes} if max_bytes else {}))  # fmt: skip
-        code = run(str(path), compile_options, run_options, errors.append)
+        try:
+            code = run(str(path), compile_options, run_options, errors.append)
+        except OsmoError as exc:  # what the command line prints and exits with (cli._Commands)
+            code = exc.exit_code
+            errors.append(f"osmo: error: {exc.message}")
         out = capsys.readouterr().out
         summary_path = run_dir / "summary.json"
         summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}

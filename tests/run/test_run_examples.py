@@ -105,7 +105,11 @@ def example_images(podman_engine):
     subprocess.run(["podman", "tag", IMAGE_TAGS[0], *ubuntu], check=True, capture_output=True)
 
 
-@pytest.fixture(params=["process", "podman"])
+# The fixtures are taken by name in run_example, so the needs are marked here (tests/conftest.py reads fixture names).
+BACKENDS = [pytest.param("process", marks=pytest.mark.root), pytest.param("podman", marks=pytest.mark.podman)]
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     return request.param
 

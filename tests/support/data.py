@@ -1,9 +1,9 @@
 """Where the data-driven tests find Argo's JSON Schema and OSMO's workflow corpus.
 
 The project's reference material lives beside the checkout, in ``../shared`` (``argo/schema.json``,
-``osmo-examples/``). A user's clone has no ``../shared``; it runs the same tests on the copies vendored
-in ``tests/data`` (the schema, and a slice of the corpus with its own record of outcomes), so no
-data-driven test skips. ``OSMO_TEST_SHARED`` names another directory to use instead of ``../shared``
+``argo/validate/``, ``osmo-examples/``). A user's clone has no ``../shared``; it runs the same tests on the copies
+vendored in ``tests/data`` (the schema, the port of Argo's validation, and a slice of the corpus with its own record
+of outcomes), so no data-driven test skips. ``OSMO_TEST_SHARED`` names another directory to use instead of ``../shared``
 (a path that does not exist forces the vendored copies). ``tests/data/refresh.py`` re-copies them.
 """
 
@@ -18,6 +18,7 @@ DATA = ROOT / "tests" / "data"
 SHARED = Path(os.environ.get("OSMO_TEST_SHARED") or ROOT.parent / "shared")
 
 VENDORED_ARGO_SCHEMA = DATA / "argo" / "schema.json"
+VENDORED_ARGO_VALIDATE = DATA / "argo" / "validate"
 VENDORED_CORPUS = DATA / "osmo-examples"
 # Outcome per corpus file (``path: ok`` or ``path: CODE CODE``): the full corpus, and the vendored slice.
 FULL_RECORD = ROOT / "tests" / "conformance" / "corpus-record.txt"
@@ -27,6 +28,12 @@ SLICE_RECORD = DATA / "osmo-examples-record.txt"
 def argo_schema_path() -> Path:
     shared = SHARED / "argo" / "schema.json"
     return shared if shared.is_file() else VENDORED_ARGO_SCHEMA
+
+
+def argo_validate_dir() -> Path:
+    """The folder holding ``argo_validate.py``, the Python port of Argo's ``validate.go``."""
+    shared = SHARED / "argo" / "validate"
+    return shared if (shared / "argo_validate.py").is_file() else VENDORED_ARGO_VALIDATE
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import functools
 import json
 import random
 import re
@@ -57,6 +58,7 @@ import ssl
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -125,40 +127,66 @@ class _Handler(StreamRoutes):
         )
         with fake._lock:
             fake.requests.append(rec)
-        path = parts.path
-        if not path.startswith(fake.base_href):
-            return self._not_found_plain()
-        path = "/" + path[len(fake.base_href) :]
-        if not path.startswith("/api/v1/") and not path.startswith("/artifact-files/"):
+        path = self._api_path(parts.path)
+        if path is None:
             return self._not_found_plain()
         if fake.token is not None and self.headers.get("Authorization") != f"Bearer {fake.token}":
             return self._send_error(401, 16, TOKEN_INVALID)
         if path.startswith("/artifact-files/"):
             return self._artifact(path)
-        segs = [s for s in path.split("/") if s][2:]  # after api, v1
+        route = self._route(method, [s for s in path.split("/") if s][2:], rec.query, body)  # after api, v1
         try:
-            if method == "GET" and segs == ["workflows"]:  # /api/v1/workflows/ : every namespace
-                return self._list(None, rec.query)
-            if method == "GET" and len(segs) == 2 and segs[0] == "workflows":
-                return self._guarded(segs[1], "list", lambda: self._list(segs[1], rec.query))
-            if method == "PUT" and len(segs) == 4 and segs[0] == "workflows" and segs[3] in ("stop", "terminate"):
-                return self._guarded(segs[1], "update", lambda: self._shutdown(segs[1], segs[2], segs[3], body))
-            if method == "GET" and len(segs) == 4 and segs[0] == "workflows" and segs[3] == "log":
-                return self._guarded(segs[1], "get", lambda: self._logs(segs[1], segs[2], rec.query))
-            if method == "POST" and len(segs) == 2 and segs[0] == "workflows":
-                return self._guarded(segs[1], "create", lambda: self._create(segs[1], body))
-            if method == "POST" and len(segs) == 3 and segs[0] == "workflows" and segs[2] == "lint":
-                return self._guarded(segs[1], "create", lambda: self._lint(segs[1], body))
-            if method == "GET" and len(segs) == 3 and segs[0] == "workflows":
-                return self._guarded(segs[1], "get", lambda: self._get(segs[1], segs[2]))
-            if segs[:1] == ["workflow-templates"] and len(segs) in (2, 3):
-                return self._guarded(segs[1], method.lower(), lambda: self._template(method, segs[1:], body))
-            if method == "GET" and len(segs) == 2 and segs[0] == "workflow-events":
-                return self._guarded(segs[1], "watch", lambda: self._watch(segs[1], rec.query))
+            if route is not None:
+                return route()
         except (BrokenPipeError, ConnectionResetError):
             return
         # grpc-gateway's answer for a route it does not know
         return self._send_error(404, 5, "Not Found")
+
+    def _api_path(self, raw: str) -> str | None:
+        """The path below the server's base href, when it is the API's or an artifact's (else a plain 404)."""
+        base = self.server.fake.base_href
+        if not raw.startswith(base):
+            return None
+        path = "/" + raw[len(base) :]
+        return path if path.startswith(("/api/v1/", "/artifact-files/")) else None
+
+    def _route(self, method: str, segs: list[str], query: dict, body: bytes) -> Callable[[], None] | None:
+        """The handler of an API call (``segs``: the path after /api/v1/), behind the namespace's permission check."""
+        if method == "GET" and segs == ["workflows"]:  # /api/v1/workflows/ : every namespace
+            return lambda: self._list(None, query)
+        kind, n = (segs[0] if segs else ""), len(segs)
+        ns = segs[1] if n > 1 else ""
+        routes = [  # (matches, the verb a forbidden namespace is refused, the handler), first match wins
+            (method == "GET" and kind == "workflows" and n == 2, "list", lambda: self._list(ns, query)),
+            (
+                method == "PUT" and kind == "workflows" and n == 4 and segs[3] in ("stop", "terminate"),
+                "update",
+                lambda: self._shutdown(ns, segs[2], segs[3], body),
+            ),
+            (
+                method == "GET" and kind == "workflows" and n == 4 and segs[3] == "log",
+                "get",
+                lambda: self._logs(ns, segs[2], query),
+            ),
+            (method == "POST" and kind == "workflows" and n == 2, "create", lambda: self._create(ns, body)),
+            (
+                method == "POST" and kind == "workflows" and n == 3 and segs[2] == "lint",
+                "create",
+                lambda: self._lint(ns, body),
+            ),
+            (method == "GET" and kind == "workflows" and n == 3, "get", lambda: self._get(ns, segs[2])),
+            (
+                kind == "workflow-templates" and n in (2, 3),
+                method.lower(),
+                lambda: self._template(method, segs[1:], body),
+            ),
+            (method == "GET" and kind == "workflow-events" and n == 2, "watch", lambda: self._watch(ns, query)),
+        ]
+        for matches, verb, handler in routes:
+            if matches:
+                return functools.partial(self._guarded, ns, verb, handler)
+        return None
 
     def _guarded(self, ns: str, verb: str, fn):
         if ns in self.server.fake.forbidden_namespaces:

@@ -42,6 +42,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from ...errors import UsageError
 from ..pod import ContainerSpec, PodSpec, mounted_path
 from ..precheck import setup_hint
 
@@ -53,8 +54,8 @@ _EXEC_ERRORS = ("executable file not found", "no such file or directory", "permi
 _INIT_EXEC = re.compile(r"failed to exec pid1: (?P<podman>.+)|\[FATAL tini \(\d+\)\] exec .* failed: (?P<docker>.+)")
 
 
-class Unavailable(Exception):
-    """The engine is not installed or does not answer."""
+class Unavailable(UsageError):
+    """The engine is not installed or does not answer (exit 2, as a usage error)."""
 
 
 def engine_answers(command: str) -> bool:

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from ...errors import UsageError
 from ..dns import StubDNS, host_nameserver
 from ..pod import ContainerSpec, PodSpec, mounted_path
 from . import nsexec
@@ -37,8 +38,8 @@ print(f"Name:\\t{name}\\nAddress: {address}")
 """
 
 
-class Unavailable(Exception):
-    """The backend cannot run here (no mount namespaces)."""
+class Unavailable(UsageError):
+    """The backend cannot run here (no mount namespaces; exit 2, as a usage error)."""
 
 
 def check() -> None:
