@@ -13,6 +13,7 @@ EXAMPLES = sorted(p.name for p in (REPO / "examples").glob("*.yaml"))
 # Needs what the lab does not have; named, never silently dropped.
 ENVIRONMENT = {
     "task_features.yaml": "a GPU and NVIDIA's PyTorch image (nvcr.io)",
+    "data_filter.yaml": "data in an S3 bucket of the user's (its URL inputs; test_url_* moves URL data on the lab)",
 }
 
 CORPUS = [
