@@ -1,16 +1,17 @@
-"""The ``process`` backend: each container's command runs with the host's tools in a private mount namespace.
+"""The ``process`` backend: each container's command runs with the host's tools in namespaces of its own.
 
-The image is not used. ``nsexec`` builds the pod's file system (host directories bind-mounted read-write, a
-per-container root and ``/tmp`` in the run directory, the pod's volumes and artifacts bind-mounted at their paths)
-and execs the command; see its docstring. All pods share the host's network: group members get their own loopback
-address, published through the run's stub DNS server (``dns.py``), which every pod finds in a private
+The image is not used. Each container is ``nsexec`` (its own mount, UTS, IPC and PID namespaces: every process of
+the container ends with it) and ``rootfs`` (the host's directories through copy-on-write layers in the run
+directory, so nothing reaches the host; a per-container root and ``/tmp``; the pod's volumes and artifacts
+bind-mounted at their paths); see their docstrings. All pods share the host's network: group members get their own
+loopback address, published through the run's stub DNS server (``dns.py``), which every pod finds in a private
 ``/etc/resolv.conf``. When the host has no ``nslookup`` (the barrier needs one), the run's tool folder (appended to
 PATH) provides one: busybox's applet if busybox is installed, else a small Python script.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 import shutil
 import signal
@@ -22,7 +23,9 @@ from pathlib import Path
 
 from ..dns import StubDNS, host_nameserver
 from ..pod import ContainerSpec, PodSpec, mounted_path
-from . import nsexec
+from . import rootfs
+
+NSEXEC = Path(__file__).with_name("nsexec.py")  # run as a script, one per container (see its docstring)
 
 TOOLS_MOUNT = "/.osmo-run/bin"
 _NSLOOKUP = """#!/usr/bin/env python3
@@ -45,14 +48,15 @@ def check() -> None:
     """Fail early, with the reason, when this machine cannot create mount namespaces."""
     if not sys.platform.startswith("linux"):
         raise Unavailable("the process backend needs Linux mount namespaces")
+    unshare = "import ctypes,sys; sys.exit(ctypes.CDLL(None, use_errno=True).unshare(0x20000 | 0x20000000))"
     result = subprocess.run(
-        [sys.executable, "-I", "-c", "import ctypes,sys; sys.exit(ctypes.CDLL(None, use_errno=True).unshare(0x20000))"],
+        [sys.executable, "-I", "-S", "-c", unshare],
         capture_output=True,
     )
     if result.returncode != 0:
         raise Unavailable(
-            "the process backend needs to create mount namespaces (run as root, or enable unprivileged user "
-            "namespaces); use --backend docker or podman instead"
+            "the process backend needs to create mount and PID namespaces (run as root); use --backend docker or "
+            "podman instead"
         )
 
 
@@ -137,11 +141,11 @@ class ProcessBackend:
         top = path.strip("/").split("/")[0]
         if top == "tmp" or not os.path.lexists("/" + top):
             return _rootfs(pod, container) / path.lstrip("/")
-        return None
+        return Path(rootfs.host_copy(str(_scratch(pod, container)), path))  # under a host directory: its layer
 
     def start(self, pod: PodSpec, container: ContainerSpec, sink: Callable[[str], None]) -> _Process:
-        rootfs = _rootfs(pod, container)
-        rootfs.mkdir(parents=True, exist_ok=True)
+        root = _rootfs(pod, container)
+        root.mkdir(parents=True, exist_ok=True)
         mounts = [{"source": str(m.source), "target": m.target, "file": m.file, "readonly": m.readonly}
                   for m in container.mounts]  # fmt: skip
         mounts.append({"source": str(self.tools), "target": TOOLS_MOUNT, "readonly": True})
@@ -149,14 +153,14 @@ class ProcessBackend:
             mounts.append({"source": str(self.resolv), "target": "/etc/resolv.conf", "file": True, "readonly": True})
         env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin") + ":" + TOOLS_MOUNT,
                "HOME": "/root", "HOSTNAME": pod.hostname, **container.env}  # fmt: skip
-        spec = {"root": str(rootfs), "scratch": str(rootfs.parent / f".{container.name}-overlay"),
+        spec = {"root": str(root), "scratch": str(_scratch(pod, container)),
                 "hostname": pod.hostname, "mounts": mounts, "argv": container.argv, "env": env,
                 "cwd": container.workdir}  # fmt: skip
-        spec_path = rootfs.parent / f".{container.name}.json"
-        spec_path.write_text(json.dumps(spec))
+        spec_path = root.parent / f".{container.name}.spec"
+        spec_path.write_bytes(marshal.dumps(spec))
         err_read, err_write = os.pipe()
         popen = subprocess.Popen(
-            [sys.executable, "-I", nsexec.__file__, str(spec_path), str(err_write)],
+            [sys.executable, "-I", "-S", str(NSEXEC), str(spec_path), str(err_write), str(os.getpid())],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True, pass_fds=(err_write,),
         )  # fmt: skip
@@ -178,6 +182,11 @@ class ProcessBackend:
 
 def _rootfs(pod: PodSpec, container: ContainerSpec) -> Path:
     return pod.pod_dir / "containers" / container.name
+
+
+def _scratch(pod: PodSpec, container: ContainerSpec) -> Path:
+    """The container's copy-on-write layers (``rootfs.layer_dir``)."""
+    return pod.pod_dir / "containers" / f".{container.name}-layers"
 
 
 def _start_dns(namespace: str) -> StubDNS:
