@@ -450,7 +450,9 @@ def run_workflow(
         None, "--storage", help="Folder standing for URL data: DIR/<scheme>/<bucket>/<key>."
     ),
     secrets: str | None = typer.Option(None, "--secrets", help="Folder of Secrets: DIR/<secret>/<key> files."),
-    jobs: int = typer.Option(4, "-j", "--jobs", min=1, help="Pods running at once (group members do not count)."),
+    jobs: int | None = typer.Option(
+        None, "-j", "--jobs", min=1, help="At most N pods at once (default: no limit, as Argo; groups do not count)."
+    ),
     keep_going: bool = typer.Option(False, "--keep-going", help="Run every task a failFast DAG would leave unstarted."),
     timeout: str | None = typer.Option(None, "--timeout", help="Stop the run after this long (e.g. 10m)."),
     skip_unsupported: bool = typer.Option(
