@@ -1,4 +1,4 @@
-"""Run one container's command in its own namespaces (``python -I -S nsexec.py SPEC ERRFD PARENT``).
+"""Run one container's command in its own namespaces (``python -I -S nsexec.py SPEC ERRFD PARENT STATUSFD``).
 
 Three processes, so that every process of the container ends with it, whatever happens:
 
@@ -105,9 +105,10 @@ def _init(spec: dict, root: str, err_fd: int, alive: int) -> None:
 
 
 def main() -> None:
-    spec_path, err_fd, parent = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    spec_path, err_fd, parent, status_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     _die_with_parent(os.getppid() != parent)
     os.set_inheritable(err_fd, False)
+    os.set_inheritable(status_fd, False)
     with open(spec_path, "rb") as handle:
         spec = marshal.load(handle)
     try:
@@ -132,7 +133,14 @@ def main() -> None:
         signal.signal(signum, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     _, status = os.waitpid(init, 0)
-    os._exit(_exit_code(status))
+    code = _exit_code(status)
+    # Every process of the container is gone (the init's exit waited for its namespace to empty). Destroying the
+    # mount namespace when this process exits waits for an RCU grace period -- 10 to 200 ms on a busy machine --
+    # so the exit code goes first, on the status pipe, with every other pipe to osmo run closed.
+    for fd in (err_fd, 1, 2):
+        os.close(fd)
+    os.write(status_fd, str(code).encode())
+    os._exit(code)
 
 
 if __name__ == "__main__":

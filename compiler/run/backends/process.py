@@ -61,8 +61,13 @@ def check() -> None:
 
 
 class _Process:
-    def __init__(self, popen: subprocess.Popen, err_read: int, sink: Callable[[str], None]):
-        self.popen, self._err_read = popen, err_read
+    """One ``nsexec``: its output streamed to ``sink``; its exit code as soon as it reports it on the status pipe
+    (the mount namespace's teardown after that takes a while and concerns no process any more)."""
+
+    def __init__(self, popen: subprocess.Popen, err_read: int, status_read: int, sink: Callable[[str], None]):
+        self.popen, self._err_read, self._status_read = popen, err_read, status_read
+        os.set_blocking(status_read, False)
+        self._code: int | None = None
         self._error: str | None = None
         self._reader = threading.Thread(target=self._pump, args=(sink,), daemon=True)
         self._reader.start()
@@ -72,16 +77,32 @@ class _Process:
         for raw in self.popen.stdout:
             sink(raw.decode("utf-8", "replace").rstrip("\n"))
 
+    def _reported(self) -> int | None:
+        try:
+            text = os.read(self._status_read, 16)
+        except BlockingIOError:
+            return None
+        return int(text) if text.strip().isdigit() else None
+
     def poll(self) -> int | None:
+        if self._code is not None:
+            return self._code
         rc = self.popen.poll()
-        if rc is None:
+        reported = self._reported()
+        if rc is None and reported is None:
             return None
         self._reader.join(timeout=2)
-        if self._err_read >= 0:
-            self._error = os.read(self._err_read, 4096).decode() or None
-            os.close(self._err_read)
-            self._err_read = -1
-        return 128 - rc if rc < 0 else rc
+        self._error = os.read(self._err_read, 4096).decode() or None
+        os.close(self._err_read)
+        os.close(self._status_read)
+        self._code = reported if reported is not None else (128 - rc if rc is not None and rc < 0 else rc)
+        return self._code
+
+    def wait_gone(self, timeout: float) -> None:
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
 
     def signal(self, signum: int) -> None:
         try:
@@ -159,13 +180,16 @@ class ProcessBackend:
         spec_path = root.parent / f".{container.name}.spec"
         spec_path.write_bytes(marshal.dumps(spec))
         err_read, err_write = os.pipe()
+        status_read, status_write = os.pipe()
         popen = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(NSEXEC), str(spec_path), str(err_write), str(os.getpid())],
+            [sys.executable, "-I", "-S", str(NSEXEC), str(spec_path), str(err_write), str(os.getpid()),
+             str(status_write)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True, pass_fds=(err_write,),
+            start_new_session=True, pass_fds=(err_write, status_write),
         )  # fmt: skip
         os.close(err_write)
-        process = _Process(popen, err_read, sink)
+        os.close(status_write)
+        process = _Process(popen, err_read, status_read, sink)
         self.processes.append(process)
         return process
 
@@ -176,6 +200,8 @@ class ProcessBackend:
 
     def close(self) -> None:
         self.kill_all()
+        for process in self.processes:  # those that reported their exit code may still be tearing down mounts
+            process.wait_gone(10)
         if self.dns:
             self.dns.close()
 
