@@ -1,11 +1,13 @@
-"""Run one container's command in its own namespaces (``python -I -S nsexec.py SPEC ERRFD PARENT STATUSFD``).
+"""Run containers in namespaces of their own: a fork server (``python -I -S nsexec.py SOCKFD PARENT``).
 
-Three processes, so that every process of the container ends with it, whatever happens:
+``osmo run`` starts one server per run (``process.NsexecServer``) and sends it, over a Unix socket, the path of a
+container's spec (a ``marshal`` dump) with three pipes: the container's output, its setup errors and its exit
+status. Each container is then three processes, so that every process of it ends with it, whatever happens:
 
-1. this process (started by ``osmo run`` in a new session): ``unshare`` a mount, UTS, IPC and PID namespace, make
-   every mount private (nothing propagates to the host), build the root (``rootfs.build``: the host's directories
-   through copy-on-write layers in the run directory), set the host name, then fork the namespace's init and wait
-   for it; it exits with the init's exit code;
+1. a child of the server, in a new session: ``unshare`` a mount, UTS, IPC and PID namespace, make every mount
+   private (nothing propagates to the host), build the root (``rootfs.build``: the host's directories through
+   copy-on-write layers in the run directory), set the host name, then fork the namespace's init and wait for it;
+   it writes the init's exit code on the status pipe and exits;
 2. the init, PID 1 of the new PID namespace: mounts ``/proc``, forks the command, forwards SIGTERM and the other
    catchable signals to the command's process group (as Argo's emissary does; a PID 1 would otherwise ignore
    them), reaps orphans, and exits with the command's exit code as soon as the command exits. The kernel then
@@ -13,10 +15,10 @@ Three processes, so that every process of the container ends with it, whatever h
 3. the command: its own process group, default signal dispositions (an ignored SIGINT or Python's ignored SIGPIPE
    must not leak into it), ``chroot``, ``execvpe``.
 
-Both 1 and 2 die with their parent (``PR_SET_PDEATHSIG``), so a SIGKILLed ``osmo run`` takes the whole container
-with it. A failure before ``execvpe`` is written to ERRFD (closed on exec), so the caller tells "namespace setup
-failed" (node Error) from the command's own exit code. Needs root or CAP_SYS_ADMIN. Standard library only and no
-``site`` (this starts once per container, so its start-up time counts): the spec is a ``marshal`` dump.
+The server, 1 and 2 each die with their parent (``PR_SET_PDEATHSIG``), so a SIGKILLed ``osmo run`` takes every
+container with it. A failure before ``execvpe`` is written to the error pipe (closed on exec), so the caller tells
+"namespace setup failed" (node Error) from the command's own exit code. Needs root or CAP_SYS_ADMIN. Standard
+library only, no ``site``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import marshal
 import os
 import select
 import signal
+import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -104,13 +107,8 @@ def _init(spec: dict, root: str, err_fd: int, alive: int) -> None:
             os._exit(_exit_code(status))  # the kernel kills what is left in the namespace
 
 
-def main() -> None:
-    spec_path, err_fd, parent, status_fd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-    _die_with_parent(os.getppid() != parent)
-    os.set_inheritable(err_fd, False)
-    os.set_inheritable(status_fd, False)
-    with open(spec_path, "rb") as handle:
-        spec = marshal.load(handle)
+def container(spec: dict, err_fd: int, status_fd: int) -> None:
+    """Process 1 of the module docstring, in a child of the server: never returns."""
     try:
         rootfs.check(_libc.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID), "unshare")
         rootfs.mount(None, "/", None, rootfs.MS_REC | rootfs.MS_PRIVATE)
@@ -127,6 +125,7 @@ def main() -> None:
     init = os.fork()
     if init == 0:
         os.close(keep)
+        os.close(status_fd)  # the status pipe ends (EOF) only with this process
         _init(spec, root, err_fd, alive)
     os.close(alive)
     for signum in FORWARDED:
@@ -141,6 +140,71 @@ def main() -> None:
         os.close(fd)
     os.write(status_fd, str(code).encode())
     os._exit(code)
+
+
+def _start(server: socket.socket, request: bytes, fds: list[int]) -> int:
+    """Fork one container for a request (the spec's path; its output, error and status pipes): its pid."""
+    out_fd, err_fd, status_fd = fds
+    server_pid = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _die_with_parent(os.getppid() != server_pid)
+            server.close()
+            os.setsid()  # its own process group: osmo run signals it (and its init) with killpg
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(out_fd, 1)
+            os.dup2(out_fd, 2)
+            for fd in (null, out_fd):
+                os.close(fd)
+            for fd in (err_fd, status_fd):
+                os.set_inheritable(fd, False)  # received fds are inheritable: the command must not keep them
+            with open(request.decode(), "rb") as handle:
+                spec = marshal.load(handle)
+            container(spec, err_fd, status_fd)
+        except BaseException as exc:  # whatever it is, the node says why
+            os.write(err_fd, f"setup: {type(exc).__name__}: {exc}".encode())
+        finally:
+            os._exit(1)
+    for fd in fds:
+        os.close(fd)
+    return pid
+
+
+def serve(sock_fd: int, parent: int) -> None:
+    """The fork server: one per run, started before osmo run has many threads. Forking this small process costs a
+    millisecond where starting a Python per container cost 20-30 ms of CPU. It ends when osmo run closes its end of
+    the socket, once every container it forked is gone."""
+    _die_with_parent(os.getppid() != parent)
+    server = socket.socket(fileno=sock_fd)
+    children = 0
+    while True:
+        ready, _, _ = select.select([server], [], [], 1.0)
+        while children:  # reap the containers that ended
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            children -= 1
+        if not ready:
+            continue
+        request, ancillary, _, _ = socket.recv_fds(server, 4096, 3)
+        if not request:
+            break
+        server.send(str(_start(server, request, ancillary)).encode())
+        children += 1
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def main() -> None:
+    serve(int(sys.argv[1]), int(sys.argv[2]))
 
 
 if __name__ == "__main__":

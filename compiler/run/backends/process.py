@@ -15,6 +15,7 @@ import marshal
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -60,53 +61,70 @@ def check() -> None:
         )
 
 
-class _Process:
-    """One ``nsexec``: its output streamed to ``sink``; its exit code as soon as it reports it on the status pipe
-    (the mount namespace's teardown after that takes a while and concerns no process any more)."""
+class NsexecServer:
+    """The run's ``nsexec`` fork server (see its docstring), started while osmo run has few threads."""
 
-    def __init__(self, popen: subprocess.Popen, err_read: int, status_read: int, sink: Callable[[str], None]):
-        self.popen, self._err_read, self._status_read = popen, err_read, status_read
-        os.set_blocking(status_read, False)
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.popen = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(NSEXEC), str(theirs.fileno()), str(os.getpid())],
+            stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),), start_new_session=True,
+        )  # fmt: skip
+        theirs.close()
+        self.socket = ours
+        self.lock = threading.Lock()
+
+    def start(self, spec_path: Path, out: int, err: int, status: int) -> int:
+        """Fork a container; its pid (also its process group)."""
+        with self.lock:
+            socket.send_fds(self.socket, [str(spec_path).encode()], [out, err, status])
+            return int(self.socket.recv(32))
+
+    def close(self) -> None:
+        """The server exits once every container it forked is gone (mount namespaces torn down too)."""
+        self.socket.close()
+        try:
+            self.popen.wait(30)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+
+
+class _Process:
+    """One container forked by the server: its output streamed to ``sink``; its exit code as soon as it writes it
+    on the status pipe (the mount namespace's teardown after that concerns no process any more). The end of the
+    status pipe without a code means it was killed (SIGKILL: 137)."""
+
+    def __init__(self, pid: int, out: int, err: int, status: int, sink: Callable[[str], None]):
+        self.pid, self._err_read, self._status_read = pid, err, status
+        os.set_blocking(status, False)
         self._code: int | None = None
         self._error: str | None = None
-        self._reader = threading.Thread(target=self._pump, args=(sink,), daemon=True)
+        self._reader = threading.Thread(target=self._pump, args=(out, sink), daemon=True)
         self._reader.start()
 
-    def _pump(self, sink: Callable[[str], None]) -> None:
-        assert self.popen.stdout is not None
-        for raw in self.popen.stdout:
-            sink(raw.decode("utf-8", "replace").rstrip("\n"))
-
-    def _reported(self) -> int | None:
-        try:
-            text = os.read(self._status_read, 16)
-        except BlockingIOError:
-            return None
-        return int(text) if text.strip().isdigit() else None
+    @staticmethod
+    def _pump(out: int, sink: Callable[[str], None]) -> None:
+        with open(out, "rb") as stream:
+            for raw in stream:
+                sink(raw.decode("utf-8", "replace").rstrip("\n"))
 
     def poll(self) -> int | None:
         if self._code is not None:
             return self._code
-        rc = self.popen.poll()
-        reported = self._reported()
-        if rc is None and reported is None:
+        try:
+            text = os.read(self._status_read, 16)
+        except BlockingIOError:
             return None
         self._reader.join(timeout=2)
         self._error = os.read(self._err_read, 4096).decode() or None
         os.close(self._err_read)
         os.close(self._status_read)
-        self._code = reported if reported is not None else (128 - rc if rc is not None and rc < 0 else rc)
+        self._code = int(text) if text.strip().isdigit() else 128 + signal.SIGKILL
         return self._code
-
-    def wait_gone(self, timeout: float) -> None:
-        try:
-            self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
 
     def signal(self, signum: int) -> None:
         try:
-            os.killpg(self.popen.pid, signum)
+            os.killpg(self.pid, signum)
         except (ProcessLookupError, PermissionError):
             pass
 
@@ -138,6 +156,7 @@ class ProcessBackend:
             self.resolv = run_dir / ".osmo-run" / "resolv.conf"
             self.resolv.write_text(self.dns.resolv_conf())
         self.processes: list[_Process] = []
+        self.server = NsexecServer()
 
     def allocate_ip(self) -> str:
         with self._lock:
@@ -179,29 +198,22 @@ class ProcessBackend:
                 "cwd": container.workdir}  # fmt: skip
         spec_path = root.parent / f".{container.name}.spec"
         spec_path.write_bytes(marshal.dumps(spec))
-        err_read, err_write = os.pipe()
-        status_read, status_write = os.pipe()
-        popen = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(NSEXEC), str(spec_path), str(err_write), str(os.getpid()),
-             str(status_write)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True, pass_fds=(err_write, status_write),
-        )  # fmt: skip
-        os.close(err_write)
-        os.close(status_write)
-        process = _Process(popen, err_read, status_read, sink)
+        (out, out_w), (err, err_w), (status, status_w) = os.pipe(), os.pipe(), os.pipe()
+        pid = self.server.start(spec_path, out_w, err_w, status_w)
+        for fd in (out_w, err_w, status_w):
+            os.close(fd)
+        process = _Process(pid, out, err, status, sink)
         self.processes.append(process)
         return process
 
     def kill_all(self) -> None:
         for process in self.processes:
-            if process.popen.poll() is None:
+            if process.poll() is None:
                 process.signal(signal.SIGKILL)
 
     def close(self) -> None:
         self.kill_all()
-        for process in self.processes:  # those that reported their exit code may still be tearing down mounts
-            process.wait_gone(10)
+        self.server.close()
         if self.dns:
             self.dns.close()
 
