@@ -49,11 +49,12 @@ class PlainUI:
 
     def table(self, summary: dict) -> None:
         width = max([len(n) for n in summary["tasks"]] + [4])
-        self._write(f"\n{'TASK'.ljust(width)}  {'PHASE':<10} EXIT  MESSAGE")
+        lines = [f"\n{'TASK'.ljust(width)}  {'PHASE':<10} EXIT  MESSAGE"]
         for name, task in summary["tasks"].items():
             code = "" if task["exitCode"] is None else str(task["exitCode"])
-            self._write(f"{name.ljust(width)}  {task['phase']:<10} {code:<5} {task.get('message', '')}")
-        self._write(f"\nworkflow {summary['name']}: {summary['phase']}")
+            lines.append(f"{name.ljust(width)}  {task['phase']:<10} {code:<5} {task.get('message', '')}")
+        lines.append(f"\nworkflow {summary['name']}: {summary['phase']}")
+        self._write("\n".join(lines))  # one write: a rich console print costs a millisecond or more
 
 
 def phase_line(node: Any) -> str:
@@ -97,8 +98,8 @@ class RichUI(PlainUI):
         "Skipped": "yellow",
         "Running": "cyan",
     }
-    FRAME_SECONDS = 0.1  # waiting log lines are printed at most this late
-    TICK_SECONDS = 0.5  # the elapsed times are redrawn this often when nothing else happens
+    FRAME_SECONDS = 0.2  # waiting log lines are printed at most this late (each print redraws the view under them)
+    TICK_SECONDS = 1.0  # the view is brought up to date this often (elapsed times are whole seconds)
 
     def __init__(self, tasks: list[str]):
         from rich.console import Console
@@ -148,16 +149,17 @@ class RichUI(PlainUI):
             with self.lock:
                 lines, self.pending = self.pending, []
             now = time.monotonic()
-            if lines or now - last >= self.TICK_SECONDS:
-                self._frame(lines)
-                last = now
+            tick = now - last >= self.TICK_SECONDS
+            self._frame(lines, tick)
+            last = now if tick else last
 
-    def _frame(self, lines: list[str]) -> None:
+    def _frame(self, lines: list[str], update: bool = True) -> None:
         from rich.text import Text
 
-        if lines:  # printed above the live view (which rich redraws under them)
+        if lines:  # printed above the live view, which rich redraws under them (as of its last update)
             self.console.print(Text("\n".join(lines)), soft_wrap=True)
-        self.live.update(self._render(), refresh=True)
+        if update:
+            self.live.update(self._render(), refresh=True)
 
     def end(self) -> None:
         self._stopped.set()
