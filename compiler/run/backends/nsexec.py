@@ -24,6 +24,7 @@ library only, no ``site``.
 from __future__ import annotations
 
 import ctypes
+import gc
 import marshal
 import os
 import select
@@ -177,6 +178,10 @@ def serve(sock_fd: int, parent: int) -> None:
     millisecond where starting a Python per container cost 20-30 ms of CPU. It ends when osmo run closes its end of
     the socket, once every container it forked is gone."""
     _die_with_parent(os.getppid() != parent)
+    rootfs.survey()
+    # The children are forks of this process: a collection in one of them would touch (and so copy) every page.
+    gc.disable()
+    gc.freeze()
     server = socket.socket(fileno=sock_fd)
     children = 0
     while True:

@@ -115,8 +115,20 @@ class Layers:
             return False
 
 
+_SURVEY: dict[str, list] = {}
+
+
+def survey() -> None:
+    """Read the host's top-level entries and mount table once: the fork server calls this before forking, so each
+    container only mounts (the host's layout is taken as fixed for the run)."""
+    _SURVEY["top"] = sorted(os.listdir("/"))
+    _SURVEY["mounts"] = _host_mounts()
+
+
 def _host_mounts() -> list[tuple[str, str]]:
     """(mount point, file system type) of the host's mounts, in mount order (from our copy of the table)."""
+    if "mounts" in _SURVEY:
+        return _SURVEY["mounts"]
     found = []
     with open("/proc/self/mountinfo") as handle:
         for line in handle:
@@ -178,7 +190,7 @@ def build(spec: dict) -> str:
     """Mount the container's root (``spec["root"]``) and return it; the caller is in a new mount namespace."""
     root, layers = spec["root"], Layers(spec["scratch"])
     writable: set[str] = set()
-    for name in sorted(os.listdir("/")):
+    for name in _SURVEY.get("top") or sorted(os.listdir("/")):
         host, inside = "/" + name, os.path.join(root, name)
         if name in OWN:
             continue
