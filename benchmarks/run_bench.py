@@ -114,9 +114,13 @@ def main() -> None:
     print(f"{options.tasks} parallel `sleep {options.seconds:g}` tasks, backend {options.backend}; "
           f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} on {os.cpu_count()} CPUs")  # fmt: skip
     print(f"{'mode':<8} {'engine s':>9} {'ratio':>6} {'process s':>10} {'ratio':>6} {'CPU s':>6}   runs (engine s)")
-    for mode in options.modes.split(","):
-        runs = [measure(options.tasks, options.seconds, options.backend, mode == "plain", options.rows, options.extra)
-                for _ in range(options.repeat)]  # fmt: skip
+    modes = options.modes.split(",")
+    results: dict[str, list[tuple[float, ...]]] = {mode: [] for mode in modes}
+    for _ in range(options.repeat):  # the modes take turns, so a change of load hits both alike
+        for mode in modes:
+            results[mode].append(measure(options.tasks, options.seconds, options.backend, mode == "plain",
+                                         options.rows, options.extra))  # fmt: skip
+    for mode, runs in results.items():
         engine, whole, cpu = (min(r[i] for r in runs) for i in range(3))
         print(f"{mode:<8} {engine:>9.2f} {engine / options.seconds:>6.2f} {whole:>10.2f} "
               f"{whole / options.seconds:>6.2f} {cpu:>6.2f}   {' '.join(f'{r[0]:.2f}' for r in runs)}")  # fmt: skip
