@@ -299,13 +299,11 @@ def gs_storage(monkeypatch):
 
 def rclone_calls(run, storage: Path, fetches: int) -> list[str]:
     """The fake rclone's calls: each osmo-fetch-N init container appended to its own copy-on-write copy of
-    ``<storage>/rclone.calls`` (nothing a task writes reaches the host), kept in the run directory."""
-    from compiler.run.backends.rootfs import host_copy
-
+    ``<storage>/rclone.calls`` (nothing a task writes reaches the host), kept in its container folder."""
     calls = []
     for index in range(fetches):
-        layers = run.run_dir / "tasks/t/containers" / f".osmo-fetch-{index}-layers"
-        calls += Path(host_copy(str(layers), str(storage / "rclone.calls"))).read_text().splitlines()
+        written = run.run_dir / "tasks/t/containers" / f"osmo-fetch-{index}" / storage.relative_to("/")
+        calls += (written / "rclone.calls").read_text().splitlines()
     assert not (storage / "rclone.calls").exists()
     return calls
 

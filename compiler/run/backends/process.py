@@ -178,10 +178,12 @@ class ProcessBackend:
         mounted = mounted_path(container, path)
         if mounted is not None:
             return mounted
+        written = _rootfs(pod, container) / path.lstrip("/")  # the upper layer of its root
         top = path.strip("/").split("/")[0]
-        if top == "tmp" or not os.path.lexists("/" + top):
-            return _rootfs(pod, container) / path.lstrip("/")
-        return Path(rootfs.host_copy(str(_scratch(pod, container)), path))  # under a host directory: its layer
+        if os.path.lexists(written) or top == "tmp" or not os.path.lexists("/" + top):
+            return written
+        # not written: the host's own file, or (the per-directory fallback, a nested host mount) its layer's copy
+        return Path(rootfs.host_copy(str(_scratch(pod, container)), path))
 
     def start(self, pod: PodSpec, container: ContainerSpec, sink: Callable[[str], None]) -> _Process:
         root = _rootfs(pod, container)

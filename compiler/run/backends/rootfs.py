@@ -1,20 +1,24 @@
 """The process backend's container file system, built inside the container's own mount namespace.
 
-Nothing a task writes may reach the host or another task, yet it runs with the host's tools. So the root is a
-folder of the run directory (``tasks/<task>/containers/<name>``) in which:
+Nothing a task writes may reach the host or another task, yet it runs with the host's tools. So:
 
-- every top-level host directory (``/usr``, ``/etc``, ``/root``, ``/var``, ...) is an **overlay**: the host's
-  directory is its read-only lower layer, the upper layer is ``<scratch>/layers/<dir>/upper`` in the run directory,
-  so a write lands there (copy-on-write) and ``host_copy`` can still read it back after the container has exited.
-  Host mounts below those directories (``/etc/resolv.conf`` bound by a container runtime, a data disk at
-  ``/mnt/data``) get the same treatment: a directory its own overlay, a file copied into the layer above it.
-  When the run directory cannot hold an upper layer (it lies inside the lower one, or on an overlay or NFS), the
-  upper layer is a tmpfs private to the namespace; when no overlay can be mounted at all, the directory is
+- the root is an **overlay** whose lower layer is the host's ``/`` and whose upper layer is the container's folder
+  in the run directory (``tasks/<task>/containers/<name>``): the task reads the host's files, and what it writes
+  outside its volumes -- ``/root/x``, ``/etc/x``, ``/osmo/data/upload/0`` -- lands there (copy-on-write), where
+  it can still be read back after the container has exited. Host mounts that the overlay does not show (a data
+  disk at ``/mnt/data``, ``/etc/resolv.conf`` bound by a container runtime) get the same: a directory an overlay of
+  its own (upper layer ``<scratch>/layers/<path>/upper``), a file copied in;
+- on a kernel that refuses an upper layer inside its lower one, the fallback: the container's folder is the root
+  and each top-level host directory an overlay of its own (upper layers under ``<scratch>/layers``); where even
+  that cannot be, a tmpfs private to the namespace holds the upper layer, and as a last resort the directory is
   bind-mounted read-only. Either way the host is never written;
-- ``/tmp`` is the root folder's own; ``/dev`` is a small tmpfs with the harmless device nodes, a private ``devpts``
-  and ``/dev/shm``; ``/sys`` is the host's, read-only; ``/proc`` is mounted by the namespace's init (``nsexec``)
-  so that it shows the container's own processes;
+- ``/tmp`` is the container folder's own; ``/dev`` is a small tmpfs with the harmless device nodes, a private
+  ``devpts`` and ``/dev/shm``; ``/sys`` is the host's, read-only; ``/proc`` is mounted by the namespace's init
+  (``nsexec``) so that it shows the container's own processes;
 - the pod's mounts (volumes, input artifacts, ``files:``, the launcher) are bind-mounted at their paths.
+
+One overlay of ``/`` rather than one per top-level directory: each overlay mount costs about 0.7 ms of CPU (the
+kernel prepares and checks its work directory), and a run of 100 containers mounted 15 of them per container.
 
 Imported by ``nsexec`` as a top-level module (it runs with ``python -I -S``), so standard library only.
 """
@@ -139,12 +143,16 @@ def _host_mounts() -> list[tuple[str, str]]:
     return found
 
 
-def _nested(root: str, writable: set[str], layers: Layers) -> None:
-    """Host mounts below the top-level directories: a directory gets its own layer, a file is copied in."""
+def _nested(root: str, writable: set[str] | None, layers: Layers) -> None:
+    """Host mounts that an overlay of their parent does not show: a directory gets its own layer, a file is copied
+    in. ``writable``: the top-level directories overlaid one by one (their own mount points are done), or None
+    when ``/`` is."""
     skipped: list[str] = []
     for point, fstype in _host_mounts():
         parts = point.strip("/").split("/")
-        if len(parts) < 2 or parts[0] in OWN or parts[0] not in writable:
+        if point == "/" or parts[0] in OWN:
+            continue
+        if writable is not None and (len(parts) < 2 or parts[0] not in writable):
             continue
         if any(point.startswith(s + "/") for s in skipped):
             continue
@@ -186,9 +194,25 @@ def _dev(root: str) -> None:
         os.symlink(target, os.path.join(dev, name))
 
 
-def build(spec: dict) -> str:
-    """Mount the container's root (``spec["root"]``) and return it; the caller is in a new mount namespace."""
-    root, layers = spec["root"], Layers(spec["scratch"])
+def _whole(spec: dict, layers: Layers) -> str:
+    """One overlay of the host's ``/`` whose upper layer is the container's folder (``spec["root"]``): what the
+    container writes anywhere outside its volumes lands there. Returns where it is mounted."""
+    upper, merged = spec["root"], os.path.join(spec["scratch"], "root")
+    work = os.path.join(spec["scratch"], "work")
+    for folder in (merged, work, os.path.join(upper, "tmp")):
+        os.makedirs(folder, exist_ok=True)
+    os.chmod(os.path.join(upper, "tmp"), 0o1777)
+    mount("overlay", merged, "overlay", 0, f"lowerdir=/,upperdir={_escape(upper)},workdir={_escape(work)}")
+    mount(os.path.join(upper, "tmp"), os.path.join(merged, "tmp"), None, MS_BIND)  # not the host's /tmp
+    _nested(merged, None, layers)
+    return merged
+
+
+def _per_directory(spec: dict, layers: Layers) -> str:
+    """The fallback when ``/`` cannot be overlaid (an older kernel refusing an upper layer inside the lower one):
+    the container's folder is its root, each top-level host directory an overlay of its own (``Layers``)."""
+    root = spec["root"]
+    os.makedirs(root, exist_ok=True)
     writable: set[str] = set()
     for name in _SURVEY.get("top") or sorted(os.listdir("/")):
         host, inside = "/" + name, os.path.join(root, name)
@@ -209,6 +233,16 @@ def build(spec: dict) -> str:
     for name in ("tmp", "proc", "sys"):
         os.makedirs(os.path.join(root, name), exist_ok=True)
     os.chmod(os.path.join(root, "tmp"), 0o1777)
+    return root
+
+
+def build(spec: dict) -> str:
+    """Mount the container's root and return where it is; the caller is in a new mount namespace."""
+    layers = Layers(spec["scratch"])
+    try:
+        root = _whole(spec, layers)
+    except OSError:
+        root = _per_directory(spec, layers)
     _bind_readonly("/sys", os.path.join(root, "sys"))
     _dev(root)
     for item in spec["mounts"]:
