@@ -177,6 +177,26 @@ def test_a_signal_stops_the_workflow_like_argo_stop(backend, tmp_path, marker, s
     assert leftovers(marker) == []
 
 
+def test_the_grace_period_is_terminationgraceperiodseconds(tmp_path, marker) -> None:
+    """30 s by default (pod/queue.go), not the 5 s of --timeout: a task that needs 6 s to clean up gets them."""
+    from tests.run.conftest import process_backend_reason
+
+    if process_backend_reason():
+        pytest.skip(process_backend_reason() or "")
+    slow = "trap 'sleep 6; echo graceful > /osmo/data/output/term; exit 0' TERM;"
+    process, run_dir = start(tmp_path, "process", WAITING.format(trap=slow, daemons=daemons(marker)))
+    try:
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, out
+    assert time.monotonic() - started >= 6
+    assert (run_dir / "tasks/t/output/term").read_text() == "graceful\n"
+    assert leftovers(marker) == []
+
+
 def test_a_second_ctrl_c_kills_at_once(backend, tmp_path, marker) -> None:
     text = WAITING.format(trap="trap '' TERM;", daemons=daemons(marker))  # ignores SIGTERM: 30 s of grace
     process, run_dir = start(tmp_path, backend, text)
