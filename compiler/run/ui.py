@@ -99,7 +99,8 @@ class RichUI(PlainUI):
         "Running": "cyan",
     }
     FRAME_SECONDS = 0.2  # waiting log lines are printed at most this late (each print redraws the view under them)
-    TICK_SECONDS = 1.0  # the view is brought up to date this often (elapsed times are whole seconds)
+    TICK_SECONDS = 1.0  # the view is brought up to date this often (elapsed times are whole seconds), and
+    # at the next frame after a phase changed
 
     def __init__(self, tasks: list[str]):
         from rich.console import Console
@@ -108,6 +109,7 @@ class RichUI(PlainUI):
         self.console = Console()
         self.rows = {name: Row() for name in tasks}
         self.pending: list[str] = []
+        self.dirty = False  # a phase changed since the view was last brought up to date
         self.live: Any = None
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -131,6 +133,7 @@ class RichUI(PlainUI):
                 code = f"exit code {node.exit_code}" if node.exit_code not in (None, 0) else ""
                 row.detail = node.message or code
             row.phase, row.changed = node.phase, now
+            self.dirty = True
             if node.phase not in ("Running", "Pending"):
                 self.pending.append(phase_line(node))
 
@@ -148,10 +151,11 @@ class RichUI(PlainUI):
         while not self._stopped.wait(self.FRAME_SECONDS):
             with self.lock:
                 lines, self.pending = self.pending, []
+                dirty, self.dirty = self.dirty, False
             now = time.monotonic()
-            tick = now - last >= self.TICK_SECONDS
-            self._frame(lines, tick)
-            last = now if tick else last
+            update = dirty or now - last >= self.TICK_SECONDS
+            self._frame(lines, update)
+            last = now if update else last
 
     def _frame(self, lines: list[str], update: bool = True) -> None:
         from rich.text import Text
