@@ -156,17 +156,19 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
     started = time.monotonic()
     interrupts = Interrupts()
     interrupts.install()
-    try:
-        engine.start()
-        phase, message = engine.wait(tick=lambda: _on_signals(interrupts, engine, backend, ui))
+    try:  # a Ctrl-C during the clean-up or the summary only counts: summary.json is written all the same
+        try:
+            engine.start()
+            phase, message = engine.wait(tick=lambda: _on_signals(interrupts, engine, backend, ui))
+        finally:
+            ui.end()
+            backend.close()
+        summary = build(run_dir, engine, phase, message)
+        write(run_dir, summary)
+        ui.table(summary)
+        ui.note(f"{phase} in {time.monotonic() - started:.1f}s; summary: {run_dir / 'summary.json'}")
     finally:
         interrupts.restore()
-        ui.end()
-        backend.close()
-    summary = build(run_dir, engine, phase, message)
-    write(run_dir, summary)
-    ui.table(summary)
-    ui.note(f"{phase} in {time.monotonic() - started:.1f}s; summary: {run_dir / 'summary.json'}")
     if interrupts.count:
         return EXIT_INTERRUPTED
     return EXIT_OK if phase == "Succeeded" else EXIT_FAILED
