@@ -486,8 +486,13 @@ def run_workflow(
     secrets: str | None = typer.Option(
         None, "--secrets", metavar="DIR", help="Folder of Secrets: DIR/<secret>/<key> files."
     ),
-    jobs: int = typer.Option(
-        4, "-j", "--jobs", min=1, metavar="N", help="Pods running at once (group members do not count)."
+    jobs: int | None = typer.Option(
+        None,
+        "-j",
+        "--jobs",
+        min=1,
+        metavar="N",
+        help="At most N pods at once (default: no limit, as Argo; groups do not count).",
     ),
     keep_going: bool = typer.Option(False, "--keep-going", help="Run every task a failFast DAG would leave unstarted."),
     timeout: str | None = typer.Option(

@@ -1,22 +1,22 @@
 """``osmo run``: compile a workflow (same pipeline and diagnostics as ``osmo compile``) and run the manifest here.
 
 Exit codes: 0 the workflow Succeeded, 1 it Failed (or did not compile), 2 usage errors -- an unsupported manifest
-field, URL data without ``--storage``, a backend that cannot run on this machine.
+field, URL data without ``--storage``, a backend that cannot run on this machine --, 130 stopped by Ctrl-C or
+SIGTERM (``summary.json`` is written all the same).
 """
 
 from __future__ import annotations
 
-import signal
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..exit_codes import EXIT_FAILED, EXIT_OK
+from ..exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from .interrupts import Interrupts
 
 
 @dataclass
@@ -25,22 +25,11 @@ class RunOptions:
     run_dir: str | None = None
     storage: str | None = None
     secrets: str | None = None
-    jobs: int = 4
+    jobs: int | None = None  # -j N; None: no limit (Argo has none without spec.parallelism)
     keep_going: bool = False
     timeout: str | None = None
     skip_unsupported: bool = False
     plain: bool | None = None  # None: rich on a terminal
-
-
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def _interrupt_on_sigterm() -> Any:
-    """SIGTERM (``kill``, a CI job cancelled) stops the run like Ctrl-C, so its containers are removed too."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    return signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
 def default_backend() -> str:
@@ -48,6 +37,15 @@ def default_backend() -> str:
     from .backends.container import engine_answers
 
     return "docker" if engine_answers("docker") else "process"
+
+
+def _backend_line(name: str, chosen: bool) -> str:
+    """One line at the start; never silent when the workflow's commands will run on this machine."""
+    why = " (the default: no Docker engine answers)" if chosen else ""
+    if name != "process":
+        return f"backend {name}{why}: every container runs from its image"
+    return (f"backend process{why}: the commands run on this machine with its own tools, not in their images "
+            "(own namespaces; host files copy-on-write); --backend podman or docker runs the images")  # fmt: skip
 
 
 def _seconds(text: str) -> float:
@@ -134,8 +132,9 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
     plain = options.plain if options.plain is not None else not sys.stdout.isatty()
     ui = PlainUI() if plain else RichUI(osmo_tasks(manifest))
     ui.note(f"run directory {run_dir}")
-    ui.note(f"backend {backend_name}" + (" (images are not used: commands run with this machine's tools)"
-                                          if backend_name == "process" else ""))  # fmt: skip
+    ui.note(_backend_line(backend_name, chosen=options.backend is None))
+    if options.jobs:
+        ui.note(f"at most {options.jobs} pods at once (-j {options.jobs})")
     for note in manifest.notes:
         ui.note(note)
     for note in missing_storage_inputs(manifest, Path(options.storage).resolve()) if options.storage else []:
@@ -146,26 +145,34 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
     ui.note(f"workflow {engine.workflow_name} (uid {engine.uid})")
     ui.begin()
     started = time.monotonic()
-    sigterm = _interrupt_on_sigterm()
-    try:
-        engine.start()
+    interrupts = Interrupts()
+    interrupts.install()
+    try:  # a Ctrl-C during the clean-up or the summary only counts: summary.json is written all the same
         try:
-            phase, message = engine.wait()
-        except KeyboardInterrupt:
-            ui.note("interrupted: stopping every task (Ctrl-C again kills them at once)")
-            engine.stop("interrupted (Ctrl-C)")
-            try:
-                phase, message = engine.wait()
-            except KeyboardInterrupt:
-                backend.kill_all()
-                phase, message = engine.wait()
+            engine.start()
+            phase, message = engine.wait(tick=lambda: _on_signals(interrupts, engine, backend, ui))
+        finally:
+            ui.end()
+            backend.close()
+        summary = build(run_dir, engine, phase, message)
+        write(run_dir, summary)
+        ui.table(summary)
+        ui.note(f"{phase} in {time.monotonic() - started:.1f}s; summary: {run_dir / 'summary.json'}")
     finally:
-        if sigterm is not None:
-            signal.signal(signal.SIGTERM, sigterm)
-        ui.end()
-        backend.close()
-    summary = build(run_dir, engine, phase, message)
-    write(run_dir, summary)
-    ui.table(summary)
-    ui.note(f"{phase} in {time.monotonic() - started:.1f}s; summary: {run_dir / 'summary.json'}")
+        interrupts.restore()
+    if interrupts.count:
+        return EXIT_INTERRUPTED
     return EXIT_OK if phase == "Succeeded" else EXIT_FAILED
+
+
+def _on_signals(interrupts: Interrupts, engine: Any, backend: Any, ui: Any) -> None:
+    """The first Ctrl-C or SIGTERM stops the workflow as ``argo stop`` does; the second kills every task at once."""
+    if interrupts.count >= 1 and interrupts.handled < 1:
+        interrupts.handled = 1
+        ui.note(f"interrupted ({interrupts.name}): stopping every task -- SIGTERM, then SIGKILL after its grace "
+                "period (Ctrl-C again kills them at once)")  # fmt: skip
+        engine.shutdown()
+    if interrupts.count >= 2 and interrupts.handled < 2:
+        interrupts.handled = 2
+        ui.note(f"interrupted again ({interrupts.name}): killing every task")
+        backend.kill_all()

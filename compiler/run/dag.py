@@ -25,6 +25,7 @@ import json
 import random
 import re
 import string
+import sys
 import threading
 import time
 import uuid
@@ -57,6 +58,9 @@ from .retry import Attempt, Retries
 from .when import WhenError, should_execute
 from .when import resolve as resolve_when
 
+# ``argo stop`` (operator.go): the workflow's message, and that of a node whose pod it terminated.
+STOPPED = "Stopped with strategy 'Stop'"
+SHUTDOWN = "workflow shutdown with strategy:  Stop"  # two spaces, as in Argo's Sprintf
 _FROM = re.compile(r"^\{\{\s*(tasks\.([^.]+)\.outputs\.artifacts\.([^}\s]+)|inputs\.artifacts\.([^}\s]+))\s*\}\}$")
 
 
@@ -91,7 +95,7 @@ class Options:
     run_dir: Path
     storage: Path | None = None
     secrets: Path | None = None
-    jobs: int = 4
+    jobs: int | None = None  # at most this many pods at once; None: no limit, as Argo without parallelism
     keep_going: bool = False
     timeout: float | None = None
 
@@ -124,7 +128,8 @@ class Engine:
             self.cond = threading.Condition()
             self.pods: dict[str, Node] = {}  # OSMO task name -> its node (pod templates only), every child run's too
             self._stopping: str | None = None
-            self.slots = threading.Semaphore(max(1, options.jobs))
+            self._shutdown = False
+            self.slots = threading.Semaphore(options.jobs or sys.maxsize)  # -j N; no limit by default
             self.children: list[Engine] = []
             self.objects: dict[str, dict] = {}  # the Workflow objects the run created, by name (``child.py``)
         else:
@@ -147,8 +152,13 @@ class Engine:
         with self.cond:
             self.cond.notify_all()
 
-    def stop(self, reason: str, grace: float = 5.0) -> None:
-        """Ctrl-C or --timeout: create no more tasks, stop every running pod."""
+    @property
+    def shutting_down(self) -> bool:
+        return self.root._shutdown
+
+    def stop(self, reason: str, grace: float | None = None) -> None:
+        """Create no more tasks and stop every running pod: SIGTERM, then SIGKILL after ``grace`` seconds (None:
+        the pod's own terminationGracePeriodSeconds)."""
         with self.cond:
             if self.stopping:
                 return
@@ -157,6 +167,11 @@ class Engine:
             self.cond.notify_all()
         for pod in pods:
             pod.stop(grace)
+
+    def shutdown(self) -> None:
+        """Ctrl-C or SIGTERM, as ``argo stop``: the pods get their grace period and end Failed (``SHUTDOWN``)."""
+        self.root._shutdown = True
+        self.stop(STOPPED)
 
     def start(self) -> None:
         """Run the entrypoint in a worker thread; ``wait`` returns the workflow's phase and message."""
@@ -170,11 +185,14 @@ class Engine:
         self._worker = threading.Thread(target=main, name="osmo-run-main", daemon=True)
         self._worker.start()
 
-    def wait(self) -> tuple[str, str]:
+    def wait(self, tick: Any = None) -> tuple[str, str]:
+        """Wait for the run in the main thread, calling ``tick()`` (signals that came: ``command.py``) meanwhile."""
         while self._worker.is_alive():
             self._worker.join(0.2)
+            if tick is not None:
+                tick()
             if self._deadline and time.monotonic() > self._deadline and not self.stopping:
-                self.stop(f"the run exceeded --timeout ({self.options.timeout:g}s)")
+                self.stop(f"the run exceeded --timeout ({self.options.timeout:g}s)", grace=5.0)
         phase, message = self._result.get("phase", ERROR), self._result.get("message", "")
         if self.stopping:
             phase, message = FAILED, self.stopping

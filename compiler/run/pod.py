@@ -128,6 +128,8 @@ class Pod:
             time.sleep(0.02)
 
     def run(self, on_ready: Callable[[], None]) -> PodResult:
+        if self._stop.is_set():  # the run stopped while this pod waited for a slot: it never starts
+            return PodResult("Failed", None, "pod stopped before it started", stopped=True)
         spec, started = self.spec, time.monotonic()
         deadline = started + spec.deadline if spec.deadline else None
         pending_end = started + spec.pending_timeout if spec.pending_timeout else None

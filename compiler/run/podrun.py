@@ -68,6 +68,8 @@ class PodRunner:
         phase, message = result.phase, result.message
         if daemon and result.stopped and not engine.stopping:
             phase, message = SUCCEEDED, ""  # killed at the end of its DAG: recorded as Succeeded
+        elif result.stopped and engine.shutting_down:
+            phase, message = FAILED, "workflow shutdown with strategy:  Stop"  # dag.SHUTDOWN, whatever main's code
         elif daemon and not result.stopped and phase == SUCCEEDED:
             phase, message = FAILED, "daemon exited (daemon pods should run indefinitely)"
         self.engine.finish(node, phase, message, result.exit_code)

@@ -55,8 +55,8 @@ def test_every_example_is_covered() -> None:
 def host_tools(monkeypatch):
     """A tool folder first on PATH with a fake ``rclone`` and, when the host has none, busybox's ``nc``.
 
-    It is under /var/tmp: the process backend gives each container its own /tmp, but bind-mounts the host's other
-    top-level directories, so PATH entries there resolve inside the task."""
+    It is under /var/tmp: the process backend gives each container its own /tmp, but shows the host's other
+    top-level directories (copy-on-write), so PATH entries there resolve inside the task."""
     folder = Path(tempfile.mkdtemp(prefix="osmo-run-tools-", dir="/var/tmp"))
     try:
         (folder / "rclone").write_text(FAKE_RCLONE)

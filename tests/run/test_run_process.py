@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import shutil
 import tempfile
 import textwrap
-import uuid
 from pathlib import Path
 
 import pytest
@@ -297,6 +297,17 @@ def gs_storage(monkeypatch):
         shutil.rmtree(root)
 
 
+def rclone_calls(run, storage: Path, fetches: int) -> list[str]:
+    """The fake rclone's calls: each osmo-fetch-N init container appended to its own copy-on-write copy of
+    ``<storage>/rclone.calls`` (nothing a task writes reaches the host), kept in its container folder."""
+    calls = []
+    for index in range(fetches):
+        written = run.run_dir / "tasks/t/containers" / f"osmo-fetch-{index}" / storage.relative_to("/")
+        calls += (written / "rclone.calls").read_text().splitlines()
+    assert not (storage / "rclone.calls").exists()
+    return calls
+
+
 def test_gs_inputs_are_fetched_exactly_as_osmo(osmo_run, gs_storage) -> None:
     # runtime-audit #14: rclone in the osmo-fetch-N init containers, no Argo gcs artifact (whose listing by the
     # raw prefix pulled data2/ and data.bak into the folder); the host's (fake) rclone runs them here
@@ -306,7 +317,7 @@ def test_gs_inputs_are_fetched_exactly_as_osmo(osmo_run, gs_storage) -> None:
     found = [line for line in listing if line.startswith("./")]
     assert found == ["./0", "./0/a.txt", "./0/sub", "./0/sub/b.txt", "./1", "./1/model.pt", "./2"]
     assert "[osmo-fetch-0] osmo-fetch: osmo:bkt/path/data -> /osmo/data/input/0: 2 files" in listing
-    calls = (gs_storage / "storage/rclone.calls").read_text().splitlines()
+    calls = rclone_calls(run, gs_storage / "storage", fetches=3)
     assert calls == [f"copy osmo:bkt/{key} /osmo/data/input/{i}" for i, key in
                      enumerate(("path/data", "models/model.pt", "path/none"))]  # fmt: skip
 
@@ -431,16 +442,49 @@ def test_a_non_lead_that_fails_fails_the_group_with_its_own_code(osmo_run) -> No
     assert "stays up" not in run.log("member")
 
 
+@contextlib.contextmanager
+def counters():
+    """A tally on the host's loopback, for tests that count across pods (a pod's writes never reach the host or
+    another pod): ``GET /<name>/add`` adds one and answers the new count, ``GET /<name>`` answers the count.
+    Yields the shell command that prints the answer for a path (the process backend shares the host's network)."""
+    import http.server
+    import threading
+
+    counts: dict[str, int] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            name, _, add = self.path.strip("/").partition("/")
+            counts[name] = counts.get(name, 0) + (1 if add else 0)
+            body = str(counts[name]).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    try:
+        fetch = "python3 -c 'import sys, urllib.request as u; print(u.urlopen(sys.argv[1]).read().decode())'"
+        yield (lambda path: f"{fetch} http://127.0.0.1:{port}{path}"), counts
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_a_lead_reschedule_restarts_the_whole_group(osmo_run, tmp_path) -> None:
     # runtime-audit #9, run: the lead's RESCHEDULE code makes osmo-reschedule's `when` unparsable (Error), so the
     # group template's retryStrategy (OnError) runs the whole group again -- lead and worker -- as OSMO does.
-    shared = Path("/var/tmp") / f"osmo-test-{uuid.uuid4().hex}"  # outside /tmp: the same folder for every pod
-    shared.mkdir()
-    try:
-        count = f"echo x >> {shared}/attempts; n=$(wc -l < {shared}/attempts)"
-        # the lead waits (at most 10 s) for this attempt's worker line, so the worker is not stopped before it wrote
-        lines = f"$(cat {shared}/worker 2>/dev/null | wc -l)"
-        count += f"; for i in $(seq 100); do [ {lines} -ge $n ] && break; sleep 0.1; done"
+    with counters() as (get, counts):
+        count = f"n=$({get('/attempts/add')})"
+        # the lead waits (at most 10 s) for this attempt's worker, so the worker is not stopped before it counted
+        count += f"; for i in $(seq 100); do [ $({get('/worker')}) -ge $n ] && break; sleep 0.1; done"
+        worker = get("/worker/add")
         run = osmo_run(
             f"""
 workflow:
@@ -455,18 +499,15 @@ workflow:
       exitActions: {{RESCHEDULE: 42}}
     - name: worker
       image: x
-      command: [sh, -c, "echo worker up >> {shared}/worker"]
+      command: [sh, -c, "{worker}"]
 """,
             profile=retries_profile(tmp_path),
         )
-        assert run.code == 0, run.out + run.err
-        assert run.phase("master") == "Succeeded" and run.phase("worker") == "Succeeded"
-        assert (shared / "attempts").read_text() == "x\nx\n"
-        assert (shared / "worker").read_text() == "worker up\nworker up\n"  # the worker restarted with its lead
-        assert (run.run_dir / "tasks/worker/group-retry-1").is_dir()
-        assert "the whole train runs again" in run.out + run.err
-    finally:
-        shutil.rmtree(shared, ignore_errors=True)
+    assert run.code == 0, run.out + run.err
+    assert run.phase("master") == "Succeeded" and run.phase("worker") == "Succeeded"
+    assert counts == {"attempts": 2, "worker": 2}  # the worker restarted with its lead
+    assert (run.run_dir / "tasks/worker/group-retry-1").is_dir()
+    assert "the whole train runs again" in run.out + run.err
 
 
 def test_a_group_restart_stops_at_the_retry_limit(osmo_run, tmp_path) -> None:

@@ -36,6 +36,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -155,12 +156,14 @@ class ContainerBackend:
         self._closed = False
         self._starting = 0
         self._idle = threading.Condition()
+        self._janitor = Janitor(engine, self.label)
 
     # -- engine CLI ----------------------------------------------------------------------------------------
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         try:
+            # its own session: a Ctrl-C on the terminal is osmo run's to handle, not the engine command's
             return subprocess.run([self.name, *args], capture_output=True, text=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL)  # fmt: skip
+                                  stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
         except subprocess.TimeoutExpired:
             return subprocess.CompletedProcess([self.name, *args], 124, "", f"{self.name} {args[0]}: timed out")
 
@@ -338,3 +341,44 @@ class ContainerBackend:
         networks = self.cli("network", "ls", "-q", "--filter", f"label={self.label}")
         if networks.returncode == 0 and networks.stdout.split():
             self.cli("network", "rm", *networks.stdout.split())
+        self._janitor.dismiss()
+
+
+# Waits for end of file on its standard input: "done" means osmo run cleaned up; anything else (osmo run was killed:
+# the kernel closed the pipe) means the run's containers and networks are still there.
+_JANITOR = """
+import subprocess, sys
+if sys.stdin.buffer.read() == b"done":
+    sys.exit(0)
+engine, label = sys.argv[1], sys.argv[2]
+def run(*args):
+    return subprocess.run([engine, *args], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+for _ in range(5):
+    found = run("ps", "-a", "-q", "--filter", "label=" + label).stdout.split()
+    if not found:
+        break
+    run("rm", "-f", *found)
+networks = run("network", "ls", "-q", "--filter", "label=" + label).stdout.split()
+if networks:
+    run("network", "rm", *networks)
+"""
+
+
+class Janitor:
+    """A process that outlives a crashed ``osmo run`` (SIGKILL, out of memory) to remove the run's containers and
+    networks by label: the engine keeps them running otherwise. It holds the read end of a pipe whose write end only
+    this process has; ``dismiss()`` after a normal clean-up sends it away."""
+
+    def __init__(self, engine: str, label: str):
+        read, self._write = os.pipe()  # not inheritable: no other child keeps the pipe open
+        self.process = subprocess.Popen([sys.executable, "-I", "-S", "-c", _JANITOR, engine, label], stdin=read,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)  # fmt: skip
+        os.close(read)
+
+    def dismiss(self) -> None:
+        if self._write >= 0:
+            os.write(self._write, b"done")
+            os.close(self._write)
+            self._write = -1
+            self.process.wait(timeout=30)

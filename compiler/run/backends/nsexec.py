@@ -1,119 +1,67 @@
-"""Run one container's command in a private mount namespace (``python -m compiler.run.backends.nsexec SPEC ERRFD``).
+"""Run containers in namespaces of their own: a fork server (``python -I -S nsexec.py SOCKFD PARENT``).
 
-The process backend's pod file system, built without touching the host:
+``osmo run`` starts one server per run (``process.NsexecServer``) and sends it, over a Unix socket, the path of a
+container's spec (a ``marshal`` dump) with three pipes: the container's output, its setup errors and its exit
+status. Each container is then three processes, so that every process of it ends with it, whatever happens:
 
-1. ``unshare(CLONE_NEWNS | CLONE_NEWUTS)`` and make every mount private, so nothing propagates back;
-2. the container's root is a folder of the run directory (so what the command writes outside its volumes, e.g.
-   ``/osmo/data/upload/N``, can still be saved as an output after it exits); every top-level entry of the host's
-   ``/`` is recursively bind-mounted into it (symlinks such as ``/bin -> usr/bin`` copied), except ``/tmp``,
-   which stays the root folder's own, private as in a container;
-3. the pod's mounts (volumes, input artifacts, ``files:``, the launcher) are bind-mounted at their paths.
-   A missing mount point is created in the root folder or its ``/tmp``; one under a host directory
-   (``/etc/x``) gets an overlay on that top-level directory whose upper layer lives in the pod's directory;
-4. the host name is set (``hostname`` in the pod spec, else the pod name), ``chroot`` to the root, ``execvpe``.
+1. a child of the server, in a new session: ``unshare`` a mount, UTS, IPC and PID namespace, make every mount
+   private (nothing propagates to the host), build the root (``rootfs.build``: the host's directories through
+   copy-on-write layers in the run directory), set the host name, then fork the namespace's init and wait for it;
+   it writes the init's exit code on the status pipe and exits;
+2. the init, PID 1 of the new PID namespace: mounts ``/proc``, forks the command, forwards SIGTERM and the other
+   catchable signals to the command's process group (as Argo's emissary does; a PID 1 would otherwise ignore
+   them), reaps orphans, and exits with the command's exit code as soon as the command exits. The kernel then
+   kills every process left in the namespace -- ``setsid``, double forks and daemons included;
+3. the command: its own process group, default signal dispositions (an ignored SIGINT or Python's ignored SIGPIPE
+   must not leak into it), ``chroot``, ``execvpe``.
 
-A failure before ``execvpe`` is written to ERRFD (closed on exec), so the caller tells "namespace setup failed"
-(node Error) from the command's own exit code. Needs root or CAP_SYS_ADMIN.
+The server, 1 and 2 each die with their parent (``PR_SET_PDEATHSIG``), so a SIGKILLed ``osmo run`` takes every
+container with it. A failure before ``execvpe`` is written to the error pipe (closed on exec), so the caller tells
+"namespace setup failed" (node Error) from the command's own exit code. Needs root or CAP_SYS_ADMIN. Standard
+library only, no ``site``.
 """
 
 from __future__ import annotations
 
 import ctypes
-import json
+import gc
+import marshal
 import os
+import select
+import signal
+import socket
 import sys
 
-CLONE_NEWNS, CLONE_NEWUTS = 0x00020000, 0x04000000
-MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 16384, 1 << 18
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rootfs  # a sibling module: this runs as a script, not as part of the package
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x04000000, 0x08000000, 0x20000000
+PR_SET_PDEATHSIG = 1
+FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+RESET = (*FORWARDED, signal.SIGPIPE, signal.SIGXFSZ, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        errno = ctypes.get_errno()
-        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+def _die_with_parent(parent_gone: bool | None = None) -> None:
+    """SIGKILL this process when its parent dies, and exit at once if it already has (``parent_gone``)."""
+    rootfs.check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    if parent_gone:
+        os._exit(128 + signal.SIGKILL)
 
 
-def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    _check(
-        _libc.mount(
-            source.encode() if source else None,
-            target.encode(),
-            fstype.encode() if fstype else None,
-            ctypes.c_ulong(flags),
-            data.encode() if data else None,
-        ),
-        f"mount {source or fstype} on {target}",
-    )
+def _exit_code(status: int) -> int:
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code
 
 
-def _bind(source: str, target: str, readonly: bool) -> None:
-    mount(source, target, None, MS_BIND | MS_REC)
-    if readonly:
-        mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
-
-
-def build_root(spec: dict) -> str:
-    root = spec["root"]
-    host_entries = set()
-    for name in sorted(os.listdir("/")):
-        host, inside = "/" + name, os.path.join(root, name)
-        if name == "tmp":
-            continue
-        if os.path.islink(host):
-            if not os.path.lexists(inside):
-                os.symlink(os.readlink(host), inside)
-        elif os.path.isdir(host):
-            os.makedirs(inside, exist_ok=True)
-            mount(host, inside, None, MS_BIND | MS_REC)
-            host_entries.add(name)
-        elif os.path.isfile(host):
-            open(inside, "a").close()
-            mount(host, inside, None, MS_BIND)
-    os.makedirs(os.path.join(root, "tmp"), exist_ok=True)
-    os.chmod(os.path.join(root, "tmp"), 0o1777)
-    overlaid: set[str] = set()
-    for item in spec["mounts"]:
-        target = os.path.normpath(item["target"])
-        top = target.strip("/").split("/")[0]
-        inside = root + target
-        if top in host_entries and top not in overlaid and not os.path.lexists(inside):
-            _overlay(spec, root, top)
-            overlaid.add(top)
-        parent = os.path.dirname(inside)
-        os.makedirs(parent, exist_ok=True)
-        if item.get("file"):
-            if not os.path.exists(inside):
-                open(inside, "a").close()
-        else:
-            os.makedirs(inside, exist_ok=True)
-        _bind(item["source"], inside, bool(item.get("readonly")))
-    return root
-
-
-def _overlay(spec: dict, root: str, top: str) -> None:
-    """A private writable layer over host directory /top, so a mount point can be created in it."""
-    base = os.path.join(spec["scratch"], "overlay", top)
-    upper, work = os.path.join(base, "upper"), os.path.join(base, "work")
-    os.makedirs(upper, exist_ok=True)
-    os.makedirs(work, exist_ok=True)
-    target = os.path.join(root, top)
-    _check(_libc.umount2(target.encode(), 2), f"umount {target}")  # MNT_DETACH
-    mount("overlay", target, "overlay", 0, f"lowerdir=/{top},upperdir={upper},workdir={work}")
-
-
-def main() -> None:
-    spec_path, err_fd = sys.argv[1], int(sys.argv[2])
-    os.set_inheritable(err_fd, False)
-    with open(spec_path) as handle:
-        spec = json.load(handle)
+def _command(spec: dict, root: str, err_fd: int) -> None:
+    """The container's command: never returns."""
     try:
-        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWUTS), "unshare")
-        mount(None, "/", None, MS_REC | MS_PRIVATE)
-        root = build_root(spec)
-        hostname = spec["hostname"].encode()[:64]
-        _check(_libc.sethostname(hostname, len(hostname)), "sethostname")
+        os.setpgid(0, 0)
+        for signum in RESET:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
         os.chroot(root)
         os.chdir(spec.get("cwd") or "/")
     except OSError as exc:
@@ -124,6 +72,144 @@ def main() -> None:
     except OSError as exc:
         os.write(err_fd, f"exec: {spec['argv'][0]}: {exc.strerror}".encode())
         os._exit(127)
+
+
+def _init(spec: dict, root: str, err_fd: int, alive: int) -> None:
+    """PID 1 of the container's PID namespace: never returns. ``alive`` is a pipe the parent never writes to: it
+    reads as ready (end of file) only once the parent is gone (getppid() says 0 across a PID namespace)."""
+    _die_with_parent(bool(select.select([alive], [], [], 0)[0]))
+    os.close(alive)
+    try:
+        rootfs.mount_proc(root)
+    except OSError as exc:
+        os.write(err_fd, f"setup: {exc}".encode())
+        os._exit(1)
+    command = os.fork()
+    if command == 0:
+        _command(spec, root, err_fd)
+    os.close(err_fd)
+    try:
+        os.setpgid(command, command)  # also here, so a signal forwarded at once finds the group
+    except OSError:
+        pass
+
+    def forward(signum: int, frame: object) -> None:
+        try:
+            os.killpg(command, signum)
+        except OSError:
+            pass
+
+    for signum in FORWARDED:
+        signal.signal(signum, forward)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])  # signals that came meanwhile are forwarded now
+    while True:
+        pid, status = os.waitpid(-1, 0)  # orphans are reaped too
+        if pid == command:
+            os._exit(_exit_code(status))  # the kernel kills what is left in the namespace
+
+
+def container(spec: dict, err_fd: int, status_fd: int) -> None:
+    """Process 1 of the module docstring, in a child of the server: never returns."""
+    try:
+        rootfs.check(_libc.unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID), "unshare")
+        rootfs.mount(None, "/", None, rootfs.MS_REC | rootfs.MS_PRIVATE)
+        root = rootfs.build(spec)
+        hostname = spec["hostname"].encode()[:64]
+        rootfs.check(_libc.sethostname(hostname, len(hostname)), "sethostname")
+    except OSError as exc:
+        os.write(err_fd, f"setup: {exc}".encode())
+        os._exit(1)
+    # The init gets the signals osmo run sends to this process group and forwards them; this process only waits.
+    # They stay blocked across the fork until the init has its handlers (a SIGTERM sent meanwhile is not lost).
+    signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
+    alive, keep = os.pipe()
+    init = os.fork()
+    if init == 0:
+        os.close(keep)
+        os.close(status_fd)  # the status pipe ends (EOF) only with this process
+        _init(spec, root, err_fd, alive)
+    os.close(alive)
+    for signum in FORWARDED:
+        signal.signal(signum, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    _, status = os.waitpid(init, 0)
+    code = _exit_code(status)
+    # Every process of the container is gone (the init's exit waited for its namespace to empty). Destroying the
+    # mount namespace when this process exits waits for an RCU grace period -- 10 to 200 ms on a busy machine --
+    # so the exit code goes first, on the status pipe, with every other pipe to osmo run closed.
+    for fd in (err_fd, 1, 2):
+        os.close(fd)
+    os.write(status_fd, str(code).encode())
+    os._exit(code)
+
+
+def _start(server: socket.socket, request: bytes, fds: list[int]) -> int:
+    """Fork one container for a request (the spec's path; its output, error and status pipes): its pid."""
+    out_fd, err_fd, status_fd = fds
+    server_pid = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _die_with_parent(os.getppid() != server_pid)
+            server.close()
+            os.setsid()  # its own process group: osmo run signals it (and its init) with killpg
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(out_fd, 1)
+            os.dup2(out_fd, 2)
+            for fd in (null, out_fd):
+                os.close(fd)
+            for fd in (err_fd, status_fd):
+                os.set_inheritable(fd, False)  # received fds are inheritable: the command must not keep them
+            with open(request.decode(), "rb") as handle:
+                spec = marshal.load(handle)
+            container(spec, err_fd, status_fd)
+        except BaseException as exc:  # whatever it is, the node says why
+            os.write(err_fd, f"setup: {type(exc).__name__}: {exc}".encode())
+        finally:
+            os._exit(1)
+    for fd in fds:
+        os.close(fd)
+    return pid
+
+
+def serve(sock_fd: int, parent: int) -> None:
+    """The fork server: one per run, started before osmo run has many threads. Forking this small process costs a
+    millisecond where starting a Python per container cost 20-30 ms of CPU. It ends when osmo run closes its end of
+    the socket, once every container it forked is gone."""
+    _die_with_parent(os.getppid() != parent)
+    rootfs.survey()
+    # The children are forks of this process: a collection in one of them would touch (and so copy) every page.
+    gc.disable()
+    gc.freeze()
+    server = socket.socket(fileno=sock_fd)
+    children = 0
+    while True:
+        ready, _, _ = select.select([server], [], [], 1.0)
+        while children:  # reap the containers that ended
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            children -= 1
+        if not ready:
+            continue
+        request, ancillary, _, _ = socket.recv_fds(server, 4096, 3)
+        if not request:
+            break
+        server.send(str(_start(server, request, ancillary)).encode())
+        children += 1
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def main() -> None:
+    serve(int(sys.argv[1]), int(sys.argv[2]))
 
 
 if __name__ == "__main__":
