@@ -57,6 +57,8 @@ NAME_MAX = 63  # a WorkflowTemplate's name is a label value
 _HASH_LEN = 10
 FROM_RE = re.compile(r"^\{\{tasks\.([A-Za-z0-9][-A-Za-z0-9]*)\.outputs\.artifacts\.([-A-Za-z0-9_]+)\}\}$")
 _PARAM_RE = re.compile(r"\{\{inputs\.parameters\.([-A-Za-z0-9_]+)\}\}")
+_TOKEN_RE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+TASK_NAME = "{{tasks.name}}"  # a template local: the DAG task that runs the template
 
 
 def depends(task: dict) -> list[str]:
@@ -212,9 +214,21 @@ class _Producers:
 
 
 def _resolve(key: str, task: dict) -> str:
-    """``key`` as Argo resolves it for ``task``: its argument parameters substituted."""
+    """``key`` as Argo resolves it for the producer ``task``, made literal for a consumer in another part.
+
+    The producer's template may use its own locals: its argument parameters (a shared template) and
+    ``{{tasks.name}}`` (a profile's ``taskOutputs`` key; a template local, ``operator.go`` :2246-2248). The
+    consumer's DAG task resolves its arguments in the DAG scope (``dag.go`` :838), where neither exists: an
+    unresolvable ``{{tasks.name}}`` there requeues the task forever (``dag.go`` :839-843, runtime-audit-2 N1),
+    and would name the consumer even if it resolved. So both are substituted with the producer's values, and
+    only global parameters (``{{workflow.parameters.*}}``, the parent's name) may stay.
+    """
     values = {p["name"]: p.get("value", "") for p in (task.get("arguments") or {}).get("parameters") or ()}
-    return _PARAM_RE.sub(lambda m: values.get(m[1], m[0]), key)
+    resolved = _PARAM_RE.sub(lambda m: values.get(m[1], m[0]), key).replace(TASK_NAME, task["name"])
+    left = [m for m in _TOKEN_RE.findall(resolved) if not m.startswith("workflow.parameters.")]
+    if left:  # never a key the consumer cannot resolve (it would wait forever): a bug of the compiler
+        raise AssertionError(f"the key {key!r} of task {task['name']!r} crosses parts with unresolved {left}")
+    return resolved
 
 
 def _renamed(value: dict) -> dict:

@@ -300,3 +300,30 @@ def test_shared_template_producers_get_their_own_key_per_task():
                 callers = [t for t in osmo_tasks(doc) if t["template"] == template["name"]]
                 assert all({"name": "osmo-task", "value": t["name"]} in t["arguments"]["parameters"] for t in callers)
     assert parts_module.PARENT_NAME == "{{workflow.parameters.osmo-parent}}"
+
+
+def test_keys_that_cross_parts_are_literal_with_a_task_outputs_layout(tmp_path):
+    """runtime-audit-2 N1: the producer's profile key holds ``{{tasks.name}}``, a template local; a consumer in
+    another part resolves its arguments in the DAG scope, where it does not exist (Argo requeues it forever)."""
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("taskOutputs: {keyFormat: 'osmo/{workflow_id}/{task}/output.tgz'}\n")
+    *part_docs, _ = compile_ok(chain(300), max_bytes=40_000, profile=str(profile))
+    assert len(part_docs) > 2
+    written = set()
+    for doc in part_docs:
+        for template in templates_of(doc).values():
+            for task in (template.get("dag") or {}).get("tasks") or ():
+                called = templates_of(doc)[task["template"]]
+                for artifact in (called.get("outputs") or {}).get("artifacts") or ():
+                    if artifact["name"] == "output":  # the producer writes with its own name for {{tasks.name}}
+                        written.add(artifact["s3"]["key"].replace("{{tasks.name}}", task["name"]))
+    read = 0
+    for doc in part_docs:
+        for task in osmo_tasks(doc):
+            for artifact in task.get("arguments", {}).get("artifacts", ()):
+                if "s3" in artifact:
+                    read += 1
+                    key = artifact["s3"]["key"]
+                    assert re.fullmatch(r"osmo/\{\{workflow\.parameters\.osmo-parent\}\}/t\d+/output\.tgz", key), key
+                    assert key in written  # exactly what its producer wrote
+    assert read > 10
