@@ -30,7 +30,7 @@ from .. import ir
 from ..diagnostics import Diagnostic
 from ..options import CompileOptions
 from ..profile import NO_PROFILE, Profile
-from . import features, groups, reserved
+from . import features, groups, reserved, timeouts
 from .container import API_VERSION, MANAGED_BY, container_template
 from .size import ENTRYPOINT
 from .state import Emitter
@@ -63,6 +63,11 @@ def emit(
     service_account = options.service_account or profile.get("serviceAccountName")
     if service_account:
         spec["serviceAccountName"] = service_account
+    deadline = timeouts.workflow_deadline(em)
+    if deadline is not None:  # some pod is not bounded while Pending: the workflow is (timeouts.py)
+        spec["activeDeadlineSeconds"] = deadline
+        for task in em.retried.values():
+            timeouts.check_retried_queue_timeout(em, task, deadline)
     if em.repository:
         config_map, key = em.repository
         spec["artifactRepositoryRef"] = {"configMap": config_map, "key": key}

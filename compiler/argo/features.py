@@ -359,6 +359,7 @@ def _add_exit_actions(em: Emitter, pod: Pod, task: ir.Task) -> None:
             "expression": retry_expression(reschedule),
             **timeouts.retry_backoff(em),  # exec_timeout over all attempts, as OSMO counts it
         }
+        em.retried[task.k8s_name] = task  # its pod's pendingTimeout is never checked (timeouts.workflow_deadline)
     if _needs_launcher_for_exit(task):
         pod.launcher_env.append(
             {
@@ -511,8 +512,7 @@ def _add_pod_options(em: Emitter, pod: Pod, task: ir.Task) -> None:
             {"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"}, separators=(",", ":")
         )
     pod.fields.update(placement(em, task))
-    pod.fields.update(timeouts.start_timeout_fields(em, task))
-    pod.fields.update(timeouts.timeout_fields(em.workflow.timeout, em.profile))  # a queue_timeout wins
+    pod.fields.update(timeouts.timeout_fields(em, task))
 
 
 CONTAINER_ORDER = ("image", "imagePullPolicy", "command", "args", "env", "resources", "securityContext", "volumeMounts")

@@ -30,7 +30,7 @@ Layout of one group ``G`` (tasks ``lead``, ``w1``, ...):
   that ``{{host:t}}`` = ``<t>.<service>`` resolves from every member, a barrier
   init container (``barrier: true``, several tasks) that waits until every
   member's name resolves (for at most the profile's ``groups.barrierTimeout``),
-  ``pendingTimeout`` = ``groups.startTimeout`` (set in ``features``), and pod
+  ``pendingTimeout`` (``timeouts.queue_seconds``, set in ``features``), and pod
   affinity for ``topology`` requirements.
 
 With ``gangScheduling`` in the profile, ``osmo-ctrl`` also creates the group's
@@ -50,7 +50,7 @@ import yaml
 from .. import assets, ir
 from ..osmo import TOKEN_RE
 from ..profile import Profile
-from . import gang, restart
+from . import gang, restart, timeouts
 from .container import API_VERSION, MANAGED_BY, container_template
 from .state import Emitter
 
@@ -132,7 +132,10 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
             selector = {ARGO_WORKFLOW_LABEL: "{{workflow.name}}", GROUP_LABEL: dns_label(group.k8s_name)}
             ctrl_templates = [
                 gang.ctrl_template(group, ctrl),
-                gang.podgroup_template(em, group, gang.podgroup_name(service), selector, action),
+                {
+                    **gang.podgroup_template(em, group, gang.podgroup_name(service), selector, action),
+                    **timeouts.pending_fields(em),
+                },
             ]
             ctrl = {"name": CTRL_TASK, "template": ctrl_templates[0]["name"]}
         dag_tasks.append(ctrl)
@@ -144,6 +147,7 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
         )
         if is_lead and restarts:
             template.pop("retryStrategy", None)  # the group is retried instead
+            em.retried.pop(task.k8s_name, None)
         member_templates.append(template)
         dag_task: dict = {"name": task.k8s_name, "template": template["name"]}
         if service:
@@ -193,8 +197,8 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
     em.add_template(dag_template)
     for template in [*ctrl_templates, *member_templates]:
         em.add_template(template)
-    if service:
-        em.add_template(hosts_template("apply" if restarts else "create"), once=True)
+    if service:  # a pod too: bounded while Pending like the members
+        em.add_template({**hosts_template("apply" if restarts else "create"), **timeouts.pending_fields(em)}, once=True)
     if restarts:
         em.add_template(dict(restart.NOOP_TEMPLATE), once=True)
 

@@ -272,7 +272,10 @@ def _parent(manifest: dict, parts: list[dict], upstream_parts: list[set[int]]) -
         tasks.append(check_task(f"part-{p + 1}"))
     # failFast: false -- every part runs; a task of a part runs iff its upstream tasks went well (crossing.py).
     main = {"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": tasks}}
-    parent_spec["templates"] = [main, part_template(), check_template()]
+    # the parent's resource pods are bounded while Pending as the parts' pods are (timeouts.py)
+    pending = [t["pendingTimeout"] for t in spec["templates"] if "pendingTimeout" in t]
+    bound = {"pendingTimeout": max(pending, key=lambda v: int(v.rstrip("s")))} if pending else {}
+    parent_spec["templates"] = [main, {**part_template(), **bound}, {**check_template(), **bound}]
     metadata = copy.deepcopy(manifest["metadata"])
     metadata["labels"] = {**(metadata.get("labels") or {}), PARTS_LABEL: str(len(parts))}  # for osmo list
     return {"apiVersion": API_VERSION, "kind": "Workflow", "metadata": metadata, "spec": parent_spec}

@@ -33,6 +33,7 @@ class Emitter:
         self.consumed = {item.task for task in workflow.tasks for item in task.inputs}  # tasks whose output is read
         self.group_of = {t.k8s_name: g for g in workflow.groups for t in g.tasks}
         self.templates: list[dict] = []  # in manifest order, after ``main``
+        self.retried: dict[str, ir.Task] = {}  # tasks whose own template keeps a retryStrategy (RESCHEDULE)
         self._shared: dict[str, str] = {}  # content of a flat task's template -> its name (identical tasks share it)
         self.diagnostics: list[Diagnostic] = []
         self._assumed: set[tuple[str, str]] = set()

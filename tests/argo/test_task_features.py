@@ -361,12 +361,24 @@ def test_timeouts_above_osmo_service_maximum_warn_without_profile(write_workflow
     assert template(result, "t")["activeDeadlineSeconds"] == str(60 * 86400)
 
 
-def test_timeout_fields_helper_for_group_members():
-    from compiler.argo.timeouts import timeout_fields
-    from compiler.ir import Timeout
+def test_queue_seconds_order_of_precedence():
+    from compiler import ir
+    from compiler.argo.state import Emitter
+    from compiler.argo.timeouts import queue_seconds
+    from compiler.options import CompileOptions
+    from compiler.profile import Profile
 
-    assert timeout_fields(Timeout(0.5, 90)) == {"activeDeadlineSeconds": "1", "pendingTimeout": "90s"}
-    assert timeout_fields(Timeout()) == {}
+    a, b = ir.Task("a", "a", "x", ()), ir.Task("b", "b", "x", ())
+    group = ir.Group(name="g", k8s_name="g", tasks=(a, b), lead="a")
+
+    def seconds(profile: dict, timeout: ir.Timeout = ir.Timeout()) -> float:
+        workflow = ir.Workflow(name="w", k8s_name="w", groups=(group,), timeout=timeout)
+        return queue_seconds(Emitter(workflow, CompileOptions(), Profile(profile, "p.yaml")), a)
+
+    assert seconds({}) == 60 * 86400  # OSMO's default queue timeout
+    assert seconds({"groups": {"startTimeout": "30m"}}) == 1800
+    assert seconds({"groups": {"startTimeout": "30m"}, "timeouts": {"defaultQueue": "1h"}}) == 3600
+    assert seconds({"timeouts": {"defaultQueue": "1h"}}, ir.Timeout(queue_seconds=90)) == 90
 
 
 # ---------------------------------------------------------------- checkpoint
