@@ -224,6 +224,13 @@ _TABLE = [
         W,
         "a checkpoint to AWS S3 with no region in the profile: rclone signs for us-east-1",
     ),
+    ("P613", "storage-credentials-impossible", E, "a profile storage entry whose credentials cannot work"),
+    (
+        "P614",
+        "storage-pod-identity",
+        W,
+        "a profile storage entry without a Secret: pods use their own cloud identity",
+    ),
 ]
 
 CODES: dict[str, Code] = {row[0]: Code(*row) for row in _TABLE}
