@@ -76,6 +76,11 @@ class Profile:
         ref = self.data.get("artifactRepositoryRef")
         return f"{ref['configMap']}:{ref['key']}" if ref else None
 
+    @property
+    def default_artifact_repository(self) -> bool:
+        """The profile says the controller has a default artifact repository (``defaultArtifactRepository``)."""
+        return bool(self.data.get("defaultArtifactRepository", False))
+
     # -- placement
     def pool(self, name: str | None) -> dict | None:
         return (self.data.get("pools") or {}).get(name) if name else None

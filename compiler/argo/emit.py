@@ -29,6 +29,7 @@ import json
 from .. import ir
 from ..diagnostics import Diagnostic
 from ..options import CompileOptions
+from ..osmo import TOKEN_RE
 from ..profile import NO_PROFILE, Profile
 from . import features, groups, reserved, timeouts
 from .container import API_VERSION, MANAGED_BY, container_template
@@ -51,6 +52,7 @@ def emit(
     """
     em = Emitter(workflow, options, profile)
     features.check_workflow(em)
+    _check_final_outputs(em)
     reserved.check(em)
     dag_tasks = []
     for group in workflow.groups:
@@ -77,6 +79,29 @@ def emit(
     spec["templates"] = [{"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": dag_tasks}}, *em.templates]
     manifest = {"apiVersion": API_VERSION, "kind": options.kind, "metadata": _metadata(em), "spec": spec}
     return manifest, em.diagnostics
+
+
+def _check_final_outputs(em: Emitter) -> None:
+    """P615, once: outputs nobody reads are not kept, for lack of a known artifact repository (runtime-audit-2 N5)."""
+    final = [t for t in em.workflow.tasks if t.k8s_name not in em.consumed and _writes_output(t)]
+    if em.keep_outputs or not final:
+        return
+    names = ", ".join(t.name for t in final[:3]) + (f" and {len(final) - 3} more" if len(final) > 3 else "")
+    em.report(
+        "P615",
+        f"the final outputs of {names} are not kept: the profile names no artifact repository (OSMO keeps every "
+        "task's output in workflow storage)",
+        ("workflow", "name"),
+        hint="if the Argo controller has a default artifact repository, say defaultArtifactRepository: true in the "
+        "profile (or give artifactRepositoryRef); outputs a later task reads always go through the repository",
+    )
+
+
+def _writes_output(task: ir.Task) -> bool:
+    """Whether the task names ``{{output}}`` (its command, arguments, environment or files): else nothing is there."""
+    texts = [*task.command, *task.args, *(v for _, v in task.environment)]
+    texts += [text for f in task.files for text in (f.path, f.contents)]
+    return any(m.group(1) == "output" for text in texts for m in TOKEN_RE.finditer(text))
 
 
 def _metadata(em: Emitter) -> dict:

@@ -31,6 +31,9 @@ class Emitter:
         self.pool = options.pool_name(profile)
         self.repository = options.artifact_repository(profile)  # validated by the pipeline before loading
         self.consumed = {item.task for task in workflow.tasks for item in task.inputs}  # tasks whose output is read
+        # Final outputs (nobody reads them) are kept only where a repository is known to exist (runtime-audit-2 N5):
+        # without one, Argo's wait container fails every task that exports an artifact.
+        self.keep_outputs = bool(self.repository or profile.task_output_layout or profile.default_artifact_repository)
         self.group_of = {t.k8s_name: g for g in workflow.groups for t in g.tasks}
         self.templates: list[dict] = []  # in manifest order, after ``main``
         self.retried: dict[str, ir.Task] = {}  # tasks whose own template keeps a retryStrategy (RESCHEDULE)

@@ -231,6 +231,12 @@ _TABLE = [
         W,
         "a profile storage entry without a Secret: pods use their own cloud identity",
     ),
+    (
+        "P615",
+        "final-outputs-not-kept",
+        W,
+        "no artifact repository in the profile: outputs no later task reads are not kept",
+    ),
 ]
 
 CODES: dict[str, Code] = {row[0]: Code(*row) for row in _TABLE}

@@ -199,7 +199,7 @@ def test_parent_runs_each_part_as_an_owned_child_workflow(big):
 def test_no_split_keeps_the_a501_refusal():
     text = chain(300)
     result = compile_text(text, "wf.yaml", CompileOptions(max_bytes=40_000, split=False))
-    assert [d.code for d in result.diagnostics] == ["A501"] and not result.documents
+    assert [d.code for d in result.diagnostics if d.code != "P615"] == ["A501"] and not result.documents
     documents = compile_ok(text, max_bytes=40_000)
     assert len(documents) > 2
     assert all(compact_size(d) <= 40_000 for d in documents)

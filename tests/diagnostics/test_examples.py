@@ -8,15 +8,20 @@ from typer.testing import CliRunner
 from compiler import cli
 from compiler.diagnostics.codes import CODES
 from compiler.diagnostics.examples import EXAMPLES
+from compiler.options import CompileOptions
 from compiler.pipeline import compile_text
 
 
 @pytest.mark.parametrize("code", sorted(EXAMPLES))
-def test_wrong_example_gives_the_code_and_fixed_one_is_clean(code):
+def test_wrong_example_gives_the_code_and_fixed_one_is_clean(code, tmp_path):
+    # on a cluster whose profile says it has an artifact repository (else P615: final outputs are not kept)
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("defaultArtifactRepository: true\n")
+    options = CompileOptions(profile=str(profile))
     wrong, fixed = EXAMPLES[code]
-    found = [d.code for d in compile_text(wrong, "wf.yaml").diagnostics]
+    found = [d.code for d in compile_text(wrong, "wf.yaml", options).diagnostics]
     assert found == [code], found
-    assert compile_text(fixed, "wf.yaml").diagnostics == []
+    assert compile_text(fixed, "wf.yaml", options).diagnostics == []
 
 
 def test_explain_shows_the_examples():
