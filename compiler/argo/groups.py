@@ -14,11 +14,14 @@ Layout of one group ``G`` (tasks ``lead``, ``w1``, ...):
     garbage-collected with it);
   - one DAG task per OSMO task, all started together after ``osmo-ctrl``. The lead
     is an ordinary task; every other task is a ``daemon``, so Argo stops it
-    when the group's DAG ends, i.e. when the lead ends. Argo fails a daemon that
-    exits by itself, even with 0, so a non-lead runs in the launcher
-    (``OSMO_DAEMON``): after success it idles until it is stopped (the node is
-    then Succeeded), a failure still exits with its code. Not a non-lead whose
-    output a later group reads: that output is saved only when the pod ends;
+    when the group's DAG ends, i.e. when the lead ends. Argo fails a daemon whose
+    pod ends Succeeded, even one it stopped itself: every non-lead has an
+    ``osmo-idle`` sidecar that ends 143 when stopped, so its pod ends Failed to
+    Kubernetes and Argo shows the node as its containers say (main 0: Succeeded).
+    A non-lead runs in the launcher (``OSMO_DAEMON``): after success it idles until
+    it is stopped, as an OSMO task stays in its group, a failure still exits with
+    its code. Not a non-lead whose output a later group reads: that output is
+    saved only when the pod ends, so it ends when done (Succeeded, by the sidecar);
   - ``ignoreNonleadStatus: true`` (the default): non-lead tasks have
     ``continueOn: {failed, error}``, so the group's phase is the lead's.
     ``false``: a non-lead failure fails the group;
@@ -258,6 +261,8 @@ def _member_template(
             template["metadata"]["annotations"] = annotations
         template["schedulerName"] = scheduler
     template.update(base)
+    if not is_lead:
+        template["sidecars"] = [*template.get("sidecars", []), _idle_container(em.profile)]
     affinity = _pod_affinity(group, task)
     if affinity:  # next to any node affinity from the platform / nodesExcluded
         template.setdefault("affinity", {}).update(affinity)
@@ -297,6 +302,27 @@ def _pod_affinity(group: ir.Group, task: ir.Task) -> dict:
     if preferred:
         affinity["preferredDuringSchedulingIgnoredDuringExecution"] = preferred
     return {"podAffinity": affinity} if affinity else {}
+
+
+IDLE_CONTAINER = "osmo-idle"
+# Ends with 143 when signalled (Argo's wait container stops sidecars once main ends; the group's end stops all).
+IDLE_SCRIPT = "trap 'exit 143' TERM INT; while :; do sleep 5 & wait $!; done"
+
+
+def _idle_container(profile: Profile) -> dict:
+    """A sidecar of every non-lead that makes its ended pod **Failed** to Kubernetes, so that Argo shows the node
+    by its containers (runtime-audit-2 N4).
+
+    Argo marks a daemon whose pod ends *Succeeded* as Failed, even one it stopped itself and had already set
+    Succeeded (``operator.go`` :1488-1497; v4.0.7 :1420). A pod with a container that exited non-zero is Failed,
+    and Argo then reads its containers: main 0 and wait 0 are Succeeded, a sidecar's 143 or 137 is ignored
+    (``inferFailedReason``, ``operator.go`` :1826-1900; v4.0.7 :1741-1800), a main that failed stays Failed."""
+    return {
+        "name": IDLE_CONTAINER,
+        "image": profile.barrier_image,
+        "command": ["sh", "-c", IDLE_SCRIPT],
+        "resources": json.loads(json.dumps(BARRIER_RESOURCES)),
+    }
 
 
 def _barrier_container(hosts: list[str], profile: Profile) -> dict:

@@ -149,7 +149,7 @@ _TABLE = [
         "V340",
         "nonlead-status",
         W,
-        "ignoreNonleadStatus: false: a failed non-lead does not stop the lead; one read later must not end first",
+        "ignoreNonleadStatus: false: a failed non-lead fails the group but does not stop the lead",
     ),
     (
         "V341",

@@ -8,7 +8,8 @@
   fulfilled and a target failed, even while other tasks were never created; ``--keep-going`` waits for all tasks.
 - Daemons (``daemon: true``) are fulfilled once main and sidecars started; they are stopped (SIGTERM, then
   SIGKILL after the grace period) when their DAG ends and recorded as Succeeded; a daemon that exits by itself
-  is Failed (``operator.go`` :1488-1497, ``exec_control.go`` :106-125).
+  is Failed when its pod ends Succeeded (every container 0), else as its containers say, a sidecar's 137/143
+  ignored (``operator.go`` :1488-1497, :1826-1900, ``exec_control.go`` :106-125).
 - ``when`` (after ``depends``): substituted (``{{=...}}`` included), then read as govaluate would -- ``true``/
   ``false`` or a comparison; ``false`` makes the task **Skipped**, a text it cannot parse **Error** without running
   anything (``steps.go`` shouldExecute, ``dag.go`` :650-662, :795-812). The compiler's group restart relies on it.

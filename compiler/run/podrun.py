@@ -79,7 +79,9 @@ class PodRunner:
         phase, message = result.phase, result.message
         if daemon and result.stopped and not engine.stopping:
             phase, message = SUCCEEDED, ""  # killed at the end of its DAG: recorded as Succeeded
-        elif daemon and not result.stopped and phase == SUCCEEDED:
+        elif daemon and not result.stopped and phase == SUCCEEDED and not result.pod_failed:
+            # only a pod that ends Succeeded to Kubernetes (operator.go :1488-1497); one whose sidecar ended 137/143
+            # is Failed there, and Argo reads its containers instead (inferFailedReason): Succeeded
             phase, message = FAILED, "daemon exited (daemon pods should run indefinitely)"
         self.engine.finish(node, phase, message, result.exit_code)
 

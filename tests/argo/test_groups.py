@@ -711,3 +711,29 @@ def test_group_restarts_stop_once_exec_timeout_has_passed(tmp_path):
     assert tmpl["g-train"]["retryStrategy"] == {"limit": "3", "retryPolicy": "OnError", "backoff": backoff}
     assert tmpl["t-worker"]["retryStrategy"]["backoff"] == backoff
     assert tmpl["t-master"]["activeDeadlineSeconds"] == "7200"
+
+
+def test_every_non_lead_ends_as_its_containers_say_not_failed_by_the_daemon_rule():
+    """runtime-audit-2 N4: Argo re-marks a daemon whose pod ends Succeeded as Failed (operator.go :1488-1497), also
+    an idling non-lead it stopped itself. The ``osmo-idle`` sidecar exits 143 when signalled, so the pod ends Failed
+    to Kubernetes and Argo reads its containers: main 0 + wait 0 = Succeeded, a sidecar's 143 is ignored."""
+    import signal
+    import subprocess
+    import time
+
+    from compiler.argo.groups import IDLE_CONTAINER, IDLE_SCRIPT
+
+    manifest, _ = compile_ok(TWO_GROUPS)
+    tmpl = templates(manifest)
+    members = {n: t for n, t in tmpl.items() if n.startswith("t-")}
+    for name, template in members.items():
+        sidecars = [c["name"] for c in template.get("sidecars") or ()]
+        assert (IDLE_CONTAINER in sidecars) == bool(template.get("daemon")), name  # every non-lead, no lead
+    assert any(t.get("daemon") for t in members.values())
+    # the script: runs until signalled, then exits 143 (what Argo ignores from a sidecar)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        process = subprocess.Popen(["/bin/sh", "-c", IDLE_SCRIPT])
+        time.sleep(0.3)
+        assert process.poll() is None
+        process.send_signal(sig)
+        assert process.wait(timeout=10) == 143
