@@ -31,7 +31,7 @@ from ..diagnostics import Diagnostic
 from ..options import CompileOptions
 from ..osmo import TOKEN_RE
 from ..profile import NO_PROFILE, Profile
-from . import features, groups, reserved, timeouts
+from . import features, gang, groups, reserved, timeouts
 from .container import API_VERSION, MANAGED_BY, container_template
 from .size import ENTRYPOINT
 from .state import Emitter
@@ -75,6 +75,9 @@ def emit(
         spec["artifactRepositoryRef"] = {"configMap": config_map, "key": key}
     if workflow.labels:  # OSMO copies workflow labels onto the task pods
         spec["podMetadata"] = {"labels": dict(workflow.labels)}
+    if profile.gang_scheduler == "kai" and any(gang.enabled(em, g) for g in workflow.groups):
+        # the pods' owner: KAI's documentation asks for it on the pod "or any readable owner" (gang.py)
+        spec["workflowMetadata"] = {"annotations": {gang.SKIP_PODGROUPER: "true"}}
     # failFast: false -- as in OSMO, a failure cancels only its downstream; independent branches go on.
     spec["templates"] = [{"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": dag_tasks}}, *em.templates]
     manifest = {"apiVersion": API_VERSION, "kind": options.kind, "metadata": _metadata(em), "spec": spec}

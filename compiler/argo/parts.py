@@ -154,6 +154,15 @@ def build(manifest: dict, chunks: list[list[dict]]) -> list[dict]:
             **{k: v for k, v in spec.items() if k not in ("entrypoint", "templates", "arguments")},
             "templates": [main, *own],
         }
+        labels = (spec.get("podMetadata") or {}).get("labels")
+        if labels:  # the workflow's labels on the child Workflow too (runtime-audit-2 N13): Argo copies no
+            # WorkflowTemplate metadata to a Workflow created from it, but applies spec.workflowMetadata when the
+            # child starts (operator.go updateWorkflowMetadata :609-631, called at :4547; v4.0.7 :558, :4363)
+            metadata_spec = copy.deepcopy(spec.get("workflowMetadata") or {})
+            metadata_spec["labels"] = {**(metadata_spec.get("labels") or {}), **labels}
+            part_spec = {k: v for k, v in part_spec.items() if k != "templates"}
+            part_spec["workflowMetadata"] = metadata_spec
+            part_spec["templates"] = [main, *own]
         metadata: dict = {"name": part_name(base, part_spec)}
         if manifest["metadata"].get("namespace"):
             metadata["namespace"] = manifest["metadata"]["namespace"]

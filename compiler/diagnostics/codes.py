@@ -237,6 +237,12 @@ _TABLE = [
         W,
         "no artifact repository in the profile: outputs no later task reads are not kept",
     ),
+    (
+        "P616",
+        "gang-scheduler-caveat",
+        W,
+        "the gang scheduler may not gang a group as asked (KAI's pod-grouper; a Volcano group restart)",
+    ),
 ]
 
 CODES: dict[str, Code] = {row[0]: Code(*row) for row in _TABLE}

@@ -85,7 +85,8 @@ def load(document: dict, skip_unsupported: bool = False) -> Manifest:
     metadata = _keys(document.get("metadata") or {}, {"name", "generateName", "namespace", "labels", "annotations"},
                      "metadata")  # fmt: skip
     spec = _keys(document.get("spec") or {}, {"entrypoint", "templates", "serviceAccountName", "artifactRepositoryRef",
-                                              "podMetadata", "arguments", "activeDeadlineSeconds"}, "spec")  # fmt: skip
+                                              "podMetadata", "arguments", "activeDeadlineSeconds",
+                                              "workflowMetadata"}, "spec")  # fmt: skip
     name = (metadata.get("generateName") or metadata.get("name") or "workflow").rstrip("-")
     templates = {t.get("name"): t for t in spec.get("templates") or []}
     manifest = Manifest(name, spec.get("entrypoint", ""), templates, metadata.get("namespace") or "default")

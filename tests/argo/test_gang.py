@@ -166,3 +166,33 @@ def test_without_gang_scheduling_a_gpu_group_gets_a_note(tmp_path):
 def test_none_is_the_default(tmp_path):
     manifest, _ = compile_with(tmp_path, "gangScheduling: none\n")
     assert not [t for t in manifest["spec"]["templates"] if t["name"].startswith(("pg-", "ctrl-"))]
+
+
+def test_kai_skip_podgrouper_on_pod_and_workflow_and_a_warning_for_checked_kai_releases(tmp_path):
+    """runtime-audit-2 N7: KAI's pod-grouper regroups every owned pod (the Workflow owns Argo's pods) into a
+    PodGroup of one, re-pointing pod-group-name (KAI v0.13.0 and v0.20.1 pkg/podgrouper/pod_controller.go: only an
+    owner-less pod with pod-group-name is left alone). KAI's documentation of external PodGroups asks for
+    kai.scheduler/skip-podgrouper on the pod or any owner: both carry it; P616 names the releases that ignore it."""
+    manifest, diagnostics = compile_with(tmp_path, PROFILES["kai"])
+    assert manifest["spec"]["workflowMetadata"] == {"annotations": {"kai.scheduler/skip-podgrouper": "true"}}
+    for name, template in templates(manifest).items():
+        if name.startswith("t-"):
+            assert template["metadata"]["annotations"]["kai.scheduler/skip-podgrouper"] == "true"
+    (warning,) = [d for d in diagnostics if d.code == "P616"]  # once per workflow, not per group
+    assert "v0.13.0 and v0.20.1" in warning.message
+    manifest, diagnostics = compile_with(tmp_path, PROFILES["coscheduling"])
+    assert "workflowMetadata" not in manifest["spec"] and "P616" not in [d.code for d in diagnostics]
+
+
+def test_a_volcano_group_restart_warns_that_ended_pods_still_count(tmp_path):
+    """runtime-audit-2 N6: a restarted group re-applies the same PodGroup; Volcano counts the previous attempt's
+    Succeeded pods toward minMember (gang plugin, job_info.go ReadyTaskNum), so the restart can start partially."""
+    from tests.argo.test_groups import RESCHEDULING_GROUP
+
+    _, diagnostics = compile_with(tmp_path, PROFILES["volcano"] + "maxRetries: 2\n", RESCHEDULING_GROUP)
+    (warning,) = [d for d in diagnostics if d.code == "P616"]
+    assert 'group "train" restarts' in warning.message and warning.path[-1] == "name"
+    _, diagnostics = compile_with(tmp_path, PROFILES["volcano"], RESCHEDULING_GROUP)  # no retries: no restart
+    assert "P616" not in [d.code for d in diagnostics]
+    _, diagnostics = compile_with(tmp_path, PROFILES["coscheduling"] + "maxRetries: 2\n", RESCHEDULING_GROUP)
+    assert "P616" not in [d.code for d in diagnostics]  # its informer drops ended pods

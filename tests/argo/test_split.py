@@ -327,3 +327,16 @@ def test_keys_that_cross_parts_are_literal_with_a_task_outputs_layout(tmp_path):
                     assert re.fullmatch(r"osmo/\{\{workflow\.parameters\.osmo-parent\}\}/t\d+/output\.tgz", key), key
                     assert key in written  # exactly what its producer wrote
     assert read > 10
+
+
+def test_child_workflows_carry_the_workflows_labels():
+    """runtime-audit-2 N13: Argo copies no WorkflowTemplate metadata to the Workflow made from it, but applies the
+    part's spec.workflowMetadata.labels to the child when it starts (operator.go updateWorkflowMetadata)."""
+    text = chain(300).replace("workflow:\n", "workflow:\n  labels: {team: a, project: b}\n", 1)
+    *part_docs, parent = compile_ok(text, max_bytes=40_000)
+    assert parent["metadata"]["labels"]["team"] == "a"
+    for doc in part_docs:
+        assert doc["spec"]["workflowMetadata"] == {"labels": {"team": "a", "project": "b"}}
+        assert list(doc["spec"])[-1] == "templates"
+    for doc in compile_ok(chain(300), max_bytes=40_000)[:-1]:  # no labels: nothing added
+        assert "workflowMetadata" not in doc["spec"]
