@@ -136,7 +136,7 @@ def check_scheduler(em: Emitter, group: ir.Group, restarts: bool) -> None:
             f"(minMember 1) and re-points pod-group-name to it, unless it reads {SKIP_PODGROUPER}: KAI "
             f"{KAI_CHECKED} do not: a group there is placed pod by pod",
             (*group.source, "name"),
-            hint=f"the pods and the Workflow carry {SKIP_PODGROUPER}: \"true\", which KAI's documentation of external "
+            hint=f'the pods and the Workflow carry {SKIP_PODGROUPER}: "true", which KAI\'s documentation of external '
             "PodGroups asks for on the pod or any owner; check that your KAI release reads it (docs/groups.md)",
         )
     if scheduler == "volcano" and restarts:
