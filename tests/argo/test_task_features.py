@@ -86,14 +86,28 @@ def test_url_inputs_map_to_artifact_locations(write_workflow, tmp_path):
     )
     assert artifacts["input-3"] == {
         "name": "input-3",
-        "path": "/osmo/data/input/3/model.bin",
+        # in the input volume the file is loaded as 3 and the launcher moves it to 3/model.bin: a folder 3 made by
+        # Argo's executor would be root's, mode 0700, unreadable to a non-root command (runtime-audit-2 N9)
+        "path": "/osmo/data/input/3",
         "http": {"url": "https://example.com/files/model.bin"},
         "archive": {"none": {}},  # a tarball stays a file (runtime-audit #13)
     }
+    env = env_of(template(result, "t")["container"])
+    assert env["OSMO_URL_INPUTS"] == "0 2 3 4" and env["OSMO_URL_INPUT_NAME_3"] == "model.bin"
     assert artifacts["input-4"]["s3"]["endpoint"] == "tos-s3-cn-beijing.volces.com"
     # one warning per convention (per scheme, and the uploader image of the gs:// fetch), one for the non-OSMO
     # http input, and azure://.../dir/sub may be a folder whose listing also pulls sibling prefixes (U417)
     assert sorted(codes(result, "warning")) == ["P610", "P610", "P610", "P610", "P610", "U417", "V332"]
+
+
+def test_an_http_input_alone_keeps_its_file_path(write_workflow, tmp_path):
+    """Without the input volume Argo mounts the file itself (subPath): no folder is made for it."""
+    result = compile_wf(write_workflow, tmp_path, task("        inputs:\n        - url: https://example.com/a/m.bin\n"))
+    (artifact,) = [a for a in template(result, "t")["inputs"]["artifacts"] if a["name"] == "input-0"]
+    assert artifact["path"] == "/osmo/data/input/0/m.bin"
+    assert "volumes" not in template(result, "t") or all(
+        v["name"] != "osmo-input" for v in template(result, "t")["volumes"]
+    )
 
 
 def test_url_output_uploads_the_output_directory_and_tokens_are_translated(write_workflow, tmp_path):
