@@ -261,7 +261,8 @@ def _add_data_inputs(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
             # archive none: a tarball is data, not unpacked (Argo auto-detects tarballs otherwise, audit #13)
             if "http" in location:  # one file, downloaded into the input directory
                 name = posixpath.basename(url.split("?", 1)[0].rstrip("/")) or "download"
-                artifact = {"name": f"input-{item.index}", "path": f"{path}/{name}", **location, "archive": {"none": {}}}
+                artifact = {"name": f"input-{item.index}", "path": f"{path}/{name}", **location}
+                artifact["archive"] = {"none": {}}
                 http.append((item.index, name, artifact))
                 pod.inputs.append(artifact)
             else:
