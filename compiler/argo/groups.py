@@ -118,6 +118,8 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
     lead_task = next(t for t in group.tasks if t.k8s_name == lead)
     restarts = restart.lead_ranges(em, group, lead_task)  # RESCHEDULE of the lead restarts the group
     gang.check_scheduler(em, group, bool(restarts))
+    if restarts:
+        restart.check_lead(em, lead_task)
     restart.check_nonleads(em, group, lead)
     action = "apply" if restarts else "create"  # each attempt runs osmo-ctrl again
     ctrl_templates: list[dict] = []

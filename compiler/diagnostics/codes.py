@@ -204,6 +204,12 @@ _TABLE = [
         W,
         "an azure:// folder input (no trailing /) whose listing also pulls sibling prefixes (data2/, data.bak)",
     ),
+    (
+        "U418",
+        "group-restart-on-error",
+        W,
+        "a group that restarts on its lead's RESCHEDULE also restarts when the lead ends in Error for another reason",
+    ),
     # A5xx: Argo limits and output
     ("A501", "manifest-too-large", E, "the Argo manifest is over the size limit etcd can store"),
     ("A502", "manifest-near-limit", W, "the Argo manifest is over 80% of the size limit"),

@@ -643,6 +643,19 @@ def test_a_retried_member_that_never_starts_is_bounded_by_the_workflow_deadline(
     assert "activeDeadlineSeconds" not in manifest["spec"]
 
 
+def test_a_group_that_restarts_warns_that_a_lead_error_restarts_it_too(tmp_path):
+    """runtime-audit-2 N10: any lead Error (evicted, deleted, a failed upload) omits osmo-reschedule, so the group
+    ends Error and is retried like a RESCHEDULE; the retries spent, it ends Error, not Failed."""
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("maxRetries: 2\n")
+    _, diagnostics = compile_ok(RESCHEDULING_GROUP, profile=str(profile))
+    (warning,) = [d for d in diagnostics if d.code == "U418"]
+    assert 'the group of "master"' in warning.message and warning.path[-2:] == ("exitActions", "RESCHEDULE")
+    assert warning.path[:4] == ("workflow", "groups", 0, "tasks")
+    _, diagnostics = compile_ok(RESCHEDULING_GROUP)  # no retries: no restart, no warning
+    assert "U418" not in [d.code for d in diagnostics]
+
+
 def test_reschedule_of_the_lead_restarts_the_whole_group(tmp_path):
     profile = tmp_path / "osmo-profile.yaml"
     profile.write_text("maxRetries: 3\n")

@@ -45,6 +45,7 @@ COVERED_ELSEWHERE = {
     "U410": "tests/argo/test_task_features.py::test_swift_needs_an_s3_endpoint_from_the_profile",
     "U411": "tests/argo/test_task_features.py::test_cross_workflow_input_needs_the_profile_layout",
     "U416": "tests/argo/test_groups.py::test_nonlead_reschedule_with_ignore_nonlead_status_false_is_a_warning",
+    "U418": "tests/argo/test_groups.py::test_a_group_that_restarts_warns_that_a_lead_error_restarts_it_too",
     "V340": "tests/argo/test_groups.py::test_ignore_nonlead_status_false_any_failure_fails_the_group_with_a_warning",
     "V341": "tests/argo/test_groups.py::test_reading_a_non_lead_output_is_a_warning",
     "V343": "tests/argo/test_groups.py::test_topology_key_without_a_prefix_is_used_as_the_node_label_with_a_warning",
