@@ -5,8 +5,10 @@
 pod's start (image pull and init containers included) and gives every retry pod a fresh one, where OSMO
 counts once per group from its first RUNNING (runtime-audit #17). The retries at least share one clock:
 :func:`retry_backoff` gives a retried template ``backoff.maxDuration`` = exec_timeout, so Argo starts no
-retry after it and bounds every retry pod by the first attempt's start + exec_timeout (``operator.go``
-processNodeRetries :1077-1147, ``executionDeadline`` -> the pod's deadline, ``workflowpod.go`` :990-1001).
+retry after it and bounds every retry pod's command by the first attempt's start + exec_timeout (``operator.go``
+processNodeRetries :1077-1147: ``executionDeadline`` -> ``ARGO_DEADLINE``, ``workflowpod.go`` :647, which the wait
+container enforces, ``executor.go`` :1471-1490; the pod's ``activeDeadlineSeconds`` stays the template's,
+``workflowpod.go`` :943-958). Every pod is bounded while Pending: :func:`queue_seconds`, :func:`workflow_deadline`.
 :func:`check_workflow` reports what is decided once per workflow.
 """
 
