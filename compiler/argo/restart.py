@@ -50,11 +50,18 @@ def check_lead(em: Emitter, lead: ir.Task) -> None:
     :1188-1190 keeps the last attempt's phase)."""
     written = zip(lead.exit_action_keys, lead.exit_actions, strict=True)
     key = next(k for k, (action, _) in written if action == "RESCHEDULE")
+    exec_seconds, _ = timeouts.clamp_timeouts(em.workflow.timeout, em.profile)
+    # runtime-audit #17: a DAG retry passes no deadline to its pods (dag.go :667 builds new options)
+    fresh = (
+        "; each attempt's pods get a fresh exec_timeout (no attempt starts once it has passed since the first)"
+        if exec_seconds is not None
+        else ""
+    )
     em.report(
         "U418",
         f'the group of "{lead.name}" also restarts when "{lead.name}" ends in Error without a RESCHEDULE code '
         "(pod evicted or deleted, a failed input download or output upload), and ends Error, not Failed, once "
-        "its retries are spent",
+        f"its retries are spent{fresh}",
         (*lead.source, "exitActions", key),
         hint="Argo retries a DAG by its phase only (docs/groups.md); OSMO reschedules on the exit code alone",
     )

@@ -652,6 +652,12 @@ def test_a_group_that_restarts_warns_that_a_lead_error_restarts_it_too(tmp_path)
     (warning,) = [d for d in diagnostics if d.code == "U418"]
     assert 'the group of "master"' in warning.message and warning.path[-2:] == ("exitActions", "RESCHEDULE")
     assert warning.path[:4] == ("workflow", "groups", 0, "tasks")
+    assert "fresh exec_timeout" not in warning.message
+    # runtime-audit #17: with an exec_timeout, each attempt's pods get a fresh deadline (said in the same warning)
+    text = RESCHEDULING_GROUP.replace("  groups:\n", "  timeout: {exec_timeout: 1h}\n  groups:\n")
+    _, diagnostics = compile_ok(text, profile=str(profile))
+    (warning,) = [d for d in diagnostics if d.code == "U418"]
+    assert "fresh exec_timeout" in warning.message
     _, diagnostics = compile_ok(RESCHEDULING_GROUP)  # no retries: no restart, no warning
     assert "U418" not in [d.code for d in diagnostics]
 
