@@ -128,8 +128,7 @@ def check_scheduler(em: Emitter, group: ir.Group, restarts: bool) -> None:
     scheduler = em.profile.gang_scheduler
     if not enabled(em, group):
         return
-    if scheduler == "kai" and ("gang", "kai-podgrouper") not in em._assumed:
-        em._assumed.add(("gang", "kai-podgrouper"))
+    if scheduler == "kai" and em.first("gang", "kai-podgrouper"):
         em.report(
             "P616",
             "KAI's pod-grouper gives every pod that has an owner (here: the Workflow) a PodGroup of its own "

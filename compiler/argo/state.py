@@ -72,6 +72,12 @@ class Emitter:
 
     def assume(self, kind: str, name: str, message: str, path: JsonPath, hint: str | None = None) -> None:
         """P610: a convention used for lack of a profile entry, reported once per (kind, name)."""
-        if (kind, name) not in self._assumed:
-            self._assumed.add((kind, name))
+        if self.first(kind, name):
             self.report("P610", message, path, hint or PROFILE_HINT)
+
+    def first(self, kind: str, name: str) -> bool:
+        """True the first time (kind, name) is asked about: for what is reported once per workflow."""
+        if (kind, name) in self._assumed:
+            return False
+        self._assumed.add((kind, name))
+        return True
