@@ -106,14 +106,22 @@ def member_fields(em: Emitter, group: ir.Group, name: str) -> tuple[dict, dict, 
     return annotations, labels, str(em.profile.gang_option("schedulerName"))
 
 
-def ctrl_template(group: ir.Group, hosts_task: dict) -> dict:
-    """``osmo-ctrl`` of a gang-scheduled group: the Service and the PodGroup, created side by side."""
+def ctrl_template(group: ir.Group, hosts_task: dict, per_attempt: bool = False) -> dict:
+    """``osmo-ctrl`` of a gang-scheduled group: the Service and the PodGroup, created side by side.
+
+    ``per_attempt``: both are named per attempt of a restarting group; the template (and the PodGroup's) then take
+    the attempt as the input parameter ``osmo-attempt`` (``groups.py``)."""
+    podgroup: dict = {"name": "podgroup", "template": f"pg-{group.k8s_name}"}
+    if per_attempt:
+        podgroup["arguments"] = {
+            "parameters": [{"name": "osmo-attempt", "value": "{{inputs.parameters.osmo-attempt}}"}]
+        }
     return {
         "name": f"ctrl-{group.k8s_name}",
         "dag": {
             "tasks": [
                 {"name": "hosts", "template": hosts_task["template"], "arguments": hosts_task["arguments"]},
-                {"name": "podgroup", "template": f"pg-{group.k8s_name}"},
+                podgroup,
             ]
         },
     }
@@ -123,8 +131,11 @@ KAI_CHECKED = "v0.13.0 and v0.20.1"  # the KAI releases read (pkg/podgrouper/pod
 SKIP_PODGROUPER = "kai.scheduler/skip-podgrouper"
 
 
-def check_scheduler(em: Emitter, group: ir.Group, restarts: bool) -> None:
-    """P616: what the scheduler may do with a group that the compiler cannot control (runtime-audit-2 N6, N7)."""
+def check_scheduler(em: Emitter, group: ir.Group) -> None:
+    """P616: what the scheduler may do with a group that the compiler cannot control (runtime-audit-2 N7).
+
+    (N6, a Volcano gang counting the previous attempt's ended pods, is avoided: a restarting group has a PodGroup
+    per attempt, ``groups.service_name``.)"""
     scheduler = em.profile.gang_scheduler
     if not enabled(em, group):
         return
@@ -137,16 +148,6 @@ def check_scheduler(em: Emitter, group: ir.Group, restarts: bool) -> None:
             (*group.source, "name"),
             hint=f'the pods and the Workflow carry {SKIP_PODGROUPER}: "true", which KAI\'s documentation of external '
             "PodGroups asks for on the pod or any owner; check that your KAI release reads it (docs/groups.md)",
-        )
-    if scheduler == "volcano" and restarts:
-        em.report(
-            "P616",
-            f'group "{group.name}" restarts as a whole with the same Volcano PodGroup: pods of the previous '
-            "attempt that ended Succeeded still count toward minMember (Volcano v1.16 gang plugin, "
-            "job_info.go ReadyTaskNum), so a restart can be scheduled partially",
-            (*group.source, "name"),
-            hint="a gang that must start whole on every attempt needs a scheduler that drops ended pods "
-            "(coscheduling) -- docs/groups.md",
         )
 
 

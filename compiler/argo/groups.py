@@ -65,6 +65,8 @@ GROUP_LABEL = "osmo.nvidia.com/group"
 TOPOLOGY_LABEL_PREFIX = "osmo.nvidia.com/topology-"
 ARGO_WORKFLOW_LABEL = "workflows.argoproj.io/workflow"  # set by Argo on every pod of a workflow
 SERVICE_PREFIX_MAX = 26  # + "-" + 36-character workflow uid = 63, the DNS label limit
+ATTEMPT_PARAM = "osmo-attempt"  # a restarting group's attempt number ({{retries}} of its DAG), for per-attempt names
+ATTEMPT_MAX = 4  # "-" + up to 3 digits of the attempt number
 DNS_LABEL_MAX = 63
 
 
@@ -82,14 +84,25 @@ def dns_label(name: str, limit: int = DNS_LABEL_MAX) -> str:
     return f"{head}-{digest}" if head else digest
 
 
-def service_name(group: ir.Group) -> str:
-    """The group's headless Service: unique per workflow run, at most 63 characters once Argo fills in the uid."""
-    return f"{dns_label(group.k8s_name, SERVICE_PREFIX_MAX)}-{{{{workflow.uid}}}}"
+def service_name(group: ir.Group, attempt: str = "") -> str:
+    """The group's headless Service: unique per workflow run, at most 63 characters once Argo fills in the uid.
+
+    ``attempt`` (a group that restarts as a whole): ``{{retries}}`` of the group's DAG, or the parameter that carries
+    it into a template: each attempt has its own Service (and PodGroup), so a pod of the previous attempt that is still
+    terminating is no name of the new one (runtime-audit-2 N11: the endpoints controller gives a pod a hostname only
+    under the Service its ``subdomain`` names) and is not counted in its gang (N6)."""
+    if not attempt:
+        return f"{dns_label(group.k8s_name, SERVICE_PREFIX_MAX)}-{{{{workflow.uid}}}}"
+    return f"{dns_label(group.k8s_name, SERVICE_PREFIX_MAX - ATTEMPT_MAX)}-{{{{workflow.uid}}}}-{attempt}"
 
 
-def host_names(group: ir.Group) -> dict[str, str]:
+ATTEMPT_IN_DAG = "{{retries}}"
+ATTEMPT_IN_TEMPLATE = f"{{{{inputs.parameters.{ATTEMPT_PARAM}}}}}"
+
+
+def host_names(group: ir.Group, attempt: str = "") -> dict[str, str]:
     """``{{host:t}}`` for every task of the group: ``<t>.<service>`` (resolved through the pod's DNS search path)."""
-    service = service_name(group)
+    service = service_name(group, attempt)
     return {task.k8s_name: f"{dns_label(task.k8s_name)}.{service}" for task in group.tasks}
 
 
@@ -105,9 +118,13 @@ def topology_label(key: str) -> str:
 def emit_group(em: Emitter, group: ir.Group) -> dict:
     """Add the templates of ``group`` to the emitter's; return its DAG task for ``main``."""
     group_of, consumed = em.group_of, em.consumed
-    hosts = host_names(group) if needs_hosts(group) else {}
-    service = service_name(group) if hosts else None
     lead = group.lead or group.tasks[0].k8s_name
+    lead_task = next(t for t in group.tasks if t.k8s_name == lead)
+    restarts = restart.lead_ranges(em, group, lead_task)  # RESCHEDULE of the lead restarts the group
+    per_attempt = bool(restarts) and needs_hosts(group)  # names per attempt: ATTEMPT_PARAM in the templates
+    attempt = ATTEMPT_IN_TEMPLATE if per_attempt else ""
+    hosts = host_names(group, attempt) if needs_hosts(group) else {}
+    service = service_name(group, attempt) if hosts else None  # as the group's templates write it
 
     dag_template: dict = {"name": f"g-{group.k8s_name}"}
     member_templates = []
@@ -115,35 +132,45 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
     group_inputs: dict[str, dict[str, object]] = {}  # upstream task -> input artifact of the group
     gang.note_ungated_gpu_group(em, group)
     ganged = gang.enabled(em, group) and service is not None
-    lead_task = next(t for t in group.tasks if t.k8s_name == lead)
-    restarts = restart.lead_ranges(em, group, lead_task)  # RESCHEDULE of the lead restarts the group
-    gang.check_scheduler(em, group, bool(restarts))
+    gang.check_scheduler(em, group)
     if restarts:
         restart.check_lead(em, lead_task)
     restart.check_nonleads(em, group, lead)
     action = "apply" if restarts else "create"  # each attempt runs osmo-ctrl again
     ctrl_templates: list[dict] = []
+    attempt_argument = {"parameters": [{"name": ATTEMPT_PARAM, "value": ATTEMPT_IN_DAG}]}
     if service:
         ctrl: dict = {
             "name": CTRL_TASK,
             "template": HOSTS_TEMPLATE + ("-apply" if restarts else ""),
             "arguments": {
                 "parameters": [
-                    {"name": "service", "value": service},
+                    # in the group's own DAG the attempt is {{retries}}, which Argo fills in for each attempt
+                    {"name": "service", "value": service_name(group, ATTEMPT_IN_DAG if per_attempt else "")},
                     {"name": "group", "value": dns_label(group.k8s_name)},
                 ]
             },
         }
         if ganged:  # osmo-ctrl also creates the PodGroup, before any member pod exists
             selector = {ARGO_WORKFLOW_LABEL: "{{workflow.name}}", GROUP_LABEL: dns_label(group.k8s_name)}
-            ctrl_templates = [
-                gang.ctrl_template(group, ctrl),
-                {
-                    **gang.podgroup_template(em, group, gang.podgroup_name(service), selector, action),
-                    **timeouts.pending_fields(em),
+            inner = {
+                **ctrl,
+                "arguments": {
+                    "parameters": [{"name": "service", "value": service}, ctrl["arguments"]["parameters"][1]]
                 },
+            }
+            podgroup = gang.podgroup_template(em, group, gang.podgroup_name(service), selector, action)
+            ctrl_templates = [
+                gang.ctrl_template(group, inner, per_attempt),
+                {**podgroup, **timeouts.pending_fields(em)},
             ]
+            if per_attempt:
+                for template in ctrl_templates:
+                    template["inputs"] = {"parameters": [{"name": ATTEMPT_PARAM}]}
+                    template.update({k: template.pop(k) for k in list(template) if k not in ("name", "inputs")})
             ctrl = {"name": CTRL_TASK, "template": ctrl_templates[0]["name"]}
+            if per_attempt:
+                ctrl["arguments"] = attempt_argument
         dag_tasks.append(ctrl)
     for task in group.tasks:
         is_lead = task.k8s_name == lead
@@ -158,18 +185,20 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
         dag_task: dict = {"name": task.k8s_name, "template": template["name"]}
         if service:
             dag_task["dependencies"] = [CTRL_TASK]
+        if per_attempt:
+            template["inputs"] = {"parameters": [{"name": ATTEMPT_PARAM}], **(template.get("inputs") or {})}
+            template.update({k: template.pop(k) for k in list(template) if k not in ("name", "inputs")})
+            dag_task["arguments"] = {"parameters": [{"name": ATTEMPT_PARAM, "value": ATTEMPT_IN_DAG}]}
         if task.inputs:
-            dag_task["arguments"] = {
-                "artifacts": [
-                    {
-                        "name": f"input-{item.index}",
-                        "from": f"{{{{inputs.artifacts.{item.task}}}}}",
-                        # Argo errors on an unresolvable required argument (dag.go:855-868): optional as its source
-                        **({"optional": True} if item.task in upstream_nonlead else {}),
-                    }
-                    for item in task.inputs
-                ]
-            }
+            dag_task.setdefault("arguments", {})["artifacts"] = [
+                {
+                    "name": f"input-{item.index}",
+                    "from": f"{{{{inputs.artifacts.{item.task}}}}}",
+                    # Argo errors on an unresolvable required argument (dag.go:855-868): optional as its source
+                    **({"optional": True} if item.task in upstream_nonlead else {}),
+                }
+                for item in task.inputs
+            ]
         for item in task.inputs:
             group_inputs.setdefault(
                 item.task, {"name": item.task, **({"optional": True} if item.task in upstream_nonlead else {})}

@@ -247,7 +247,7 @@ _TABLE = [
         "P616",
         "gang-scheduler-caveat",
         W,
-        "the gang scheduler may not gang a group as asked (KAI's pod-grouper; a Volcano group restart)",
+        "KAI's pod-grouper regroups Argo's pods (KAI v0.13.0, v0.20.1): a group is not gang-scheduled there",
     ),
 ]
 

@@ -408,7 +408,10 @@ class Engine:
         while True:
             retry_dir = "/".join(part for part in (node.retry_dir, f"group-retry-{attempt}" if attempt else "") if part)
             started = time.monotonic()
-            phase, outputs, message = self.run_dag(template, f"{node.name}({attempt})", inputs, retry_dir)
+            # {{retries}} in the retried DAG is this attempt's number (operator.go :2520-2539 substitutes the
+            # template with it before executeDAG): a restarting group names its Service and PodGroup per attempt
+            attempt_template = json.loads(json.dumps(template).replace("{{retries}}", str(attempt)))
+            phase, outputs, message = self.run_dag(attempt_template, f"{node.name}({attempt})", inputs, retry_dir)
             node.attempts = attempt + 1
             if phase == SUCCEEDED or self.stopping:
                 return phase, outputs, message

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import textwrap
 from pathlib import Path
 
@@ -168,7 +169,7 @@ def test_none_is_the_default(tmp_path):
     assert not [t for t in manifest["spec"]["templates"] if t["name"].startswith(("pg-", "ctrl-"))]
 
 
-def test_kai_skip_podgrouper_on_pod_and_workflow_and_a_warning_for_checked_kai_releases(tmp_path):
+def test_kai_skip_podgrouper_on_pod_and_workflow_and_a_warning_for_kai_releases_read(tmp_path):
     """runtime-audit-2 N7: KAI's pod-grouper regroups every owned pod (the Workflow owns Argo's pods) into a
     PodGroup of one, re-pointing pod-group-name (KAI v0.13.0 and v0.20.1 pkg/podgrouper/pod_controller.go: only an
     owner-less pod with pod-group-name is left alone). KAI's documentation of external PodGroups asks for
@@ -184,15 +185,35 @@ def test_kai_skip_podgrouper_on_pod_and_workflow_and_a_warning_for_checked_kai_r
     assert "workflowMetadata" not in manifest["spec"] and "P616" not in [d.code for d in diagnostics]
 
 
-def test_a_volcano_group_restart_warns_that_ended_pods_still_count(tmp_path):
-    """runtime-audit-2 N6: a restarted group re-applies the same PodGroup; Volcano counts the previous attempt's
-    Succeeded pods toward minMember (gang plugin, job_info.go ReadyTaskNum), so the restart can start partially."""
+def test_a_restarting_group_has_a_podgroup_and_a_service_per_attempt(tmp_path):
+    """runtime-audit-2 N6, N11: a restarted group re-applied the same PodGroup, whose pods of the previous attempt
+    that ended Succeeded Volcano still counts toward minMember, and the same Service, under which a previous
+    attempt's pod that is still terminating still resolves for the new barrier. Each attempt now has its own:
+    ``{{retries}}`` of the group's DAG (substituted by Argo for every attempt, operator.go :2520-2539) is passed to
+    osmo-ctrl and the members as ``osmo-attempt``."""
     from tests.argo.test_groups import RESCHEDULING_GROUP
 
-    _, diagnostics = compile_with(tmp_path, PROFILES["volcano"] + "maxRetries: 2\n", RESCHEDULING_GROUP)
-    (warning,) = [d for d in diagnostics if d.code == "P616"]
-    assert 'group "train" restarts' in warning.message and warning.path[-1] == "name"
-    _, diagnostics = compile_with(tmp_path, PROFILES["volcano"], RESCHEDULING_GROUP)  # no retries: no restart
-    assert "P616" not in [d.code for d in diagnostics]
-    _, diagnostics = compile_with(tmp_path, PROFILES["coscheduling"] + "maxRetries: 2\n", RESCHEDULING_GROUP)
-    assert "P616" not in [d.code for d in diagnostics]  # its informer drops ended pods
+    for scheduler in ("volcano", "coscheduling", "kai"):
+        manifest, diagnostics = compile_with(tmp_path, PROFILES[scheduler] + "maxRetries: 2\n", RESCHEDULING_GROUP)
+        tmpl = templates(manifest)
+        tasks = dag_tasks(tmpl["g-train"])
+        attempt = {"parameters": [{"name": "osmo-attempt", "value": "{{retries}}"}]}
+        assert tasks["osmo-ctrl"]["arguments"] == attempt and tasks["worker"]["arguments"] == attempt
+        name = "train-{{workflow.uid}}-{{inputs.parameters.osmo-attempt}}"
+        assert tmpl["ctrl-train"]["inputs"] == tmpl["pg-train"]["inputs"] == {"parameters": [{"name": "osmo-attempt"}]}
+        assert yaml.safe_load(tmpl["pg-train"]["resource"]["manifest"])["metadata"]["name"] == name
+        assert dag_tasks(tmpl["ctrl-train"])["hosts"]["arguments"]["parameters"][0]["value"] == name
+        for member in ("t-master", "t-worker"):
+            assert json.loads(tmpl[member]["podSpecPatch"])["subdomain"] == name
+            assert name in str(tmpl[member]["metadata"])  # tied to this attempt's PodGroup
+        hosts = next(c for c in tmpl["t-worker"]["initContainers"] if c["name"] == "osmo-barrier")["env"][0]["value"]
+        assert hosts == f"master.{name} worker.{name}"  # the barrier waits for this attempt's names only
+        filled = name.replace(
+            "{{workflow.uid}}", "0" * 8 + "-" + "0" * 4 + "-" + "0" * 4 + "-" + "0" * 4 + "-" + "0" * 12
+        )
+        assert len(filled.replace("{{inputs.parameters.osmo-attempt}}", "999")) <= 63  # a label value (coscheduling)
+        assert "P616" not in [d.code for d in diagnostics] or scheduler == "kai"
+    # a group that does not restart keeps one name
+    manifest, _ = compile_with(tmp_path, PROFILES["volcano"], RESCHEDULING_GROUP)
+    assert "inputs" not in templates(manifest)["pg-train"]
+    assert "osmo-attempt" not in json.dumps(manifest)

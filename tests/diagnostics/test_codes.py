@@ -41,7 +41,7 @@ COVERED_ELSEWHERE = {
     "P611": "tests/argo/test_task_features.py::test_queue_timeout_below_argo_4_1_is_not_emitted_and_warned",
     "P613": "tests/argo/test_fetch.py::test_profile_check_refuses_storage_credentials_that_cannot_work",
     "P614": "tests/argo/test_fetch.py::test_a_storage_entry_without_a_secret_uses_the_pods_own_identity",
-    "P616": "tests/argo/test_gang.py::test_a_volcano_group_restart_warns_that_ended_pods_still_count",
+    "P616": "tests/argo/test_gang.py::test_kai_skip_podgrouper_on_pod_and_workflow_and_a_warning_for_kai_releases_read",
     "U410": "tests/argo/test_task_features.py::test_swift_needs_an_s3_endpoint_from_the_profile",
     "U411": "tests/argo/test_task_features.py::test_cross_workflow_input_needs_the_profile_layout",
     "U416": "tests/argo/test_groups.py::test_nonlead_reschedule_with_ignore_nonlead_status_false_is_a_warning",
