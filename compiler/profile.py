@@ -26,7 +26,9 @@ DEFAULT_UPLOADER_IMAGE = "rclone/rclone:1.68"
 SERVICE_MAX_TIMEOUT = 60 * 86400.0  # OSMO's service default maximum: 60d
 DEFAULT_ARGO_VERSION = (4, 1)  # the current stable Argo Workflows release line
 DEFAULT_BARRIER_TIMEOUT = 20 * 60.0
-DEFAULT_START_TIMEOUT = 30 * 60.0
+OSMO_DEFAULT_QUEUE = 60 * 86400.0  # OSMO's default queue timeout (postgres.py :3050-3051): every pod is bounded
+OSMO_DEFAULT_EXEC = 60 * 86400.0  # OSMO's service default exec timeout
+SUGGESTED_START_TIMEOUT = 30 * 60.0  # `osmo profile init` suggests it: a bad image in a group fails in 30m
 GANG_SCHEDULERS = ("kai", "volcano", "coscheduling")
 DEFAULT_SCHEDULER_NAMES = {"kai": "kai-scheduler", "volcano": "volcano", "coscheduling": "scheduler-plugins-scheduler"}
 DEFAULT_QUEUES = {"kai": "default-queue", "volcano": "default"}
@@ -63,6 +65,11 @@ class Profile:
     def artifact_repository_ref(self) -> str | None:
         ref = self.data.get("artifactRepositoryRef")
         return f"{ref['configMap']}:{ref['key']}" if ref else None
+
+    @property
+    def default_artifact_repository(self) -> bool:
+        """The profile says the controller has a default artifact repository (``defaultArtifactRepository``)."""
+        return bool(self.data.get("defaultArtifactRepository", False))
 
     # -- placement
     def pool(self, name: str | None) -> dict | None:
@@ -155,8 +162,11 @@ class Profile:
         return self._group_duration("barrierTimeout", DEFAULT_BARRIER_TIMEOUT)
 
     @property
-    def start_timeout(self) -> float:
-        return self._group_duration("startTimeout", DEFAULT_START_TIMEOUT)
+    def start_timeout(self) -> float | None:
+        """``groups.startTimeout``, if the profile sets it (else a member's pod is bounded like any task's)."""
+        groups = self.data.get("groups") or {}
+        parsed = parse_duration(groups["startTimeout"]) if "startTimeout" in groups else None
+        return parsed.total_seconds() if parsed else None
 
     @property
     def gang_scheduler(self) -> str | None:

@@ -22,9 +22,9 @@ from .profile import (
     DEFAULT_BARRIER_IMAGE,
     DEFAULT_BARRIER_TIMEOUT,
     DEFAULT_PLATFORM_LABEL,
-    DEFAULT_START_TIMEOUT,
     DEFAULT_UPLOADER_IMAGE,
     NO_PROFILE,
+    SUGGESTED_START_TIMEOUT,
     Profile,
 )
 
@@ -82,8 +82,10 @@ def load(path: str) -> tuple[Profile, list[Diagnostic]]:
                         "P601", f"profile: default{kind} is larger than max{kind}", path=("timeouts", f"default{kind}")
                     )
                 )
+    if isinstance(data, dict) and not problems:
+        problems += check_storage(data.get("storage") or [])
     located = [locator.locate(d) for d in problems]
-    if problems or not isinstance(data, dict):  # not a mapping: the schema said so
+    if any(d.is_error for d in problems) or not isinstance(data, dict):  # not a mapping: the schema said so
         return NO_PROFILE, located
     return Profile(data, path), located
 
@@ -101,6 +103,50 @@ def resolve(
     return load(path)
 
 
+IDENTITY_SCHEMES = ("s3", "gs", "azure")  # Argo's drivers and rclone can use the pod's cloud identity for these
+
+
+def check_storage(entries: list) -> list[Diagnostic]:
+    """What a storage entry says that cannot work, or that is decided for it (runtime-audit-2 N3).
+
+    Credentials are emitted only where a Secret is named; without one, pods use their own cloud identity
+    (Argo's ``useSDKCreds``, GCS default credentials, rclone ``env_auth``): P614 says so unless ``useSDKCreds``
+    is written. ``tos://``/``swift://`` endpoints have no pod identity (P613), nor does a Secret together with
+    ``useSDKCreds`` say which one to use (P613)."""
+    problems: list[Diagnostic] = []
+    for i, entry in enumerate(entries):
+        prefix, scheme = entry["prefix"], entry["prefix"].split("://", 1)[0]
+        if entry.get("secret") and entry.get("useSDKCreds"):
+            problems.append(
+                Diagnostic(
+                    "P613",
+                    f'storage entry "{prefix}" names a Secret and sets useSDKCreds: only one can be used',
+                    path=("storage", i, "useSDKCreds"),
+                    hint="remove useSDKCreds to use the Secret, or the secret to use the pod's cloud identity",
+                )
+            )
+        elif not entry.get("secret") and scheme not in IDENTITY_SCHEMES:
+            problems.append(
+                Diagnostic(
+                    "P613",
+                    f'storage entry "{prefix}" names no Secret, and {scheme}:// has no pod identity to use instead',
+                    path=("storage", i),
+                    hint="name the Kubernetes Secret with its accessKey and secretKey under secret:",
+                )
+            )
+        elif not entry.get("secret") and not entry.get("useSDKCreds"):
+            problems.append(
+                Diagnostic(
+                    "P614",
+                    f'storage entry "{prefix}" names no Secret: pods reach it with their own cloud identity '
+                    "(IRSA, GKE workload identity, Azure managed identity)",
+                    path=("storage", i),
+                    hint="set useSDKCreds: true to say so, or name a Secret under secret:",
+                )
+            )
+    return problems
+
+
 def init_text() -> str:
     """A commented starter profile (``osmo profile init``), rendered with the compiler's own defaults."""
     from jinja2 import Environment, StrictUndefined
@@ -113,5 +159,5 @@ def init_text() -> str:
         barrier_image=DEFAULT_BARRIER_IMAGE,
         argo_version=".".join(map(str, DEFAULT_ARGO_VERSION)),
         barrier_timeout=f"{int(DEFAULT_BARRIER_TIMEOUT // 60)}m",
-        start_timeout=f"{int(DEFAULT_START_TIMEOUT // 60)}m",
+        start_timeout=f"{int(SUGGESTED_START_TIMEOUT // 60)}m",
     )

@@ -71,10 +71,13 @@ def container_template(
     pod.inputs += [
         {"name": f"file-{i}", "path": text(f.path), "raw": {"data": text(f.contents)}} for i, f in enumerate(task.files)
     ]
-    # Every task's output is kept, as OSMO keeps it in workflow storage (runtime-audit #15): without a
-    # location, Argo stores it in the default artifact repository under a key of its own per pod, so the
-    # templates of otherwise identical tasks stay identical (share.py).
-    pod.outputs.append({"name": "output", "path": OUTPUT_DIR})
+    # A task's output is kept, as OSMO keeps it in workflow storage (runtime-audit #15), where the profile says
+    # a repository exists: without a location, Argo stores it in the repository under a key of its own per pod,
+    # so the templates of otherwise identical tasks stay identical (share.py). Without a known repository only an
+    # output a later task reads is exported: on a cluster with none, the wait container fails every task that
+    # saves an artifact ("artifact storage is not configured", runtime-audit-2 N5; emit.py warns once, P615).
+    if em.keep_outputs or task.k8s_name in em.consumed:
+        pod.outputs.append({"name": "output", "path": OUTPUT_DIR})
     if task.args:
         pod.container["args"] = [text(a) for a in task.args]
     pod.env += [{"name": k, "value": text(v)} for k, v in task.environment]

@@ -29,8 +29,9 @@ import json
 from .. import ir
 from ..diagnostics import Diagnostic
 from ..options import CompileOptions
+from ..osmo import TOKEN_RE
 from ..profile import NO_PROFILE, Profile
-from . import features, groups, reserved
+from . import features, gang, groups, reserved, timeouts
 from .container import API_VERSION, MANAGED_BY, container_template
 from .size import ENTRYPOINT
 from .state import Emitter
@@ -51,6 +52,7 @@ def emit(
     """
     em = Emitter(workflow, options, profile)
     features.check_workflow(em)
+    _check_final_outputs(em)
     reserved.check(em)
     dag_tasks = []
     for group in workflow.groups:
@@ -63,15 +65,46 @@ def emit(
     service_account = options.service_account or profile.get("serviceAccountName")
     if service_account:
         spec["serviceAccountName"] = service_account
+    deadline = timeouts.workflow_deadline(em)
+    if deadline is not None:  # some pod is not bounded while Pending: the workflow is (timeouts.py)
+        spec["activeDeadlineSeconds"] = deadline
+        for task in em.retried.values():
+            timeouts.check_retried_queue_timeout(em, task, deadline)
     if em.repository:
         config_map, key = em.repository
         spec["artifactRepositoryRef"] = {"configMap": config_map, "key": key}
     if workflow.labels:  # OSMO copies workflow labels onto the task pods
         spec["podMetadata"] = {"labels": dict(workflow.labels)}
+    if profile.gang_scheduler == "kai" and any(gang.enabled(em, g) for g in workflow.groups):
+        # the pods' owner: KAI's documentation asks for it on the pod "or any readable owner" (gang.py)
+        spec["workflowMetadata"] = {"annotations": {gang.SKIP_PODGROUPER: "true"}}
     # failFast: false -- as in OSMO, a failure cancels only its downstream; independent branches go on.
     spec["templates"] = [{"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": dag_tasks}}, *em.templates]
     manifest = {"apiVersion": API_VERSION, "kind": options.kind, "metadata": _metadata(em), "spec": spec}
     return manifest, em.diagnostics
+
+
+def _check_final_outputs(em: Emitter) -> None:
+    """P615, once: outputs nobody reads are not kept, for lack of a known artifact repository (runtime-audit-2 N5)."""
+    final = [t for t in em.workflow.tasks if t.k8s_name not in em.consumed and _writes_output(t)]
+    if em.keep_outputs or not final:
+        return
+    names = ", ".join(t.name for t in final[:3]) + (f" and {len(final) - 3} more" if len(final) > 3 else "")
+    em.report(
+        "P615",
+        f"the final outputs of {names} are not kept: the profile names no artifact repository (OSMO keeps every "
+        "task's output in workflow storage)",
+        ("workflow", "name"),
+        hint="if the Argo controller has a default artifact repository, say defaultArtifactRepository: true in the "
+        "profile (or give artifactRepositoryRef); outputs a later task reads always go through the repository",
+    )
+
+
+def _writes_output(task: ir.Task) -> bool:
+    """Whether the task names ``{{output}}`` (its command, arguments, environment or files): else nothing is there."""
+    texts = [*task.command, *task.args, *(v for _, v in task.environment)]
+    texts += [text for f in task.files for text in (f.path, f.contents)]
+    return any(m.group(1) == "output" for text in texts for m in TOKEN_RE.finditer(text))
 
 
 def _metadata(em: Emitter) -> dict:

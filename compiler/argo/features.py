@@ -247,6 +247,7 @@ def apply(em: Emitter, pod: Pod, task: ir.Task, translate: Translate, *, keep_al
 def _add_data_inputs(em: Emitter, pod: Pod, task: ir.Task, translate: Translate) -> None:
     """URL inputs, inputs from earlier workflows, and the regex filters of every input."""
     layout = em.profile.task_output_layout
+    http: list[tuple[int, str, dict]] = []  # (index, file name, artifact) of http(s) inputs
     for item in task.data_inputs:
         path = f"{INPUT_DIR}/{item.index}"
         if item.url:
@@ -260,9 +261,10 @@ def _add_data_inputs(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
             # archive none: a tarball is data, not unpacked (Argo auto-detects tarballs otherwise, audit #13)
             if "http" in location:  # one file, downloaded into the input directory
                 name = posixpath.basename(url.split("?", 1)[0].rstrip("/")) or "download"
-                pod.inputs.append(
-                    {"name": f"input-{item.index}", "path": f"{path}/{name}", **location, "archive": {"none": {}}}
-                )
+                artifact = {"name": f"input-{item.index}", "path": f"{path}/{name}", **location}
+                artifact["archive"] = {"none": {}}
+                http.append((item.index, name, artifact))
+                pod.inputs.append(artifact)
             else:
                 # optional: an empty or missing prefix is an empty folder in OSMO, not an error (audit #3); the
                 # launcher makes the folder and moves a single object into it under its name (audit #4)
@@ -290,6 +292,13 @@ def _add_data_inputs(em: Emitter, pod: Pod, task: ir.Task, translate: Translate)
         # containers write into the same volume.
         pod.volumes.append({"name": INPUT_VOLUME, "emptyDir": {}})
         pod.mounts.append({"name": INPUT_VOLUME, "mountPath": INPUT_DIR})
+        # An http file loaded into the volume at N/<name> would get its folder N made by the executor, as its
+        # user (root), with mode 0700 (executor.go :324-329): a non-root command could not read it (runtime-audit-2
+        # N9). It is loaded as the file N, and the launcher moves it to N/<name> as it does a single object.
+        for index, name, artifact in http:
+            artifact["path"] = f"{INPUT_DIR}/{index}"
+            pod.url_inputs.append((index, name))
+        pod.url_inputs.sort()
     filtered: list[ir.TaskInput | ir.DataInput] = [*task.inputs, *task.data_inputs]
     for each in filtered:
         if each.regex:
@@ -359,6 +368,7 @@ def _add_exit_actions(em: Emitter, pod: Pod, task: ir.Task) -> None:
             "expression": retry_expression(reschedule),
             **timeouts.retry_backoff(em),  # exec_timeout over all attempts, as OSMO counts it
         }
+        em.retried[task.k8s_name] = task  # its pod's pendingTimeout is never checked (timeouts.workflow_deadline)
     if _needs_launcher_for_exit(task):
         pod.launcher_env.append(
             {
@@ -511,8 +521,7 @@ def _add_pod_options(em: Emitter, pod: Pod, task: ir.Task) -> None:
             {"hostNetwork": True, "dnsPolicy": "ClusterFirstWithHostNet"}, separators=(",", ":")
         )
     pod.fields.update(placement(em, task))
-    pod.fields.update(timeouts.start_timeout_fields(em, task))
-    pod.fields.update(timeouts.timeout_fields(em.workflow.timeout, em.profile))  # a queue_timeout wins
+    pod.fields.update(timeouts.timeout_fields(em, task))
 
 
 CONTAINER_ORDER = ("image", "imagePullPolicy", "command", "args", "env", "resources", "securityContext", "volumeMounts")

@@ -9,13 +9,14 @@ holds GPUs while it waits for the rest. On Argo, for a group with several tasks:
   owner, so Kubernetes deletes it with the Workflow), ``minMember`` = the group's size, queue and
   priority class from ``gangSchedulingOptions``;
 - it runs inside the group's ``osmo-ctrl`` step, which every member depends on, so the PodGroup
-  exists before any member pod is created (coscheduling lets a pod whose PodGroup is missing through
-  un-ganged);
+  exists before any member pod is created (coscheduling's ``Permit`` denies a pod whose PodGroup is
+  missing, scheduler-plugins ``core.go`` :313-316; Volcano and KAI wait for it);
 - every member template gets the scheduler's ``schedulerName`` and the annotation or label that ties
-  its pod to the PodGroup. KAI: ``pod-group-name`` plus ``kai.scheduler/skip-podgrouper: "true"``
-  (KAI >= 0.15): without it KAI's podgrouper, which sees the Workflow as the pods' owner, would give
-  each pod its own PodGroup of one. Volcano: ``scheduling.k8s.io/group-name``. Coscheduling: the
-  label ``scheduling.x-k8s.io/pod-group``.
+  its pod to the PodGroup. KAI: ``pod-group-name`` plus ``kai.scheduler/skip-podgrouper: "true"`` on
+  the pod and on the Workflow (``spec.workflowMetadata``): KAI's pod-grouper sees the Workflow as the
+  pods' owner and gives each pod its own PodGroup of one unless it reads that annotation, which KAI
+  v0.13.0 and v0.20.1 do not (P616 says so). Volcano: ``scheduling.k8s.io/group-name``. Coscheduling:
+  the label ``scheduling.x-k8s.io/pod-group``.
 
 Only member pods get the scheduler: the ``osmo-ctrl`` resource pods keep the default one and are
 not counted in the gang. See docs/groups.md (RBAC, what happens without the scheduler).
@@ -105,17 +106,49 @@ def member_fields(em: Emitter, group: ir.Group, name: str) -> tuple[dict, dict, 
     return annotations, labels, str(em.profile.gang_option("schedulerName"))
 
 
-def ctrl_template(group: ir.Group, hosts_task: dict) -> dict:
-    """``osmo-ctrl`` of a gang-scheduled group: the Service and the PodGroup, created side by side."""
+def ctrl_template(group: ir.Group, hosts_task: dict, per_attempt: bool = False) -> dict:
+    """``osmo-ctrl`` of a gang-scheduled group: the Service and the PodGroup, created side by side.
+
+    ``per_attempt``: both are named per attempt of a restarting group; the template (and the PodGroup's) then take
+    the attempt as the input parameter ``osmo-attempt`` (``groups.py``)."""
+    podgroup: dict = {"name": "podgroup", "template": f"pg-{group.k8s_name}"}
+    if per_attempt:
+        podgroup["arguments"] = {
+            "parameters": [{"name": "osmo-attempt", "value": "{{inputs.parameters.osmo-attempt}}"}]
+        }
     return {
         "name": f"ctrl-{group.k8s_name}",
         "dag": {
             "tasks": [
                 {"name": "hosts", "template": hosts_task["template"], "arguments": hosts_task["arguments"]},
-                {"name": "podgroup", "template": f"pg-{group.k8s_name}"},
+                podgroup,
             ]
         },
     }
+
+
+KAI_CHECKED = "v0.13.0 and v0.20.1"  # the KAI releases read (pkg/podgrouper/pod_controller.go)
+SKIP_PODGROUPER = "kai.scheduler/skip-podgrouper"
+
+
+def check_scheduler(em: Emitter, group: ir.Group) -> None:
+    """P616: what the scheduler may do with a group that the compiler cannot control (runtime-audit-2 N7).
+
+    (N6, a Volcano gang counting the previous attempt's ended pods, is avoided: a restarting group has a PodGroup
+    per attempt, ``groups.service_name``.)"""
+    scheduler = em.profile.gang_scheduler
+    if not enabled(em, group):
+        return
+    if scheduler == "kai" and em.first("gang", "kai-podgrouper"):
+        em.report(
+            "P616",
+            "KAI's pod-grouper gives every pod that has an owner (here: the Workflow) a PodGroup of its own "
+            f"(minMember 1) and re-points pod-group-name to it, unless it reads {SKIP_PODGROUPER}: KAI "
+            f"{KAI_CHECKED} do not: a group there is placed pod by pod",
+            (*group.source, "name"),
+            hint=f'the pods and the Workflow carry {SKIP_PODGROUPER}: "true", which KAI\'s documentation of external '
+            "PodGroups asks for on the pod or any owner; check that your KAI release reads it (docs/groups.md)",
+        )
 
 
 def note_ungated_gpu_group(em: Emitter, group: ir.Group) -> None:

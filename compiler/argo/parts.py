@@ -57,6 +57,8 @@ NAME_MAX = 63  # a WorkflowTemplate's name is a label value
 _HASH_LEN = 10
 FROM_RE = re.compile(r"^\{\{tasks\.([A-Za-z0-9][-A-Za-z0-9]*)\.outputs\.artifacts\.([-A-Za-z0-9_]+)\}\}$")
 _PARAM_RE = re.compile(r"\{\{inputs\.parameters\.([-A-Za-z0-9_]+)\}\}")
+_TOKEN_RE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+TASK_NAME = "{{tasks.name}}"  # a template local: the DAG task that runs the template
 
 
 def depends(task: dict) -> list[str]:
@@ -152,6 +154,15 @@ def build(manifest: dict, chunks: list[list[dict]]) -> list[dict]:
             **{k: v for k, v in spec.items() if k not in ("entrypoint", "templates", "arguments")},
             "templates": [main, *own],
         }
+        labels = (spec.get("podMetadata") or {}).get("labels")
+        if labels:  # the workflow's labels on the child Workflow too (runtime-audit-2 N13): Argo copies no
+            # WorkflowTemplate metadata to a Workflow created from it, but applies spec.workflowMetadata when the
+            # child starts (operator.go updateWorkflowMetadata :609-631, called at :4547; v4.0.7 :558, :4363)
+            metadata_spec = copy.deepcopy(spec.get("workflowMetadata") or {})
+            metadata_spec["labels"] = {**(metadata_spec.get("labels") or {}), **labels}
+            part_spec = {k: v for k, v in part_spec.items() if k != "templates"}
+            part_spec["workflowMetadata"] = metadata_spec
+            part_spec["templates"] = [main, *own]
         metadata: dict = {"name": part_name(base, part_spec)}
         if manifest["metadata"].get("namespace"):
             metadata["namespace"] = manifest["metadata"]["namespace"]
@@ -212,9 +223,21 @@ class _Producers:
 
 
 def _resolve(key: str, task: dict) -> str:
-    """``key`` as Argo resolves it for ``task``: its argument parameters substituted."""
+    """``key`` as Argo resolves it for the producer ``task``, made literal for a consumer in another part.
+
+    The producer's template may use its own locals: its argument parameters (a shared template) and
+    ``{{tasks.name}}`` (a profile's ``taskOutputs`` key; a template local, ``operator.go`` :2246-2248). The
+    consumer's DAG task resolves its arguments in the DAG scope (``dag.go`` :838), where neither exists: an
+    unresolvable ``{{tasks.name}}`` there requeues the task forever (``dag.go`` :839-843, runtime-audit-2 N1),
+    and would name the consumer even if it resolved. So both are substituted with the producer's values, and
+    only global parameters (``{{workflow.parameters.*}}``, the parent's name) may stay.
+    """
     values = {p["name"]: p.get("value", "") for p in (task.get("arguments") or {}).get("parameters") or ()}
-    return _PARAM_RE.sub(lambda m: values.get(m[1], m[0]), key)
+    resolved = _PARAM_RE.sub(lambda m: values.get(m[1], m[0]), key).replace(TASK_NAME, task["name"])
+    left = [m for m in _TOKEN_RE.findall(resolved) if not m.startswith("workflow.parameters.")]
+    if left:  # never a key the consumer cannot resolve (it would wait forever): a bug of the compiler
+        raise AssertionError(f"the key {key!r} of task {task['name']!r} crosses parts with unresolved {left}")
+    return resolved
 
 
 def _renamed(value: dict) -> dict:
@@ -258,7 +281,10 @@ def _parent(manifest: dict, parts: list[dict], upstream_parts: list[set[int]]) -
         tasks.append(check_task(f"part-{p + 1}"))
     # failFast: false -- every part runs; a task of a part runs iff its upstream tasks went well (crossing.py).
     main = {"name": ENTRYPOINT, "dag": {"failFast": False, "tasks": tasks}}
-    parent_spec["templates"] = [main, part_template(), check_template()]
+    # the parent's resource pods are bounded while Pending as the parts' pods are (timeouts.py)
+    pending = [t["pendingTimeout"] for t in spec["templates"] if "pendingTimeout" in t]
+    bound = {"pendingTimeout": max(pending, key=lambda v: int(v.rstrip("s")))} if pending else {}
+    parent_spec["templates"] = [main, {**part_template(), **bound}, {**check_template(), **bound}]
     metadata = copy.deepcopy(manifest["metadata"])
     metadata["labels"] = {**(metadata.get("labels") or {}), PARTS_LABEL: str(len(parts))}  # for osmo list
     return {"apiVersion": API_VERSION, "kind": "Workflow", "metadata": metadata, "spec": parent_spec}

@@ -40,6 +40,33 @@ def lead_ranges(em: Emitter, group: ir.Group, lead: ir.Task) -> list[tuple[int, 
     return [(lo, hi) for lo, hi in reschedule_ranges(lead) if hi > 0]
 
 
+def check_lead(em: Emitter, lead: ir.Task) -> None:
+    """U418 at the lead's RESCHEDULE of a group that restarts as a whole (runtime-audit-2 N10).
+
+    The group's DAG ends Error, and is retried (``retryPolicy: OnError``), whenever ``osmo-reschedule`` is Omitted:
+    a lead in **Error** for any reason -- its pod deleted or evicted, an input download or output upload that
+    failed (Argo's init or wait container) -- makes it so (``dag.go`` :583-599, 163-236), where OSMO reschedules
+    only on the exit code. When the retries run out the group and workflow end Error, not Failed (``operator.go``
+    :1188-1190 keeps the last attempt's phase)."""
+    written = zip(lead.exit_action_keys, lead.exit_actions, strict=True)
+    key = next(k for k, (action, _) in written if action == "RESCHEDULE")
+    exec_seconds, _ = timeouts.clamp_timeouts(em.workflow.timeout, em.profile)
+    # runtime-audit #17: a DAG retry passes no deadline to its pods (dag.go :667 builds new options)
+    fresh = (
+        "; each attempt's pods get a fresh exec_timeout (no attempt starts once it has passed since the first)"
+        if exec_seconds is not None
+        else ""
+    )
+    em.report(
+        "U418",
+        f'the group of "{lead.name}" also restarts when "{lead.name}" ends in Error without a RESCHEDULE code '
+        "(pod evicted or deleted, a failed input download or output upload), and ends Error, not Failed, once "
+        f"its retries are spent{fresh}",
+        (*lead.source, "exitActions", key),
+        hint="Argo retries a DAG by its phase only (docs/groups.md); OSMO reschedules on the exit code alone",
+    )
+
+
 def check_nonleads(em: Emitter, group: ir.Group, lead: str) -> None:
     """U416 for a non-lead's RESCHEDULE where OSMO would restart its group (``ignoreNonleadStatus: false``)."""
     if group.implicit or len(group.tasks) < 2 or group.ignore_nonlead_status or em.profile.max_retries <= 0:

@@ -31,8 +31,12 @@ class Emitter:
         self.pool = options.pool_name(profile)
         self.repository = options.artifact_repository(profile)  # validated by the pipeline before loading
         self.consumed = {item.task for task in workflow.tasks for item in task.inputs}  # tasks whose output is read
+        # Final outputs (nobody reads them) are kept only where a repository is known to exist (runtime-audit-2 N5):
+        # without one, Argo's wait container fails every task that exports an artifact.
+        self.keep_outputs = bool(self.repository or profile.task_output_layout or profile.default_artifact_repository)
         self.group_of = {t.k8s_name: g for g in workflow.groups for t in g.tasks}
         self.templates: list[dict] = []  # in manifest order, after ``main``
+        self.retried: dict[str, ir.Task] = {}  # tasks whose own template keeps a retryStrategy (RESCHEDULE)
         self._shared: dict[str, str] = {}  # content of a flat task's template -> its name (identical tasks share it)
         self.diagnostics: list[Diagnostic] = []
         self._assumed: set[tuple[str, str]] = set()
@@ -68,6 +72,12 @@ class Emitter:
 
     def assume(self, kind: str, name: str, message: str, path: JsonPath, hint: str | None = None) -> None:
         """P610: a convention used for lack of a profile entry, reported once per (kind, name)."""
-        if (kind, name) not in self._assumed:
-            self._assumed.add((kind, name))
+        if self.first(kind, name):
             self.report("P610", message, path, hint or PROFILE_HINT)
+
+    def first(self, kind: str, name: str) -> bool:
+        """True the first time (kind, name) is asked about: for what is reported once per workflow."""
+        if (kind, name) in self._assumed:
+            return False
+        self._assumed.add((kind, name))
+        return True

@@ -26,14 +26,11 @@ def check(workflow: dict, tasks: list) -> list[Diagnostic]:
             out.append(
                 Diagnostic(
                     "V340",
-                    "ignoreNonleadStatus: false: on Argo the lead is not stopped early when a non-lead fails, and "
-                    "a non-lead whose output a later group reads fails the group if it ends before the lead, even "
-                    "with exit code 0",
+                    "ignoreNonleadStatus: false: on Argo the lead is not stopped early when a non-lead fails",
                     path=("workflow", "groups", gi, "ignoreNonleadStatus"),
                     at_key=True,
-                    hint="non-lead tasks run as Argo daemons, which must not exit: one that succeeds idles until the "
-                    "lead ends, except when a later group reads its output (saved only when its pod ends). OSMO "
-                    "stops the lead at once. Keep the default (true) unless every non-lead runs until the lead ends",
+                    hint="OSMO stops the lead at once; on Argo a failed non-lead fails the group, but the lead runs to "
+                    "its end (its result no longer counts). Keep the default (true) unless that is acceptable",
                 )
             )
     out += _check_nonlead_inputs(groups, tasks, sizes)

@@ -151,7 +151,7 @@ _TABLE = [
         "V340",
         "nonlead-status",
         W,
-        "ignoreNonleadStatus: false: a failed non-lead does not stop the lead; one read later must not end first",
+        "ignoreNonleadStatus: false: a failed non-lead fails the group but does not stop the lead",
     ),
     (
         "V341",
@@ -208,6 +208,12 @@ _TABLE = [
         W,
         "an azure:// folder input (no trailing /) whose listing also pulls sibling prefixes (data2/, data.bak)",
     ),
+    (
+        "U418",
+        "group-restart-on-error",
+        W,
+        "a group that restarts on its lead's RESCHEDULE also restarts when the lead ends in Error for another reason",
+    ),
     # A5xx: Argo limits and output
     ("A501", "manifest-too-large", E, "the Argo manifest is over the size limit etcd can store"),
     ("A502", "manifest-near-limit", W, "the Argo manifest is over 80% of the size limit"),
@@ -227,6 +233,25 @@ _TABLE = [
         "checkpoint-region",
         W,
         "a checkpoint to AWS S3 with no region in the profile: rclone signs for us-east-1",
+    ),
+    ("P613", "storage-credentials-impossible", E, "a profile storage entry whose credentials cannot work"),
+    (
+        "P614",
+        "storage-pod-identity",
+        W,
+        "a profile storage entry without a Secret: pods use their own cloud identity",
+    ),
+    (
+        "P615",
+        "final-outputs-not-kept",
+        W,
+        "no artifact repository in the profile: outputs no later task reads are not kept",
+    ),
+    (
+        "P616",
+        "gang-scheduler-caveat",
+        W,
+        "KAI's pod-grouper regroups Argo's pods (KAI v0.13.0, v0.20.1): a group is not gang-scheduled there",
     ),
 ]
 

@@ -8,7 +8,8 @@
   fulfilled and a target failed, even while other tasks were never created; ``--keep-going`` waits for all tasks.
 - Daemons (``daemon: true``) are fulfilled once main and sidecars started; they are stopped (SIGTERM, then
   SIGKILL after the grace period) when their DAG ends and recorded as Succeeded; a daemon that exits by itself
-  is Failed (``operator.go`` :1488-1497, ``exec_control.go`` :106-125).
+  is Failed when its pod ends Succeeded (every container 0), else as its containers say, a sidecar's 137/143
+  ignored (``operator.go`` :1488-1497, :1826-1900, ``exec_control.go`` :106-125).
 - ``when`` (after ``depends``): substituted (``{{=...}}`` included), then read as govaluate would -- ``true``/
   ``false`` or a comparison; ``false`` makes the task **Skipped**, a text it cannot parse **Error** without running
   anything (``steps.go`` shouldExecute, ``dag.go`` :650-662, :795-812). The compiler's group restart relies on it.
@@ -443,7 +444,10 @@ class Engine:
         while True:
             retry_dir = "/".join(part for part in (node.retry_dir, f"group-retry-{attempt}" if attempt else "") if part)
             started = time.monotonic()
-            phase, outputs, message = self.run_dag(template, f"{node.name}({attempt})", inputs, retry_dir)
+            # {{retries}} in the retried DAG is this attempt's number (operator.go :2520-2539 substitutes the
+            # template with it before executeDAG): a restarting group names its Service and PodGroup per attempt
+            attempt_template = json.loads(json.dumps(template).replace("{{retries}}", str(attempt)))
+            phase, outputs, message = self.run_dag(attempt_template, f"{node.name}({attempt})", inputs, retry_dir)
             node.attempts = attempt + 1
             if phase == SUCCEEDED or self.stopping:
                 return phase, outputs, message

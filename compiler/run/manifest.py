@@ -86,7 +86,8 @@ def load(document: dict, skip_unsupported: bool = False) -> Manifest:
     metadata = _keys(document.get("metadata") or {}, {"name", "generateName", "namespace", "labels", "annotations"},
                      "metadata")  # fmt: skip
     spec = _keys(document.get("spec") or {}, {"entrypoint", "templates", "serviceAccountName", "artifactRepositoryRef",
-                                              "podMetadata", "arguments"}, "spec")  # fmt: skip
+                                              "podMetadata", "arguments", "activeDeadlineSeconds",
+                                              "workflowMetadata"}, "spec")  # fmt: skip
     name = (metadata.get("generateName") or metadata.get("name") or "workflow").rstrip("-")
     templates = {t.get("name"): t for t in spec.get("templates") or []}
     manifest = Manifest(name, spec.get("entrypoint", ""), templates, metadata.get("namespace") or "default")
@@ -124,6 +125,8 @@ def load(document: dict, skip_unsupported: bool = False) -> Manifest:
         _check_tags({k: v for k, v in template.items() if k != "retryStrategy"}, where)
     if ignored:
         manifest.notes.append("ignored locally (scheduling only): " + ", ".join(sorted(ignored)))
+    if "activeDeadlineSeconds" in spec:  # a bound for pods that never start on a cluster (argo/timeouts.py)
+        manifest.notes.append("ignored locally: spec.activeDeadlineSeconds (the workflow's deadline on a cluster)")
     return manifest
 
 

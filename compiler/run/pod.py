@@ -94,6 +94,8 @@ class PodResult:
     exit_code: int | None
     message: str = ""
     stopped: bool = False  # ended by stop(): a daemon killed at scope end, or the run stopped
+    # a sidecar ended non-zero (137/143, ignored for the phase): Kubernetes' pod phase is Failed, not Succeeded
+    pod_failed: bool = False
 
 
 class Pod:
@@ -184,6 +186,7 @@ class Pod:
                 return PodResult("Failed", rc, message)
             if rc != 0:
                 return PodResult("Failed", rc, f"main: Error (exit code {rc})", stopped=stopped)
+            codes = []
             for container, process in zip(spec.sidecars, sidecars, strict=True):
                 code, error = process.poll(), process.setup_error()
                 if error and error.startswith("exec:"):  # sidecars run under emissary too
@@ -191,7 +194,8 @@ class Pod:
                     return PodResult("Failed", rc, f"{container.name}: Error (exit code {EMISSARY_EXIT}): {text}")
                 if code not in (0, 137, 143, None):
                     return PodResult("Failed", rc, f"{container.name}: Error (exit code {code})")
-            return PodResult("Succeeded", rc, stopped=stopped)
+                codes.append(code)
+            return PodResult("Succeeded", rc, stopped=stopped, pod_failed=any(c not in (0, None) for c in codes))
         finally:
             self.backend.pod_ended(spec)
 

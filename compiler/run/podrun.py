@@ -70,7 +70,9 @@ class PodRunner:
             phase, message = SUCCEEDED, ""  # killed at the end of its DAG: recorded as Succeeded
         elif result.stopped and engine.shutting_down:
             phase, message = FAILED, "workflow shutdown with strategy:  Stop"  # dag.SHUTDOWN, whatever main's code
-        elif daemon and not result.stopped and phase == SUCCEEDED:
+        elif daemon and not result.stopped and phase == SUCCEEDED and not result.pod_failed:
+            # only a pod that ends Succeeded to Kubernetes (operator.go :1488-1497); one whose sidecar ended 137/143
+            # is Failed there, and Argo reads its containers instead (inferFailedReason): Succeeded
             phase, message = FAILED, "daemon exited (daemon pods should run indefinitely)"
         self.engine.finish(node, phase, message, result.exit_code)
 

@@ -31,16 +31,43 @@ def test_task_inputs_become_dependencies_and_artifacts():
     assert b["arguments"]["artifacts"] == [{"name": "input-0", "from": "{{tasks.a.outputs.artifacts.output}}"}]
     templates = {t["name"]: t for t in manifest["spec"]["templates"]}
     assert templates["t-a"]["outputs"]["artifacts"] == [{"name": "output", "path": "/osmo/data/output"}]
-    # nobody reads b's output, but it is kept as OSMO keeps it (runtime-audit #15), in the default repository
-    assert templates["t-b"]["outputs"]["artifacts"] == [{"name": "output", "path": "/osmo/data/output"}]
     assert templates["t-b"]["inputs"]["artifacts"] == [{"name": "input-0", "path": "/osmo/data/input/0"}]
+    # nobody reads b's output: without a known artifact repository it is not exported, so a cluster with none does
+    # not fail b when it saves it (runtime-audit-2 N5), and P615 says once that it is not kept
+    assert "outputs" not in templates["t-b"]
+    result = compile_text(FLAT, "wf.yaml")
+    (warning,) = [d for d in result.diagnostics if d.code == "P615"]
+    assert "final outputs of b are not kept" in warning.message and warning.path == ("workflow", "name")
+    # with a repository (a ref, or the profile's word) it is kept as OSMO keeps it (runtime-audit #15)
+    for options in ({"artifact_repository_ref": "repos:s3"},):
+        templates = {t["name"]: t for t in compiled(FLAT, **options)["spec"]["templates"]}
+        assert templates["t-b"]["outputs"]["artifacts"] == [{"name": "output", "path": "/osmo/data/output"}]
+
+
+def test_final_outputs_are_kept_where_the_profile_says_a_repository_exists(tmp_path):
+    profile = tmp_path / "osmo-profile.yaml"
+    for text in ("defaultArtifactRepository: true\n", "artifactRepositoryRef: {configMap: repos, key: s3}\n"):
+        profile.write_text(text)
+        result = compile_text(FLAT, "wf.yaml", CompileOptions(profile=str(profile)))
+        templates = {t["name"]: t for t in result.documents[0]["spec"]["templates"]}
+        assert templates["t-b"]["outputs"]["artifacts"] == [{"name": "output", "path": "/osmo/data/output"}]
+        assert "P615" not in [d.code for d in result.diagnostics]
+    profile.write_text("defaultArtifactRepository: false\n")
+    result = compile_text(FLAT, "wf.yaml", CompileOptions(profile=str(profile)))
+    assert [d.code for d in result.diagnostics] == ["P615"]
+    # a final task that never names {{output}} has nothing there: no warning
+    result = compile_text(FLAT.replace(" > {{output}}/z", ""), "wf.yaml", CompileOptions(profile=str(profile)))
+    assert result.diagnostics == []
 
 
 def test_identical_tasks_share_one_template():
     same = "    image: ubuntu\n    command: [sh]\n"
     text = FLAT + "  - name: c\n" + same + "  - name: d\n" + same
     manifest = compiled(text)
-    # every task exports its output (runtime-audit #15), so a, whose output b reads, has c's and d's shape
+    # a's output is read, c's and d's are not: exported only where a repository is known (runtime-audit-2 N5)
+    assert [t["name"] for t in manifest["spec"]["templates"]] == ["main", "t-a", "t-b", "t-c"]
+    assert [t["template"] for t in manifest["spec"]["templates"][0]["dag"]["tasks"]] == ["t-a", "t-b", "t-c", "t-c"]
+    manifest = compiled(text, artifact_repository_ref="repos:s3")  # every task's output is kept (runtime-audit #15)
     assert [t["name"] for t in manifest["spec"]["templates"]] == ["main", "t-a", "t-b"]
     assert [t["template"] for t in manifest["spec"]["templates"][0]["dag"]["tasks"]] == ["t-a", "t-b", "t-a", "t-a"]
 

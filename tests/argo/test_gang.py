@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import textwrap
 from pathlib import Path
 
@@ -166,3 +167,53 @@ def test_without_gang_scheduling_a_gpu_group_gets_a_note(tmp_path):
 def test_none_is_the_default(tmp_path):
     manifest, _ = compile_with(tmp_path, "gangScheduling: none\n")
     assert not [t for t in manifest["spec"]["templates"] if t["name"].startswith(("pg-", "ctrl-"))]
+
+
+def test_kai_skip_podgrouper_on_pod_and_workflow_and_a_warning_for_kai_releases_read(tmp_path):
+    """runtime-audit-2 N7: KAI's pod-grouper regroups every owned pod (the Workflow owns Argo's pods) into a
+    PodGroup of one, re-pointing pod-group-name (KAI v0.13.0 and v0.20.1 pkg/podgrouper/pod_controller.go: only an
+    owner-less pod with pod-group-name is left alone). KAI's documentation of external PodGroups asks for
+    kai.scheduler/skip-podgrouper on the pod or any owner: both carry it; P616 names the releases that ignore it."""
+    manifest, diagnostics = compile_with(tmp_path, PROFILES["kai"])
+    assert manifest["spec"]["workflowMetadata"] == {"annotations": {"kai.scheduler/skip-podgrouper": "true"}}
+    for name, template in templates(manifest).items():
+        if name.startswith("t-"):
+            assert template["metadata"]["annotations"]["kai.scheduler/skip-podgrouper"] == "true"
+    (warning,) = [d for d in diagnostics if d.code == "P616"]  # once per workflow, not per group
+    assert "v0.13.0 and v0.20.1" in warning.message
+    manifest, diagnostics = compile_with(tmp_path, PROFILES["coscheduling"])
+    assert "workflowMetadata" not in manifest["spec"] and "P616" not in [d.code for d in diagnostics]
+
+
+def test_a_restarting_group_has_a_podgroup_and_a_service_per_attempt(tmp_path):
+    """runtime-audit-2 N6, N11: a restarted group re-applied the same PodGroup, whose pods of the previous attempt
+    that ended Succeeded Volcano still counts toward minMember, and the same Service, under which a previous
+    attempt's pod that is still terminating still resolves for the new barrier. Each attempt now has its own:
+    ``{{retries}}`` of the group's DAG (substituted by Argo for every attempt, operator.go :2520-2539) is passed to
+    osmo-ctrl and the members as ``osmo-attempt``."""
+    from tests.argo.test_groups import RESCHEDULING_GROUP
+
+    for scheduler in ("volcano", "coscheduling", "kai"):
+        manifest, diagnostics = compile_with(tmp_path, PROFILES[scheduler] + "maxRetries: 2\n", RESCHEDULING_GROUP)
+        tmpl = templates(manifest)
+        tasks = dag_tasks(tmpl["g-train"])
+        attempt = {"parameters": [{"name": "osmo-attempt", "value": "{{retries}}"}]}
+        assert tasks["osmo-ctrl"]["arguments"] == attempt and tasks["worker"]["arguments"] == attempt
+        name = "train-{{workflow.uid}}-{{inputs.parameters.osmo-attempt}}"
+        assert tmpl["ctrl-train"]["inputs"] == tmpl["pg-train"]["inputs"] == {"parameters": [{"name": "osmo-attempt"}]}
+        assert yaml.safe_load(tmpl["pg-train"]["resource"]["manifest"])["metadata"]["name"] == name
+        assert dag_tasks(tmpl["ctrl-train"])["hosts"]["arguments"]["parameters"][0]["value"] == name
+        for member in ("t-master", "t-worker"):
+            assert json.loads(tmpl[member]["podSpecPatch"])["subdomain"] == name
+            assert name in str(tmpl[member]["metadata"])  # tied to this attempt's PodGroup
+        hosts = next(c for c in tmpl["t-worker"]["initContainers"] if c["name"] == "osmo-barrier")["env"][0]["value"]
+        assert hosts == f"master.{name} worker.{name}"  # the barrier waits for this attempt's names only
+        filled = name.replace(
+            "{{workflow.uid}}", "0" * 8 + "-" + "0" * 4 + "-" + "0" * 4 + "-" + "0" * 4 + "-" + "0" * 12
+        )
+        assert len(filled.replace("{{inputs.parameters.osmo-attempt}}", "999")) <= 63  # a label value (coscheduling)
+        assert "P616" not in [d.code for d in diagnostics] or scheduler == "kai"
+    # a group that does not restart keeps one name
+    manifest, _ = compile_with(tmp_path, PROFILES["volcano"], RESCHEDULING_GROUP)
+    assert "inputs" not in templates(manifest)["pg-train"]
+    assert "osmo-attempt" not in json.dumps(manifest)

@@ -549,8 +549,10 @@ def test_barrier_timeout_comes_from_the_profile(tmp_path):
 def test_group_members_cannot_stay_pending_forever(tmp_path):
     manifest, _ = compile_ok(TWO_GROUPS)
     tmpl = templates(manifest)
-    for task in ("fetch", "helper", "trainer", "watcher"):
-        assert tmpl[f"t-{task}"]["pendingTimeout"] == "1800s"  # groups.startTimeout, default 30m
+    for task in ("fetch", "helper", "trainer", "watcher"):  # OSMO's default queue timeout, 60d (runtime-audit-2 N2)
+        assert tmpl[f"t-{task}"]["pendingTimeout"] == "5184000s"
+    assert tmpl["osmo-hosts"]["pendingTimeout"] == "5184000s"  # the Service's resource pod too
+    assert "activeDeadlineSeconds" not in manifest["spec"]  # every pod is bounded by its own
     profile = tmp_path / "osmo-profile.yaml"
     profile.write_text("groups: {startTimeout: 1h}\n")
     manifest, _ = compile_ok(TWO_GROUPS, profile=str(profile))
@@ -558,22 +560,30 @@ def test_group_members_cannot_stay_pending_forever(tmp_path):
     # a workflow queue_timeout wins
     manifest, _ = compile_ok(TWO_GROUPS.replace("  groups:\n", "  timeout: {queue_timeout: 5m}\n  groups:\n", 1))
     assert templates(manifest)["t-helper"]["pendingTimeout"] == "300s"
-    # Argo before 4.1 has no pendingTimeout: only the barrier deadline bounds the wait
+    # Argo before 4.1 has no pendingTimeout: the workflow's deadline bounds every pod instead
     profile.write_text("argoVersion: '3.6'\n")
     manifest, _ = compile_ok(TWO_GROUPS, profile=str(profile))
     assert "pendingTimeout" not in templates(manifest)["t-helper"]
+    assert manifest["spec"]["activeDeadlineSeconds"] > 0
 
 
-def test_a_task_alone_gets_no_start_timeout():
-    manifest, _ = compile_ok(
-        """
+def test_a_task_alone_is_bounded_by_osmos_default_queue_timeout(tmp_path):
+    """runtime-audit #23: a flat task whose pod never starts (missing Secret, bad image, no node) ends too."""
+    text = """
         workflow:
           name: one
           tasks:
           - {name: a, image: x, command: ["true"]}
         """
-    )
-    assert "pendingTimeout" not in templates(manifest)["t-a"]
+    manifest, _ = compile_ok(text)
+    assert templates(manifest)["t-a"]["pendingTimeout"] == "5184000s"
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("timeouts: {defaultQueue: 2h, maxQueue: 1d}\ngroups: {startTimeout: 1h}\n")
+    manifest, _ = compile_ok(text, profile=str(profile))
+    assert templates(manifest)["t-a"]["pendingTimeout"] == "7200s"  # startTimeout is for group members only
+    profile.write_text("timeouts: {maxQueue: 1d}\n")
+    manifest, _ = compile_ok(text, profile=str(profile))
+    assert templates(manifest)["t-a"]["pendingTimeout"] == "86400s"  # the default is clamped like any value
 
 
 RESCHEDULING_GROUP = """
@@ -608,6 +618,48 @@ def _when_value(when: str, exit_code: str | None) -> str:
     yes, _, no = choices.rpartition(" : ")
     truth = eval(condition.replace("||", " or ").replace("&&", " and "))  # only ints and comparisons remain
     return (yes if truth else no).strip("'")
+
+
+def test_a_retried_member_that_never_starts_is_bounded_by_the_workflow_deadline(tmp_path):
+    """runtime-audit #7/#23 residual (R7): Argo checks pendingTimeout on the node named like the task, for a
+    retried template the Retry node (created Running): a non-lead with its own retryStrategy whose pod never
+    starts kept the group Running forever. The workflow's deadline bounds it: never before OSMO would end."""
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("maxRetries: 2\n")
+    manifest, result = compile_ok(RESCHEDULING_GROUP, profile=str(profile))
+    tmpl = templates(manifest)
+    assert "retryStrategy" in tmpl["t-worker"] and "retryStrategy" not in tmpl["t-master"]
+    day = 86400
+    # one group, 3 attempts of (60d queue + 60d exec + 1h margin): OSMO's own defaults, so never earlier than OSMO
+    assert manifest["spec"]["activeDeadlineSeconds"] == 3 * (120 * day + 3600)
+    assert "P611" not in [d.code for d in result]  # no queue_timeout written: nothing the user asked for is lost
+    text = RESCHEDULING_GROUP.replace("  groups:\n", "  timeout: {queue_timeout: 10m, exec_timeout: 1h}\n  groups:\n")
+    manifest, result = compile_ok(text, profile=str(profile))
+    assert manifest["spec"]["activeDeadlineSeconds"] == 3 * (600 + 3600 + 3600)
+    (warning,) = [d for d in result if d.code == "P611"]
+    assert 'task "worker"' in warning.message and warning.path[-2:] == ("exitActions", "RESCHEDULE")
+    # without retries every pod has its own pendingTimeout: no workflow deadline
+    manifest, _ = compile_ok(RESCHEDULING_GROUP)
+    assert "activeDeadlineSeconds" not in manifest["spec"]
+
+
+def test_a_group_that_restarts_warns_that_a_lead_error_restarts_it_too(tmp_path):
+    """runtime-audit-2 N10: any lead Error (evicted, deleted, a failed upload) omits osmo-reschedule, so the group
+    ends Error and is retried like a RESCHEDULE; the retries spent, it ends Error, not Failed."""
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("maxRetries: 2\n")
+    _, diagnostics = compile_ok(RESCHEDULING_GROUP, profile=str(profile))
+    (warning,) = [d for d in diagnostics if d.code == "U418"]
+    assert 'the group of "master"' in warning.message and warning.path[-2:] == ("exitActions", "RESCHEDULE")
+    assert warning.path[:4] == ("workflow", "groups", 0, "tasks")
+    assert "fresh exec_timeout" not in warning.message
+    # runtime-audit #17: with an exec_timeout, each attempt's pods get a fresh deadline (said in the same warning)
+    text = RESCHEDULING_GROUP.replace("  groups:\n", "  timeout: {exec_timeout: 1h}\n  groups:\n")
+    _, diagnostics = compile_ok(text, profile=str(profile))
+    (warning,) = [d for d in diagnostics if d.code == "U418"]
+    assert "fresh exec_timeout" in warning.message
+    _, diagnostics = compile_ok(RESCHEDULING_GROUP)  # no retries: no restart, no warning
+    assert "U418" not in [d.code for d in diagnostics]
 
 
 def test_reschedule_of_the_lead_restarts_the_whole_group(tmp_path):
@@ -678,3 +730,29 @@ def test_group_restarts_stop_once_exec_timeout_has_passed(tmp_path):
     assert tmpl["g-train"]["retryStrategy"] == {"limit": "3", "retryPolicy": "OnError", "backoff": backoff}
     assert tmpl["t-worker"]["retryStrategy"]["backoff"] == backoff
     assert tmpl["t-master"]["activeDeadlineSeconds"] == "7200"
+
+
+def test_every_non_lead_ends_as_its_containers_say_not_failed_by_the_daemon_rule():
+    """runtime-audit-2 N4: Argo re-marks a daemon whose pod ends Succeeded as Failed (operator.go :1488-1497), also
+    an idling non-lead it stopped itself. The ``osmo-idle`` sidecar exits 143 when signalled, so the pod ends Failed
+    to Kubernetes and Argo reads its containers: main 0 + wait 0 = Succeeded, a sidecar's 143 is ignored."""
+    import signal
+    import subprocess
+    import time
+
+    from compiler.argo.groups import IDLE_CONTAINER, IDLE_SCRIPT
+
+    manifest, _ = compile_ok(TWO_GROUPS)
+    tmpl = templates(manifest)
+    members = {n: t for n, t in tmpl.items() if n.startswith("t-")}
+    for name, template in members.items():
+        sidecars = [c["name"] for c in template.get("sidecars") or ()]
+        assert (IDLE_CONTAINER in sidecars) == bool(template.get("daemon")), name  # every non-lead, no lead
+    assert any(t.get("daemon") for t in members.values())
+    # the script: runs until signalled, then exits 143 (what Argo ignores from a sidecar)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        process = subprocess.Popen(["/bin/sh", "-c", IDLE_SCRIPT])
+        time.sleep(0.3)
+        assert process.poll() is None
+        process.send_signal(sig)
+        assert process.wait(timeout=10) == 143

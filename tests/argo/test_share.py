@@ -276,7 +276,7 @@ def test_kept_task_outputs_and_url_outputs_keep_the_loop_shared(tmp_path):
         "    inputs:\n    - task: prepare\n",
         "    inputs:\n    - task: prepare\n    outputs:\n    - url: s3://b/runs/{{ i }}/\n",
     )
-    for options in ({}, {"profile": str(profile)}):
+    for options in ({"artifact_repository_ref": "repos:s3"}, {"profile": str(profile)}):
         manifest = compiled(text, **options)
         templates = manifest["spec"]["templates"]
         assert [t["name"] for t in templates] == ["main", "t-prepare", "t-shard-1"]
@@ -284,7 +284,7 @@ def test_kept_task_outputs_and_url_outputs_keep_the_loop_shared(tmp_path):
         assert output["name"] == "output"
         # each shard's URL differs: the output key is a parameter like any other leaf
         assert templates[2]["outputs"]["artifacts"][1]["s3"]["key"] == "runs/{{inputs.parameters.p0}}"
-        if options:
+        if "profile" in options:
             assert output["s3"] == {"key": "osmo/{{workflow.name}}/{{tasks.name}}/output.tgz"}
         assert argo_errors(manifest) == []
         assert_same_meaning(compiled(text, share_templates=False, **options), manifest)

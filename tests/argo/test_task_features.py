@@ -86,14 +86,28 @@ def test_url_inputs_map_to_artifact_locations(write_workflow, tmp_path):
     )
     assert artifacts["input-3"] == {
         "name": "input-3",
-        "path": "/osmo/data/input/3/model.bin",
+        # in the input volume the file is loaded as 3 and the launcher moves it to 3/model.bin: a folder 3 made by
+        # Argo's executor would be root's, mode 0700, unreadable to a non-root command (runtime-audit-2 N9)
+        "path": "/osmo/data/input/3",
         "http": {"url": "https://example.com/files/model.bin"},
         "archive": {"none": {}},  # a tarball stays a file (runtime-audit #13)
     }
+    env = env_of(template(result, "t")["container"])
+    assert env["OSMO_URL_INPUTS"] == "0 2 3 4" and env["OSMO_URL_INPUT_NAME_3"] == "model.bin"
     assert artifacts["input-4"]["s3"]["endpoint"] == "tos-s3-cn-beijing.volces.com"
     # one warning per convention (per scheme, and the uploader image of the gs:// fetch), one for the non-OSMO
     # http input, and azure://.../dir/sub may be a folder whose listing also pulls sibling prefixes (U417)
     assert sorted(codes(result, "warning")) == ["P610", "P610", "P610", "P610", "P610", "U417", "V332"]
+
+
+def test_an_http_input_alone_keeps_its_file_path(write_workflow, tmp_path):
+    """Without the input volume Argo mounts the file itself (subPath): no folder is made for it."""
+    result = compile_wf(write_workflow, tmp_path, task("        inputs:\n        - url: https://example.com/a/m.bin\n"))
+    (artifact,) = [a for a in template(result, "t")["inputs"]["artifacts"] if a["name"] == "input-0"]
+    assert artifact["path"] == "/osmo/data/input/0/m.bin"
+    assert "volumes" not in template(result, "t") or all(
+        v["name"] != "osmo-input" for v in template(result, "t")["volumes"]
+    )
 
 
 def test_url_output_uploads_the_output_directory_and_tokens_are_translated(write_workflow, tmp_path):
@@ -105,9 +119,9 @@ def test_url_output_uploads_the_output_directory_and_tokens_are_translated(write
         - url: s3://bkt/runs/{{workflow_id}}/
     """),
     )
-    output, artifact = template(result, "t")["outputs"]["artifacts"]
-    assert output == {"name": "output", "path": "/osmo/data/output"}
-    assert artifact["path"] == "/osmo/data/output"
+    # the URL output only: no repository is known, so the output nobody reads is not exported (runtime-audit-2 N5)
+    (artifact,) = template(result, "t")["outputs"]["artifacts"]
+    assert artifact["name"] == "url-output-0" and artifact["path"] == "/osmo/data/output"
     assert artifact["s3"]["key"] == "runs/{{workflow.name}}"
     assert artifact["archive"] == {"none": {}}
 
@@ -133,7 +147,7 @@ def test_regex_filters_go_through_the_launcher(write_workflow, tmp_path):
     env = env_of(container)
     assert env["OSMO_INPUT_FILTERS"] == "0" and env["OSMO_INPUT_FILTER_0"] == ".*\\.txt$"
     assert env["OSMO_OUTPUT_FILTERS"] == "0" and env["OSMO_OUTPUT_FILTER_0"] == ".*\\.json$"
-    _, output = t["outputs"]["artifacts"]
+    (output,) = t["outputs"]["artifacts"]
     assert output["path"] == "/osmo/data/upload/0" and output["optional"] is True  # filled after success
     launcher = next(a for a in t["inputs"]["artifacts"] if a["name"] == "osmo-launcher")
     assert launcher["path"] == "/osmo/run/osmo-launch.sh" and "{{" not in launcher["raw"]["data"]
@@ -361,12 +375,24 @@ def test_timeouts_above_osmo_service_maximum_warn_without_profile(write_workflow
     assert template(result, "t")["activeDeadlineSeconds"] == str(60 * 86400)
 
 
-def test_timeout_fields_helper_for_group_members():
-    from compiler.argo.timeouts import timeout_fields
-    from compiler.ir import Timeout
+def test_queue_seconds_order_of_precedence():
+    from compiler import ir
+    from compiler.argo.state import Emitter
+    from compiler.argo.timeouts import queue_seconds
+    from compiler.options import CompileOptions
+    from compiler.profile import Profile
 
-    assert timeout_fields(Timeout(0.5, 90)) == {"activeDeadlineSeconds": "1", "pendingTimeout": "90s"}
-    assert timeout_fields(Timeout()) == {}
+    a, b = ir.Task("a", "a", "x", ()), ir.Task("b", "b", "x", ())
+    group = ir.Group(name="g", k8s_name="g", tasks=(a, b), lead="a")
+
+    def seconds(profile: dict, timeout: ir.Timeout = ir.Timeout()) -> float:
+        workflow = ir.Workflow(name="w", k8s_name="w", groups=(group,), timeout=timeout)
+        return queue_seconds(Emitter(workflow, CompileOptions(), Profile(profile, "p.yaml")), a)
+
+    assert seconds({}) == 60 * 86400  # OSMO's default queue timeout
+    assert seconds({"groups": {"startTimeout": "30m"}}) == 1800
+    assert seconds({"groups": {"startTimeout": "30m"}, "timeouts": {"defaultQueue": "1h"}}) == 3600
+    assert seconds({"timeouts": {"defaultQueue": "1h"}}, ir.Timeout(queue_seconds=90)) == 90
 
 
 # ---------------------------------------------------------------- checkpoint

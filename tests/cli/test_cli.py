@@ -30,8 +30,10 @@ def test_version():
     assert run.returncode == 0 and run.stdout.startswith("osmo-compiler ")
 
 
-def test_validate_is_silent_on_success():
-    run = osmo("validate", str(TUTORIAL))
+def test_validate_is_silent_on_success(tmp_path):
+    profile = tmp_path / "osmo-profile.yaml"  # a cluster with an artifact repository: its final outputs are kept
+    profile.write_text("defaultArtifactRepository: true\n")
+    run = osmo("validate", str(TUTORIAL), "--profile", str(profile))
     assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
 
 
@@ -115,11 +117,11 @@ def test_submit_takes_the_same_compile_options(tmp_path):
     from compiler.submit import command as submit
 
     profile = tmp_path / "osmo-profile.yaml"
-    profile.write_text("serviceAccountName: from-profile\n")
+    profile.write_text("serviceAccountName: from-profile\ndefaultArtifactRepository: true\n")
     options = submit.SubmitOptions(file=str(TUTORIAL), compile=CompileOptions(profile=str(profile)))
     (manifest,) = submit.compile_workflow(str(TUTORIAL), options, "argo").documents
     assert manifest["spec"]["serviceAccountName"] == "from-profile"
-    small = submit.SubmitOptions(file=str(TUTORIAL), compile=CompileOptions(max_bytes=100))
+    small = submit.SubmitOptions(file=str(TUTORIAL), compile=CompileOptions(max_bytes=100, profile=str(profile)))
     # over the limit, and no split can help (each task alone is over a part): A501, then A503 per task
     codes = [d.code for d in submit.compile_workflow(str(TUTORIAL), small, "argo").diagnostics]
     assert codes[0] == "A501" and set(codes[1:]) == {"A503"}

@@ -144,6 +144,7 @@ def test_structure_round_trips(document):
     result = compile_text(to_text(document), "gen.yaml")
     manifest = result.documents[0]
     tasks = document["workflow"]["tasks"]
+    consumed = {k8s_name(i["task"]) for t in tasks for i in t.get("inputs", [])}
     dag = dag_of(manifest)
     assert [t["name"] for t in dag] == [k8s_name(t["name"]) for t in tasks]
     for task, dag_task in zip(tasks, dag, strict=False):
@@ -164,7 +165,8 @@ def test_structure_round_trips(document):
         files = [(a["path"], a["raw"]["data"]) for a in artifacts if a["name"].startswith("file-")]
         assert files == [(f["path"], translate(f["contents"])) for f in task.get("files", [])]
         exported = template.get("outputs", {}).get("artifacts", [])
-        assert exported == [{"name": "output", "path": OUTPUT_DIR}]  # kept, consumed or not (runtime-audit #15)
+        # exported when a later task reads it; the others only where a repository is known (runtime-audit-2 N5)
+        assert exported == ([{"name": "output", "path": OUTPUT_DIR}] if dag_task["name"] in consumed else [])
         container = template["container"]
         assert container["image"] == task["image"]
         assert container["command"] == task["command"]

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from compiler import cli
 from compiler.diagnostics.codes import CODES
 from compiler.diagnostics.examples import EXAMPLES
+from compiler.options import CompileOptions
 from compiler.pipeline import compile_text
 
 # Warnings an example may give beside its code, and why: the examples compile without a cluster profile, so data
@@ -17,11 +18,15 @@ BESIDE = {"P610", "V320"}
 
 
 @pytest.mark.parametrize("code", sorted(EXAMPLES))
-def test_wrong_example_gives_the_code_and_fixed_one_is_clean(code):
+def test_wrong_example_gives_the_code_and_fixed_one_is_clean(code, tmp_path):
+    # on a cluster whose profile says it has an artifact repository (else P615: final outputs are not kept)
+    profile = tmp_path / "osmo-profile.yaml"
+    profile.write_text("defaultArtifactRepository: true\n")
+    options = CompileOptions(profile=str(profile))
     wrong, fixed = EXAMPLES[code]
-    found = [d.code for d in compile_text(wrong, "wf.yaml").diagnostics]
+    found = [d.code for d in compile_text(wrong, "wf.yaml", options).diagnostics]
     assert [c for c in found if c == code or c not in BESIDE] == [code], found
-    assert [d.code for d in compile_text(fixed, "wf.yaml").diagnostics if d.code != "P610"] == []
+    assert [d.code for d in compile_text(fixed, "wf.yaml", options).diagnostics if d.code != "P610"] == []
 
 
 def test_every_schema_and_semantic_code_has_a_wrong_and_fixed_example():

@@ -10,6 +10,7 @@ import pytest
 
 from compiler import graph
 from compiler.graph.model import EXTERNAL, HOST, OUTPUT, TASK, TIMES, URL_IN, URL_OUT, build, collapse
+from compiler.options import CompileOptions
 from compiler.pipeline import build_ir, compile_file
 from tests.graph.graphs import EVERYTHING, PROFILE, ROOT, fan_out, osmo
 
@@ -29,7 +30,8 @@ def edges_of(g):
 
 
 def test_tutorial_edges_carry_the_consumers_input_index():
-    workflow, diagnostics = build_ir(str(TUTORIAL))
+    # with an artifact repository, so that its final outputs are kept (else P615 says they are not)
+    workflow, diagnostics = build_ir(str(TUTORIAL), CompileOptions(artifact_repository_ref="repos:s3"))
     assert workflow is not None and not diagnostics
     g = build(workflow)
     assert [(n.id, n.label, n.kind) for n in g.nodes] == [

@@ -434,6 +434,24 @@ def test_a_non_lead_that_completes_before_its_lead_does_not_fail_the_group(osmo_
     assert log.index("member done") < log.index("osmo-launch: the task completed; it stays up")
 
 
+def test_a_non_lead_read_later_that_ends_first_with_0_is_succeeded_not_failed(osmo_run) -> None:
+    """runtime-audit-2 N4: a non-lead whose output a later group reads exits when done (no idling). Argo re-marks a
+    daemon whose pod ends Succeeded as Failed; its ``osmo-idle`` sidecar ends 143 when stopped, so the pod is Failed
+    to Kubernetes and Argo reads its containers: Succeeded, and ``ignoreNonleadStatus: false`` does not fail."""
+    text = nonlead_strict("strict-read", 0).replace("print('member done', flush=True)", "print('member done')")
+    text = text.replace(
+        "        raise SystemExit(0)\n",
+        "        open('{{output}}/m.txt', 'w').write('m')\n        raise SystemExit(0)\n",
+    )
+    text += "  - name: after\n    tasks:\n    - name: reader\n      image: x\n"
+    text += "      command: [sh, -c, 'cat {{input:0}}/m.txt']\n      inputs:\n      - task: member\n"
+    run = osmo_run(text)
+    assert run.code == 0, run.out + run.err
+    assert run.phase("member") == "Succeeded" and run.phase("lead") == "Succeeded"
+    assert run.summary["phase"] == "Succeeded"
+    assert "stays up" not in run.log("member")  # it ended by itself
+
+
 def test_a_non_lead_that_fails_fails_the_group_with_its_own_code(osmo_run) -> None:
     run = osmo_run(nonlead_strict("strict-fail", 1))
     assert run.code == 1, run.out + run.err

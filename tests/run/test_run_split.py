@@ -160,3 +160,18 @@ def test_unsupported_documents_are_refused_by_name() -> None:
         assert "jsonPath" in str(exc)
     else:
         raise AssertionError("a JSONPath the runner cannot evaluate was accepted")
+
+
+def test_a_task_outputs_layout_crosses_parts_with_literal_keys(osmo_run, tmp_path) -> None:
+    """runtime-audit-2 N1: with a profile ``taskOutputs`` layout the producer writes to its own key, with
+    ``{{tasks.name}}``; the consumer in another part reads that key with the producer's name written out (Argo
+    cannot resolve ``{{tasks.name}}`` in a DAG task's arguments, and requeues it forever)."""
+    profile = tmp_path / "layout.yaml"
+    profile.write_text("taskOutputs: {keyFormat: 'osmo/{workflow_id}/{task}/output.tgz'}\n")
+    text = padded(CHAIN.split("  - {name: bad")[0], 200)
+    run = osmo_run(text, max_bytes=5000, profile=str(profile))
+    assert run.code == 0, run.out + run.err
+    documents = list(yaml.safe_load_all((run.run_dir / "manifest.yaml").read_text()))
+    assert len(documents) > 3  # split
+    assert all(run.phase(t) == "Succeeded" for t in TASKS[:8])
+    assert outcome(run, ["fanin"])["fanin"][2] == "one\ntwo\nthree\nfour\nfive\nsix\nseven\none\ntwo\none\n"
