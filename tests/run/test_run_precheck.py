@@ -19,6 +19,7 @@ workflow:
   - {name: a, image: ubuntu:22.04, command: [sh, -c, "echo a > {{output}}/x"]}
   - {name: b, image: ubuntu:24.04, command: [sh, -c, "echo a > {{output}}/x"]}
   - {name: c, image: ubuntu:22.04, command: [sh, -c, "cat {{input:0}}/x"], inputs: [{task: a}]}
+  - {name: d, image: ubuntu:24.04, command: [sh, -c, "cat {{input:0}}/x"], inputs: [{task: b}]}
 """
 
 
@@ -32,7 +33,7 @@ def test_every_image_is_found_with_its_tasks_even_when_a_shared_template_takes_i
     manifest = manifest_of(WORKFLOW)
     shared = [t for t in manifest.templates.values() if "{{inputs.parameters" in str(t.get("container"))]
     assert shared, "a and b differ only in the image: one shared template takes it as a parameter"
-    assert manifest_images(manifest) == {"ubuntu:22.04": {"a", "c"}, "ubuntu:24.04": {"b"}}
+    assert manifest_images(manifest) == {"ubuntu:22.04": {"a", "c"}, "ubuntu:24.04": {"b", "d"}}
 
 
 class FakeEngine:
