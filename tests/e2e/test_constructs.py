@@ -5,9 +5,11 @@ Each one runs on the lab and, where `osmo run` implements it, with `osmo run` to
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
+import requests
 import yaml
 
 from tests.e2e.conftest import REPO, Lab, submitted_name
@@ -128,3 +130,32 @@ def test_gang_objects_are_created(pods: Lab, tmp_path, scheduler: str) -> None:
         assert spec.get("minMember", spec.get("minAvailable")) == 2, spec
     finally:
         pods.osmo("cancel", name, "--force")
+
+
+def test_a_member_that_never_starts_ends_at_the_workflow_deadline(pods: Lab, tmp_path) -> None:
+    """A non-lead whose image does not exist never starts. On Argo 4.0 (no pendingTimeout) the compiled workflow
+    is bounded by spec.activeDeadlineSeconds (OSMO's queue + exec timeouts per group attempt: days by default);
+    here the compiled deadline is cut to 60 s to watch it end the workflow, as it would after days."""
+    text = f"""
+workflow:
+  name: e2e-never-starts
+  groups:
+  - name: train
+    tasks:
+    - {{name: master, lead: true, image: {IMAGE}, command: [sh, -c, "sleep 600"]}}
+    - {{name: worker, image: localhost/does-not-exist:1, command: ["true"]}}
+"""
+    source = tmp_path / "wf.yaml"
+    source.write_text(text)
+    compiled = pods.osmo("compile", str(source), "--profile", str(PROFILE), "--format", "json", check=True)
+    manifest = json.loads(compiled.stdout)
+    assert manifest["spec"].get("activeDeadlineSeconds"), "the compiler bounds a workflow Argo 4.0 cannot bound"
+    manifest["spec"]["activeDeadlineSeconds"] = 60
+    response = requests.post(f"{pods.server}/api/v1/workflows/{pods.namespace}", json={"workflow": manifest},
+                             timeout=30)  # fmt: skip
+    response.raise_for_status()
+    name = response.json()["metadata"]["name"]
+    wf = pods.wait(name, timeout=240)
+    assert wf["status"]["phase"] in {"Failed", "Error"}, wf["status"].get("message")
+    worker = pods.tasks(name)["worker"]
+    assert worker["phase"] in {"Failed", "Error", "Pending", "Omitted"}, worker
