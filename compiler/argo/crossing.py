@@ -23,7 +23,8 @@ has to travel: producer part -> parent -> consumer part.
   ``osmo-after-X.Succeeded`` instead of ``X``, so it runs, or is Omitted, exactly as unsplit, and its
   own downstream follows from its phase as before. A task that does not depend on the failure runs.
 
-Why so, read in Argo v4.1.2's source (commit 16a52d6), not run on a cluster:
+Why so, read in Argo v4.1.2's source (commit 16a52d6), and run on the lab's Argo v4.0.7
+(tests/e2e/test_constructs.py::test_a_split_workflow_cancels_exactly_the_failed_tasks_downstream):
 
 - a DAG that Failed/Errored returns before its outputs are computed and before its tasks' outputs go
   global (``workflow/controller/dag.go`` :373-380 vs :382-411), so the part's own ``main`` cannot export

@@ -11,7 +11,8 @@ lead has ``continueOn: {failed: true}`` so that it runs after a failed lead too)
 by an Argo expression from the lead's exit code: ``'false'`` (the task is skipped; the group's phase
 is the lead's, inherited through the skipped task) or, for a RESCHEDULE code, a text that is not a
 valid ``when`` expression: Argo marks that task Error without starting a pod (dag.go, ``shouldExecute``),
-with a message that says why. [Read in Argo 4.1's source, not run on a cluster.]
+with a message that says why. [Read in Argo 4.1's source; run on the lab's Argo v4.0.7:
+tests/e2e/test_constructs.py::test_a_lead_reschedule_restarts_the_group_up_to_the_limit.]
 
 Also Error, and so retried: a lead whose pod fails without an exit code (deleted, evicted).
 The group's ``osmo-ctrl`` step runs again on each attempt, so its objects use ``action: apply``
