@@ -47,6 +47,17 @@ def test_a_lead_reschedule_restarts_the_group_up_to_the_limit(pods: Lab, tmp_pat
     assert argo.tasks["master"].phase == "Failed" and argo.tasks["master"].exit_code == 42
 
 
+GANG = f"""
+workflow:
+  name: e2e-gang
+  groups:
+  - name: train
+    tasks:
+    - {{name: master, lead: true, image: {IMAGE}, command: [sh, -c, "echo lead"]}}
+    - {{name: worker, image: {IMAGE}, command: [sh, -c, "echo worker"]}}
+"""
+
+
 def test_exec_timeout_is_one_clock_over_retries(pods: Lab, tmp_path) -> None:
     """20 retries of a 3 s attempt, exec_timeout 8 s: backoff.maxDuration stops the retries once 8 s have passed
     since the first attempt started, and no attempt outlives that clock. Which attempt is running at the deadline
@@ -119,7 +130,7 @@ def test_gang_objects_are_created(pods: Lab, tmp_path, scheduler: str) -> None:
     profile = yaml.safe_load(PROFILE.read_text())
     profile["gangScheduling"] = scheduler
     (tmp_path / "profile.yaml").write_text(yaml.safe_dump(profile))
-    (tmp_path / "wf.yaml").write_text(GROUP_RESTART.replace("e2e-restart", f"e2e-gang-{scheduler}"))
+    (tmp_path / "wf.yaml").write_text(GANG.replace("e2e-gang", f"e2e-gang-{scheduler}"))
     done = pods.osmo("submit", str(tmp_path / "wf.yaml"), "--profile", str(tmp_path / "profile.yaml"), check=True)
     name = submitted_name(done.stdout)
     try:
