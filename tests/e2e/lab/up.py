@@ -16,6 +16,7 @@ from pathlib import Path
 import requests
 
 from . import build, images, manifests, node, pki, procs
+from . import down as down_module
 from .kube import Kube
 from .paths import (
     APISERVER_PORT,
@@ -387,6 +388,11 @@ def smoke(layout: Layout, with_pods: bool) -> None:
 def up(layout: Layout, pods: str) -> None:
     start = time.monotonic()
     build.build(layout)
+    if layout.run.exists() and not any(procs.running(layout, name) for name in procs.names(layout)):
+        # What a lab left when its processes were killed (a machine's session ended): mounts, containers'
+        # state, the namespace. Cleared, so that this lab starts as from nothing.
+        with step("clear a stopped lab's state"):
+            down_module.down(layout)
     layout.run.mkdir(parents=True, exist_ok=True)
     with step("network namespace " + NETNS):
         netns_up()
