@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 
@@ -121,8 +122,8 @@ class Profile:
     def timeout(self, kind: str) -> tuple[float | None, float]:
         """(default, maximum) seconds for kind "Exec" or "Queue"."""
         timeouts = self.data.get("timeouts") or {}
-        default = parse_duration(timeouts[f"default{kind}"]) if f"default{kind}" in timeouts else None
-        maximum = parse_duration(timeouts[f"max{kind}"]) if f"max{kind}" in timeouts else None
+        default = _duration(timeouts[f"default{kind}"]) if f"default{kind}" in timeouts else None
+        maximum = _duration(timeouts[f"max{kind}"]) if f"max{kind}" in timeouts else None
         return (
             default.total_seconds() if default else None,
             maximum.total_seconds() if maximum else SERVICE_MAX_TIMEOUT,
@@ -157,7 +158,7 @@ class Profile:
 
     def _group_duration(self, key: str, default: float) -> float:
         groups = self.data.get("groups") or {}
-        parsed = parse_duration(groups[key]) if key in groups else None
+        parsed = _duration(groups[key]) if key in groups else None
         return parsed.total_seconds() if parsed else default
 
     @property
@@ -185,6 +186,41 @@ class Profile:
 
 
 NO_PROFILE = Profile()
+
+# Every duration of a profile, as (section, key): the schema checks their form, not that Python can hold them.
+DURATIONS = tuple(
+    (section, key)
+    for section, keys in (
+        ("timeouts", ("defaultExec", "maxExec", "defaultQueue", "maxQueue")),
+        ("groups", ("barrierTimeout", "startTimeout")),
+    )
+    for key in keys
+)
+
+
+def _duration(value: object) -> timedelta | None:
+    """A profile duration, or None when it is no duration or out of ``timedelta``'s range (+-999,999,999 days)."""
+    try:
+        return parse_duration(value)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _duration_problems(data: dict) -> list[Diagnostic]:
+    """P601 for a duration the schema's form admits but that is out of range (``maxExec: -1e20``, ``9999999999d``)."""
+    out = []
+    for section, key in DURATIONS:
+        values = data.get(section)
+        if isinstance(values, dict) and key in values and _duration(values[key]) is None:
+            out.append(
+                Diagnostic(
+                    "P601",
+                    f"profile: {section}.{key} {values[key]!r} is out of range",
+                    path=(section, key),
+                    hint="a duration such as 30m, 2h, 1d or PT1H, or a number of seconds, up to 999999999 days",
+                )
+            )
+    return out
 
 
 def secret_name(name: str) -> str:
@@ -232,6 +268,8 @@ def load(path: str) -> tuple[Profile, list[Diagnostic]]:
     ]
     data = parsed.data if parsed.data is not None else {}
     problems += [d.with_(code="P601", message=f"profile: {d.message}") for d in schema.validate(data, SCHEMA_FILE)]
+    if isinstance(data, dict) and not problems:
+        problems += _duration_problems(data)
     if isinstance(data, dict):
         for kind in ("Exec", "Queue"):
             default, maximum = Profile(data, path).timeout(kind) if not problems else (None, 0)
