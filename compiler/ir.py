@@ -16,6 +16,7 @@ at different places are still the same task to the emitter.
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -356,10 +357,10 @@ def _task(
     environment = {str(k): text(v) for k, v in spec.mapping("environment").items()}
     environment.update((k, text(v)) for k, v in set_env)  # --set-env overrides the spec
     files: list[File] = []
-    for _, item in spec.specs("files"):
+    for fi, item in spec.specs("files"):
         contents = item.text("contents")
         if item.flag("base64", False) is True:
-            contents = base64.b64decode(contents).decode("utf-8")
+            contents = _decoded(contents, (*source, "files", fi, "contents"))
         files.append(File(text(item.text("path")), text(contents)))
     requested = spec.text("resource", "default") if spec.raw("resource") is not None else "default"
     resources = profiles.get(requested)
@@ -411,6 +412,15 @@ def _task(
         ),
         source=source,
     )
+
+
+def _decoded(contents: str, source: JsonPath) -> str:
+    try:
+        return base64.b64decode(contents, validate=True).decode("utf-8")
+    except binascii.Error:
+        raise _unresolved("V319", "file contents are not valid base64", source) from None
+    except UnicodeDecodeError:
+        raise _unresolved("U403", "binary file contents (not UTF-8 once decoded) cannot be carried", source) from None
 
 
 def _data_input(index: int, item: _Spec, text: Callable[[object], str], source: JsonPath) -> DataInput:

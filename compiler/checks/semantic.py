@@ -352,9 +352,11 @@ def _check_files(task: TaskRef) -> list[Diagnostic]:
                 )
             )
         seen.add(path)
-        if item.get("base64") is True and isinstance(item.get("contents"), str):
+        # `base64: 1` and `contents: 12` as OSMO's models (and the IR) read them
+        contents = lax_str(item.get("contents"))
+        if lax_bool(item.get("base64", False)) is True and isinstance(contents, str):
             try:
-                decoded = base64.b64decode(item["contents"], validate=True).decode("utf-8")
+                decoded = base64.b64decode(contents, validate=True).decode("utf-8")
                 if "{{" in decoded:
                     out.append(
                         Diagnostic(

@@ -7,11 +7,15 @@ strings with the profile names, so an integer passed it and the IR's lookup of "
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from compiler import ir
 from compiler.diagnostics import CompileError
 from tests.support.cli import cli_run, no_traceback
+
+REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 
 WORKFLOW = """\
 workflow:
@@ -107,7 +111,7 @@ def test_platform_int_is_an_unknown_platform_when_the_profile_lists_platforms(wr
     result = cli_run(["validate", path])
     no_traceback(result)
     assert result.exit_code == 1
-    assert result.stderr.startswith(f'{path}:5:17: P604 Platform 7 does not exist in the profile!'), result.stderr
+    assert result.stderr.startswith(f"{path}:5:17: P604 Platform 7 does not exist in the profile!"), result.stderr
 
 
 def test_the_ir_reports_a_reference_the_checks_let_through():
@@ -118,3 +122,14 @@ def test_the_ir_reports_a_reference_the_checks_let_through():
     [diagnostic] = raised.value.diagnostics
     assert (diagnostic.code, diagnostic.path) == ("V310", ("workflow", "tasks", 0, "resource"))
     assert diagnostic.message == "Requesting undefined resource 1."
+
+
+def test_base64_one_and_number_contents_are_checked_as_osmo_reads_them(write_workflow):
+    """Found by fuzzing: ``base64: 1`` is true and ``contents: 12`` is the text "12"; the IR decoded what the
+    V319 check had skipped (a binascii.Error)."""
+    path = write_workflow((REGRESSIONS / "base64-one-and-number-contents.yaml").read_text())
+    result = cli_run(["compile", path])
+    no_traceback(result)
+    assert result.exit_code == 1
+    heads = [line.split(" ")[:2] for line in result.stderr.splitlines() if not line.startswith("  ")]
+    assert heads == [[f"{path}:10:17:", "V319"], [f"{path}:12:15:", "S206"], [f"{path}:13:17:", "V319"]]
