@@ -133,3 +133,15 @@ def test_base64_one_and_number_contents_are_checked_as_osmo_reads_them(write_wor
     assert result.exit_code == 1
     heads = [line.split(" ")[:2] for line in result.stderr.splitlines() if not line.startswith("  ")]
     assert heads == [[f"{path}:10:17:", "V319"], [f"{path}:12:15:", "S206"], [f"{path}:13:17:", "V319"]]
+
+
+def test_an_iso_duration_out_of_range_is_v329_not_an_overflow(write_workflow):
+    """Found by fuzzing: ``P99999999999999999999D`` (or as many Unicode digits) passed OSMO's pattern and
+    overflowed ``timedelta`` in ``coerce.osmo_timedelta``."""
+    path = write_workflow((REGRESSIONS / "iso-duration-out-of-range.yaml").read_text())
+    result = cli_run(["validate", path])
+    no_traceback(result)
+    assert result.exit_code == 1
+    heads = [line.split(" ")[:2] for line in result.stderr.splitlines() if not line.startswith("  ")]
+    assert heads == [[f"{path}:6:19:", "V329"], [f"{path}:14:18:", "V329"]]
+    assert "  hint: write a duration such as 30m, 2h, 1d or PT1H, up to 999999999 days" in result.stderr
