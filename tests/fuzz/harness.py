@@ -180,7 +180,7 @@ def check_profile(profile: Path) -> None:
     expect_located_text("profile-check", outcome, profile)
 
 
-# What a command writes with -o: (command, format). The manifest of compile is also run's input.
+# What a command writes with -o: (command, format). The YAML manifest of compile is also run's input.
 OUTPUTS = (("compile", "yaml"), ("compile", "json"), ("graph", "dot"), ("graph", "mermaid"), ("graph", "html"))
 
 
@@ -197,7 +197,7 @@ def check_workflow(folder: Path, workflow_text: str, profile_text: str | None = 
     check_validate(workflow, profile)
     for command, fmt in outputs:
         written = check_writes(command, workflow, profile, fmt)
-        if written is not None and command == "compile":
+        if written is not None and (command, fmt) == ("compile", "yaml"):  # what `osmo run` reads back
             check_run_manifest(written)
 
 
@@ -237,4 +237,7 @@ def fuzz_one(test: str, folder: Path, workflow_text: str | None, profile_text: s
             check_workflow(folder, workflow_text, profile_text, **kw)
     except FuzzFailure as failure:
         save_failure(test, failure, workflow_text, profile_text)
+        raise
+    except Exception as exc:  # the harness's own mistake: keep the input all the same
+        save_failure(test, FuzzFailure(f"harness-{type(exc).__name__}", repr(exc)), workflow_text, profile_text)
         raise
