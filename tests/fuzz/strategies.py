@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-from compiler.profile import init_text
+from compiler.profile_file import init_text
 from tests.support.schema_strategies import from_schema
 
 ROOT = Path(__file__).resolve().parents[2]
