@@ -162,7 +162,7 @@ def test_a_duration_out_of_range_is_located_not_an_overflow(tmp_path, write_work
     days; beyond that `osmo profile check` and every compile stopped with an OverflowError."""
     bad = tmp_path / "p.yaml"
     bad.write_text("timeouts:\n  maxExec: -100000000000000\ngroups:\n  startTimeout: 99999999999999999999d\n")
-    (_, problems) = profiles.load(str(bad))
+    (_, problems) = profile_file.load(str(bad))
     assert [(d.code, d.line, d.column) for d in problems] == [("P601", 2, 12), ("P601", 4, 17)]
     assert problems[0].message == "profile: timeouts.maxExec -100000000000000 is out of range"
     result = compile_file(write_workflow(WF), CompileOptions(profile=str(bad)))
