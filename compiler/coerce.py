@@ -105,9 +105,12 @@ def osmo_timedelta(text: str) -> timedelta | _Invalid:
         if not match or not any(match.groups()):
             return INVALID
         days, hours, minutes, seconds = match.groups()
-        return timedelta(
-            days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0), seconds=float(seconds or 0)
-        )
+        try:  # `\d` takes any Unicode digit, as OSMO's regex does: a run of them can be past timedelta's range
+            return timedelta(
+                days=int(days or 0), hours=int(hours or 0), minutes=int(minutes or 0), seconds=float(seconds or 0)
+            )
+        except OverflowError:
+            return INVALID
     unit = text[-2:] if len(text) >= 3 and text[-2:] in ("ms", "us") else text[-1:]
     try:
         amount = int(text[: -len(unit)] if unit else text)

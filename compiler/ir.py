@@ -16,13 +16,14 @@ at different places are still the same task to the emitter.
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .coerce import lax_bool, lax_int, lax_str, optional, osmo_timeout
-from .diagnostics import JsonPath
+from .coerce import lax_bool, lax_int, osmo_timeout
+from .diagnostics import CompileError, Diagnostic, JsonPath
 from .osmo import TOKEN_RE, k8s_name, k8s_quantity, parse_exit_codes
 
 
@@ -172,56 +173,112 @@ def osmo_str(value: object) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+# -- the boundary: the checked document, read as typed values --------------------------------------------------
+#
+# ``build`` runs only on a document every check accepted, but it must not depend on each check having read a
+# value exactly the way the IR does (``resource: 1`` passed a check that only compared strings, then failed a
+# dictionary lookup here). So the raw document is read only through ``_Spec``, whose getters are total and
+# convert as OSMO's models do, and every cross-reference (a resource profile, an input task, an ``{{input:}}``
+# name) is resolved with a located diagnostic when it does not resolve, never a ``KeyError``.
+
+
+class _Spec:
+    """One mapping of the checked document; a value of another type than expected reads as absent."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: object):
+        self.data: dict = data if isinstance(data, dict) else {}
+
+    def raw(self, key: str) -> object:
+        return self.data.get(key)
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def text(self, key: str, default: str = "") -> str:
+        """A string field (numbers and booleans as pydantic's ``str``); null, a list or a mapping: ``default``."""
+        value = self.data.get(key)
+        return osmo_str(value) if isinstance(value, (str, int, float)) else default
+
+    def flag(self, key: str, default: bool) -> bool:
+        """A boolean field read the way pydantic's lax mode does; anything it would refuse is ``default``."""
+        value = lax_bool(self.data.get(key, default))
+        return value if isinstance(value, bool) else default
+
+    def scalars(self, key: str) -> list[object]:
+        """The items of a list field (a list of strings, numbers or booleans); not a list: none."""
+        value = self.data.get(key)
+        return [v for v in value if isinstance(v, (str, int, float))] if isinstance(value, list) else []
+
+    def mapping(self, key: str) -> dict:
+        value = self.data.get(key)
+        return value if isinstance(value, dict) else {}
+
+    def specs(self, key: str) -> list[tuple[int, _Spec]]:
+        """(index, spec) of each mapping in a list field; the index is the item's place in the file."""
+        value = self.data.get(key)
+        return [(i, _Spec(v)) for i, v in enumerate(value) if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _unresolved(code: str, message: str, source: JsonPath, hint: str | None = None) -> CompileError:
+    """A reference the checks let through that names nothing: the user's mistake, located, not a crash."""
+    return CompileError([Diagnostic(code, message, path=source, hint=hint)])
+
+
 def build(document: dict, set_env: tuple[tuple[str, str], ...] = ()) -> Workflow:
-    workflow = document["workflow"]
-    declared = workflow.get("resources")
+    """The IR of a checked document. Raises ``CompileError`` (located diagnostics) for a reference that does
+    not resolve, which the checks normally report first."""
+    workflow = _Spec(_Spec(document).raw("workflow"))
+    declared = workflow.raw("resources")
     # Without a `resources:` section OSMO gives every task an empty `default` profile.
     profiles = (
-        {name: _resources(spec or {}, ("workflow", "resources", name)) for name, spec in declared.items()}
+        {osmo_str(name): _resources(spec, ("workflow", "resources", name)) for name, spec in declared.items()}
         if isinstance(declared, dict)
         else {"default": Resources()}
     )
-    # (spec, its path, implicit?): a flat task is its own group, at the task's path
-    group_specs: list[tuple[dict, JsonPath, bool]] = [
-        (spec, ("workflow", "groups", gi), False) for gi, spec in enumerate(workflow.get("groups") or [])
+    # (spec, its name, its tasks, its path, implicit?): a flat task is its own group, at the task's path
+    group_specs: list[tuple[_Spec, str, list[tuple[JsonPath, _Spec]], JsonPath, bool]] = [
+        (spec, spec.text("name"), [(("workflow", "groups", gi, "tasks", ti), t) for ti, t in spec.specs("tasks")],
+         ("workflow", "groups", gi), False)
+        for gi, spec in workflow.specs("groups")
     ] or [
-        ({"name": f"{t['name']}-group", "tasks": [t]}, ("workflow", "tasks", ti), True)
-        for ti, t in enumerate(workflow.get("tasks") or [])
-    ]
-    group_of = {k8s_name(t["name"]): k8s_name(g["name"]) for g, _, _ in group_specs for t in g["tasks"]}
+        (t, f"{t.text('name')}-group", [(("workflow", "tasks", ti), t)], ("workflow", "tasks", ti), True)
+        for ti, t in workflow.specs("tasks")
+    ]  # fmt: skip
+    group_of = {k8s_name(t.text("name")): k8s_name(name) for _, name, tasks, _, _ in group_specs for _, t in tasks}
     groups = []
-    for spec, path, implicit in group_specs:
-        single = len(spec["tasks"]) == 1
-        tasks = tuple(
-            _task(t, profiles, set_env, single=single, source=path if implicit else (*path, "tasks", ti))
-            for ti, t in enumerate(spec["tasks"])
-        )
+    for spec, name, task_specs, path, implicit in group_specs:
+        single = len(task_specs) == 1
+        tasks = tuple(_task(t, profiles, set_env, single=single, source=source) for source, t in task_specs)
         upstream: list[str] = []
         for task in tasks:
             for item in task.inputs:
-                up = group_of[item.task]
+                up = group_of.get(item.task)
+                if up is None:
+                    raise _unresolved("V305", f"Task input {item.task} does not exist.", item.source)
                 if up not in upstream:
                     upstream.append(up)
         lead = next((t.k8s_name for t in tasks if t.lead), "")
         groups.append(
             Group(
-                spec["name"],
-                k8s_name(spec["name"]),
+                name,
+                k8s_name(name),
                 tasks,
                 tuple(upstream),
                 implicit,
-                barrier=lax_bool(spec.get("barrier", True)) is not False,
-                ignore_nonlead_status=lax_bool(spec.get("ignoreNonleadStatus", True)) is not False,
+                barrier=spec.flag("barrier", True) is not False,
+                ignore_nonlead_status=spec.flag("ignoreNonleadStatus", True) is not False,
                 lead=lead,
                 source=path,
             )
         )
-    labels = tuple((str(k), osmo_str(v)) for k, v in (workflow.get("labels") or {}).items())
-    timeout = workflow.get("timeout") or {}
-    exec_timeout, queue_timeout = timeout.get("exec_timeout"), timeout.get("queue_timeout")
+    labels = tuple((str(k), osmo_str(v)) for k, v in workflow.mapping("labels").items())
+    timeout = _Spec(workflow.raw("timeout"))
+    exec_timeout, queue_timeout = timeout.raw("exec_timeout"), timeout.raw("queue_timeout")
     return Workflow(
-        workflow["name"],
-        k8s_name(workflow["name"]),
+        workflow.text("name"),
+        k8s_name(workflow.text("name")),
         tuple(groups),
         labels,
         Timeout(
@@ -243,114 +300,136 @@ def _seconds(value: object) -> float | None:
     return duration.total_seconds() if isinstance(duration, timedelta) else None
 
 
-def _resources(spec: dict, source: JsonPath) -> Resources:
+def _resources(data: object, source: JsonPath) -> Resources:
+    spec = _Spec(data)
+
     def count(key: str) -> str | None:
         # exact, never through float (which would round big ones); the schema bounds a count to 15 digits
-        value = spec.get(key)
-        return None if value is None else str(lax_int(value))
+        value = lax_int(spec.raw(key)) if spec.raw(key) is not None else None
+        return str(value) if isinstance(value, int) else None
+
+    def quantity(key: str) -> str | None:
+        return k8s_quantity(spec.text(key)) if spec.raw(key) is not None else None
 
     gpu = count("gpu")
     return Resources(
         cpu=count("cpu"),
         gpu=None if gpu == "0" else gpu,  # OSMO drops gpu: 0 from the pod
-        memory=k8s_quantity(spec["memory"]) if spec.get("memory") is not None else None,
-        storage=k8s_quantity(spec["storage"]) if spec.get("storage") is not None else None,
-        platform=optional(lax_str, spec.get("platform")) or None,  # "" is the pool default, as null
-        nodes_excluded=tuple(osmo_str(n) for n in spec.get("nodesExcluded") or ()),
+        memory=quantity("memory"),
+        storage=quantity("storage"),
+        platform=spec.text("platform") or None,  # "" is the pool default, as null
+        nodes_excluded=tuple(osmo_str(n) for n in spec.scalars("nodesExcluded")),
         topology=tuple(
-            Topology(str(t["key"]), str(t.get("group", "default")), t.get("requirementType") != "preferred")
-            for t in spec.get("topology") or ()
+            Topology(t.text("key"), t.text("group", "default"), t.raw("requirementType") != "preferred")
+            for _, t in spec.specs("topology")
         ),
         source=source,
     )
 
 
 def _task(
-    spec: dict,
+    spec: _Spec,
     profiles: dict[str, Resources],
     set_env: tuple[tuple[str, str], ...],
     *,
     single: bool,
     source: JsonPath,
 ) -> Task:
+    name = spec.text("name")
     inputs = tuple(
-        TaskInput(i, k8s_name(item["task"]), osmo_str(item.get("regex") or ""), source=(*source, "inputs", i))
-        for i, item in enumerate(spec.get("inputs") or [])
-        if "task" in item and ":" not in item["task"]
+        TaskInput(i, k8s_name(item.text("task")), item.text("regex"), source=(*source, "inputs", i))
+        for i, item in spec.specs("inputs")
+        if item.has("task") and ":" not in item.text("task")
     )
     positions = {item.task: item.index for item in inputs}
-    for i, item in enumerate(spec.get("inputs") or []):
-        if ":" in item.get("task", ""):
-            positions.setdefault(k8s_name(item["task"].split(":")[-1]), i)
+    for i, item in spec.specs("inputs"):
+        if ":" in item.text("task"):
+            positions.setdefault(k8s_name(item.text("task").split(":")[-1]), i)
 
     def text(value: object) -> str:
-        return canonical_tokens(osmo_str(value), positions)
+        try:
+            return canonical_tokens(osmo_str(value), positions)
+        except UnknownInput as exc:
+            raise _unresolved(
+                "V308", f'{{{{input:{exc.name}}}}} names "{exc.name}", which is not a task input of "{name}"', source
+            ) from None
 
-    environment = {str(k): text(v) for k, v in (spec.get("environment") or {}).items()}
+    environment = {str(k): text(v) for k, v in spec.mapping("environment").items()}
     environment.update((k, text(v)) for k, v in set_env)  # --set-env overrides the spec
     files: list[File] = []
-    for item in spec.get("files") or []:
-        contents = osmo_str(item.get("contents", ""))
-        if lax_bool(item.get("base64", False)) is True:
-            contents = base64.b64decode(contents).decode("utf-8")
-        files.append(File(text(item["path"]), text(contents)))
+    for fi, item in spec.specs("files"):
+        contents = item.text("contents")
+        if item.flag("base64", False) is True:
+            contents = _decoded(contents, (*source, "files", fi, "contents"))
+        files.append(File(text(item.text("path")), text(contents)))
+    requested = spec.text("resource", "default") if spec.raw("resource") is not None else "default"
+    resources = profiles.get(requested)
+    if resources is None:
+        raise _unresolved("V310", f"Requesting undefined resource {requested}.", (*source, "resource"))
+    exit_actions = spec.mapping("exitActions")
     return Task(
-        name=spec["name"],
-        k8s_name=k8s_name(spec["name"]),
-        image=text(spec["image"]),
-        command=tuple(text(c) for c in spec["command"]),
-        args=tuple(text(a) for a in spec.get("args") or []),
+        name=name,
+        k8s_name=k8s_name(name),
+        image=text(spec.text("image")),
+        command=tuple(text(c) for c in spec.scalars("command")),
+        args=tuple(text(a) for a in spec.scalars("args")),
         environment=tuple(environment.items()),
         inputs=inputs,
         files=tuple(files),
-        resources=profiles[osmo_str(spec.get("resource", "default"))],
-        lead=single or lax_bool(spec.get("lead", False)) is True,
+        resources=resources,
+        lead=single or spec.flag("lead", False) is True,
         data_inputs=tuple(
             _data_input(i, item, text, (*source, "inputs", i))
-            for i, item in enumerate(spec.get("inputs") or [])
-            if "url" in item or ":" in item.get("task", "")
+            for i, item in spec.specs("inputs")
+            if item.has("url") or ":" in item.text("task")
         ),
         outputs=tuple(
-            DataOutput(i, text(item["url"]), osmo_str(item.get("regex") or ""), source=(*source, "outputs", i))
-            for i, item in enumerate(spec.get("outputs") or [])
+            DataOutput(i, text(item.text("url")), item.text("regex"), source=(*source, "outputs", i))
+            for i, item in spec.specs("outputs")
         ),
         exit_actions=tuple(
-            (str(action).upper(), tuple(parse_exit_codes(codes) or ()))
-            for action, codes in (spec.get("exitActions") or {}).items()
+            (str(action).upper(), tuple(parse_exit_codes(codes) or ())) for action, codes in exit_actions.items()
         ),
-        exit_action_keys=tuple(str(action) for action in spec.get("exitActions") or {}),
+        exit_action_keys=tuple(str(action) for action in exit_actions),
         checkpoints=tuple(
             Checkpoint(
-                text(c["path"]),
-                text(c["url"]),
-                _seconds(c["frequency"]) or 0.0,
-                osmo_str(c.get("regex") or ""),
+                text(c.text("path")),
+                text(c.text("url")),
+                _seconds(c.raw("frequency")) or 0.0,
+                c.text("regex"),
                 source=(*source, "checkpoint", i),
             )
-            for i, c in enumerate(spec.get("checkpoint") or [])
+            for i, c in spec.specs("checkpoint")
         ),
         credentials=tuple(
-            _credential(str(name), value, text, (*source, "credentials", name))
-            for name, value in (spec.get("credentials") or {}).items()
+            _credential(str(key), value, text, (*source, "credentials", key))
+            for key, value in spec.mapping("credentials").items()
         ),
-        privileged=lax_bool(spec.get("privileged", False)) is True,
-        host_network=lax_bool(spec.get("hostNetwork", False)) is True,
+        privileged=spec.flag("privileged", False) is True,
+        host_network=spec.flag("hostNetwork", False) is True,
         volume_mounts=tuple(
-            _volume_mount(osmo_str(m), (*source, "volumeMounts", i))
-            for i, m in enumerate(spec.get("volumeMounts") or [])
+            _volume_mount(osmo_str(m), (*source, "volumeMounts", i)) for i, m in enumerate(spec.scalars("volumeMounts"))
         ),
         source=source,
     )
 
 
-def _data_input(index: int, item: dict, text: Callable[[object], str], source: JsonPath) -> DataInput:
-    regex = osmo_str(item.get("regex") or "")
-    if "url" in item:
-        return DataInput(index, url=text(item["url"]), regex=regex, source=source)
-    workflow_id, _, task = item["task"].rpartition(":")
-    return DataInput(
-        index, regex=regex, workflow_id=workflow_id, task=k8s_name(task), written=item["task"], source=source
-    )
+def _decoded(contents: str, source: JsonPath) -> str:
+    try:
+        return base64.b64decode(contents, validate=True).decode("utf-8")
+    except binascii.Error:
+        raise _unresolved("V319", "file contents are not valid base64", source) from None
+    except UnicodeDecodeError:
+        raise _unresolved("U403", "binary file contents (not UTF-8 once decoded) cannot be carried", source) from None
+
+
+def _data_input(index: int, item: _Spec, text: Callable[[object], str], source: JsonPath) -> DataInput:
+    regex = item.text("regex")
+    if item.has("url"):
+        return DataInput(index, url=text(item.text("url")), regex=regex, source=source)
+    written = item.text("task")
+    workflow_id, _, task = written.rpartition(":")
+    return DataInput(index, regex=regex, workflow_id=workflow_id, task=k8s_name(task), written=written, source=source)
 
 
 def _credential(name: str, value: object, text: Callable[[object], str], source: JsonPath) -> Credential:
@@ -365,8 +444,16 @@ def _volume_mount(mount: str, source: JsonPath) -> VolumeMount:
     return VolumeMount(src, dst or src, source=source)
 
 
+class UnknownInput(Exception):
+    """``{{input:NAME}}`` where NAME is not one of the task's inputs."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
 def canonical_tokens(text: str, input_positions: dict[str, int]) -> str:
-    """Write every OSMO token in one form: no spaces, inputs by index."""
+    """Write every OSMO token in one form: no spaces, inputs by index. Raises ``UnknownInput``."""
     if "{{" not in text:
         return text
 
@@ -375,7 +462,10 @@ def canonical_tokens(text: str, input_positions: dict[str, int]) -> str:
         if body.startswith("input:"):
             ref = body[len("input:") :].strip()
             if not ref.isdigit():
-                ref = str(input_positions[k8s_name(ref.split(":")[-1])])
+                position = input_positions.get(k8s_name(ref.split(":")[-1]))
+                if position is None:
+                    raise UnknownInput(ref)
+                ref = str(position)
             return "{{input:" + ref + "}}"
         if body.startswith("host:"):
             return "{{host:" + k8s_name(body[len("host:") :].strip()) + "}}"

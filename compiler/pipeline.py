@@ -60,7 +60,8 @@ def compile_text(text: str, path: str, options: CompileOptions = CompileOptions(
         run.check(document)
     workflow = None
     if document is not None and not has_errors(run.diagnostics):
-        workflow = ir.build(document, set_env)
+        workflow = run.build_ir(document, set_env)
+    if workflow is not None:
         manifest, decisions = argo.emit(workflow, options, profile)
         run.diagnostics += decisions
         if not has_errors(decisions):  # what the profile refuses: no manifest, as when a check refused it
@@ -206,6 +207,15 @@ class _Run:
         self.diagnostics += semantic.check(document)
         self.diagnostics += secrets.check(document)
         self.diagnostics += storage.check(document)  # URL, checkpoint path and volume-mount shapes
+
+    def build_ir(self, document: dict, set_env: tuple[tuple[str, str], ...]) -> ir.Workflow | None:
+        """The IR, or None with the located diagnostic of a reference the checks let through (a safety net:
+        the checks report it first, with a did-you-mean)."""
+        try:
+            return ir.build(document, set_env)
+        except CompileError as exc:
+            self.diagnostics += exc.diagnostics
+            return None
 
     def finish(self) -> list[Diagnostic]:
         # A semantic rule is more specific than the schema's generic "invalid value" at the same place.

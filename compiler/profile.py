@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from .osmo import k8s_name, parse_duration
@@ -118,8 +119,8 @@ class Profile:
     def timeout(self, kind: str) -> tuple[float | None, float]:
         """(default, maximum) seconds for kind "Exec" or "Queue"."""
         timeouts = self.data.get("timeouts") or {}
-        default = parse_duration(timeouts[f"default{kind}"]) if f"default{kind}" in timeouts else None
-        maximum = parse_duration(timeouts[f"max{kind}"]) if f"max{kind}" in timeouts else None
+        default = checked_duration(timeouts[f"default{kind}"]) if f"default{kind}" in timeouts else None
+        maximum = checked_duration(timeouts[f"max{kind}"]) if f"max{kind}" in timeouts else None
         return (
             default.total_seconds() if default else None,
             maximum.total_seconds() if maximum else SERVICE_MAX_TIMEOUT,
@@ -154,7 +155,7 @@ class Profile:
 
     def _group_duration(self, key: str, default: float) -> float:
         groups = self.data.get("groups") or {}
-        parsed = parse_duration(groups[key]) if key in groups else None
+        parsed = checked_duration(groups[key]) if key in groups else None
         return parsed.total_seconds() if parsed else default
 
     @property
@@ -165,7 +166,7 @@ class Profile:
     def start_timeout(self) -> float | None:
         """``groups.startTimeout``, if the profile sets it (else a member's pod is bounded like any task's)."""
         groups = self.data.get("groups") or {}
-        parsed = parse_duration(groups["startTimeout"]) if "startTimeout" in groups else None
+        parsed = checked_duration(groups["startTimeout"]) if "startTimeout" in groups else None
         return parsed.total_seconds() if parsed else None
 
     @property
@@ -185,6 +186,14 @@ class Profile:
 
 
 NO_PROFILE = Profile()
+
+
+def checked_duration(value: object) -> timedelta | None:
+    """A profile duration, or None when it is no duration or out of ``timedelta``'s range (+-999,999,999 days)."""
+    try:
+        return parse_duration(value)
+    except (OverflowError, ValueError):
+        return None
 
 
 def secret_name(name: str) -> str:

@@ -26,6 +26,7 @@ from .profile import (
     NO_PROFILE,
     SUGGESTED_START_TIMEOUT,
     Profile,
+    checked_duration,
 )
 
 PROFILE_FILE = "osmo-profile.yaml"
@@ -82,6 +83,8 @@ def load(path: str) -> tuple[Profile, list[Diagnostic]]:
                         "P601", f"profile: default{kind} is larger than max{kind}", path=("timeouts", f"default{kind}")
                     )
                 )
+    if isinstance(data, dict) and not problems:
+        problems += _duration_problems(data)
     if isinstance(data, dict) and not problems:
         problems += check_storage(data.get("storage") or [])
     located = [locator.locate(d) for d in problems]
@@ -145,6 +148,34 @@ def check_storage(entries: list) -> list[Diagnostic]:
                 )
             )
     return problems
+
+
+# Every duration of a profile, as (section, key): the schema checks their form, not that Python can hold them.
+DURATIONS = tuple(
+    (section, key)
+    for section, keys in (
+        ("timeouts", ("defaultExec", "maxExec", "defaultQueue", "maxQueue")),
+        ("groups", ("barrierTimeout", "startTimeout")),
+    )
+    for key in keys
+)
+
+
+def _duration_problems(data: dict) -> list[Diagnostic]:
+    """P601 for a duration the schema's form admits but that is out of range (``maxExec: -1e20``, ``9999999999d``)."""
+    out = []
+    for section, key in DURATIONS:
+        values = data.get(section)
+        if isinstance(values, dict) and key in values and checked_duration(values[key]) is None:
+            out.append(
+                Diagnostic(
+                    "P601",
+                    f"profile: {section}.{key} {values[key]!r} is out of range",
+                    path=(section, key),
+                    hint="a duration such as 30m, 2h, 1d or PT1H, or a number of seconds, up to 999999999 days",
+                )
+            )
+    return out
 
 
 def init_text() -> str:

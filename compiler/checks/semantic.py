@@ -16,7 +16,7 @@ import base64
 import binascii
 import re
 
-from ..coerce import INVALID, lax_bool
+from ..coerce import INVALID, lax_bool, lax_str, optional
 from ..diagnostics import Diagnostic, did_you_mean
 from ..document import TaskRef, as_list, as_str, collect_tasks, dicts
 from ..osmo import BRACES_RE, EXIT_CODES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
@@ -239,10 +239,11 @@ def _read_too_early(task: TaskRef, upstream: TaskRef, path: tuple) -> Diagnostic
 
 def _check_resources(workflow: dict, tasks: list[TaskRef]) -> list[Diagnostic]:
     resources = workflow.get("resources")
-    profiles = list(resources) if isinstance(resources, dict) else ["default"]
+    # Names as OSMO's models read them (numbers become text): `resource: 1` asks for the profile "1".
+    profiles = [str(name) for name in resources] if isinstance(resources, dict) else ["default"]
     out = []
     for task in tasks:
-        requested = task.data.get("resource")
+        requested = optional(lax_str, task.data.get("resource"))  # INVALID (a list...): the schema reported it
         if requested is None:
             if "default" not in profiles:
                 out.append(
@@ -370,9 +371,11 @@ def _check_files(task: TaskRef) -> list[Diagnostic]:
                 )
             )
         seen.add(path)
-        if item.get("base64") is True and isinstance(item.get("contents"), str):
+        # `base64: 1` and `contents: 12` as OSMO's models (and the IR) read them
+        contents = lax_str(item.get("contents"))
+        if lax_bool(item.get("base64", False)) is True and isinstance(contents, str):
             try:
-                decoded = base64.b64decode(item["contents"], validate=True).decode("utf-8")
+                decoded = base64.b64decode(contents, validate=True).decode("utf-8")
                 if "{{" in decoded:
                     out.append(
                         Diagnostic(

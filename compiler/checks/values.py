@@ -208,7 +208,11 @@ def _check_duration(value: object, path: tuple, *, timeout: bool) -> list[Diagno
                     "V329",
                     f"Cannot recognize duration: {value}. {DURATION_HINT}",
                     path=path,
-                    hint="text of digits only has no unit: write 3600s, 1h, or a YAML number for seconds",
+                    hint=(
+                        "text of digits only has no unit: write 3600s, 1h, or a YAML number for seconds"
+                        if value.strip().isdigit()
+                        else "write a duration such as 30m, 2h, 1d or PT1H, up to 999999999 days"
+                    ),
                 )
             ]
     if isinstance(duration, timedelta) and duration < timedelta(0):

@@ -155,3 +155,15 @@ def test_a_broken_profile_gives_its_errors_not_the_conventions_it_would_have_rep
     bad.write_text("platfroms:\n  gpu: {}\ncredentails: {}\n")
     codes = [d.code for d in compile_file(workflow, CompileOptions(profile=str(bad))).diagnostics]
     assert codes == ["P601", "P601"]
+
+
+def test_a_duration_out_of_range_is_located_not_an_overflow(tmp_path, write_workflow):
+    """Found by fuzzing (tests/fuzz): the schema checks a duration's form, Python's timedelta holds +-999999999
+    days; beyond that `osmo profile check` and every compile stopped with an OverflowError."""
+    bad = tmp_path / "p.yaml"
+    bad.write_text("timeouts:\n  maxExec: -100000000000000\ngroups:\n  startTimeout: 99999999999999999999d\n")
+    (_, problems) = profile_file.load(str(bad))
+    assert [(d.code, d.line, d.column) for d in problems] == [("P601", 2, 12), ("P601", 4, 17)]
+    assert problems[0].message == "profile: timeouts.maxExec -100000000000000 is out of range"
+    result = compile_file(write_workflow(WF), CompileOptions(profile=str(bad)))
+    assert [d.code for d in result.diagnostics] == ["P601", "P601"] and result.has_errors

@@ -18,6 +18,7 @@ def test_an_error_repeated_by_every_retry_is_spelled_out_once(osmo_run, tmp_path
     assert run.summary["tasks"]["t"]["attempts"] == 3
     attempts = [line for line in run.out.splitlines() if "osmo run: attempt" in line]
     assert attempts == [
-        "t | osmo run: attempt 1 Failed (main: exec: no-such-binary-xyz: No such file or directory); retrying",
+        "t | osmo run: attempt 1 Failed (main: Error (exit code 64): failed to find name in PATH: exec: "
+        '"no-such-binary-xyz": executable file not found in $PATH); retrying',
         "t | osmo run: attempt 2 Failed (the same error); retrying",
     ], run.out
