@@ -180,10 +180,7 @@ def registry(layout: Layout) -> None:
     url = f"http://{node.REGISTRY}/v2/"
     wait_for(
         "registry",
-        lambda: (
-            sh("ip", "netns", "exec", NETNS, "busybox", "wget", "-q", "-O", "/dev/null", url, check=False).returncode
-            == 0
-        ),
+        lambda: in_lab("busybox", "wget", "-q", "-O", "/dev/null", url),
         30,
         log=layout.logs / "registry.log",
     )
@@ -193,20 +190,11 @@ def registry(layout: Layout) -> None:
             continue
         remote = f"{node.REGISTRY}/{tag.removeprefix('docker.io/')}"
         ctr(layout, "images", "tag", "--force", tag, remote)
-        done = ctr_in_netns(layout, "images", "push", "--plain-http", remote)
+        done = ctr(layout, "images", "push", "--plain-http", remote, netns=True)
         if done.returncode:
             raise LabError(
                 f"push {remote}: {done.stderr.strip() or done.stdout.strip()}", log=layout.logs / "registry.log"
             )
-
-
-def ctr_in_netns(layout: Layout, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        procs.in_netns(["ctr", "-a", node.containerd_socket(layout), "-n", "k8s.io", *args]),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def dns(layout: Layout) -> None:
@@ -214,34 +202,20 @@ def dns(layout: Layout) -> None:
     corefile = layout.run / "Corefile"
     corefile.write_text(node.corefile(layout))
     procs.start(layout, "coredns", [f"{layout.bin}/coredns", "-conf", str(corefile), "-dns.port", "53"])
-    wait_for(
-        "CoreDNS",
-        lambda: (
-            sh(
-                "ip",
-                "netns",
-                "exec",
-                NETNS,
-                "busybox",
-                "nslookup",
-                "kubernetes.default.svc.cluster.local",
-                NODE_IP,
-                check=False,
-            ).returncode
-            == 0
-        ),
-        60,
-        log=layout.logs / "coredns.log",
-    )
+    name = "kubernetes.default.svc.cluster.local"
+    wait_for("CoreDNS", lambda: in_lab("busybox", "nslookup", name, NODE_IP), 60, log=layout.logs / "coredns.log")
 
 
-def ctr(layout: Layout, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["ctr", "-a", node.containerd_socket(layout), "-n", "k8s.io", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def ctr(layout: Layout, *args: str, netns: bool = False) -> subprocess.CompletedProcess[str]:
+    """containerd's `ctr` on the lab's socket and image namespace (inside the lab's network namespace when it
+    talks to the lab's registry)."""
+    argv = ["ctr", "-a", node.containerd_socket(layout), "-n", "k8s.io", *args]
+    return subprocess.run(procs.in_netns(argv) if netns else argv, capture_output=True, text=True, check=False)
+
+
+def in_lab(*argv: str) -> bool:
+    """Whether a command run inside the lab's network namespace succeeds."""
+    return sh("ip", "netns", "exec", NETNS, *argv, check=False).returncode == 0
 
 
 def kubelet(layout: Layout) -> None:
