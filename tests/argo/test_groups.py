@@ -751,7 +751,10 @@ def test_every_non_lead_ends_as_its_containers_say_not_failed_by_the_daemon_rule
     assert any(t.get("daemon") for t in members.values())
     # the script: runs until signalled, then exits 143 (what Argo ignores from a sidecar)
     for sig in (signal.SIGTERM, signal.SIGINT):
-        process = subprocess.Popen(["/bin/sh", "-c", IDLE_SCRIPT])
+        # as in a pod, SIGINT is not ignored (a test run in the background inherits SIG_IGN, which sh cannot trap)
+        process = subprocess.Popen(
+            ["/bin/sh", "-c", IDLE_SCRIPT], preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+        )
         time.sleep(0.3)
         assert process.poll() is None
         process.send_signal(sig)

@@ -756,6 +756,8 @@ def test_ctrl_c_stops_following_without_touching_the_workflow(argo, wf_file, tmp
         env=env,
         text=True,
         cwd=str(REPO),
+        # a terminal's Ctrl-C: SIGINT not ignored (a test run in the background would pass SIG_IGN on)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         line = p.stderr.readline()
