@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from tests.e2e.conftest import REPO, Lab
@@ -50,8 +52,11 @@ PROFILE = REPO / "tests" / "e2e" / "osmo-profile.yaml"
 
 def check(lab: Lab, path, tmp_path, name: str) -> None:
     args = ["--profile", str(PROFILE)]
-    local = run_locally(path, tmp_path / "run", args)
-    argo = run_on_lab(lab, path, args)
+    # both sides at once: a workflow that runs into its exec_timeout takes minutes on each
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(run_locally, path, tmp_path / "run", args)
+        argo = run_on_lab(lab, path, args)
+        local = running.result()
     found = differences(argo, local)
     record(name, argo, local, found)
     assert not found, "\n".join(found)
