@@ -69,8 +69,17 @@ def test_example_agrees(pods: Lab, example: str, tmp_path) -> None:
     check(pods, REPO / "examples" / example, tmp_path, f"examples/{example}")
 
 
+# Corpus workflows whose difference is the environment, not Argo's semantics.
+CORPUS_ENVIRONMENT = {
+    "test/workflow/bad_image.yaml": "an image that does not exist: osmo run's process backend runs no images "
+    "(test_constructs.py's member that never starts shows how Argo ends it)",
+}
+
+
 @pytest.mark.parametrize("relative", CORPUS)
 def test_corpus_workflow_agrees(pods: Lab, relative: str, tmp_path) -> None:
+    if relative in CORPUS_ENVIRONMENT:
+        pytest.skip(CORPUS_ENVIRONMENT[relative])
     try:
         path = corpus_file(relative)
     except FileNotFoundError:
