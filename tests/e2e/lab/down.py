@@ -96,6 +96,17 @@ def remove_cgroups() -> None:
                 pass
 
 
+def remove_pod_netns(layout: Layout) -> None:
+    """Pod network namespaces containerd's CNI made (`/run/netns/cni-*`) since the lab started: one whose sandbox
+    was not torn down (a pod killed with the kubelet) would outlive the lab."""
+    if not layout.run.exists():
+        return
+    started = layout.run.stat().st_ctime
+    for entry in Path("/run/netns").glob("cni-*"):
+        if entry.stat().st_mtime >= started:
+            subprocess.run(["ip", "netns", "delete", entry.name], capture_output=True, check=False)
+
+
 def down(layout: Layout) -> None:
     with step("end the pods"):
         drain_pods(layout)
@@ -106,7 +117,8 @@ def down(layout: Layout) -> None:
             print(f"lab:   stopped {name}", flush=True)
         for pid in leftover_shims(layout):
             os.kill(pid, signal.SIGKILL)
-    with step("remove mounts, cgroups, the network namespace and the run folder"):
+    with step("remove mounts, cgroups, the network namespaces and the run folder"):
+        remove_pod_netns(layout)
         unmount_under(layout.run)
         remove_cgroups()
         subprocess.run(["ip", "netns", "delete", NETNS], capture_output=True, check=False)
