@@ -99,9 +99,10 @@ def remove_cgroups() -> None:
 def remove_pod_netns(layout: Layout) -> None:
     """Pod network namespaces containerd's CNI made (`/run/netns/cni-*`) since the lab started: one whose sandbox
     was not torn down (a pod killed with the kubelet) would outlive the lab."""
-    if not layout.run.exists():
+    marker = layout.pki / "ca.crt"  # written once, when the lab first came up
+    if not marker.exists():
         return
-    started = layout.run.stat().st_ctime
+    started = marker.stat().st_mtime
     for entry in Path("/run/netns").glob("cni-*"):
         if entry.stat().st_mtime >= started:
             subprocess.run(["ip", "netns", "delete", entry.name], capture_output=True, check=False)
