@@ -21,6 +21,14 @@ def test_schema_messages_name_the_key_and_the_fix():
     assert 'did you mean "environment"' in typo.message
 
 
+def test_keys_that_are_not_strings_are_unknown_keys_not_a_crash():
+    # YAML reads `0:` as an integer key. jsonschema before 4.20 sorted the extra keys for its message and raised
+    # TypeError on a mix of int and str (found by the fuzz tests on the floors lane; hence the floor 4.20).
+    document = {"workflow": {"": None, 0: None}}
+    unknown = sorted(str(d.path[-1]) for d in schema.validate(document) if d.code == "S201")
+    assert unknown == ["", "0"]
+
+
 def test_the_tutorial_is_schema_valid():
     from pathlib import Path
 
