@@ -20,6 +20,7 @@ from typing import Any
 from ..podnames import v2_pod_name
 from .artifacts import ArtifactError, NeedsStorage, NotFound, load_input, save_output
 from .depends import ERROR, FAILED, RUNNING, SUCCEEDED
+from .expansion import expand
 from .expression_tags import ExpressionTagError, expression_tag
 from .pod import ContainerSpec, Mount, Pod, PodResult, PodSpec
 from .retry import Attempt, Retries
@@ -230,8 +231,9 @@ class PodRunner:
                     raise PodError(f"env {item['name']}: Secret {ref['name']} has no key {ref['key']} ({path})")
                 env[item["name"]] = path.read_text()
             else:
-                env[item["name"]] = str(item.get("value", ""))
-        argv = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
+                env[item["name"]] = expand(str(item.get("value", "")), env)
+        # the kubelet's $(VAR) expansion (expansion.py), with the whole environment
+        argv = [expand(str(a), env) for a in (container.get("command") or []) + (container.get("args") or [])]
         if not argv:
             raise PodError(f"container {name}: no command (the image's entrypoint is not known locally)")
         return ContainerSpec(name, container.get("image", ""), argv, env, mounts, container.get("workingDir"))

@@ -60,6 +60,20 @@ SLICE = [
     "test/workflow/template_too_much_memory.yaml",
     "test/workflow/template_unsafe.yaml",
     "test/workflow/scripts/app_spec.yaml",
+    # the rest of what tests/e2e/test_differential.py runs on the lab and with `osmo run`
+    "cookbook/tutorials/combination_workflow_simple.yaml",
+    "cookbook/tutorials/group_tasks.yaml",
+    "cookbook/tutorials/parallel_tasks.yaml",
+    "cookbook/tutorials/resources_basic.yaml",
+    "cookbook/tutorials/token_example.yaml",
+    "test/workflow/exec_timeout.yaml",
+    "test/workflow/folder_input.yaml",
+    "test/workflow/parallel_workflow_v2.yaml",
+    "test/workflow/per_group_exec_timeout.yaml",
+    "test/workflow/serial_workflow_mount.yaml",
+    "test/workflow/serial_workflow_multi_arch.yaml",
+    "test/workflow/parallel_workflow_mount_v2.yaml",
+    "test/scenarios/workflow_labels.yaml",
 ]
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -30,6 +32,26 @@ def corpus_file(relative: str) -> Path:
         if (root / relative).is_file():
             return root / relative
     raise FileNotFoundError(relative)
+
+
+LOCALPATH = re.compile(r"^[\s-]*localpath:\s*(\S+)", re.MULTILINE)
+CPU = re.compile(r"^(\s*-?\s*cpu:\s*)[0-9]+\s*$", re.MULTILINE)
+
+
+def lab_copy(path: Path, folder: Path) -> Path:
+    """The workflow as both sides run it: a copy whose CPU requests are 0, beside the local files it inlines.
+
+    OSMO's tests ask for 1-4 whole cores a task; the lab's node is this machine, 2 cores, so a group of three
+    would wait "Insufficient cpu" until its deadline. Scheduling is not what the differential judges, and both
+    sides get the same file (`osmo run` does not schedule by CPU). Memory and storage requests stay."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = path.read_text(encoding="utf-8")
+    for local in LOCALPATH.findall(text):
+        (folder / local).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path.parent / local, folder / local)
+    copy = folder / path.name
+    copy.write_text(CPU.sub(lambda m: m.group(1) + "0", text), encoding="utf-8")
+    return copy
 
 
 @dataclass

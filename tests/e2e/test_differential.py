@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.e2e.conftest import REPO, Lab
-from tests.e2e.differential import corpus_file, differences, record, run_locally, run_on_lab
+from tests.e2e.differential import corpus_file, differences, lab_copy, record, run_locally, run_on_lab
 
 EXAMPLES = sorted(p.name for p in (REPO / "examples").glob("*.yaml"))
 
@@ -40,6 +40,7 @@ PROFILE = REPO / "tests" / "e2e" / "osmo-profile.yaml"
 
 def check(lab: Lab, path, tmp_path, name: str) -> None:
     args = ["--profile", str(PROFILE)]
+    path = lab_copy(path, tmp_path / "workflow")
     # both sides at once: a workflow that runs into its exec_timeout takes minutes on each
     with ThreadPoolExecutor(max_workers=1) as pool:
         running = pool.submit(run_locally, path, tmp_path / "run", args)

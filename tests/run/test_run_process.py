@@ -126,6 +126,25 @@ workflow:
     assert (run.output("t") / "x").read_text() == "saved\n"
 
 
+def test_var_references_in_args_and_env_are_expanded_as_by_the_kubelet(osmo_run) -> None:
+    # OSMO's test workflows run `command: [sh], args: ['$(FILE_PATH)']`: a cluster's kubelet expands $(VAR) from the
+    # container's env (an env value from the ones before it); found by the lab's differential (docs/e2e.md).
+    run = osmo_run("""
+workflow:
+  name: expand
+  tasks:
+  - name: t
+    image: x
+    command: [sh]
+    args: ['$(FILE_PATH)', '$$(FILE_PATH)', '$(UNSET)']
+    environment: {WHO: world, GREETING: hello $(WHO), FILE_PATH: /tmp/run.sh}
+    files:
+    - {path: /tmp/run.sh, contents: 'echo "$GREETING|$1|$2"'}
+""")
+    assert run.code == 0, run.out
+    assert "hello world|$(FILE_PATH)|$(UNSET)" in run.log("t")
+
+
 def test_jinja_fan_in_keeps_input_order(osmo_run) -> None:
     run = osmo_run("""
 workflow:
