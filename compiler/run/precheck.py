@@ -108,7 +108,7 @@ def setup_hint(message: str) -> str:
 
 def missing_storage_inputs(manifest: Any, storage: Path) -> list[str]:
     """One line per URL input (and task) whose folder or object does not exist under ``--storage``."""
-    from .artifacts import location_key, storage_path
+    from .artifacts import bucket_path, location_key, storage_path
 
     lines = []
     for part in (manifest, *manifest.parts.values()):
@@ -119,8 +119,17 @@ def missing_storage_inputs(manifest: Any, storage: Path) -> list[str]:
                 if where is None or where[0] == ".repository" or "{{" in where[1]:
                     continue  # the artifact repository is the run's own; a templated key is known only at run time
                 path = storage_path(storage, artifact)
-                if path is not None and not path.exists():
-                    tasks = ", ".join(sorted(task for task, _ in callers.get(name, []) if task)) or name
+                if path is None or path.exists():
+                    continue
+                tasks = ", ".join(sorted(task for task, _ in callers.get(name, []) if task)) or name
+                bucket = bucket_path(storage, artifact)
+                if bucket is not None and not bucket.is_dir():
+                    lines.append(
+                        f"{tasks}: input {where[0]}://{where[1]} is in a bucket that is not under --storage "
+                        f"({bucket} does not exist); the task fails, as a download from a bucket that does not "
+                        "exist does"
+                    )
+                else:
                     lines.append(
                         f"{tasks}: input {where[0]}://{where[1]} is {path} under --storage, which does not exist; "
                         "the task gets an empty folder, as OSMO does for a prefix with no objects"

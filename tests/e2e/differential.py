@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -67,7 +68,22 @@ class Outcome:
     tasks: dict[str, TaskResult] = field(default_factory=dict)
 
 
+def image_tools(folder: Path) -> Path:
+    """A folder of busybox's applets that this machine lacks (`nc`, ...), for the PATH of `osmo run`.
+
+    The process backend runs commands with the host's tools; the lab's images are busybox stand-ins
+    (tests/e2e/lab/images.py). OSMO's tests talk over `nc`, which a host seldom has: with this folder last on
+    PATH both sides run the same busybox tools where the host has none (the host's own come first)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    applets = subprocess.run(["/bin/busybox", "--list"], capture_output=True, text=True, check=True).stdout.split()
+    for applet in applets:
+        if shutil.which(applet) is None and not (folder / applet).exists():
+            (folder / applet).symlink_to("/bin/busybox")
+    return folder
+
+
 def run_locally(path: Path, run_dir: Path, args: list[str]) -> Outcome:
+    tools = image_tools(run_dir.parent / "image-tools")
     subprocess.run(
         [
             sys.executable,
@@ -83,6 +99,7 @@ def run_locally(path: Path, run_dir: Path, args: list[str]) -> Outcome:
             *args,
         ],
         cwd=REPO,
+        env={**os.environ, "PATH": f"{os.environ.get('PATH', '')}:{tools}"},
         capture_output=True,
         text=True,
         timeout=900,

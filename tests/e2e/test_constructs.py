@@ -121,6 +121,32 @@ workflow:
     assert any(key.endswith("data.txt") for key in listing), listing
 
 
+def test_a_prefix_without_objects_is_an_empty_folder_and_a_missing_bucket_an_error(pods: Lab, tmp_path) -> None:
+    """runtime-audit #3 on the lab: a URL input is an optional artifact, so a prefix with no objects is an empty
+    folder (OSMO's behaviour); a bucket that does not exist fails the init container, optional or not."""
+    profile = tmp_path / "profile.yaml"
+    lab_storage = yaml.safe_load(PROFILE.read_text())
+    lab_storage["storage"].append({**lab_storage["storage"][0], "prefix": "s3://no-such-bucket"})
+    profile.write_text(yaml.safe_dump(lab_storage))
+    source = tmp_path / "wf.yaml"
+    source.write_text(f"""
+workflow:
+  name: e2e-missing-inputs
+  tasks:
+  - {{name: empty-prefix, image: {IMAGE}, command: [sh, -c, "ls -A {{{{input:0}}}} | wc -l"],
+     inputs: [{{url: "s3://osmo-lab/never-written/prefix"}}]}}
+  - {{name: missing-bucket, image: {IMAGE}, command: [sh, -c, "ls -A {{{{input:0}}}}"],
+     inputs: [{{url: "s3://no-such-bucket/prefix"}}]}}
+""")
+    storage = tmp_path / "storage"
+    (storage / "s3" / "osmo-lab").mkdir(parents=True)  # the lab's bucket exists; no-such-bucket does not
+    local = run_locally(source, tmp_path / "run", ["--profile", str(profile), "--storage", str(storage)])
+    argo = run_on_lab(pods, source, ["--profile", str(profile)])
+    assert (argo.tasks["empty-prefix"].phase, argo.tasks["empty-prefix"].exit_code) == ("Succeeded", 0)
+    assert argo.tasks["missing-bucket"].phase == "Error"
+    assert differences(argo, local) == []
+
+
 @pytest.mark.parametrize("scheduler", ["kai", "volcano", "coscheduling"])
 def test_gang_objects_are_created(pods: Lab, tmp_path, scheduler: str) -> None:
     """The PodGroup a gang-scheduled group creates is accepted by the API server (the schedulers' vendored CRDs);

@@ -32,6 +32,18 @@ CORPUS = [
     "test/workflow/exit_actions.yaml",
     "test/workflow/group_actions.yaml",
     "test/workflow/bad_image.yaml",
+    "test/workflow/restart.yaml",
+    "test/workflow/serial_workflow.yaml",
+    "test/workflow/bad_resource_workflow_v2.yaml",
+    "test/workflow/parallel_workflow_leader_exits.yaml",
+    "test/workflow/exec_timeout.yaml",
+    "test/workflow/folder_input.yaml",
+    "test/workflow/parallel_workflow_v2.yaml",
+    "test/workflow/per_group_exec_timeout.yaml",
+    "test/workflow/serial_workflow_mount.yaml",
+    "test/workflow/serial_workflow_multi_arch.yaml",
+    "test/workflow/parallel_workflow_mount_v2.yaml",
+    "test/scenarios/workflow_labels.yaml",
 ]
 
 
@@ -59,38 +71,16 @@ def test_example_agrees(pods: Lab, example: str, tmp_path) -> None:
 
 
 # Corpus workflows whose difference is the environment, not Argo's semantics.
-NOT_YET_JUDGED = [
-    # Run on the lab this session but not to the end, or not with osmo run beside it: they run for minutes (long
-    # sleeps, a 2-5 minute exec_timeout), or their groups ask for more CPU than the lab's node (this machine's 2
-    # cores) has while other pods run, so members wait unscheduled ("Insufficient cpu") until a deadline.
-    # Judging them needs a node with more cores (or a kubelet reporting more), then removing them from here.
-    "test/workflow/restart.yaml",
-    "test/workflow/serial_workflow.yaml",
-    "test/workflow/bad_resource_workflow_v2.yaml",
-    "test/workflow/parallel_workflow_leader_exits.yaml",
-    "test/workflow/exec_timeout.yaml",
-    "test/workflow/folder_input.yaml",
-    "test/workflow/parallel_workflow_v2.yaml",
-    "test/workflow/per_group_exec_timeout.yaml",
-    "test/workflow/serial_workflow_mount.yaml",
-    "test/workflow/serial_workflow_multi_arch.yaml",
-    "test/workflow/parallel_workflow_mount_v2.yaml",
-    "test/scenarios/workflow_labels.yaml",
-]
 CORPUS_ENVIRONMENT = {
     "test/workflow/bad_image.yaml": "an image that does not exist: osmo run's process backend runs no images "
     "(test_constructs.py's member that never starts shows how Argo ends it)",
 }
 
 
-@pytest.mark.parametrize("relative", CORPUS + NOT_YET_JUDGED)
+@pytest.mark.parametrize("relative", CORPUS)
 def test_corpus_workflow_agrees(pods: Lab, relative: str, tmp_path) -> None:
     if relative in CORPUS_ENVIRONMENT:
         pytest.skip(CORPUS_ENVIRONMENT[relative])
-    if relative in NOT_YET_JUDGED:
-        pytest.skip(
-            "not yet judged on the lab: minutes long, or more CPU than the lab's 2-core node (see NOT_YET_JUDGED)"
-        )
     try:
         path = corpus_file(relative)
     except FileNotFoundError:

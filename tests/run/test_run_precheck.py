@@ -110,11 +110,25 @@ workflow:
 
 def test_a_missing_storage_input_is_named_with_the_path_looked_for(osmo_run, tmp_path) -> None:
     storage = tmp_path / "storage"
-    storage.mkdir()
+    (storage / "s3/bkt").mkdir(parents=True)
     run = osmo_run(URL_INPUT, storage=str(storage))
     expected = f"t: input s3://bkt/data is {storage.resolve()}/s3/bkt/data under --storage, which does not exist"
     assert run.out.count(expected) == 1, run.out
     assert run.phase("t") == "Succeeded" and run.log("t").split()[-1] == "0"  # OSMO's empty folder, said aloud
+
+
+def test_an_input_from_a_bucket_that_is_not_there_fails_the_task(osmo_run, tmp_path) -> None:
+    # Object stores have no folders: a prefix without objects is an empty listing (an empty folder, in OSMO and on
+    # Argo with the compiled `optional`), but a bucket that does not exist fails the download -- the lab showed
+    # Argo's init Error "The specified bucket does not exist" (docs/e2e.md). Under --storage, the bucket's folder.
+    storage = tmp_path / "storage"
+    storage.mkdir()
+    run = osmo_run(URL_INPUT, storage=str(storage))
+    missing = storage.resolve() / "s3" / "bkt"
+    expected = f"t: input s3://bkt/data is in a bucket that is not under --storage ({missing} does not exist)"
+    assert run.out.count(expected) == 1, run.out
+    assert run.phase("t") == "Error", run.summary
+    assert "The specified bucket does not exist" in run.summary["tasks"]["t"]["message"]
 
 
 def test_an_empty_storage_prefix_is_not_reported(osmo_run, tmp_path) -> None:

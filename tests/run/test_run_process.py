@@ -264,16 +264,24 @@ def test_url_data_needs_storage(osmo_run) -> None:
     assert "--storage" in run.err and not run.summary
 
 
+def bucket_folder(storage: Path) -> Path:
+    """A --storage folder whose bucket `bkt` exists and holds nothing."""
+    (storage / "s3" / "bkt").mkdir(parents=True)
+    return storage
+
+
 def test_missing_url_prefix_is_an_empty_folder_as_in_osmo(osmo_run, tmp_path) -> None:
     # runtime-audit #3: URL inputs are optional artifacts, and the launcher makes the folder
     run = osmo_run(URL_WORKFLOW.replace("cat {{input:0}}/in.txt;", "test -d {{input:0}} && ls -A {{input:0}} | wc -l;"),
-                   storage=str(tmp_path / "empty"))  # fmt: skip
+                   storage=str(bucket_folder(tmp_path / "empty")))  # fmt: skip
     assert run.phase("t") == "Succeeded", run.summary
     assert run.log("t").split()[-1] == "0"
 
 
 def test_empty_url_prefix_is_an_empty_folder_as_in_osmo(osmo_run, tmp_path) -> None:
-    run = osmo_run(URL_WORKFLOW.replace("cat {{input:0}}/in.txt;", "ls {{input:0}};"), storage=str(tmp_path / "empty"))
+    storage = bucket_folder(tmp_path / "empty")
+    (storage / "s3/bkt/data").mkdir()
+    run = osmo_run(URL_WORKFLOW.replace("cat {{input:0}}/in.txt;", "ls {{input:0}};"), storage=str(storage))
     assert run.phase("t") == "Succeeded"
 
 
