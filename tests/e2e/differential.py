@@ -66,6 +66,7 @@ class TaskResult:
 class Outcome:
     phase: str
     tasks: dict[str, TaskResult] = field(default_factory=dict)
+    name: str = ""  # the Workflow's name on the lab
 
 
 def image_tools(folder: Path) -> Path:
@@ -83,7 +84,8 @@ def image_tools(folder: Path) -> Path:
 
 
 def run_locally(path: Path, run_dir: Path, args: list[str]) -> Outcome:
-    tools = image_tools(run_dir.parent / "image-tools")
+    # not under /tmp: the process backend gives each container a /tmp of its own, where this folder would be missing
+    tools = image_tools(layout().home / "image-tools")
     subprocess.run(
         [
             sys.executable,
@@ -106,7 +108,7 @@ def run_locally(path: Path, run_dir: Path, args: list[str]) -> Outcome:
         check=False,
     )
     summary = json.loads((run_dir / "summary.json").read_text())
-    outcome = Outcome(phase=summary["phase"])
+    outcome = Outcome(phase=summary["phase"], name=summary["name"])
     for name, task in summary["tasks"].items():
         files = None
         if task.get("output") and (run_dir / task["output"]).is_dir():
@@ -141,7 +143,7 @@ def run_on_lab(lab: Lab, path: Path, args: list[str]) -> Outcome:
         raise AssertionError(f"osmo submit {path} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
     name = submitted_name(done.stdout)
     wf = lab.wait(name, timeout=600)
-    outcome = Outcome(phase=wf["status"]["phase"])
+    outcome = Outcome(phase=wf["status"]["phase"], name=name)
     nodes = (wf.get("status") or {}).get("nodes") or {}
     for task_name, task in lab.tasks(name).items():
         code = task.get("exitCode")
@@ -171,6 +173,22 @@ def stopped_daemon(argo: TaskResult, local: TaskResult) -> bool:
     return argo.phase == local.phase == "Succeeded" and argo.exit_code in (None, 0) and local.exit_code in (0, 143)
 
 
+def named_alike(files: dict[str, bytes], workflow: str) -> dict[str, bytes]:
+    """The files with the run's own names -- `{{workflow_id}}`, a pod's name as `$(hostname)` prints it
+    (`<workflow>-<template>-<hash>`) -- written `<workflow>`: each side names its run differently."""
+    if not workflow:
+        return files
+    own = re.compile(re.escape(workflow.encode()) + rb"[-a-z0-9]*")
+    return {path: own.sub(b"<workflow>", content) for path, content in files.items()}
+
+
+def file_differences(argo: dict[str, bytes], local: dict[str, bytes]) -> list[str]:
+    if sorted(argo) != sorted(local):
+        return [f"output files Argo {sorted(argo)}, osmo run {sorted(local)}"]
+    return [f"output {path}: Argo {argo[path][:80]!r}, osmo run {local[path][:80]!r}"
+            for path in sorted(argo) if argo[path] != local[path]]  # fmt: skip
+
+
 def differences(argo: Outcome, local: Outcome) -> list[str]:
     """Every way the two runs disagree, one line each (empty: they agree)."""
     found = []
@@ -185,8 +203,9 @@ def differences(argo: Outcome, local: Outcome) -> list[str]:
             found.append(f"{name}: phase Argo {a.phase}, osmo run {b.phase}")
         if a.exit_code != b.exit_code and not stopped_daemon(a, b):
             found.append(f"{name}: exit code Argo {a.exit_code}, osmo run {b.exit_code}")
-        if a.files is not None and b.files is not None and a.files != b.files:
-            found.append(f"{name}: output files Argo {sorted(a.files)}, osmo run {sorted(b.files)}")
+        if a.files is not None and b.files is not None:
+            found.extend(f"{name}: {line}" for line in file_differences(named_alike(a.files, argo.name),
+                                                                         named_alike(b.files, local.name)))  # fmt: skip
     return found
 
 

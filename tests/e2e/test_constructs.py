@@ -6,6 +6,7 @@ Each one runs on the lab and, where `osmo run` implements it, with `osmo run` to
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 
 import pytest
@@ -14,7 +15,9 @@ import yaml
 
 from tests.e2e.conftest import REPO, Lab, submitted_name
 from tests.e2e.differential import differences, run_locally, run_on_lab
-from tests.run.test_run_split import EXACT, EXACT_TASKS
+from tests.e2e.lab.paths import S3_PORT
+from tests.run.test_run_split import CHAIN, EXACT, EXACT_TASKS, padded
+from tests.run.test_run_split import TASKS as CHAIN_TASKS
 
 PROFILE = REPO / "tests" / "e2e" / "osmo-profile.yaml"
 IMAGE = "ubuntu:22.04"
@@ -45,6 +48,16 @@ def test_a_lead_reschedule_restarts_the_group_up_to_the_limit(pods: Lab, tmp_pat
     argo, local = both(pods, tmp_path, GROUP_RESTART)
     assert not differences(argo, local), differences(argo, local)
     assert argo.tasks["master"].phase == "Failed" and argo.tasks["master"].exit_code == 42
+    # runtime-audit-2 N6/N11: a Service per attempt, `<group>-<uid>-<attempt>`, and each attempt's pods under its own
+    # (so a barrier never counts a previous attempt's pods, which have no name under the new Service)
+    uid = pods.workflow(argo.name)["metadata"]["uid"]
+    services = pods.api_get(f"api/v1/namespaces/{pods.namespace}/services")["items"]
+    attempts = {f"train-{uid}-{n}" for n in range(3)}
+    assert attempts <= {s["metadata"]["name"] for s in services}, [s["metadata"]["name"] for s in services]
+    selector = f"workflows.argoproj.io/workflow={argo.name}"
+    listed = pods.api_get(f"api/v1/namespaces/{pods.namespace}/pods?labelSelector={selector}")["items"]
+    subdomains = {p["spec"].get("subdomain") for p in listed if p["spec"].get("subdomain")}
+    assert subdomains == attempts, subdomains
 
 
 GANG = f"""
@@ -98,6 +111,23 @@ def test_a_split_workflow_cancels_exactly_the_failed_tasks_downstream(pods: Lab,
     assert not differences(argo, local), differences(argo, local)
 
 
+def test_a_task_outputs_layout_crosses_split_parts_with_literal_keys(pods: Lab, tmp_path) -> None:
+    """runtime-audit-2 N1 on the lab: with a profile `taskOutputs` layout a consumer in another part reads the
+    producer's key with the producer's name written out (`{{tasks.name}}` there requeued the DAG task forever)."""
+    profile = tmp_path / "profile.yaml"
+    settings = yaml.safe_load(PROFILE.read_text())
+    settings["taskOutputs"] = {"keyFormat": "osmo/{workflow_id}/{task}/output.tgz"}
+    profile.write_text(yaml.safe_dump(settings))
+    source = tmp_path / "wf.yaml"
+    source.write_text(padded(CHAIN.split("  - {name: bad")[0], 200).replace("image: x", f"image: {IMAGE}"))
+    argv = ["--profile", str(profile), "--max-bytes", "5000"]
+    local = run_locally(source, tmp_path / "run", argv)
+    argo = run_on_lab(pods, source, argv)
+    assert argo.phase == "Succeeded", argo
+    assert set(CHAIN_TASKS[:8]) <= set(argo.tasks)
+    assert not differences(argo, local), differences(argo, local)
+
+
 def test_url_outputs_and_inputs_move_through_the_lab_s3(pods: Lab, tmp_path) -> None:
     text = f"""
 workflow:
@@ -145,6 +175,56 @@ workflow:
     assert (argo.tasks["empty-prefix"].phase, argo.tasks["empty-prefix"].exit_code) == ("Succeeded", 0)
     assert argo.tasks["missing-bucket"].phase == "Error"
     assert differences(argo, local) == []
+
+
+def test_an_http_input_beside_another_url_input_is_a_readable_file_in_its_folder(pods: Lab, tmp_path) -> None:
+    """runtime-audit-2 N9 on the lab: an http input next to an S3 input lands at `{{input:N}}/<name>` in a folder
+    anyone can read (loaded into the data volume at N/<name>, Argo's executor would have made N mode 0700)."""
+    run = f"e2e-n9/{uuid.uuid4().hex}"  # moto refuses an anonymous overwrite: new keys every run
+    s3 = f"http://127.0.0.1:{S3_PORT}/osmo-lab/{run}"
+    for key, body in (("prefix/a.txt", b"from s3\n"), ("file.txt", b"from http\n")):
+        # public-read: an http input has no credentials (moto, like S3, refuses an anonymous GET otherwise)
+        requests.put(f"{s3}/{key}", data=body, headers={"x-amz-acl": "public-read"}, timeout=30).raise_for_status()
+    source = tmp_path / "wf.yaml"
+    source.write_text(f"""
+workflow:
+  name: e2e-http-input
+  tasks:
+  - name: reader
+    image: {IMAGE}
+    command: [sh, -c, "stat -c 'mode %a' {{{{input:1}}}}; cat {{{{input:0}}}}/a.txt {{{{input:1}}}}/file.txt"]
+    inputs:
+    - url: s3://osmo-lab/{run}/prefix/
+    - url: http://10.213.0.1:{S3_PORT}/osmo-lab/{run}/file.txt
+""")
+    argo = run_on_lab(pods, source, ["--profile", str(PROFILE)])
+    assert argo.tasks["reader"].phase == "Succeeded", argo
+    log = pods.osmo("logs", argo.name, check=True).stdout
+    mode = int(log.split("mode ", 1)[1].split()[0], 8)
+    assert mode & 0o005 == 0o005, f"{mode:o}: others cannot list the folder"  # Argo's own would be 0700
+    assert "from s3" in log and "from http" in log, log
+
+
+def test_storage_without_a_secret_uses_the_pods_own_identity(pods: Lab, tmp_path) -> None:
+    """runtime-audit-2 N3 on the lab: a storage entry without `secret` gives a pod Kubernetes accepts (no
+    `secretKeyRef: {name: null}`) whose executor asks the AWS SDK's default chain; the lab's pods have no cloud
+    identity, so the upload fails there -- at the IMDS step, which a cluster with an instance role or IRSA passes."""
+    profile = tmp_path / "profile.yaml"
+    settings = yaml.safe_load(PROFILE.read_text())
+    settings["storage"] = [{key: value for key, value in settings["storage"][0].items() if key != "secret"}]
+    profile.write_text(yaml.safe_dump(settings))
+    source = tmp_path / "wf.yaml"
+    source.write_text(f"""
+workflow:
+  name: e2e-identity
+  tasks:
+  - {{name: writer, image: {IMAGE}, command: [sh, -c, "echo hi > {{{{output}}}}/x.txt"],
+     outputs: [{{url: "s3://osmo-lab/e2e-identity/{{{{workflow_id}}}}/"}}]}}
+""")
+    argo = run_on_lab(pods, source, ["--profile", str(profile)])
+    assert argo.tasks["writer"].phase == "Error", argo
+    query = pods.osmo("query", argo.name).stdout
+    assert "no EC2 IMDS role found" in query, query
 
 
 @pytest.mark.parametrize("scheduler", ["kai", "volcano", "coscheduling"])
