@@ -17,9 +17,11 @@ tests/e2e/test_constructs.py::test_a_lead_reschedule_restarts_the_group_up_to_th
 Also Error, and so retried: a lead whose pod fails without an exit code (deleted, evicted).
 The group's ``osmo-ctrl`` step runs again on each attempt, so its objects use ``action: apply``
 (``create`` would fail: they exist). The lead's own template loses its retryStrategy.
-Non-leads keep their own pod-level retry: a daemon is fulfilled as soon as it runs, so nothing can
-wait for its exit code inside the group. That is OSMO's behaviour with ``ignoreNonleadStatus: true``; with
-``false`` OSMO restarts the whole group (``jobs.py`` :767-776), which Argo cannot express: U416 says so.
+A non-lead's RESCHEDULE cannot be expressed. OSMO restarts that task (``ignoreNonleadStatus: true``) or the whole
+group (``false``, ``jobs.py`` :767-776); on Argo a non-lead is a daemon, and a daemon's Retry node is marked
+Succeeded as soon as the daemon runs: a failed attempt is then never retried, and the task shows Succeeded. Run on
+the lab's Argo v4.0.7 (tests/e2e/test_differential.py, ``test/workflow/restart.yaml``). So a non-lead gets no
+retryStrategy: its RESCHEDULE code fails it (and, with ``ignoreNonleadStatus: false``, its group), and U416 says so.
 """
 
 from __future__ import annotations
@@ -69,22 +71,25 @@ def check_lead(em: Emitter, lead: ir.Task) -> None:
 
 
 def check_nonleads(em: Emitter, group: ir.Group, lead: str) -> None:
-    """U416 for a non-lead's RESCHEDULE where OSMO would restart its group (``ignoreNonleadStatus: false``)."""
-    if group.implicit or len(group.tasks) < 2 or group.ignore_nonlead_status or em.profile.max_retries <= 0:
+    """U416 for a non-lead's RESCHEDULE: Argo cannot retry a daemon (the module's docstring)."""
+    if group.implicit or len(group.tasks) < 2 or em.profile.max_retries <= 0:
         return
     for task in group.tasks:
         if task.k8s_name == lead or not any(hi > 0 for _, hi in reschedule_ranges(task)):
             continue
         written = zip(task.exit_action_keys, task.exit_actions, strict=True)
         key = next(k for k, (action, _) in written if action == "RESCHEDULE")
+        osmo = "its group" if not group.ignore_nonlead_status else "the task"
+        fails = (
+            "the task and its group fail" if not group.ignore_nonlead_status else "the task fails, the group goes on"
+        )
         em.report(
             "U416",
-            f'a RESCHEDULE of non-lead "{task.name}" retries only its own pod; with ignoreNonleadStatus: false '
-            "OSMO restarts the whole group",
+            f'a RESCHEDULE of non-lead "{task.name}" cannot restart anything on Argo: {fails} (OSMO restarts {osmo})',
             (*task.source, "exitActions", key),
-            hint="a non-lead runs as an Argo daemon, whose exit code its group cannot wait for. To restart the "
-            "group, let the lead exit with one of its RESCHEDULE codes when a member is lost (e.g. a failed "
-            "rendezvous): that restarts every member",
+            hint="a non-lead runs as an Argo daemon, which Argo never retries once it runs. To restart the group, "
+            "let the lead exit with one of its RESCHEDULE codes when a member is lost (e.g. a failed rendezvous): "
+            "that restarts every member",
         )
 
 

@@ -200,7 +200,7 @@ _TABLE = [
         "U416",
         "nonlead-reschedule",
         W,
-        "RESCHEDULE of a non-lead with ignoreNonleadStatus: false retries only that task; OSMO restarts its group",
+        "RESCHEDULE of a non-lead cannot be expressed: Argo never retries a daemon once it runs, so the code fails it",
     ),
     (
         "U417",

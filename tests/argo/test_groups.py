@@ -620,26 +620,40 @@ def _when_value(when: str, exit_code: str | None) -> str:
     return (yes if truth else no).strip("'")
 
 
-def test_a_retried_member_that_never_starts_is_bounded_by_the_workflow_deadline(tmp_path):
+RESCHEDULING_TASK = """
+workflow:
+  name: rs
+  tasks:
+  - name: worker
+    image: alpine:3.18
+    command: [sh, -c, "exit 7"]
+    exitActions:
+      RESCHEDULE: "7"
+"""
+
+
+def test_a_retried_task_that_never_starts_is_bounded_by_the_workflow_deadline(tmp_path):
     """runtime-audit #7/#23 residual (R7): Argo checks pendingTimeout on the node named like the task, for a
-    retried template the Retry node (created Running): a non-lead with its own retryStrategy whose pod never
-    starts kept the group Running forever. The workflow's deadline bounds it: never before OSMO would end."""
+    retried template the Retry node (created Running): a task with its own retryStrategy whose pod never
+    starts kept the workflow Running forever. The workflow's deadline bounds it: never before OSMO would end."""
     profile = tmp_path / "osmo-profile.yaml"
     profile.write_text("maxRetries: 2\n")
-    manifest, result = compile_ok(RESCHEDULING_GROUP, profile=str(profile))
-    tmpl = templates(manifest)
-    assert "retryStrategy" in tmpl["t-worker"] and "retryStrategy" not in tmpl["t-master"]
+    manifest, result = compile_ok(RESCHEDULING_TASK, profile=str(profile))
+    assert "retryStrategy" in templates(manifest)["t-worker"]
     day = 86400
-    # one group, 3 attempts of (60d queue + 60d exec + 1h margin): OSMO's own defaults, so never earlier than OSMO
+    # 3 attempts of (60d queue + 60d exec + 1h margin): OSMO's own defaults, so never earlier than OSMO
     assert manifest["spec"]["activeDeadlineSeconds"] == 3 * (120 * day + 3600)
     assert "P611" not in [d.code for d in result]  # no queue_timeout written: nothing the user asked for is lost
-    text = RESCHEDULING_GROUP.replace("  groups:\n", "  timeout: {queue_timeout: 10m, exec_timeout: 1h}\n  groups:\n")
+    text = RESCHEDULING_TASK.replace("  tasks:\n", "  timeout: {queue_timeout: 10m, exec_timeout: 1h}\n  tasks:\n")
     manifest, result = compile_ok(text, profile=str(profile))
     assert manifest["spec"]["activeDeadlineSeconds"] == 3 * (600 + 3600 + 3600)
     (warning,) = [d for d in result if d.code == "P611"]
     assert 'task "worker"' in warning.message and warning.path[-2:] == ("exitActions", "RESCHEDULE")
     # without retries every pod has its own pendingTimeout: no workflow deadline
-    manifest, _ = compile_ok(RESCHEDULING_GROUP)
+    manifest, _ = compile_ok(RESCHEDULING_TASK)
+    assert "activeDeadlineSeconds" not in manifest["spec"]
+    # a group's members are never retried alone (a lead restarts the group, a non-lead is a daemon): no deadline
+    manifest, _ = compile_ok(RESCHEDULING_GROUP, profile=str(profile))
     assert "activeDeadlineSeconds" not in manifest["spec"]
 
 
@@ -670,7 +684,7 @@ def test_reschedule_of_the_lead_restarts_the_whole_group(tmp_path):
     group = tmpl["g-train"]
     assert group["retryStrategy"] == {"limit": "3", "retryPolicy": "OnError"}  # the whole group, 4 attempts
     assert "retryStrategy" not in tmpl["t-master"]  # not the lead alone
-    assert tmpl["t-worker"]["retryStrategy"]["limit"] == "3"  # a non-lead keeps its own pod retry
+    assert "retryStrategy" not in tmpl["t-worker"]  # a daemon: Argo never retries it once it runs (U416)
     tasks = dag_tasks(group)
     assert tasks["master"]["continueOn"] == {"failed": True}
     marker = tasks["osmo-reschedule"]
@@ -702,20 +716,25 @@ def test_group_restart_with_gang_scheduling_applies_the_podgroup(tmp_path):
     assert dag_tasks(tmpl["ctrl-train"])["hosts"]["template"] == "osmo-hosts-apply"
 
 
-def test_nonlead_reschedule_with_ignore_nonlead_status_false_is_a_warning(tmp_path):
-    # OSMO restarts the whole group then (jobs.py:767-776); a non-lead is an Argo daemon: only its pod is retried
+def test_nonlead_reschedule_is_a_warning_and_no_retry(tmp_path):
+    """OSMO restarts the task (ignoreNonleadStatus: true) or its whole group (false, jobs.py:767-776). A non-lead is
+    an Argo daemon, whose Retry node is Succeeded once the daemon runs: the lab's Argo v4.0.7 never retried a failed
+    attempt and showed the task Succeeded. So no retryStrategy (the code fails the task) and U416 says so."""
     profile = tmp_path / "osmo-profile.yaml"
     profile.write_text("maxRetries: 2\n")
     text = RESCHEDULING_GROUP.replace("  - name: train\n", "  - name: train\n    ignoreNonleadStatus: false\n")
     manifest, diagnostics = compile_ok(text, profile=str(profile))
     (warning,) = [d for d in diagnostics if d.code == "U416"]
     assert warning.format().splitlines()[0] == (
-        'wf.yaml:18:21: U416 warning: a RESCHEDULE of non-lead "worker" retries only its own pod; with '
-        "ignoreNonleadStatus: false OSMO restarts the whole group"
+        'wf.yaml:18:21: U416 warning: a RESCHEDULE of non-lead "worker" cannot restart anything on Argo: the task and '
+        "its group fail (OSMO restarts its group)"
     )
-    assert templates(manifest)["t-worker"]["retryStrategy"]["limit"] == "2"
-    # the default (true) is OSMO's own behaviour there: the non-lead alone is retried, no warning
-    _, diagnostics = compile_ok(RESCHEDULING_GROUP, profile=str(profile))
+    assert "retryStrategy" not in templates(manifest)["t-worker"]
+    manifest, diagnostics = compile_ok(RESCHEDULING_GROUP, profile=str(profile))
+    (warning,) = [d for d in diagnostics if d.code == "U416"]
+    assert warning.message.endswith("the task fails, the group goes on (OSMO restarts the task)")
+    assert "retryStrategy" not in templates(manifest)["t-worker"]
+    _, diagnostics = compile_ok(RESCHEDULING_GROUP)  # maxRetries 0: RESCHEDULE never fires (P608), nothing to say
     assert "U416" not in [d.code for d in diagnostics]
 
 
@@ -728,7 +747,6 @@ def test_group_restarts_stop_once_exec_timeout_has_passed(tmp_path):
     tmpl = templates(manifest)
     backoff = {"duration": "0s", "maxDuration": "7200s"}
     assert tmpl["g-train"]["retryStrategy"] == {"limit": "3", "retryPolicy": "OnError", "backoff": backoff}
-    assert tmpl["t-worker"]["retryStrategy"]["backoff"] == backoff
     assert tmpl["t-master"]["activeDeadlineSeconds"] == "7200"
 
 

@@ -45,7 +45,7 @@ COVERED_ELSEWHERE = {
     "P616": "tests/argo/test_gang.py::test_kai_skip_podgrouper_on_pod_and_workflow_and_a_warning_for_kai_releases_read",
     "U410": "tests/argo/test_task_features.py::test_swift_needs_an_s3_endpoint_from_the_profile",
     "U411": "tests/argo/test_task_features.py::test_cross_workflow_input_needs_the_profile_layout",
-    "U416": "tests/argo/test_groups.py::test_nonlead_reschedule_with_ignore_nonlead_status_false_is_a_warning",
+    "U416": "tests/argo/test_groups.py::test_nonlead_reschedule_is_a_warning_and_no_retry",
     "U418": "tests/argo/test_groups.py::test_a_group_that_restarts_warns_that_a_lead_error_restarts_it_too",
     "V340": "tests/argo/test_groups.py::test_ignore_nonlead_status_false_any_failure_fails_the_group_with_a_warning",
     "V341": "tests/argo/test_groups.py::test_reading_a_non_lead_output_is_a_warning",

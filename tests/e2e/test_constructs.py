@@ -6,6 +6,7 @@ Each one runs on the lab and, where `osmo run` implements it, with `osmo run` to
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import datetime
 
@@ -15,7 +16,9 @@ import yaml
 
 from tests.e2e.conftest import REPO, Lab, submitted_name
 from tests.e2e.differential import differences, run_locally, run_on_lab
-from tests.e2e.lab.paths import S3_PORT
+from tests.e2e.lab.kube import Kube
+from tests.e2e.lab.manifests import controller_configmap
+from tests.e2e.lab.paths import S3_PORT, layout
 from tests.run.test_run_split import CHAIN, EXACT, EXACT_TASKS, padded
 from tests.run.test_run_split import TASKS as CHAIN_TASKS
 
@@ -225,6 +228,38 @@ workflow:
     assert argo.tasks["writer"].phase == "Error", argo
     query = pods.osmo("query", argo.name).stdout
     assert "no EC2 IMDS role found" in query, query
+
+
+def test_without_an_artifact_repository_final_outputs_are_not_needed(pods: Lab, tmp_path) -> None:
+    """runtime-audit-2 N5 on the lab: on a cluster whose controller has no artifact repository (Argo's base
+    install), a task whose output nobody reads exports nothing and succeeds (P615 said so at compile time);
+    a task another reads still needs a repository: Argo errors it. The lab's controller reloads its ConfigMap."""
+    kube = Kube(layout())
+    bare = controller_configmap()
+    del bare["data"]["artifactRepository"]
+    source = tmp_path / "wf.yaml"
+    source.write_text(f"""
+workflow:
+  name: e2e-no-repository
+  tasks:
+  - {{name: alone, image: {IMAGE}, command: [sh, -c, "echo kept nowhere > {{{{output}}}}/x.txt"]}}
+  - {{name: writer, image: {IMAGE}, command: [sh, -c, "echo passed > {{{{output}}}}/x.txt"]}}
+  - {{name: reader, image: {IMAGE}, command: [sh, -c, "cat {{{{input:0}}}}/x.txt"], inputs: [{{task: writer}}]}}
+""")
+    profile = tmp_path / "profile.yaml"  # what the admin of such a cluster writes: no repository named
+    settings = yaml.safe_load(PROFILE.read_text())
+    del settings["defaultArtifactRepository"]
+    profile.write_text(yaml.safe_dump(settings))
+    kube.apply(bare)
+    try:
+        time.sleep(5)  # the controller watches its ConfigMap
+        argo = run_on_lab(pods, source, ["--profile", str(profile)])
+    finally:
+        kube.apply(controller_configmap())
+        time.sleep(5)
+    assert argo.tasks["alone"].phase == "Succeeded", argo
+    assert argo.tasks["writer"].phase == "Error", argo  # its output has nowhere to go
+    assert argo.tasks["reader"].phase == "Omitted", argo
 
 
 @pytest.mark.parametrize("scheduler", ["kai", "volcano", "coscheduling"])

@@ -74,6 +74,10 @@ def test_example_agrees(pods: Lab, example: str, tmp_path) -> None:
 CORPUS_ENVIRONMENT = {
     "test/workflow/bad_image.yaml": "an image that does not exist: osmo run's process backend runs no images "
     "(test_constructs.py's member that never starts shows how Argo ends it)",
+    "test/workflow/bad_resource_workflow_v2.yaml": "a platform (ovx-l40) that no node of the lab has: on Argo the "
+    "pod waits for a matching node (nodeSelector), osmo run does not schedule",
+    "test/workflow/serial_workflow_multi_arch.yaml": "two platforms (agx-orin-jp6, cpu-x86) that no node of the lab "
+    "has: on Argo the pods wait for matching nodes (nodeSelector), osmo run does not schedule",
 }
 
 

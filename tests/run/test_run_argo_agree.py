@@ -46,7 +46,8 @@ def test_a_failing_user_init_container_fails_the_node(request, runner: str) -> N
 
 def test_an_init_container_killed_by_sigterm_is_skipped_over_and_the_next_one_never_started(manifest_run) -> None:
     # exit 137/143 of a non-Argo container is ignored; the next container is Waiting (PodInitializing): Error
-    init = "    initContainers: [{name: setup, image: x, command: [sh, -c, 'kill -TERM $$']}]\n"
+    # the kubelet turns $$ into $ in a command (expansion.py): $$$$ is the shell's $$
+    init = "    initContainers: [{name: setup, image: x, command: [sh, -c, 'kill -TERM $$$$']}]\n"
     run = manifest_run(workflow("      - {name: a, template: withinit}\n", shell("withinit", "echo main", init)))
     assert run.task("a")["phase"] == "Error", run.out
     assert run.task("a")["message"] == "Pod failed before main container starts due to PodInitializing: "
