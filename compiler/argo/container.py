@@ -19,6 +19,7 @@ API_VERSION = "argoproj.io/v1alpha1"
 MANAGED_BY = "osmo-compiler"
 OUTPUT_VOLUME = "osmo-output"
 GPU_VISIBILITY = "NVIDIA_VISIBLE_DEVICES"
+HOST_DOMAIN = ".{{workflow.namespace}}.svc.cluster.local"  # after <task>.<service>: OSMO's cluster domain too
 
 
 def translate(text: str, hosts: dict[str, str] | None = None) -> str:
@@ -35,7 +36,9 @@ def translate(text: str, hosts: dict[str, str] | None = None) -> str:
         if body == "workflow_id":
             return "{{workflow.name}}"
         if body.startswith("host:") and hosts and body[len("host:") :] in hosts:
-            return hosts[body[len("host:") :]]
+            # fully qualified, as OSMO's `<task>.osmo-<group>.<namespace>.svc.cluster.local`: a resolver that ignores
+            # the search path (busybox's nslookup; the lab showed OSMO's own parallel_workflow_v2 fail) finds it too
+            return hosts[body[len("host:") :]] + HOST_DOMAIN
         return match.group(0)  # {{uuid}}: OSMO leaves it literal, and so does Argo
 
     return TOKEN_RE.sub(token, text)

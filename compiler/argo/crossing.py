@@ -61,7 +61,6 @@ from .restart import NOOP_TEMPLATE
 OK_PARAM = "osmo-ok"  # the workflow parameter of a part: the osmo-ok-X names its upstream parts exported
 EXPORT_TEMPLATE = "osmo-export"
 MARK_TEMPLATE = "osmo-ok"
-CHECK_TEMPLATE = "osmo-part-check"
 NOOP = str(NOOP_TEMPLATE["name"])
 NAME_PARAM = "name"
 

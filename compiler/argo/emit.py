@@ -31,15 +31,11 @@ from ..diagnostics import Diagnostic
 from ..options import CompileOptions
 from ..osmo import TOKEN_RE
 from ..profile import NO_PROFILE, Profile
+from ..vocabulary import NAMES_ANNOTATION, WORKFLOW_LABEL
 from . import features, gang, groups, reserved, timeouts
 from .container import API_VERSION, MANAGED_BY, container_template
 from .size import ENTRYPOINT
 from .state import Emitter
-
-WORKFLOW_LABEL = "osmo.nvidia.com/workflow"
-# {"<k8s name>": "<OSMO name>"} of the tasks and groups whose Argo name differs from the OSMO spelling
-# (case, '_'), so that `osmo query` / `osmo logs` can show the names the user wrote. Absent when none differ.
-NAMES_ANNOTATION = "osmo.nvidia.com/names"
 
 
 def emit(

@@ -54,6 +54,7 @@ import yaml
 from .. import assets, ir
 from ..osmo import TOKEN_RE
 from ..profile import Profile
+from ..vocabulary import CTRL_TASK, GROUP_TEMPLATE_PREFIX
 from . import gang, restart, timeouts
 from .container import API_VERSION, MANAGED_BY, container_template
 from .state import Emitter
@@ -61,7 +62,6 @@ from .state import Emitter
 BARRIER_CONTAINER = "osmo-barrier"
 BARRIER_RESOURCES = {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}}
 HOSTS_TEMPLATE = "osmo-hosts"
-CTRL_TASK = "osmo-ctrl"  # OSMO reserves this name (V312), so it never clashes with a task
 GROUP_LABEL = "osmo.nvidia.com/group"
 TOPOLOGY_LABEL_PREFIX = "osmo.nvidia.com/topology-"
 ARGO_WORKFLOW_LABEL = "workflows.argoproj.io/workflow"  # set by Argo on every pod of a workflow
@@ -127,7 +127,7 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
     hosts = host_names(group, attempt) if needs_hosts(group) else {}
     service = service_name(group, attempt) if hosts else None  # as the group's templates write it
 
-    dag_template: dict = {"name": f"g-{group.k8s_name}"}
+    dag_template: dict = {"name": f"{GROUP_TEMPLATE_PREFIX}{group.k8s_name}"}
     member_templates = []
     dag_tasks = []
     group_inputs: dict[str, dict[str, object]] = {}  # upstream task -> input artifact of the group

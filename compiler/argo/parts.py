@@ -36,6 +36,7 @@ import re
 
 import yaml
 
+from ..vocabulary import CHECK_TEMPLATE, PARENT_LABEL, PART_TEMPLATE, PARTS_LABEL
 from . import crossing
 from .container import API_VERSION, MANAGED_BY
 from .groups import HOSTS_TEMPLATE
@@ -44,9 +45,6 @@ from .size import ENTRYPOINT
 PARENT_PARAM = "osmo-parent"
 PARENT_NAME = "{{workflow.parameters.osmo-parent}}"
 TASK_PARAM = "osmo-task"
-PART_TEMPLATE = "osmo-part"
-PARENT_LABEL = "osmo.nvidia.com/parent"  # on each child: the parent's name
-PARTS_LABEL = "osmo.nvidia.com/parts"  # on the parent: how many parts (children) it runs
 FINISHED = ("Succeeded", "Failed", "Error")  # a Workflow's phases once it ended
 KEY_PREFIX = "osmo"
 # Artifact locations whose ``key`` names the object in the repository (Argo's key-only artifacts).
@@ -336,7 +334,7 @@ def check_task(part_task: str) -> dict:
     outputs = f"tasks.{part_task}.outputs.parameters"
     return {
         "name": f"{part_task}-check",
-        "template": crossing.CHECK_TEMPLATE,
+        "template": CHECK_TEMPLATE,
         "depends": part_task,
         "when": f"{{{{{outputs}.phase}}}} != Succeeded",
         "arguments": {"parameters": [{"name": "workflow", "value": f"{{{{{outputs}.name}}}}"}]},
@@ -346,7 +344,7 @@ def check_task(part_task: str) -> dict:
 def check_template() -> dict:
     child = {"apiVersion": API_VERSION, "kind": "Workflow", "metadata": {"name": "{{inputs.parameters.workflow}}"}}
     return {
-        "name": crossing.CHECK_TEMPLATE,
+        "name": CHECK_TEMPLATE,
         "inputs": {"parameters": [{"name": "workflow"}]},
         "resource": {
             "action": "get",

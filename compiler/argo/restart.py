@@ -28,10 +28,11 @@ from __future__ import annotations
 
 from .. import ir
 from ..osmo import effective_actions
+from ..vocabulary import RESCHEDULE_TASK
 from . import timeouts
 from .state import Emitter
 
-TASK = "osmo-reschedule"
+TASK = RESCHEDULE_TASK
 NOOP_TEMPLATE = {"name": "osmo-noop", "suspend": {"duration": "0"}}  # never runs: the task is skipped or errors
 MESSAGE = "osmo: the lead exited with a RESCHEDULE code, the whole group restarts ("
 

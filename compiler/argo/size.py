@@ -6,8 +6,7 @@ import json
 
 from ..diagnostics import Diagnostic
 from ..options import MAX_WORKFLOW_BYTES
-
-ENTRYPOINT = "main"
+from ..vocabulary import ENTRYPOINT
 
 
 def compact_size(value: object) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UsageError
+from ..vocabulary import original_names
 from .depends import logic
 from .expr_functions import ExprError
 
@@ -41,6 +42,7 @@ class Manifest:
     secrets: set[str] = field(default_factory=set)  # Secret names the pods read (env or volumes)
     parameters: dict[str, str] = field(default_factory=dict)  # spec.arguments.parameters: workflow.parameters.*
     parts: dict[str, Manifest] = field(default_factory=dict)  # a split workflow's stored WorkflowTemplates by name
+    names: dict[str, str] = field(default_factory=dict)  # {k8s name: OSMO name} where they differ (summary.json)
 
 
 def load_all(documents: list[dict], skip_unsupported: bool = False) -> Manifest:
@@ -91,6 +93,7 @@ def load(document: dict, skip_unsupported: bool = False) -> Manifest:
     name = (metadata.get("generateName") or metadata.get("name") or "workflow").rstrip("-")
     templates = {t.get("name"): t for t in spec.get("templates") or []}
     manifest = Manifest(name, spec.get("entrypoint", ""), templates, metadata.get("namespace") or "default")
+    manifest.names = original_names(document)
     arguments = _keys(spec.get("arguments") or {}, {"parameters"}, "spec.arguments")
     for parameter in arguments.get("parameters") or []:
         _keys(parameter, {"name", "value"}, "spec.arguments.parameters")

@@ -44,13 +44,16 @@ def _rel(run_dir: Path, path: Path | None) -> str | None:
 
 
 def build(run_dir: Path, engine: Any, phase: str, message: str) -> dict:
+    """The summary; tasks by the names the user wrote (`Train_1`, not its k8s name `train-1`), as `osmo query`."""
     tasks: dict[str, dict] = {}
+    written = engine.manifest.names
     for name in osmo_tasks(engine.manifest):
         node = engine.pods.get(name)
         if node is None:  # no node at all: its DAG (a group, a part) never ran (dag.go creates none)
-            tasks[name] = {"phase": OMITTED, "exitCode": None, "log": None, "output": None, "message": ""}
+            tasks[written.get(name, name)] = {"phase": OMITTED, "exitCode": None, "log": None, "output": None,
+                                              "message": ""}  # fmt: skip
             continue
-        tasks[name] = {
+        tasks[written.get(name, name)] = {
             "phase": node.phase, "exitCode": node.exit_code, "log": _rel(run_dir, node.log),
             "output": _rel(run_dir, node.output_dir), "message": node.message, "attempts": node.attempts,
         }  # fmt: skip

@@ -20,7 +20,6 @@ name does.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,20 +28,23 @@ from typing import Any
 from ..exit_codes import EXIT_USAGE
 from ..osmo import k8s_name
 from ..podnames import v2_pod_name
+from ..vocabulary import (  # noqa: F401 -- re-exported: submit/ reads them from here
+    CHECK_TEMPLATE,
+    CTRL_TASK,
+    ENTRYPOINT,
+    GROUP_TEMPLATE_PREFIX,
+    NAMES_ANNOTATION,
+    PARENT_LABEL,
+    PART_TEMPLATE,
+    PARTS_LABEL,
+    RESCHEDULE_TASK,
+    WORKFLOW_LABEL,
+    original_names,
+)
 from .errors import SubmitError
 
-NAMES_ANNOTATION = "osmo.nvidia.com/names"  # = compiler.argo.emit.NAMES_ANNOTATION (not imported: no emitter here)
-WORKFLOW_LABEL = "osmo.nvidia.com/workflow"
 POD_NAME_FORMAT_ANNOTATION = "workflows.argoproj.io/pod-name-format"
-CTRL_TASK = "osmo-ctrl"  # compiler.argo.groups.CTRL_TASK
-RESCHEDULE_TASK = "osmo-reschedule"  # compiler.argo.restart.TASK: ends a group DAG Error on a RESCHEDULE code
 NOT_TASKS = {CTRL_TASK, RESCHEDULE_TASK}  # the compiler's own steps inside a group, not OSMO tasks
-GROUP_TEMPLATE_PREFIX = "g-"
-ENTRYPOINT = "main"
-PART_TEMPLATE = "osmo-part"  # compiler.argo.parts.PART_TEMPLATE: the parent's child-Workflow resource template
-CHECK_TEMPLATE = "osmo-part-check"  # compiler.argo.crossing.CHECK_TEMPLATE: fails the parent when a child did
-PARENT_LABEL = "osmo.nvidia.com/parent"  # compiler.argo.parts.PARENT_LABEL: on every child, = the parent's name
-PARTS_LABEL = "osmo.nvidia.com/parts"  # compiler.argo.parts.PARTS_LABEL: on a split parent, how many parts
 _ATTEMPT_RE = re.compile(r"^(?P<base>.*)\((?P<n>\d+)\)$")
 
 
@@ -120,16 +122,6 @@ class TaskRun:
                 for a in self.attempts
             ],
         }
-
-
-def original_names(wf: Mapping[str, Any]) -> dict[str, str]:
-    """``{k8s name: OSMO name}`` from the compiler's annotation (empty when absent or unreadable)."""
-    raw = ((wf.get("metadata") or {}).get("annotations") or {}).get(NAMES_ANNOTATION)
-    try:
-        names = json.loads(raw) if raw else {}
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
 
 
 def _spec_tasks(wf: Mapping[str, Any], spec: Mapping[str, Any] | None = None) -> list[tuple[str | None, str]]:

@@ -156,11 +156,13 @@ def test_host_tokens_resolve_both_ways_to_the_pods_dns_names():
     manifest, _ = compile_ok(TWO_GROUPS)
     tmpl = templates(manifest)
     service = "prep-{{workflow.uid}}"
-    # lead -> worker and worker -> lead
-    assert tmpl["t-fetch"]["container"]["env"][0] == {"name": "WORKER", "value": f"helper.{service}"}
+    # lead -> worker and worker -> lead, fully qualified as OSMO's (a resolver without the search path finds it:
+    # the lab showed busybox's nslookup fail on `<task>.<service>` alone)
+    domain = ".{{workflow.namespace}}.svc.cluster.local"
+    assert tmpl["t-fetch"]["container"]["env"][0] == {"name": "WORKER", "value": f"helper.{service}{domain}"}
     assert (
         tmpl["t-helper"]["container"]["command"][2]
-        == f"echo worker; nc fetch.{service} 1234; echo y > /osmo/data/output/y"
+        == f"echo worker; nc fetch.{service}{domain} 1234; echo y > /osmo/data/output/y"
     )
     # each name is <hostname>.<subdomain> of that pod, and the Service of that name selects the group's pods
     for task in ("fetch", "helper"):
@@ -305,7 +307,10 @@ def test_single_task_group_that_names_itself_gets_a_host_name():
     """
     manifest, _ = compile_ok(text)
     tmpl = templates(manifest)
-    assert tmpl["t-one"]["container"]["command"] == ["echo", "one.only-{{workflow.uid}}"]
+    assert tmpl["t-one"]["container"]["command"] == [
+        "echo",
+        "one.only-{{workflow.uid}}.{{workflow.namespace}}.svc.cluster.local",
+    ]
     assert pod_patch(tmpl["t-one"]) == {"hostname": "one", "subdomain": "only-{{workflow.uid}}"}
     assert "initContainers" not in tmpl["t-one"]  # nobody to wait for
 
@@ -355,7 +360,10 @@ def test_long_names_stay_within_dns_label_limits():
     assert len(service.replace("{{workflow.uid}}", UID)) <= 63
     hostnames = [p["hostname"] for p in patches]
     assert len(set(hostnames)) == 2 and all(len(h) <= 63 for h in hostnames)
-    assert tmpl[f"t-{tasks[0]}"]["container"]["command"][1] == f"{hostnames[1]}.{service}"
+    assert (
+        tmpl[f"t-{tasks[0]}"]["container"]["command"][1]
+        == f"{hostnames[1]}.{service}.{{{{workflow.namespace}}}}.svc.cluster.local"
+    )
     group_label = tmpl[f"t-{tasks[0]}"]["metadata"]["labels"]["osmo.nvidia.com/group"]
     assert len(group_label) <= 63
 

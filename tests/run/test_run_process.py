@@ -145,6 +145,20 @@ workflow:
     assert "hello world|$(FILE_PATH)|$(UNSET)" in run.log("t")
 
 
+def test_the_summary_names_tasks_as_the_user_wrote_them(osmo_run) -> None:
+    # k8s names are lower-case with '-' for '_'; summary.json keeps the spelling of the workflow (as osmo query
+    # does): the lab's differential found `non_lead` reported as `non-lead`
+    run = osmo_run("""
+workflow:
+  name: spelling
+  tasks:
+  - {name: Prepare_Data, image: x, command: [sh, -c, "echo > {{output}}/x"]}
+  - {name: train_1, image: x, command: [sh, -c, "ls {{input:0}}"], inputs: [{task: Prepare_Data}]}
+""")
+    assert run.code == 0, run.out
+    assert sorted(run.summary["tasks"]) == ["Prepare_Data", "train_1"]
+
+
 def test_jinja_fan_in_keeps_input_order(osmo_run) -> None:
     run = osmo_run("""
 workflow:
