@@ -262,6 +262,27 @@ workflow:
     assert argo.tasks["reader"].phase == "Omitted", argo
 
 
+def test_checkpoints_upload_while_the_task_runs_and_once_more_at_its_end(pods: Lab, tmp_path) -> None:
+    """The checkpoint sidecar (rclone, the lab's uploader image) uploads the folder every `frequency` while main
+    runs, and once more after main ends: a file written before the last sleep and one written just before the end
+    both reach the lab's S3 server."""
+    source = tmp_path / "wf.yaml"
+    source.write_text(f"""
+workflow:
+  name: e2e-checkpoint
+  tasks:
+  - name: trainer
+    image: {IMAGE}
+    command: [sh, -c, "mkdir -p /tmp/ckpt; echo 1 > /tmp/ckpt/early.txt; sleep 8; echo 2 > /tmp/ckpt/last.txt"]
+    checkpoint:
+    - {{path: /tmp/ckpt, url: "s3://osmo-lab/e2e-ckpt/{{{{workflow_id}}}}", frequency: 2}}
+""")
+    argo = run_on_lab(pods, source, ["--profile", str(PROFILE)])
+    assert argo.tasks["trainer"].phase == "Succeeded", argo
+    listing = pods.s3_list(f"e2e-ckpt/{argo.name}/")
+    assert {key.rsplit("/", 1)[-1] for key in listing} >= {"early.txt", "last.txt"}, listing
+
+
 @pytest.mark.parametrize("scheduler", ["kai", "volcano", "coscheduling"])
 def test_gang_objects_are_created(pods: Lab, tmp_path, scheduler: str) -> None:
     """The PodGroup a gang-scheduled group creates is accepted by the API server (the schedulers' vendored CRDs);
