@@ -64,7 +64,7 @@ def _dag_tasks_on_one_line(document: dict) -> dict:
 
 
 def apply_order_header(documents: list[dict]) -> str:
-    """For a split workflow (``argo/split.py``): comment lines saying what to apply, in which order."""
+    """For a split workflow (``argo/split/packing.py``): comment lines saying what to apply, in which order."""
     parts = [d for d in documents if isinstance(d, dict) and d.get("kind") == "WorkflowTemplate"]
     if not parts or len(parts) == len(documents):
         return ""

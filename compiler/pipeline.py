@@ -13,15 +13,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import argo, ir, loader, profile_file, render, set_values
+from . import argo, ir, profile_file
 from .argo import share, split
 from .checks import schema, secrets, semantic, storage, values
 from .coerce import INVALID
 from .diagnostics import CompileError, Diagnostic, has_errors, suppress
-from .document import without_values_at
 from .errors import UsageError
 from .gcpause import paused_gc
-from .locate import Locator
+from .load import loader, render, set_values
+from .load.document import without_values_at
+from .load.locate import Locator
 from .options import CompileOptions
 
 __all__ = ["CompileOptions", "CompileResult", "compile_file", "compile_text"]

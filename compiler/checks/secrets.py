@@ -25,7 +25,7 @@ import itertools
 import re
 
 from ..diagnostics import Diagnostic
-from ..document import collect_tasks
+from ..load.document import collect_tasks
 from ..osmo import TOKEN_RE
 
 SECRET_WORDS = frozenset({

@@ -18,7 +18,7 @@ import re
 
 from ..coerce import INVALID, lax_bool, lax_str, optional
 from ..diagnostics import Diagnostic, did_you_mean
-from ..document import TaskRef, as_list, as_str, collect_tasks, dicts
+from ..load.document import TaskRef, as_list, as_str, collect_tasks, dicts
 from ..osmo import BRACES_RE, EXIT_CODES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
 from . import lints, semantic_groups
 

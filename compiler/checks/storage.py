@@ -16,7 +16,7 @@ import re
 
 from ..coerce import lax_str
 from ..diagnostics import Diagnostic, JsonPath
-from ..document import TaskRef, as_list, collect_tasks, dicts
+from ..load.document import TaskRef, as_list, collect_tasks, dicts
 from ..osmo import split_url, storage_url_problem
 
 URL_SCHEMES = ("s3", "gs", "tos", "azure", "swift")

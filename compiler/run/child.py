@@ -1,4 +1,4 @@
-"""A split workflow's resource steps (``compiler/argo/parts.py``): create a child Workflow from a stored part and
+"""A split workflow's resource steps (``compiler/argo/split/parts.py``): create a child Workflow from a stored part and
 wait for it, or ``get`` one; then the conditions and output parameters of ``resource.py``, as Argo's executor
 applies them (``cmd/argoexec/commands/resource.go`` :76-90: wait, and only then save the outputs).
 

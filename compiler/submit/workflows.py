@@ -244,7 +244,7 @@ def listed_names(svc: Any, conn: ArgoConnection, every_namespace: bool) -> list[
 
 
 def part_number(child: Mapping[str, Any]) -> int | None:
-    """N of a child named ``<parent>-<N>-<suffix>`` (the ``generateName`` of ``compiler.argo.parts``)."""
+    """N of a child named ``<parent>-<N>-<suffix>`` (the ``generateName`` of ``compiler.argo.split.parts``)."""
     meta = child.get("metadata") or {}
     parent = str((meta.get("labels") or {}).get(PARENT_LABEL) or "")
     middle = str(meta.get("name") or "").removeprefix(parent + "-").rpartition("-")[0]

@@ -15,8 +15,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from .diagnostics import Diagnostic, did_you_mean
-from .osmo import PROTECTED_TOKEN_RE
+from ..diagnostics import Diagnostic, did_you_mean
+from ..osmo import PROTECTED_TOKEN_RE
 
 _JINJA_RE = re.compile(r"\{\{|\{%")
 

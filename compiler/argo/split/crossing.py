@@ -56,7 +56,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .restart import NOOP_TEMPLATE
+from ..restart import NOOP_TEMPLATE
 
 OK_PARAM = "osmo-ok"  # the workflow parameter of a part: the osmo-ok-X names its upstream parts exported
 EXPORT_TEMPLATE = "osmo-export"

@@ -19,10 +19,10 @@ import re
 import traceback
 from dataclasses import dataclass, field
 
+from ..diagnostics import Diagnostic, did_you_mean
+from ..errors import UsageError
+from ..osmo import PROTECTED_TOKEN_RE
 from . import sandbox
-from .diagnostics import Diagnostic, did_you_mean
-from .errors import UsageError
-from .osmo import PROTECTED_TOKEN_RE
 from .token_hints import NESTED_TOKEN_RE, near_token, nested_token_fixes
 
 # Private-use characters: cannot clash with Jinja syntax, survive rendering as text.
