@@ -82,9 +82,14 @@ def apply_order_header(documents: list[dict]) -> str:
 @paused_gc
 def to_yaml(documents: list[dict]) -> str:
     return apply_order_header(documents) + yaml.dump_all(
-        [_dag_tasks_on_one_line(d) for d in documents], Dumper=_Dumper, sort_keys=False, width=NO_WRAP,
-        allow_unicode=True, default_flow_style=False, explicit_start=len(documents) > 1,
-    )  # fmt: skip
+        [_dag_tasks_on_one_line(d) for d in documents],
+        Dumper=_Dumper,
+        sort_keys=False,
+        width=NO_WRAP,
+        allow_unicode=True,
+        default_flow_style=False,
+        explicit_start=len(documents) > 1,
+    )
 
 
 def to_json(documents: list[dict]) -> str:

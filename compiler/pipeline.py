@@ -152,9 +152,13 @@ class _Run:
         data = self._parse(rendered.text, "workflow")
         if any(given):  # what a --set value did to the YAML's structure, named by its flag
             self.diagnostics[before:] = set_values.after_parse(
-                self.diagnostics[before:], workflow.text, rendered.text, *given,
-                file=self.path, start_line=workflow.start_line,
-            )  # fmt: skip
+                self.diagnostics[before:],
+                workflow.text,
+                rendered.text,
+                *given,
+                file=self.path,
+                start_line=workflow.start_line,
+            )
         if not isinstance(data, dict):
             return None
         document = {"workflow": data.get("workflow"), **document}

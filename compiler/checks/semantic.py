@@ -32,11 +32,13 @@ ARGO_LABEL_MAX = 63
 IGNORED = {
     "workflow": {"pool": "the pool is chosen at submission", "backend": "OSMO sets it internally"},
     "task": {
-        "backend": "OSMO sets it internally", "resources": "OSMO overwrites it with the named resource profile",
-        "kpis": "Argo has no KPI collection", "downloadType": "inputs are always downloaded",
+        "backend": "OSMO sets it internally",
+        "resources": "OSMO overwrites it with the named resource profile",
+        "kpis": "Argo has no KPI collection",
+        "downloadType": "inputs are always downloaded",
         "cacheSize": "Argo has no data cache",
     },
-}  # fmt: skip
+}
 
 
 def check(document: object) -> list[Diagnostic]:

@@ -172,11 +172,20 @@ def validate(
 
     _check_output_format(output_format)
     options = _compile_options(
-        set_values=set_values, set_strings=set_strings, set_env=set_env, namespace=namespace,
-        service_account=service_account, artifact_repository_ref=artifact_repository_ref, kind=kind,
-        allow_any_localpath=allow_any_localpath, profile=profile, pool=pool, max_bytes=max_bytes,
-        share_templates=share_templates, split=split,
-    )  # fmt: skip
+        set_values=set_values,
+        set_strings=set_strings,
+        set_env=set_env,
+        namespace=namespace,
+        service_account=service_account,
+        artifact_repository_ref=artifact_repository_ref,
+        kind=kind,
+        allow_any_localpath=allow_any_localpath,
+        profile=profile,
+        pool=pool,
+        max_bytes=max_bytes,
+        share_templates=share_templates,
+        split=split,
+    )
     if skip_non_workflows:  # the hook: one `args:` list serves every staged workflow (docs/pre-commit.md)
         options = dataclasses.replace(options, shared_set_values=True)
     failed, checked, whole_run = False, 0, []
@@ -373,9 +382,13 @@ def graph(
     fmt = _format_of(fmt, output, tuple(FORMATS), suffixes)
     _check_output_format(output_format)
     options = _compile_options(
-        set_values=set_values, set_strings=set_strings, set_env=set_env,
-        allow_any_localpath=allow_any_localpath, profile=profile, pool=pool,
-    )  # fmt: skip
+        set_values=set_values,
+        set_strings=set_strings,
+        set_env=set_env,
+        allow_any_localpath=allow_any_localpath,
+        profile=profile,
+        pool=pool,
+    )
     _refuse_a_folder(file, "graph")
     workflow, diagnostics = build_ir(file, options)
     _report(diagnostics, output_format, stdout_free=output not in (None, "-"))
@@ -516,13 +529,27 @@ def run_workflow(
 
     if backend not in (None, "process", "docker", "podman"):
         _fail_usage(f"--backend {backend!r}: expected process, docker or podman")
-    options = CompileOptions(set_values=tuple(set_values), set_strings=tuple(set_strings), set_env=tuple(set_env),
-                             profile=profile, pool=pool, split=split)  # fmt: skip
+    options = CompileOptions(
+        set_values=tuple(set_values),
+        set_strings=tuple(set_strings),
+        set_env=tuple(set_env),
+        profile=profile,
+        pool=pool,
+        split=split,
+    )
     if max_bytes is not None:
         options = dataclasses.replace(options, max_bytes=max_bytes)
-    run_options = RunOptions(backend=backend, run_dir=run_dir, storage=storage, secrets=secrets, jobs=jobs,
-                             keep_going=keep_going, timeout=timeout, skip_unsupported=skip_unsupported,
-                             plain=True if plain else None)  # fmt: skip
+    run_options = RunOptions(
+        backend=backend,
+        run_dir=run_dir,
+        storage=storage,
+        secrets=secrets,
+        jobs=jobs,
+        keep_going=keep_going,
+        timeout=timeout,
+        skip_unsupported=skip_unsupported,
+        plain=True if plain else None,
+    )
     code = run_command(file, options, run_options, lambda text: typer.echo(text, err=True))
     raise typer.Exit(code)
 

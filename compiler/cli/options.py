@@ -41,9 +41,20 @@ ShareTemplates = Annotated[bool, typer.Option("--share-templates/--no-share-temp
 Split = Annotated[bool, typer.Option("--split/--no-split", help=text.SPLIT)]
 
 COMPILE_FLAGS = (
-    "--set", "--set-string", "--set-env", "--namespace", "--service-account", "--artifact-repository-ref",
-    "--kind", "--allow-any-localpath", "--profile", "--pool", "--max-bytes", "--share-templates", "--split",
-)  # fmt: skip
+    "--set",
+    "--set-string",
+    "--set-env",
+    "--namespace",
+    "--service-account",
+    "--artifact-repository-ref",
+    "--kind",
+    "--allow-any-localpath",
+    "--profile",
+    "--pool",
+    "--max-bytes",
+    "--share-templates",
+    "--split",
+)
 
 # ---- how findings are reported: every command that reports diagnostics ------------------------------------
 OutputFormat = Annotated[

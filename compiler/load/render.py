@@ -63,10 +63,7 @@ class Rendered:
 
     @functools.cached_property  # asked once per diagnostic: computed once
     def lines_unchanged(self) -> bool:
-        return (
-            "{%" not in self.source and "{#" not in self.source
-            and self.source.count("\n") == self.text.count("\n")
-        )  # fmt: skip
+        return "{%" not in self.source and "{#" not in self.source and self.source.count("\n") == self.text.count("\n")
 
     def source_line(self, line: int) -> tuple[int, bool]:
         """0-based rendered line -> (0-based source line, exact?)."""

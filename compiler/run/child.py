@@ -90,8 +90,10 @@ def finish(engine: Any, template: dict, node: Any, name: str) -> None:
             obj = engine.root.objects[name]
             verdict = wait(template["resource"], obj)
             if verdict is None and not said:
-                engine.ui.note(f"{node.task}: {NEITHER} (as Argo does: until a condition matches, the step's "
-                               "deadline, --timeout or Ctrl-C)")  # fmt: skip
+                engine.ui.note(
+                    f"{node.task}: {NEITHER} (as Argo does: until a condition matches, the step's "
+                    "deadline, --timeout or Ctrl-C)"
+                )
                 said = True
             if verdict is None and engine.stopping:
                 verdict = FAILED, engine.stopping

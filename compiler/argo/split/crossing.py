@@ -91,8 +91,9 @@ class Names:
             return value
 
         noop = {k: v for k, v in NOOP_TEMPLATE.items() if k != "name"}
-        return cls(prefix(cls.ok), prefix(cls.after), template(EXPORT_TEMPLATE), template(MARK_TEMPLATE),
-                   template(NOOP, noop))  # fmt: skip
+        return cls(
+            prefix(cls.ok), prefix(cls.after), template(EXPORT_TEMPLATE), template(MARK_TEMPLATE), template(NOOP, noop)
+        )
 
     def marker(self, producer: str) -> dict:
         """The producer part's task that exports ``producer``'s success as the global output ``osmo-ok-X``."""
