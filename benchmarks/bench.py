@@ -108,7 +108,7 @@ import json, sys, tracemalloc, yaml
 from yaml import CSafeLoader
 from compiler.pipeline import CompileOptions, compile_file
 from compiler.output import to_yaml
-import compiler.checks.schema, compiler.checks.semantic, compiler.argo, compiler.argo.share, compiler.render
+import compiler.checks.schema, compiler.checks.semantic, compiler.argo, compiler.argo.share, compiler.load.render
 compiler.checks.schema._validator()
 from jinja2.sandbox import SandboxedEnvironment
 tracemalloc.start()
@@ -152,9 +152,10 @@ def run(cmd: list[str], repeat: int, ok=(0,)) -> float:
 
 def stage_times(path: Path, repeat: int) -> tuple[dict, str]:
     """Each stage of ``pipeline.compile_text`` run on its own, in-process (warm: imports done)."""
-    from compiler import argo, ir, loader, output, render
+    from compiler import argo, ir, output
     from compiler.argo import share
     from compiler.checks import schema, semantic
+    from compiler.load import loader, render
 
     text = loader.read_source(str(path))
     state: dict = {}
@@ -229,7 +230,7 @@ def in_process(path: Path, repeat: int) -> float:
 
 def split_times(tmp: Path, sizes: list[int], repeat: int) -> dict:
     """The chain with skips (task i reads i-1 and i/2) at the reference and large sizes, compiled with the
-    default 1 MiB limit: the large one is split into parts (argo/split.py). Linear = per-task times close."""
+    default 1 MiB limit: the large one is split into parts (argo/split/packing.py). Linear = per-task times close."""
     from compiler.argo.size import compact_size
     from compiler.output import to_yaml
     from compiler.pipeline import CompileOptions, compile_file

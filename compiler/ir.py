@@ -239,13 +239,18 @@ def build(document: dict, set_env: tuple[tuple[str, str], ...] = ()) -> Workflow
     )
     # (spec, its name, its tasks, its path, implicit?): a flat task is its own group, at the task's path
     group_specs: list[tuple[_Spec, str, list[tuple[JsonPath, _Spec]], JsonPath, bool]] = [
-        (spec, spec.text("name"), [(("workflow", "groups", gi, "tasks", ti), t) for ti, t in spec.specs("tasks")],
-         ("workflow", "groups", gi), False)
+        (
+            spec,
+            spec.text("name"),
+            [(("workflow", "groups", gi, "tasks", ti), t) for ti, t in spec.specs("tasks")],
+            ("workflow", "groups", gi),
+            False,
+        )
         for gi, spec in workflow.specs("groups")
     ] or [
         (t, f"{t.text('name')}-group", [(("workflow", "tasks", ti), t)], ("workflow", "tasks", ti), True)
         for ti, t in workflow.specs("tasks")
-    ]  # fmt: skip
+    ]
     group_of = {k8s_name(t.text("name")): k8s_name(name) for _, name, tasks, _, _ in group_specs for _, t in tasks}
     groups = []
     for spec, name, task_specs, path, implicit in group_specs:

@@ -36,7 +36,9 @@ class CompileOptions:
     pool: str | None = None  # --pool (else the profile's defaultPool)
     environ: dict | None = None  # for tests: the environment to read OSMO_PROFILE from
     share_templates: bool = True  # one parametrised template for tasks of the same shape (share.py)
-    split: bool = True  # over max_bytes: stored parts run by a parent Workflow (argo/split.py); False keeps A501
+    split: bool = (
+        True  # over max_bytes: stored parts run by a parent Workflow (argo/split/packing.py); False keeps A501
+    )
     # --set values given to many workflows at once (the pre-commit hook): an unused name warns only as a typo (L117)
     shared_set_values: bool = False
 

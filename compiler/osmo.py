@@ -51,12 +51,22 @@ def k8s_name(name: str) -> str:
 # Memory/storage quantities: OSMO's units are all binary ("G" means "Gi").
 QUANTITY_RE = re.compile(r"^(?P<size>\d+(?:\.\d+)?)(?P<unit>[a-zA-Z]*)$")
 OSMO_TO_K8S_UNIT = {
-    "T": "Ti", "Ti": "Ti", "TiB": "Ti",
-    "G": "Gi", "Gi": "Gi", "GiB": "Gi",
-    "M": "Mi", "Mi": "Mi", "MiB": "Mi",
-    "K": "Ki", "Ki": "Ki", "KiB": "Ki",
-    "B": "", "": "", "m": "m",
-}  # fmt: skip
+    "T": "Ti",
+    "Ti": "Ti",
+    "TiB": "Ti",
+    "G": "Gi",
+    "Gi": "Gi",
+    "GiB": "Gi",
+    "M": "Mi",
+    "Mi": "Mi",
+    "MiB": "Mi",
+    "K": "Ki",
+    "Ki": "Ki",
+    "KiB": "Ki",
+    "B": "",
+    "": "",
+    "m": "m",
+}
 
 
 def k8s_quantity(value: str) -> str | None:

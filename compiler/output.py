@@ -64,7 +64,7 @@ def _dag_tasks_on_one_line(document: dict) -> dict:
 
 
 def apply_order_header(documents: list[dict]) -> str:
-    """For a split workflow (``argo/split.py``): comment lines saying what to apply, in which order."""
+    """For a split workflow (``argo/split/packing.py``): comment lines saying what to apply, in which order."""
     parts = [d for d in documents if isinstance(d, dict) and d.get("kind") == "WorkflowTemplate"]
     if not parts or len(parts) == len(documents):
         return ""
@@ -82,9 +82,14 @@ def apply_order_header(documents: list[dict]) -> str:
 @paused_gc
 def to_yaml(documents: list[dict]) -> str:
     return apply_order_header(documents) + yaml.dump_all(
-        [_dag_tasks_on_one_line(d) for d in documents], Dumper=_Dumper, sort_keys=False, width=NO_WRAP,
-        allow_unicode=True, default_flow_style=False, explicit_start=len(documents) > 1,
-    )  # fmt: skip
+        [_dag_tasks_on_one_line(d) for d in documents],
+        Dumper=_Dumper,
+        sort_keys=False,
+        width=NO_WRAP,
+        allow_unicode=True,
+        default_flow_style=False,
+        explicit_start=len(documents) > 1,
+    )
 
 
 def to_json(documents: list[dict]) -> str:

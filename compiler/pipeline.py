@@ -13,15 +13,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import argo, ir, loader, profile_file, render, set_values
+from . import argo, ir, profile_file
 from .argo import share, split
 from .checks import schema, secrets, semantic, storage, values
 from .coerce import INVALID
 from .diagnostics import CompileError, Diagnostic, has_errors, suppress
-from .document import without_values_at
 from .errors import UsageError
 from .gcpause import paused_gc
-from .locate import Locator
+from .load import loader, render, set_values
+from .load.document import without_values_at
+from .load.locate import Locator
 from .options import CompileOptions
 
 __all__ = ["CompileOptions", "CompileResult", "compile_file", "compile_text"]
@@ -151,9 +152,13 @@ class _Run:
         data = self._parse(rendered.text, "workflow")
         if any(given):  # what a --set value did to the YAML's structure, named by its flag
             self.diagnostics[before:] = set_values.after_parse(
-                self.diagnostics[before:], workflow.text, rendered.text, *given,
-                file=self.path, start_line=workflow.start_line,
-            )  # fmt: skip
+                self.diagnostics[before:],
+                workflow.text,
+                rendered.text,
+                *given,
+                file=self.path,
+                start_line=workflow.start_line,
+            )
         if not isinstance(data, dict):
             return None
         document = {"workflow": data.get("workflow"), **document}

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
 
-from . import loader
 from .checks import schema
 from .diagnostics import CompileError, Diagnostic
 from .errors import UsageError
-from .locate import Locator
+from .load import loader
+from .load.locate import Locator
 from .profile import (
     DEFAULT_ARGO_VERSION,
     DEFAULT_BARRIER_IMAGE,

@@ -13,7 +13,7 @@ import re
 from .. import ir
 from ..osmo import INPUT_DIR, OUTPUT_DIR, TOKEN_RE
 from . import features
-from .state import Emitter
+from .emitter import Emitter
 
 API_VERSION = "argoproj.io/v1alpha1"
 MANAGED_BY = "osmo-compiler"

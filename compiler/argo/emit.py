@@ -34,8 +34,8 @@ from ..profile import NO_PROFILE, Profile
 from ..vocabulary import NAMES_ANNOTATION, WORKFLOW_LABEL
 from . import features, gang, groups, reserved, timeouts
 from .container import API_VERSION, MANAGED_BY, container_template
+from .emitter import Emitter
 from .size import ENTRYPOINT
-from .state import Emitter
 
 
 def emit(

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from .. import assets, ir
 from ..osmo import INPUT_DIR, OUTPUT_DIR, effective_actions
 from . import fetch, timeouts
-from .state import Emitter
+from .emitter import Emitter
 from .storage import artifact_location, check_url, rclone_env
 
 RUN_DIR = "/osmo/run"

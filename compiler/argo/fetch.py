@@ -15,7 +15,7 @@ from __future__ import annotations
 from .. import assets
 from ..diagnostics import JsonPath
 from ..osmo import INPUT_DIR
-from .state import Emitter
+from .emitter import Emitter
 from .storage import rclone_env
 
 FETCH_SCHEMES = ("gs",)

@@ -28,7 +28,7 @@ import yaml
 
 from .. import ir
 from .container import MANAGED_BY
-from .state import Emitter
+from .emitter import Emitter
 
 API = {
     "kai": "scheduling.run.ai/v2alpha2",

@@ -57,7 +57,7 @@ from ..profile import Profile
 from ..vocabulary import CTRL_TASK, GROUP_TEMPLATE_PREFIX
 from . import gang, restart, timeouts
 from .container import API_VERSION, MANAGED_BY, container_template
-from .state import Emitter
+from .emitter import Emitter
 
 BARRIER_CONTAINER = "osmo-barrier"
 BARRIER_RESOURCES = {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "100m", "memory": "32Mi"}}

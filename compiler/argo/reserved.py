@@ -16,7 +16,7 @@ from __future__ import annotations
 import posixpath
 
 from .. import ir
-from .state import Emitter
+from .emitter import Emitter
 
 RESERVED_LABEL_PREFIXES = ("workflows.argoproj.io/",)
 RESERVED_LABELS = ("osmo.nvidia.com/group", "osmo.nvidia.com/workflow")

@@ -30,7 +30,7 @@ from .. import ir
 from ..osmo import effective_actions
 from ..vocabulary import RESCHEDULE_TASK
 from . import timeouts
-from .state import Emitter
+from .emitter import Emitter
 
 TASK = RESCHEDULE_TASK
 NOOP_TEMPLATE = {"name": "osmo-noop", "suspend": {"duration": "0"}}  # never runs: the task is skipped or errors

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..diagnostics import JsonPath
 from ..osmo import split_url
 from ..profile import Profile, Storage
-from .state import Emitter
+from .emitter import Emitter
 
 SECRET_KEYS = {
     "s3": ("accessKey", "secretKey"),

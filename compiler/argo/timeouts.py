@@ -19,7 +19,7 @@ import math
 from .. import ir
 from ..osmo import effective_actions
 from ..profile import OSMO_DEFAULT_EXEC, OSMO_DEFAULT_QUEUE, Profile
-from .state import Emitter
+from .emitter import Emitter
 
 
 def check_workflow(em: Emitter) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import Diagnostic
-from ..document import TaskRef, as_list, as_str, dicts
+from ..load.document import TaskRef, as_list, as_str, dicts
 from ..osmo import INPUT_DIR, OUTPUT_DIR
 
 SHELLS = {"sh", "bash", "dash", "ash", "zsh", "ksh"}

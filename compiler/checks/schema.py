@@ -19,9 +19,14 @@ from ..diagnostics import Diagnostic, did_you_mean
 SCHEMA_FILE = "osmo-workflow.schema.json"
 
 _TYPE_NAMES = {
-    "string": "a string", "array": "a list", "object": "a mapping", "integer": "an integer",
-    "number": "a number", "boolean": "true or false", "null": "null",
-}  # fmt: skip
+    "string": "a string",
+    "array": "a list",
+    "object": "a mapping",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
 _REMOVED_KEYS = {
     "dataset": "dataset inputs were removed from OSMO in 2026",
     "update_dataset": "dataset outputs were removed from OSMO in 2026",
@@ -110,9 +115,16 @@ def _what(path: tuple, instance: object = None) -> str:
     last = path[-1]
     if isinstance(last, int):
         parent = path[-2] if len(path) > 1 else "list"
-        singular = {"tasks": "task", "groups": "group", "inputs": "input", "outputs": "output",
-                    "files": "file", "checkpoint": "checkpoint", "topology": "topology entry",
-                    "kpis": "kpi"}.get(str(parent))  # fmt: skip
+        singular = {
+            "tasks": "task",
+            "groups": "group",
+            "inputs": "input",
+            "outputs": "output",
+            "files": "file",
+            "checkpoint": "checkpoint",
+            "topology": "topology entry",
+            "kpis": "kpi",
+        }.get(str(parent))
         name = instance.get("name") if isinstance(instance, dict) else None
         if singular and isinstance(name, str):
             return f'{singular} "{name}"'

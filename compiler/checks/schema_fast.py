@@ -24,12 +24,42 @@ from urllib.parse import unquote
 Check = Callable[[object], bool]
 
 # Draft 7 keywords that validate; every other key is an annotation (description, examples, x-hint...).
-DRAFT7_KEYWORDS = frozenset({
-    "$ref", "additionalItems", "additionalProperties", "allOf", "anyOf", "const", "contains", "dependencies",
-    "enum", "exclusiveMaximum", "exclusiveMinimum", "format", "if", "items", "maxItems", "maxLength",
-    "maxProperties", "maximum", "minItems", "minLength", "minProperties", "minimum", "multipleOf", "not",
-    "oneOf", "pattern", "patternProperties", "properties", "propertyNames", "required", "type", "uniqueItems",
-})  # fmt: skip
+DRAFT7_KEYWORDS = frozenset(
+    {
+        "$ref",
+        "additionalItems",
+        "additionalProperties",
+        "allOf",
+        "anyOf",
+        "const",
+        "contains",
+        "dependencies",
+        "enum",
+        "exclusiveMaximum",
+        "exclusiveMinimum",
+        "format",
+        "if",
+        "items",
+        "maxItems",
+        "maxLength",
+        "maxProperties",
+        "maximum",
+        "minItems",
+        "minLength",
+        "minProperties",
+        "minimum",
+        "multipleOf",
+        "not",
+        "oneOf",
+        "pattern",
+        "patternProperties",
+        "properties",
+        "propertyNames",
+        "required",
+        "type",
+        "uniqueItems",
+    }
+)
 
 
 class Unsupported(Exception):

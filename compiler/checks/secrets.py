@@ -25,16 +25,34 @@ import itertools
 import re
 
 from ..diagnostics import Diagnostic
-from ..document import collect_tasks
+from ..load.document import collect_tasks
 from ..osmo import TOKEN_RE
 
-SECRET_WORDS = frozenset({
-    "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "APIKEY", "CREDENTIAL", "CREDENTIALS",
-})  # fmt: skip
-SECRET_PAIRS = frozenset({
-    ("API", "KEY"), ("ACCESS", "KEY"), ("PRIVATE", "KEY"), ("SECRET", "KEY"), ("AUTH", "KEY"),
-    ("CLIENT", "SECRET"), ("SIGNING", "KEY"), ("ENCRYPTION", "KEY"), ("AUTH", "TOKEN"),
-})  # fmt: skip
+SECRET_WORDS = frozenset(
+    {
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "PASSPHRASE",
+        "APIKEY",
+        "CREDENTIAL",
+        "CREDENTIALS",
+    }
+)
+SECRET_PAIRS = frozenset(
+    {
+        ("API", "KEY"),
+        ("ACCESS", "KEY"),
+        ("PRIVATE", "KEY"),
+        ("SECRET", "KEY"),
+        ("AUTH", "KEY"),
+        ("CLIENT", "SECRET"),
+        ("SIGNING", "KEY"),
+        ("ENCRYPTION", "KEY"),
+        ("AUTH", "TOKEN"),
+    }
+)
 NOT_A_VALUE = frozenset({"FILE", "PATH", "DIR", "NAME", "URL", "ENDPOINT", "HOST", "TYPE", "ENV", "VAR", "KEYS"})
 MIN_SECRET_LENGTH = 8  # OSMO masks credential values of 8 characters or more in logs
 _REFERENCE_RE = re.compile(r"\$\([A-Za-z_][A-Za-z0-9_]*\)")

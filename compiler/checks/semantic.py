@@ -18,7 +18,7 @@ import re
 
 from ..coerce import INVALID, lax_bool, lax_str, optional
 from ..diagnostics import Diagnostic, did_you_mean
-from ..document import TaskRef, as_list, as_str, collect_tasks, dicts
+from ..load.document import TaskRef, as_list, as_str, collect_tasks, dicts
 from ..osmo import BRACES_RE, EXIT_CODES_RE, OUTPUT_DIR, TOKEN_RE, k8s_name, parse_exit_codes
 from . import lints, semantic_groups
 
@@ -32,11 +32,13 @@ ARGO_LABEL_MAX = 63
 IGNORED = {
     "workflow": {"pool": "the pool is chosen at submission", "backend": "OSMO sets it internally"},
     "task": {
-        "backend": "OSMO sets it internally", "resources": "OSMO overwrites it with the named resource profile",
-        "kpis": "Argo has no KPI collection", "downloadType": "inputs are always downloaded",
+        "backend": "OSMO sets it internally",
+        "resources": "OSMO overwrites it with the named resource profile",
+        "kpis": "Argo has no KPI collection",
+        "downloadType": "inputs are always downloaded",
         "cacheSize": "Argo has no data cache",
     },
-}  # fmt: skip
+}
 
 
 def check(document: object) -> list[Diagnostic]:

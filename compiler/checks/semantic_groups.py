@@ -8,7 +8,7 @@ behaves differently from OSMO, so no difference goes unmentioned.
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic
-from ..document import as_list
+from ..load.document import as_list
 from ..osmo import k8s_name
 
 

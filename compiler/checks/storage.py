@@ -16,14 +16,17 @@ import re
 
 from ..coerce import lax_str
 from ..diagnostics import Diagnostic, JsonPath
-from ..document import TaskRef, as_list, collect_tasks, dicts
+from ..load.document import TaskRef, as_list, collect_tasks, dicts
 from ..osmo import split_url, storage_url_problem
 
 URL_SCHEMES = ("s3", "gs", "tos", "azure", "swift")
 URL_SHAPES = {
-    "s3": "s3://<bucket>[/<path>]", "gs": "gs://<bucket>[/<path>]", "tos": "tos://<bucket>/<path>",
-    "azure": "azure://<account>/<container>[/<path>]", "swift": "swift://<account>/<container>/<path>",
-}  # fmt: skip
+    "s3": "s3://<bucket>[/<path>]",
+    "gs": "gs://<bucket>[/<path>]",
+    "tos": "tos://<bucket>/<path>",
+    "azure": "azure://<account>/<container>[/<path>]",
+    "swift": "swift://<account>/<container>/<path>",
+}
 _FILE_NAME_RE = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,7}$")  # model.pt, data.tar.gz, config.json: not a folder
 URL_SHAPES_NOTE = "; the scheme is lowercase, and no part may be empty or hold ',', ';' or '*'"
 

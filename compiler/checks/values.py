@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from ..coerce import INVALID, lax_bool, lax_int, lax_str, osmo_timedelta
 from ..diagnostics import Diagnostic
-from ..document import TaskRef, collect_tasks, dicts
+from ..load.document import TaskRef, collect_tasks, dicts
 from ..osmo import OSMO_TO_K8S_UNIT, QUANTITY_RE, docker_image_ok
 
 BOOL_KEYS = {"task": ("lead", "privileged", "hostNetwork"), "group": ("barrier", "ignoreNonleadStatus")}

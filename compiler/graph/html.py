@@ -70,8 +70,17 @@ def to_html(graph: Graph) -> str:
         label = "host" if edge.kind == HOST else edge.label
         if edge.count > 1:
             label = f"{label} {TIMES}{edge.count}".strip()
-        edges.append({"source": edge.source, "target": edge.target, "kind": edge.kind, "d": path, "label": label,
-                      "lx": f"{lx:.1f}", "ly": f"{ly:.1f}"})  # fmt: skip
+        edges.append(
+            {
+                "source": edge.source,
+                "target": edge.target,
+                "kind": edge.kind,
+                "d": path,
+                "label": label,
+                "lx": f"{lx:.1f}",
+                "ly": f"{ly:.1f}",
+            }
+        )
     template = (files("compiler.templates") / TEMPLATE).read_text(encoding="utf-8")
     environment = Environment(undefined=StrictUndefined, autoescape=True, trim_blocks=True, lstrip_blocks=True)
     return environment.from_string(template).render(

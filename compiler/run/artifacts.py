@@ -121,8 +121,9 @@ class Staged:
     host: Path
 
 
-def load_input(artifact: dict, supplied: Path | None, dest: Path, storage: Path | None,
-               repository: Path | None = None) -> Staged | None:  # fmt: skip
+def load_input(
+    artifact: dict, supplied: Path | None, dest: Path, storage: Path | None, repository: Path | None = None
+) -> Staged | None:
     """Load one input artifact into ``dest``; None when an optional artifact is skipped."""
     name, optional = artifact["name"], bool(artifact.get("optional"))
     if "raw" in artifact:

@@ -1,4 +1,4 @@
-"""A split workflow's resource steps (``compiler/argo/parts.py``): create a child Workflow from a stored part and
+"""A split workflow's resource steps (``compiler/argo/split/parts.py``): create a child Workflow from a stored part and
 wait for it, or ``get`` one; then the conditions and output parameters of ``resource.py``, as Argo's executor
 applies them (``cmd/argoexec/commands/resource.go`` :76-90: wait, and only then save the outputs).
 
@@ -90,8 +90,10 @@ def finish(engine: Any, template: dict, node: Any, name: str) -> None:
             obj = engine.root.objects[name]
             verdict = wait(template["resource"], obj)
             if verdict is None and not said:
-                engine.ui.note(f"{node.task}: {NEITHER} (as Argo does: until a condition matches, the step's "
-                               "deadline, --timeout or Ctrl-C)")  # fmt: skip
+                engine.ui.note(
+                    f"{node.task}: {NEITHER} (as Argo does: until a condition matches, the step's "
+                    "deadline, --timeout or Ctrl-C)"
+                )
                 said = True
             if verdict is None and engine.stopping:
                 verdict = FAILED, engine.stopping

@@ -44,8 +44,10 @@ def _backend_line(name: str, chosen: bool) -> str:
     why = " (the default: no Docker engine answers)" if chosen else ""
     if name != "process":
         return f"backend {name}{why}: every container runs from its image"
-    return (f"backend process{why}: the commands run on this machine with its own tools, not in their images "
-            "(own namespaces; host files copy-on-write); --backend podman or docker runs the images")  # fmt: skip
+    return (
+        f"backend process{why}: the commands run on this machine with its own tools, not in their images "
+        "(own namespaces; host files copy-on-write); --backend podman or docker runs the images"
+    )
 
 
 def _seconds(text: str) -> float:
@@ -139,9 +141,19 @@ def run(path: str, compile_options: Any, options: RunOptions, echo_err: Any) -> 
         ui.note(note)
     for note in missing_storage_inputs(manifest, Path(options.storage).resolve()) if options.storage else []:
         ui.note(note)
-    engine = Engine(manifest, Options(run_dir, Path(options.storage).resolve() if options.storage else None,
-                                      Path(options.secrets).resolve() if options.secrets else None,
-                                      options.jobs, options.keep_going, timeout), backend, ui)  # fmt: skip
+    engine = Engine(
+        manifest,
+        Options(
+            run_dir,
+            Path(options.storage).resolve() if options.storage else None,
+            Path(options.secrets).resolve() if options.secrets else None,
+            options.jobs,
+            options.keep_going,
+            timeout,
+        ),
+        backend,
+        ui,
+    )
     ui.note(f"workflow {engine.workflow_name} (uid {engine.uid})")
     ui.begin()
     started = time.monotonic()
@@ -169,8 +181,10 @@ def _on_signals(interrupts: Interrupts, engine: Any, backend: Any, ui: Any) -> N
     """The first Ctrl-C or SIGTERM stops the workflow as ``argo stop`` does; the second kills every task at once."""
     if interrupts.count >= 1 and interrupts.handled < 1:
         interrupts.handled = 1
-        ui.note(f"interrupted ({interrupts.name}): stopping every task -- SIGTERM, then SIGKILL after its grace "
-                "period (Ctrl-C again kills them at once)")  # fmt: skip
+        ui.note(
+            f"interrupted ({interrupts.name}): stopping every task -- SIGTERM, then SIGKILL after its grace "
+            "period (Ctrl-C again kills them at once)"
+        )
         engine.shutdown()
     if interrupts.count >= 2 and interrupts.handled < 2:
         interrupts.handled = 2

@@ -50,7 +50,7 @@ from .depends import (
     DependsError,
     expand,
     logic,
-)  # fmt: skip
+)
 from .depends import evaluate as evaluate_depends
 from .expression_tags import ExpressionTagError
 from .manifest import Manifest, is_service
@@ -110,17 +110,27 @@ class Engine:
     """One workflow run. A split workflow's child Workflow is a child ``Engine`` (its own name, uid and
     parameters) sharing the root's lock, pods, slots and stop state, so Ctrl-C and the summary see every pod."""
 
-    def __init__(self, manifest: Manifest, options: Options, backend: Any, ui: Any, parent: Engine | None = None,
-                 name: str | None = None, parameters: dict[str, str] | None = None):  # fmt: skip
+    def __init__(
+        self,
+        manifest: Manifest,
+        options: Options,
+        backend: Any,
+        ui: Any,
+        parent: Engine | None = None,
+        name: str | None = None,
+        parameters: dict[str, str] | None = None,
+    ):
         self.manifest, self.options, self.backend, self.ui = manifest, options, backend, ui
         self.root: Engine = parent.root if parent is not None else self
         suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
         self.workflow_name = name or f"{manifest.name}-{suffix}"
         self.uid = str(uuid.uuid4())
         self.globals = {
-            "workflow.name": self.workflow_name, "workflow.uid": self.uid, "workflow.namespace": manifest.namespace,
+            "workflow.name": self.workflow_name,
+            "workflow.uid": self.uid,
+            "workflow.namespace": manifest.namespace,
             "workflow.mainEntrypoint": manifest.entrypoint,
-        }  # fmt: skip
+        }
         values = dict(manifest.parameters)
         values.update(parameters or {})
         self.globals.update({f"workflow.parameters.{k}": v for k, v in values.items()})
@@ -200,8 +210,9 @@ class Engine:
         return phase, message
 
     # -- DAG -----------------------------------------------------------------------------------------------
-    def run_dag(self, template: dict, node_name: str, inputs: dict[str, Path | None],
-                retry_dir: str = "") -> tuple[str, dict, str]:  # fmt: skip
+    def run_dag(
+        self, template: dict, node_name: str, inputs: dict[str, Path | None], retry_dir: str = ""
+    ) -> tuple[str, dict, str]:
         dag = template["dag"]
         tasks = {t["name"]: t for t in dag.get("tasks") or []}
         continue_on = {n: ContinueOn(**t["continueOn"]) if t.get("continueOn") else None for n, t in tasks.items()}

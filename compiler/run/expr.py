@@ -32,9 +32,32 @@ from .gofmt import go_text
 KEYWORDS = frozenset({"and", "or", "not", "in", "matches", "contains", "startsWith", "endsWith", "let", "if", "else"})
 _WORD_OPERATORS = KEYWORDS
 _UNARY = {"not": 50, "!": 50, "-": 90, "+": 90}
-_BINARY = {"|": 0, "or": 10, "||": 10, "and": 15, "&&": 15, "==": 20, "!=": 20, "<": 20, ">": 20, ">=": 20, "<=": 20,
-           "in": 20, "matches": 20, "contains": 20, "startsWith": 20, "endsWith": 20, "+": 30, "-": 30, "*": 60,
-           "/": 60, "%": 60, "**": 100, "^": 100, "??": 500}  # fmt: skip
+_BINARY = {
+    "|": 0,
+    "or": 10,
+    "||": 10,
+    "and": 15,
+    "&&": 15,
+    "==": 20,
+    "!=": 20,
+    "<": 20,
+    ">": 20,
+    ">=": 20,
+    "<=": 20,
+    "in": 20,
+    "matches": 20,
+    "contains": 20,
+    "startsWith": 20,
+    "endsWith": 20,
+    "+": 30,
+    "-": 30,
+    "*": 60,
+    "/": 60,
+    "%": 60,
+    "**": 100,
+    "^": 100,
+    "??": 500,
+}
 _RIGHT = {"**", "^"}
 _COMPARISONS = {"<", ">", ">=", "<="}
 _NEGATABLE = {"contains", "matches", "startsWith", "endsWith", "in"}
@@ -50,8 +73,19 @@ _TOKEN = re.compile(
     |(?P<bracket>[()\[\]{}])""",
     re.VERBOSE,
 )
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "a": "\a", "b": "\b", "f": "\f",
-            "v": "\v", "0": "\0"}  # fmt: skip
+_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "0": "\0",
+}
 
 
 def _unescape(body: str) -> str:
@@ -149,8 +183,9 @@ class _Parser:
             if operator == "|":
                 raise ExprError("the pipe operator | is not supported by osmo run")
             if previous == "??" and operator != "??":
-                raise ExprError(f"Operator ({operator}) and coalesce expressions (??) cannot be mixed. Wrap either "
-                                "by parentheses.")  # fmt: skip
+                raise ExprError(
+                    f"Operator ({operator}) and coalesce expressions (??) cannot be mixed. Wrap either by parentheses."
+                )
             if operator in _COMPARISONS:
                 left = self.comparison(left, operator)
             else:
@@ -289,11 +324,13 @@ def _check_literals(node: tuple) -> tuple:
     on a literal that is not a bool -- compile errors."""
     kinds = _kind(node[2]), _kind(node[3])
     if node[1] in ("==", "!=") and None not in kinds and kinds[0] != kinds[1]:
-        raise ExprError(f"invalid operation: {node[1]} (mismatched types {type_name(node[2][1])} and "
-                        f"{type_name(node[3][1])})")  # fmt: skip
+        raise ExprError(
+            f"invalid operation: {node[1]} (mismatched types {type_name(node[2][1])} and {type_name(node[3][1])})"
+        )
     if node[1] in ("&&", "and", "||", "or") and any(k not in (None, "bool") for k in kinds):
-        raise ExprError(f"invalid operation: {node[1]} (mismatched types {type_name(node[2][1])} and "
-                        f"{type_name(node[3][1])})")  # fmt: skip
+        raise ExprError(
+            f"invalid operation: {node[1]} (mismatched types {type_name(node[2][1])} and {type_name(node[3][1])})"
+        )
     return node
 
 
@@ -416,8 +453,15 @@ class _Evaluator:
 
 
 def type_name(value: Any) -> str:
-    names = {bool: "bool", int: "int", float: "float64", str: "string", list: "[]interface {}",
-             dict: "map[string]interface {}", type(None): "<nil>"}  # fmt: skip
+    names = {
+        bool: "bool",
+        int: "int",
+        float: "float64",
+        str: "string",
+        list: "[]interface {}",
+        dict: "map[string]interface {}",
+        type(None): "<nil>",
+    }
     return names.get(type(value), type(value).__name__)
 
 
@@ -438,8 +482,9 @@ def _apply(operator: str, left: Any, right: Any) -> Any:
         raise ExprError(f"invalid operation: in (mismatched types {type_name(left)} and {type_name(right)})")
     if operator in ("matches", "contains", "startsWith", "endsWith"):
         if not isinstance(left, str) or not isinstance(right, str):
-            raise ExprError(f"invalid operation: {operator} (mismatched types {type_name(left)} and "
-                            f"{type_name(right)})")  # fmt: skip
+            raise ExprError(
+                f"invalid operation: {operator} (mismatched types {type_name(left)} and {type_name(right)})"
+            )
         if operator == "matches":
             try:
                 return re.search(right, left) is not None

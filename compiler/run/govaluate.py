@@ -48,7 +48,7 @@ from .govaluate_lexer import (
     optimize,
     show,
     tokenize,
-)  # fmt: skip
+)
 
 __all__ = ["go_text", "should_execute"]
 

@@ -45,8 +45,17 @@ MODIFIERS = {"+": "PLUS", "-": "MINUS", "*": "MULTIPLY", "/": "DIVIDE", "%": "MO
              "&": "BITWISE_AND", "|": "BITWISE_OR", "^": "BITWISE_XOR", ">>": "BITWISE_RSHIFT", "<<": "BITWISE_LSHIFT"}
 # fmt: on
 
-COMPARATORS = {"==": "EQ", "!=": "NEQ", ">": "GT", ">=": "GTE", "<": "LT", "<=": "LTE", "=~": "REQ", "!~": "NREQ",
-               "in": "IN"}  # fmt: skip
+COMPARATORS = {
+    "==": "EQ",
+    "!=": "NEQ",
+    ">": "GT",
+    ">=": "GTE",
+    "<": "LT",
+    "<=": "LTE",
+    "=~": "REQ",
+    "!~": "NREQ",
+    "in": "IN",
+}
 LOGICAL = {"&&": "AND", "||": "OR"}
 PREFIXES = {"-": "NEGATE", "!": "INVERT", "~": "BITWISE_NOT"}
 TERNARIES = {"?": "TERNARY_TRUE", ":": "TERNARY_FALSE", "??": "COALESCE"}

@@ -24,11 +24,39 @@ class Unsupported(UsageError):
 
 _LOCATIONS = {"s3", "gcs", "azure", "http"}
 _ARTIFACT_KEYS = {"name", "path", "optional", "mode", "raw", "archive", "from", "recurseMode"} | _LOCATIONS
-_CONTAINER_KEYS = {"name", "image", "command", "args", "env", "resources", "securityContext", "volumeMounts",
-                   "workingDir", "imagePullPolicy"}  # fmt: skip
-_TEMPLATE_KEYS = {"name", "dag", "container", "inputs", "outputs", "volumes", "initContainers", "sidecars", "daemon",
-                  "metadata", "retryStrategy", "activeDeadlineSeconds", "pendingTimeout", "nodeSelector",
-                  "tolerations", "affinity", "podSpecPatch", "resource", "suspend"}  # fmt: skip
+_CONTAINER_KEYS = {
+    "name",
+    "image",
+    "command",
+    "args",
+    "env",
+    "resources",
+    "securityContext",
+    "volumeMounts",
+    "workingDir",
+    "imagePullPolicy",
+}
+_TEMPLATE_KEYS = {
+    "name",
+    "dag",
+    "container",
+    "inputs",
+    "outputs",
+    "volumes",
+    "initContainers",
+    "sidecars",
+    "daemon",
+    "metadata",
+    "retryStrategy",
+    "activeDeadlineSeconds",
+    "pendingTimeout",
+    "nodeSelector",
+    "tolerations",
+    "affinity",
+    "podSpecPatch",
+    "resource",
+    "suspend",
+}
 _SCHEDULING = ("nodeSelector", "tolerations", "affinity")
 
 
@@ -85,11 +113,23 @@ def load(document: dict, skip_unsupported: bool = False) -> Manifest:
         "WorkflowTemplate",
     ):
         raise Unsupported("manifest: only an argoproj.io/v1alpha1 Workflow or WorkflowTemplate can run")
-    metadata = _keys(document.get("metadata") or {}, {"name", "generateName", "namespace", "labels", "annotations"},
-                     "metadata")  # fmt: skip
-    spec = _keys(document.get("spec") or {}, {"entrypoint", "templates", "serviceAccountName", "artifactRepositoryRef",
-                                              "podMetadata", "arguments", "activeDeadlineSeconds",
-                                              "workflowMetadata"}, "spec")  # fmt: skip
+    metadata = _keys(
+        document.get("metadata") or {}, {"name", "generateName", "namespace", "labels", "annotations"}, "metadata"
+    )
+    spec = _keys(
+        document.get("spec") or {},
+        {
+            "entrypoint",
+            "templates",
+            "serviceAccountName",
+            "artifactRepositoryRef",
+            "podMetadata",
+            "arguments",
+            "activeDeadlineSeconds",
+            "workflowMetadata",
+        },
+        "spec",
+    )
     name = (metadata.get("generateName") or metadata.get("name") or "workflow").rstrip("-")
     templates = {t.get("name"): t for t in spec.get("templates") or []}
     manifest = Manifest(name, spec.get("entrypoint", ""), templates, metadata.get("namespace") or "default")

@@ -78,8 +78,17 @@ class PodRunner:
         self.engine.finish(node, phase, message, result.exit_code)
 
     # -- one attempt ---------------------------------------------------------------------------------------
-    def _attempt(self, template, node, supplied, parameters, pod_dir: Path, attempt: int, last: dict,
-                 execution_deadline: float | None = None) -> PodResult:  # fmt: skip
+    def _attempt(
+        self,
+        template,
+        node,
+        supplied,
+        parameters,
+        pod_dir: Path,
+        attempt: int,
+        last: dict,
+        execution_deadline: float | None = None,
+    ) -> PodResult:
         engine = self.engine
         node_name = node.name if attempt == 0 and not template.get("retryStrategy") else f"{node.name}({attempt})"
         pod_name = v2_pod_name(engine.workflow_name, template["name"], node_name)
@@ -209,13 +218,17 @@ class PodRunner:
             artifacts.append(staged)
         patch = json.loads(template.get("podSpecPatch") or "{}")
         spec = PodSpec(
-            name=pod_name, task=node.task, pod_dir=pod_dir, hostname=patch.get("hostname") or pod_name[:63],
+            name=pod_name,
+            task=node.task,
+            pod_dir=pod_dir,
+            hostname=patch.get("hostname") or pod_name[:63],
             main=self._container(template["container"], "main", main_mounts),
             init=[self._container(c, c["name"], mounts_of(c)) for c in template.get("initContainers") or []],
             sidecars=[self._container(c, c["name"], mounts_of(c)) for c in template.get("sidecars") or []],
-            subdomain=patch.get("subdomain"), deadline=parse_seconds(template.get("activeDeadlineSeconds")),
+            subdomain=patch.get("subdomain"),
+            deadline=parse_seconds(template.get("activeDeadlineSeconds")),
             pending_timeout=None if template.get("retryStrategy") else parse_seconds(template.get("pendingTimeout")),
-        )  # fmt: skip
+        )
         allocate = getattr(engine.backend, "allocate_ip", None)
         if spec.subdomain and allocate is not None:
             spec.ip = allocate()

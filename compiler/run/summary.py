@@ -50,17 +50,30 @@ def build(run_dir: Path, engine: Any, phase: str, message: str) -> dict:
     for name in osmo_tasks(engine.manifest):
         node = engine.pods.get(name)
         if node is None:  # no node at all: its DAG (a group, a part) never ran (dag.go creates none)
-            tasks[written.get(name, name)] = {"phase": OMITTED, "exitCode": None, "log": None, "output": None,
-                                              "message": ""}  # fmt: skip
+            tasks[written.get(name, name)] = {
+                "phase": OMITTED,
+                "exitCode": None,
+                "log": None,
+                "output": None,
+                "message": "",
+            }
             continue
         tasks[written.get(name, name)] = {
-            "phase": node.phase, "exitCode": node.exit_code, "log": _rel(run_dir, node.log),
-            "output": _rel(run_dir, node.output_dir), "message": node.message, "attempts": node.attempts,
-        }  # fmt: skip
+            "phase": node.phase,
+            "exitCode": node.exit_code,
+            "log": _rel(run_dir, node.log),
+            "output": _rel(run_dir, node.output_dir),
+            "message": node.message,
+            "attempts": node.attempts,
+        }
     return {
-        "workflow": engine.manifest.name, "name": engine.workflow_name, "uid": engine.uid,
-        "phase": phase, "message": message, "tasks": tasks,
-    }  # fmt: skip
+        "workflow": engine.manifest.name,
+        "name": engine.workflow_name,
+        "uid": engine.uid,
+        "phase": phase,
+        "message": message,
+        "tasks": tasks,
+    }
 
 
 def write(run_dir: Path, summary: dict) -> Path:

@@ -21,8 +21,17 @@ class SubstitutionError(Exception):
 def go_quote(value: str) -> str:
     """Go's ``strconv.Quote(value)`` without the surrounding quotes."""
     out = []
-    named = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v",
-             '"': '\\"', "\\": "\\\\"}  # fmt: skip
+    named = {
+        "\a": "\\a",
+        "\b": "\\b",
+        "\f": "\\f",
+        "\n": "\\n",
+        "\r": "\\r",
+        "\t": "\\t",
+        "\v": "\\v",
+        '"': '\\"',
+        "\\": "\\\\",
+    }
     for char in value:
         code = ord(char)
         if char in named:

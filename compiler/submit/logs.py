@@ -325,7 +325,7 @@ def _sources(svc: Any, conn: ArgoConnection, wf: dict) -> tuple[list[_Source], l
 def run_logs(options: LogsOptions, server: ServerOptions, *, env: Mapping[str, str] | None = None, **io: Any) -> int:
     """Exit 0 when the logs were shown (even of a failed workflow), 1 for an unknown workflow or a stream error.
 
-    A split workflow (``compiler/argo/parts.py``) is followed into its child Workflows: their pods are
+    A split workflow (``compiler/argo/split/parts.py``) is followed into its child Workflows: their pods are
     streamed one child after another, in the order of the parts; with ``--follow``, each child is
     followed until it ends and children created later are picked up until the parent ends (so lines of
     parts running side by side are shown part by part, not interleaved).

@@ -137,7 +137,7 @@ def _spec_tasks(wf: Mapping[str, Any], spec: Mapping[str, Any] | None = None) ->
         tmpl = templates.get(task.get("template")) or {}
         if str(task.get("template", "")).startswith(GROUP_TEMPLATE_PREFIX) and "dag" in tmpl:
             out += [(task["name"], m["name"]) for m in tmpl["dag"].get("tasks") or [] if m.get("name") not in NOT_TASKS]
-        elif "suspend" in tmpl or "dag" in tmpl:  # a split part's gates and markers (compiler.argo.crossing)
+        elif "suspend" in tmpl or "dag" in tmpl:  # a split part's gates and markers (compiler.argo.split.crossing)
             continue
         elif task.get("name"):
             out.append((None, task["name"]))
@@ -228,7 +228,7 @@ def _attempt_order(name: str) -> list[tuple[str, int]]:
     return order
 
 
-# -- split workflows (compiler/argo/parts.py) ---------------------------------------------------
+# -- split workflows (compiler/argo/split/parts.py) ---------------------------------------------------
 
 
 @dataclass(frozen=True)

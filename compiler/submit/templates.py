@@ -1,4 +1,4 @@
-"""``osmo submit`` of a split workflow (``compiler/argo/split.py``): store the parts, then the parent.
+"""``osmo submit`` of a split workflow (``compiler/argo/split/packing.py``): store the parts, then the parent.
 
 A split workflow compiles to part ``WorkflowTemplate``s and one parent ``Workflow`` that runs them
 as child Workflows; the parts must exist before the parent runs. Each part is stored through the

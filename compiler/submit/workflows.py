@@ -244,7 +244,7 @@ def listed_names(svc: Any, conn: ArgoConnection, every_namespace: bool) -> list[
 
 
 def part_number(child: Mapping[str, Any]) -> int | None:
-    """N of a child named ``<parent>-<N>-<suffix>`` (the ``generateName`` of ``compiler.argo.parts``)."""
+    """N of a child named ``<parent>-<N>-<suffix>`` (the ``generateName`` of ``compiler.argo.split.parts``)."""
     meta = child.get("metadata") or {}
     parent = str((meta.get("labels") or {}).get(PARENT_LABEL) or "")
     middle = str(meta.get("name") or "").removeprefix(parent + "-").rpartition("-")[0]
@@ -256,8 +256,9 @@ def list_row(wf: Mapping[str, Any]) -> dict[str, Any]:
     row = _row(meta, status)
     if "parts" in wf:  # a split parent: its children, and how many parts it runs
         row["partsTotal"] = int(str((meta.get("labels") or {}).get(PARTS_LABEL) or "0") or 0) or None
-        row["parts"] = [{**_row(c.get("metadata") or {}, c.get("status") or {}), "part": part_number(c)}
-                        for c in wf["parts"]]  # fmt: skip
+        row["parts"] = [
+            {**_row(c.get("metadata") or {}, c.get("status") or {}), "part": part_number(c)} for c in wf["parts"]
+        ]
     return row
 
 
@@ -305,8 +306,14 @@ def run_list(options: ListOptions, server: ServerOptions, **io: Any) -> int:
 
 
 def _cells(row: Mapping[str, Any], name: str, workflow: str, namespaced: bool) -> list[str]:
-    cells = [name, row["phase"], format_time(row["startedAt"]), format_duration(row["durationSeconds"]),
-             row["progress"] or "-", workflow]  # fmt: skip
+    cells = [
+        name,
+        row["phase"],
+        format_time(row["startedAt"]),
+        format_duration(row["durationSeconds"]),
+        row["progress"] or "-",
+        workflow,
+    ]
     return [row["namespace"] or "-", *cells] if namespaced else cells
 
 

@@ -1,4 +1,4 @@
-"""Workflows over Argo's object-size limit: split into WorkflowTemplate parts run by one parent (argo/split.py)."""
+"""Workflows over Argo's object-size limit: split into WorkflowTemplate parts run by one parent (argo/split/)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 import pytest
 import yaml
 
-from compiler.argo import parts as parts_module
 from compiler.argo.size import compact_size
+from compiler.argo.split import parts as parts_module
 from compiler.options import MAX_WORKFLOW_BYTES, CompileOptions
 from compiler.output import render
 from compiler.pipeline import compile_text

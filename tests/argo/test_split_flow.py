@@ -1,4 +1,4 @@
-"""A failed task of a split workflow cancels exactly its downstream: gates, markers and checks (argo/crossing.py)."""
+"""A failed task of a split workflow cancels exactly its downstream: gates, markers and checks (argo/split/crossing)."""
 
 from __future__ import annotations
 

@@ -377,7 +377,7 @@ def test_timeouts_above_osmo_service_maximum_warn_without_profile(write_workflow
 
 def test_queue_seconds_order_of_precedence():
     from compiler import ir
-    from compiler.argo.state import Emitter
+    from compiler.argo.emitter import Emitter
     from compiler.argo.timeouts import queue_seconds
     from compiler.options import CompileOptions
     from compiler.profile import Profile

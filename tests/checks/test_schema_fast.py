@@ -11,7 +11,7 @@ from jsonschema import Draft7Validator
 
 from compiler.checks import schema
 from compiler.checks.schema_fast import Unsupported, compile_schema
-from compiler.loader import parse_yaml
+from compiler.load.loader import parse_yaml
 from tests.support.data import osmo_corpus
 
 CORPUS = osmo_corpus()
@@ -51,7 +51,7 @@ def test_a_valid_document_is_valid_for_both():
 
 
 def test_every_corpus_file_gets_the_same_answer():
-    from compiler.loader import read_source
+    from compiler.load.loader import read_source
     from compiler.pipeline import CompileOptions, _Run
 
     checked = 0

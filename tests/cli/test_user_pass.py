@@ -10,7 +10,9 @@ import typer.main
 import yaml
 from typer.testing import CliRunner
 
-from compiler import cli, cli_options
+from compiler import cli
+from compiler.cli import commands
+from compiler.cli import options as cli_options
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,7 +81,7 @@ def test_misspelt_workflow_key_is_reported_when_skipping_non_workflows(tmp_path)
 def test_summary_line_on_a_terminal_only(tmp_path, monkeypatch):
     files = [write(tmp_path, "a.yaml", BROKEN), write(tmp_path, "b.yaml", WARNS), write(tmp_path, "c.yaml", CLEAN)]
     assert "in 3 files" not in osmo("validate", *files).stderr
-    monkeypatch.setattr(cli, "_stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(commands, "_stderr_is_terminal", lambda: True)
     r = osmo("validate", *files)
     assert r.stderr.splitlines()[-1] == "1 error, 1 warning in 3 files"
     assert osmo("validate", files[2]).stderr == "no problems in 1 file\n"

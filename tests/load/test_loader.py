@@ -1,12 +1,12 @@
-"""The loader (compiler/loader.py): sections split like OSMO, duplicate keys, YAML errors, encodings, localpath."""
+"""The loader (compiler/load/loader.py): sections split like OSMO, duplicate keys, YAML errors, encodings, localpath."""
 
 from __future__ import annotations
 
 import pytest
 
-from compiler import loader
 from compiler.diagnostics import CompileError
 from compiler.errors import UsageError
+from compiler.load import loader
 
 # --- loader ---------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler import limits, output
+from compiler import output
+from compiler.load import limits
 from compiler.pipeline import CompileOptions, compile_file
 from tests.support.cli import cli_run
 from tests.support.workflows import codes

@@ -1,11 +1,12 @@
-"""Rendering (compiler/render.py): OSMO tokens survive Jinja, --set values, undefined names, cost limits, line maps."""
+"""Rendering (compiler/load/render.py): OSMO tokens survive Jinja, --set values, undefined names, cost limits,
+line maps."""
 
 from __future__ import annotations
 
 import pytest
 
-from compiler import render
 from compiler.errors import UsageError
+from compiler.load import render
 
 # --- render ---------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The Jinja sandbox (compiler/sandbox.py): no access to Python internals, the environment or files;
+"""The Jinja sandbox (compiler/load/sandbox.py): no access to Python internals, the environment or files;
 costly templates are refused quickly with L110."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from compiler import render
+from compiler.load import render
 from compiler.pipeline import compile_file
 from tests.support.cli import cli_run, no_traceback
 from tests.support.workflows import GENEROUS_S, VALID, codes

@@ -1,4 +1,4 @@
-"""Hostile YAML and input files (compiler/loader.py, compiler/limits.py): alias bombs, recursion, depth,
+"""Hostile YAML and input files (compiler/load/loader.py, compiler/load/limits.py): alias bombs, recursion, depth,
 tags, duplicate keys, broken encodings, size and read limits -- a located diagnostic, never a crash or hang."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from compiler import cli, limits, loader
+from compiler import cli
+from compiler.load import limits, loader
 from compiler.pipeline import compile_file
 from tests.support.cli import cli_run, no_traceback
 from tests.support.workflows import GENEROUS_S, VALID, codes

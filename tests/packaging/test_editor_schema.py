@@ -11,10 +11,10 @@ import pytest
 from jsonschema import Draft7Validator
 from typer.testing import CliRunner
 
-from compiler import loader, render
 from compiler.checks.schema import schema_text
 from compiler.cli import app
-from compiler.precommit import looks_like_workflow
+from compiler.cli.precommit import looks_like_workflow
+from compiler.load import loader, render
 from tests.support.data import osmo_corpus
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler import loader, render, sandbox
 from compiler.gcpause import paused_gc
+from compiler.load import loader, render, sandbox
 from compiler.pipeline import CompileOptions, compile_text
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from compiler.precommit import file_looks_like_workflow, looks_like_workflow, stale_message
+from compiler.cli.precommit import file_looks_like_workflow, looks_like_workflow, stale_message
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOK_FILES = ROOT / "tests" / "hook-files"

@@ -72,7 +72,7 @@ def make_runner(tmp_path: Path, capsys, default_backend: str):
                                          **({"max_bytes": max_bytes} if max_bytes else {}))  # fmt: skip
         try:
             code = run(str(path), compile_options, run_options, errors.append)
-        except OsmoError as exc:  # what the command line prints and exits with (cli._Commands)
+        except OsmoError as exc:  # what the command line prints and exits with (cli/commands.py, _Commands)
             code = exc.exit_code
             errors.append(f"osmo: error: {exc.message}")
         out = capsys.readouterr().out

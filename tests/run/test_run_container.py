@@ -96,7 +96,9 @@ workflow:
     assert run.summary["tasks"]["member"]["exitCode"] == 143
     member = run.log("member")
     assert "osmo barrier: all tasks of the group are up" in member
-    assert re.search(r"Name:\s+lead\.pair-[0-9a-f-]+\nAddress: \d+\.\d+\.\d+\.\d+", member), member
+    assert re.search(
+        r"Name:\s+lead\.pair-[0-9a-f-]+\.default\.svc\.cluster\.local\nAddress: \d+\.\d+\.\d+\.\d+", member
+    ), member
     assert "got TERM" in member  # SIGTERM reached the command (--init forwards it), not only SIGKILL
     assert _labelled("container") == [] and _labelled("network", containing=run.summary["uid"]) == []
 

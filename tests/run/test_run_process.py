@@ -204,7 +204,8 @@ time.sleep(1000)
     assert run.phase("member") == "Succeeded"  # a daemon stopped when its DAG ends is recorded Succeeded
     assert run.summary["tasks"]["member"]["exitCode"] == 143
     assert "osmo barrier: all tasks of the group are up" in run.log("member")
-    assert re.search(r"member resolves lead\.pair-[0-9a-f-]+ to 127\.", run.log("member"))
+    # {{host:lead}} is fully qualified, as OSMO's: <task>.<service>.<namespace>.svc.cluster.local
+    assert re.search(r"member resolves lead\.pair-[0-9a-f-]+\.default\.svc\.cluster\.local to 127\.", run.log("member"))
 
 
 def test_group_member_talks_to_lead(osmo_run) -> None:

@@ -1,4 +1,4 @@
-"""``osmo query``, ``logs``, ``list`` and ``cancel`` of a split workflow (compiler/argo/parts.py) against the fake
+"""``osmo query``, ``logs``, ``list`` and ``cancel`` of a split workflow (compiler/argo/split/parts.py) against the fake
 Argo Server: the parent's child Workflows are followed, listed under their parent, and stopped with it."""
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ SPLIT_PARTS = {
 
 
 def _part_template(name: str, tasks: list[str], templates: list[str]) -> dict:
-    from compiler.argo.crossing import Names
+    from compiler.argo.split.crossing import Names
 
     flow = Names()
     main = {"name": "main", "dag": {"failFast": False, "tasks": []}}
-    for t in tasks:  # a dependency across parts waits on the gate of its producer (compiler/argo/crossing.py)
+    for t in tasks:  # a dependency across parts waits on the gate of its producer (compiler/argo/split/crossing.py)
         task = copy.deepcopy(_MAIN_TASKS[t])
         if task.get("depends") and task["depends"] not in tasks:
             main["dag"]["tasks"].append(flow.gate(task["depends"]))
@@ -53,7 +53,7 @@ def _part_template(name: str, tasks: list[str], templates: list[str]) -> dict:
 
 
 def _parent_manifest() -> dict:
-    from compiler.argo import parts
+    from compiler.argo.split import parts
 
     tasks = []
     for p, (template, _, _) in SPLIT_PARTS.items():

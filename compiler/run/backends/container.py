@@ -71,8 +71,9 @@ def engine_answers(command: str) -> bool:
 class _Container:
     """A started container (``<engine> start -a``): its output streamed to ``sink``, its exit code."""
 
-    def __init__(self, backend: ContainerBackend, name: str, argv0: str, popen: subprocess.Popen,
-                 sink: Callable[[str], None]):  # fmt: skip
+    def __init__(
+        self, backend: ContainerBackend, name: str, argv0: str, popen: subprocess.Popen, sink: Callable[[str], None]
+    ):
         self.backend, self.name, self.argv0, self.popen = backend, name, argv0, popen
         self._lines: list[str] = []
         self._code: int | None = None
@@ -162,8 +163,14 @@ class ContainerBackend:
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         try:
             # its own session: a Ctrl-C on the terminal is osmo run's to handle, not the engine command's
-            return subprocess.run([self.name, *args], capture_output=True, text=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+            return subprocess.run(
+                [self.name, *args],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         except subprocess.TimeoutExpired:
             return subprocess.CompletedProcess([self.name, *args], 124, "", f"{self.name} {args[0]}: timed out")
 
@@ -220,8 +227,18 @@ class ContainerBackend:
 
     def _aliases(self, pod: PodSpec, network: str) -> list[str]:
         alias = f"{pod.hostname}.{pod.subdomain}"
-        return ["--hostname", pod.hostname, "--network", network, "--network-alias", alias,
-                "--network-alias", f"{alias}.{self.domain}", "--dns-search", self.domain]  # fmt: skip
+        return [
+            "--hostname",
+            pod.hostname,
+            "--network",
+            network,
+            "--network-alias",
+            alias,
+            "--network-alias",
+            f"{alias}.{self.domain}",
+            "--dns-search",
+            self.domain,
+        ]
 
     def _start_holder(self, pod: PodSpec, network: str) -> str | None:
         """The pod's holder container (running ``sleep``), or None when it cannot be started."""
@@ -231,8 +248,18 @@ class ContainerBackend:
             return None
         name = f"{pod.name}-holder-{self.run_id[:6]}"
         labels = ["--label", self.label, "--label", f"{LABEL}.pod={pod.name}"]
-        created = self.cli("create", "--name", name, *labels, "--init", *self._aliases(pod, network),
-                           "--entrypoint", "sleep", image, "2147483647")  # fmt: skip
+        created = self.cli(
+            "create",
+            "--name",
+            name,
+            *labels,
+            "--init",
+            *self._aliases(pod, network),
+            "--entrypoint",
+            "sleep",
+            image,
+            "2147483647",
+        )
         if created.returncode != 0 or self.cli("start", name).returncode != 0 or not self._wait_running(name, 10):
             self.cli("rm", "-f", name)
             return None
@@ -300,9 +327,12 @@ class ContainerBackend:
             detail = (created.stderr.strip().splitlines() or [f"exit code {created.returncode}"])[-1]
             return _Finished(1, f"setup: {self.name} create: {detail.removeprefix('Error: ')}" + setup_hint(detail))
         popen = subprocess.Popen(
-            [self.name, "start", "-a", name], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=True,  # Ctrl-C reaches osmo run, which stops the pods
-        )  # fmt: skip
+            [self.name, "start", "-a", name],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches osmo run, which stops the pods
+        )
         return _Container(self, name, container.argv[0], popen, sink)
 
     def _wait_running(self, name: str, timeout: float = 30) -> bool:
@@ -371,9 +401,13 @@ class Janitor:
 
     def __init__(self, engine: str, label: str):
         read, self._write = os.pipe()  # not inheritable: no other child keeps the pipe open
-        self.process = subprocess.Popen([sys.executable, "-I", "-S", "-c", _JANITOR, engine, label], stdin=read,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)  # fmt: skip
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _JANITOR, engine, label],
+            stdin=read,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         os.close(read)
 
     def dismiss(self) -> None:

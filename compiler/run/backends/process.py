@@ -69,8 +69,10 @@ class NsexecServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.popen = subprocess.Popen(
             [sys.executable, "-I", "-S", str(NSEXEC), str(theirs.fileno()), str(os.getpid())],
-            stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),), start_new_session=True,
-        )  # fmt: skip
+            stdin=subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),),
+            start_new_session=True,
+        )
         theirs.close()
         self.socket = ours
         self.lock = threading.Lock()
@@ -189,16 +191,28 @@ class ProcessBackend:
     def start(self, pod: PodSpec, container: ContainerSpec, sink: Callable[[str], None]) -> _Process:
         root = _rootfs(pod, container)
         root.mkdir(parents=True, exist_ok=True)
-        mounts = [{"source": str(m.source), "target": m.target, "file": m.file, "readonly": m.readonly}
-                  for m in container.mounts]  # fmt: skip
+        mounts = [
+            {"source": str(m.source), "target": m.target, "file": m.file, "readonly": m.readonly}
+            for m in container.mounts
+        ]
         mounts.append({"source": str(self.tools), "target": TOOLS_MOUNT, "readonly": True})
         if self.resolv is not None:
             mounts.append({"source": str(self.resolv), "target": "/etc/resolv.conf", "file": True, "readonly": True})
-        env = {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin") + ":" + TOOLS_MOUNT,
-               "HOME": "/root", "HOSTNAME": pod.hostname, **container.env}  # fmt: skip
-        spec = {"root": str(root), "scratch": str(_scratch(pod, container)),
-                "hostname": pod.hostname, "mounts": mounts, "argv": container.argv, "env": env,
-                "cwd": container.workdir}  # fmt: skip
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin") + ":" + TOOLS_MOUNT,
+            "HOME": "/root",
+            "HOSTNAME": pod.hostname,
+            **container.env,
+        }
+        spec = {
+            "root": str(root),
+            "scratch": str(_scratch(pod, container)),
+            "hostname": pod.hostname,
+            "mounts": mounts,
+            "argv": container.argv,
+            "env": env,
+            "cwd": container.workdir,
+        }
         spec_path = root.parent / f".{container.name}.spec"
         spec_path.write_bytes(marshal.dumps(spec))
         (out, out_w), (err, err_w), (status, status_w) = os.pipe(), os.pipe(), os.pipe()

@@ -34,8 +34,24 @@ OWN = ("tmp", "proc", "sys", "dev")  # top-level directories that are the contai
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 # File systems that hold data: a host mount of one of these below a top-level directory gets its own overlay.
 # Others (nsfs, proc, cgroup, a sandbox's private mounts) are left out of the container.
-DATA_FS = {"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "overlay", "zfs", "9p", "virtiofs", "vfat", "f2fs",
-           "nfs", "nfs4", "fuse", "fuseblk"}  # fmt: skip
+DATA_FS = {
+    "ext2",
+    "ext3",
+    "ext4",
+    "xfs",
+    "btrfs",
+    "tmpfs",
+    "overlay",
+    "zfs",
+    "9p",
+    "virtiofs",
+    "vfat",
+    "f2fs",
+    "nfs",
+    "nfs4",
+    "fuse",
+    "fuseblk",
+}
 _SYS_MOUNT_SETATTR, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY = 442, 0x8000, 1  # the syscall's number on every Linux arch
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -48,8 +64,13 @@ def check(result: int, what: str) -> None:
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    result = _libc.mount(source.encode() if source else None, target.encode(), fstype.encode() if fstype else None,
-                         ctypes.c_ulong(flags), data.encode() if data else None)  # fmt: skip
+    result = _libc.mount(
+        source.encode() if source else None,
+        target.encode(),
+        fstype.encode() if fstype else None,
+        ctypes.c_ulong(flags),
+        data.encode() if data else None,
+    )
     check(result, f"mount {source or fstype} on {target}")
 
 
@@ -181,15 +202,22 @@ def _dev(root: str) -> None:
         if os.path.exists("/dev/" + name):
             open(os.path.join(dev, name), "a").close()
             mount("/dev/" + name, os.path.join(dev, name), None, MS_BIND)
-    for name, mode, fstype, data in (("pts", 0o755, "devpts", "newinstance,ptmxmode=0666,mode=0620"),
-                                     ("shm", 0o1777, "tmpfs", "mode=1777")):  # fmt: skip
+    for name, mode, fstype, data in (
+        ("pts", 0o755, "devpts", "newinstance,ptmxmode=0666,mode=0620"),
+        ("shm", 0o1777, "tmpfs", "mode=1777"),
+    ):
         os.makedirs(os.path.join(dev, name), mode=mode)
         try:
             mount(fstype, os.path.join(dev, name), fstype, MS_NOSUID | MS_NOEXEC, data)
         except OSError:
             pass  # no private pseudo-terminals: the folder stays empty
-    links = {"ptmx": "pts/ptmx", "fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
-             "stderr": "/proc/self/fd/2"}  # fmt: skip
+    links = {
+        "ptmx": "pts/ptmx",
+        "fd": "/proc/self/fd",
+        "stdin": "/proc/self/fd/0",
+        "stdout": "/proc/self/fd/1",
+        "stderr": "/proc/self/fd/2",
+    }
     for name, target in links.items():
         os.symlink(target, os.path.join(dev, name))
 

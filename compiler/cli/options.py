@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from . import shared_options as text
-from .exit_codes import EXIT_USAGE
+from .. import shared_options as text
+from ..exit_codes import EXIT_USAGE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .options import CompileOptions
+    from ..options import CompileOptions
 
 # ---- what compiles: validate, compile, graph, submit and run take all of these ----------------------------
 SetValues = Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=text.SET)]
@@ -41,9 +41,20 @@ ShareTemplates = Annotated[bool, typer.Option("--share-templates/--no-share-temp
 Split = Annotated[bool, typer.Option("--split/--no-split", help=text.SPLIT)]
 
 COMPILE_FLAGS = (
-    "--set", "--set-string", "--set-env", "--namespace", "--service-account", "--artifact-repository-ref",
-    "--kind", "--allow-any-localpath", "--profile", "--pool", "--max-bytes", "--share-templates", "--split",
-)  # fmt: skip
+    "--set",
+    "--set-string",
+    "--set-env",
+    "--namespace",
+    "--service-account",
+    "--artifact-repository-ref",
+    "--kind",
+    "--allow-any-localpath",
+    "--profile",
+    "--pool",
+    "--max-bytes",
+    "--share-templates",
+    "--split",
+)
 
 # ---- how findings are reported: every command that reports diagnostics ------------------------------------
 OutputFormat = Annotated[
@@ -70,7 +81,7 @@ def fail_usage(message: str) -> NoReturn:
 
 def check_output_format(output_format: str) -> None:
     """``--output-format`` names a reporter, else a usage error (before any work)."""
-    from .diagnostics.report import FORMATS
+    from ..diagnostics.report import FORMATS
 
     if output_format not in FORMATS:
         fail_usage(f"--output-format {output_format!r}: expected " + ", ".join(FORMATS))
@@ -96,7 +107,7 @@ def compile_options(
 
     ``None`` is a flag the command does not have or that was not given: ``CompileOptions``' default applies.
     """
-    from .pipeline import CompileOptions
+    from ..pipeline import CompileOptions
 
     flags: dict[str, Any] = {
         "set_values": set_values,

@@ -19,10 +19,10 @@ import re
 import traceback
 from dataclasses import dataclass, field
 
+from ..diagnostics import Diagnostic, did_you_mean
+from ..errors import UsageError
+from ..osmo import PROTECTED_TOKEN_RE
 from . import sandbox
-from .diagnostics import Diagnostic, did_you_mean
-from .errors import UsageError
-from .osmo import PROTECTED_TOKEN_RE
 from .token_hints import NESTED_TOKEN_RE, near_token, nested_token_fixes
 
 # Private-use characters: cannot clash with Jinja syntax, survive rendering as text.
@@ -63,10 +63,7 @@ class Rendered:
 
     @functools.cached_property  # asked once per diagnostic: computed once
     def lines_unchanged(self) -> bool:
-        return (
-            "{%" not in self.source and "{#" not in self.source
-            and self.source.count("\n") == self.text.count("\n")
-        )  # fmt: skip
+        return "{%" not in self.source and "{#" not in self.source and self.source.count("\n") == self.text.count("\n")
 
     def source_line(self, line: int) -> tuple[int, bool]:
         """0-based rendered line -> (0-based source line, exact?)."""

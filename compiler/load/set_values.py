@@ -15,8 +15,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from .diagnostics import Diagnostic, did_you_mean
-from .osmo import PROTECTED_TOKEN_RE
+from ..diagnostics import Diagnostic, did_you_mean
+from ..osmo import PROTECTED_TOKEN_RE
 
 _JINJA_RE = re.compile(r"\{\{|\{%")
 
@@ -125,9 +125,18 @@ def _quote_advice(flag: str, key: str, value: str, *, in_template_only: bool = F
 
 # Where a value starts a plain YAML scalar, these first characters make it something else (a flow list or
 # mapping, an alias, an anchor, a tag, a block scalar, a reserved indicator).
-_STRUCTURE_START = {"[": "a list", "{": "a mapping", "*": "an alias", "&": "an anchor", "!": "a tag",
-                    "|": "a block scalar", ">": "a block scalar", "%": "a directive", "@": "reserved",
-                    "`": "reserved"}  # fmt: skip
+_STRUCTURE_START = {
+    "[": "a list",
+    "{": "a mapping",
+    "*": "an alias",
+    "&": "an anchor",
+    "!": "a tag",
+    "|": "a block scalar",
+    ">": "a block scalar",
+    "%": "a directive",
+    "@": "reserved",
+    "`": "reserved",
+}
 _BLOCK_SCALAR_RE = re.compile(r"[:-]\s*[|>][-+0-9]*\s*(#.*)?$")
 
 

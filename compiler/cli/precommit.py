@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .loader import MAX_FILE_BYTES, SECTION_RE, SECTIONS
-from .loader import TASKS_RE as _TASKS_RE
+from ..load.loader import MAX_FILE_BYTES, SECTION_RE, SECTIONS
+from ..load.loader import TASKS_RE as _TASKS_RE
 
 
 def looks_like_workflow(text: str) -> bool:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import yaml
 
+from ..diagnostics import CompileError, Diagnostic, did_you_mean
+from ..errors import UsageError
 from . import limits
-from .diagnostics import CompileError, Diagnostic, did_you_mean
 from .document import collect_tasks
-from .errors import UsageError
 
 try:  # libyaml is ~7x faster; the pure-Python loader is the fallback.
     from yaml import CSafeLoader as _BaseLoader

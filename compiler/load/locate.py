@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from .diagnostics import Diagnostic
+from ..diagnostics import Diagnostic
 from .loader import compose
 from .render import Rendered
 

@@ -29,10 +29,10 @@ import heapq
 import json
 import re
 
-from .. import ir
-from ..diagnostics import Diagnostic, JsonPath
+from ... import ir
+from ...diagnostics import Diagnostic, JsonPath
+from ..size import ENTRYPOINT, _kib, compact_size
 from . import crossing, parts
-from .size import ENTRYPOINT, _kib, compact_size
 
 PART_FILL = 0.75  # of --max-bytes: the rest is headroom for the status Argo adds to a running part
 PART_OVERHEAD = 1024  # metadata, spec fields and the part's own DAG template around its tasks

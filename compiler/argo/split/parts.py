@@ -36,11 +36,11 @@ import re
 
 import yaml
 
-from ..vocabulary import CHECK_TEMPLATE, PARENT_LABEL, PART_TEMPLATE, PARTS_LABEL
+from ...vocabulary import CHECK_TEMPLATE, PARENT_LABEL, PART_TEMPLATE, PARTS_LABEL
+from ..container import API_VERSION, MANAGED_BY
+from ..groups import HOSTS_TEMPLATE
+from ..size import ENTRYPOINT
 from . import crossing
-from .container import API_VERSION, MANAGED_BY
-from .groups import HOSTS_TEMPLATE
-from .size import ENTRYPOINT
 
 PARENT_PARAM = "osmo-parent"
 PARENT_NAME = "{{workflow.parameters.osmo-parent}}"

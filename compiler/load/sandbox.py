@@ -239,10 +239,11 @@ class _Deadline:
         import time
 
         self._signal = (
-            hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+            hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread()
             and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
             and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
-        )  # fmt: skip
+        )
         if self._signal:
 
             def expire(signum, frame):

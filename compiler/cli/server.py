@@ -10,8 +10,9 @@ from typing import Annotated
 
 import typer
 
-from . import cli_options, shared_options
-from .cli_options import compile_options, fail_usage
+from .. import shared_options
+from . import options as cli_options
+from .options import compile_options, fail_usage
 
 _Namespace = Annotated[
     str | None,
@@ -69,7 +70,7 @@ _Output = Annotated[str, typer.Option("--output", "-o", metavar="table|json", he
 
 
 def _server_options(namespace, profile, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout):
-    from .submit.workflows import ServerOptions
+    from ..submit.workflows import ServerOptions
 
     return ServerOptions(
         namespace=namespace,
@@ -107,8 +108,8 @@ def list_workflows(
     """List the workflows osmo submitted, newest first: name, phase, started, duration, progress, OSMO name.
 
     A split workflow's parts (child Workflows) are listed under it, not as workflows of their own."""
-    from .submit.errors import SubmitError
-    from .submit.workflows import ListOptions, normalise_phases, run_list
+    from ..submit.errors import SubmitError
+    from ..submit.workflows import ListOptions, normalise_phases, run_list
 
     try:
         phases = normalise_phases(tuple(phase or ()))
@@ -136,7 +137,7 @@ def query(
 
     Exit 1 when the workflow Failed (or is unknown).
     """
-    from .submit.workflows import run_query
+    from ..submit.workflows import run_query
 
     server = _server_options(
         namespace, profile, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout
@@ -184,7 +185,7 @@ def logs(
     request_timeout: _RequestTimeout = shared_options.REQUEST_TIMEOUT_S,
 ) -> None:
     """Print every task's main-container log, each line prefixed with its OSMO task name."""
-    from .submit.logs import LogsOptions, run_logs
+    from ..submit.logs import LogsOptions, run_logs
 
     server = _server_options(
         namespace, profile, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout
@@ -218,7 +219,7 @@ def cancel(
     request_timeout: _RequestTimeout = shared_options.REQUEST_TIMEOUT_S,
 ) -> None:
     """Cancel a running workflow (help: CANCEL_HELP)."""
-    from .submit.workflows import run_cancel
+    from ..submit.workflows import run_cancel
 
     server = _server_options(
         namespace, profile, argo_server, token, secure, insecure_skip_verify, base_href, request_timeout
@@ -313,7 +314,7 @@ def submit(
     ] = shared_options.REQUEST_TIMEOUT_S,
 ) -> None:
     """Compile an OSMO workflow and submit it to an Argo Server (hera is imported only here)."""
-    from .submit.command import SubmitOptions, run_submit
+    from ..submit.command import SubmitOptions, run_submit
 
     cli_options.check_output_format(output_format)
     code = run_submit(

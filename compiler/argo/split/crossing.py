@@ -56,7 +56,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .restart import NOOP_TEMPLATE
+from ..restart import NOOP_TEMPLATE
 
 OK_PARAM = "osmo-ok"  # the workflow parameter of a part: the osmo-ok-X names its upstream parts exported
 EXPORT_TEMPLATE = "osmo-export"
@@ -91,8 +91,9 @@ class Names:
             return value
 
         noop = {k: v for k, v in NOOP_TEMPLATE.items() if k != "name"}
-        return cls(prefix(cls.ok), prefix(cls.after), template(EXPORT_TEMPLATE), template(MARK_TEMPLATE),
-                   template(NOOP, noop))  # fmt: skip
+        return cls(
+            prefix(cls.ok), prefix(cls.after), template(EXPORT_TEMPLATE), template(MARK_TEMPLATE), template(NOOP, noop)
+        )
 
     def marker(self, producer: str) -> dict:
         """The producer part's task that exports ``producer``'s success as the global output ``osmo-ok-X``."""

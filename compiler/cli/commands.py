@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from . import __version__, cli_options, cli_server, shared_options
-from .errors import OsmoError
-from .exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from .. import __version__, shared_options
+from ..errors import OsmoError
+from ..exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from . import options as cli_options
+from . import server as cli_server
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -67,7 +69,7 @@ _compile_options = cli_options.compile_options
 
 
 def _print_diagnostics(diagnostics) -> None:
-    from .diagnostics.report import format_text
+    from ..diagnostics.report import format_text
 
     typer.echo(format_text(diagnostics), err=True, nl=False)
 
@@ -78,7 +80,7 @@ _check_output_format = cli_options.check_output_format
 def _report(diagnostics, output_format: str, *, stdout_free: bool = True) -> None:
     """Print ``diagnostics`` as ``--output-format`` says: text on stderr; the machine formats on stdout
     when stdout is free (``compile`` and ``graph`` print the manifest there unless -o is given: stderr then)."""
-    from .diagnostics.report import TO_STDOUT, render
+    from ..diagnostics.report import TO_STDOUT, render
 
     if output_format in ("text", "github") and not diagnostics:
         return
@@ -88,7 +90,7 @@ def _report(diagnostics, output_format: str, *, stdout_free: bool = True) -> Non
 
 def _fails(diagnostics, strict: bool) -> bool:
     """Errors fail; with --strict, warnings too."""
-    from .diagnostics import has_errors
+    from ..diagnostics import has_errors
 
     return has_errors(diagnostics) or (strict and bool(diagnostics))
 
@@ -165,16 +167,25 @@ def validate(
 
     Takes every option of `osmo compile` that changes what compiles, so it checks exactly what compile would.
     """
-    from .diagnostics.report import WHOLE_RUN, summary_line
-    from .pipeline import compile_file
+    from ..diagnostics.report import WHOLE_RUN, summary_line
+    from ..pipeline import compile_file
 
     _check_output_format(output_format)
     options = _compile_options(
-        set_values=set_values, set_strings=set_strings, set_env=set_env, namespace=namespace,
-        service_account=service_account, artifact_repository_ref=artifact_repository_ref, kind=kind,
-        allow_any_localpath=allow_any_localpath, profile=profile, pool=pool, max_bytes=max_bytes,
-        share_templates=share_templates, split=split,
-    )  # fmt: skip
+        set_values=set_values,
+        set_strings=set_strings,
+        set_env=set_env,
+        namespace=namespace,
+        service_account=service_account,
+        artifact_repository_ref=artifact_repository_ref,
+        kind=kind,
+        allow_any_localpath=allow_any_localpath,
+        profile=profile,
+        pool=pool,
+        max_bytes=max_bytes,
+        share_templates=share_templates,
+        split=split,
+    )
     if skip_non_workflows:  # the hook: one `args:` list serves every staged workflow (docs/pre-commit.md)
         options = dataclasses.replace(options, shared_set_values=True)
     failed, checked, whole_run = False, 0, []
@@ -260,8 +271,8 @@ def compile(
     Diagnostics go to stderr; with -o FILE (stdout then free) the json, github and sarif formats go to stdout.
     The stream depends only on -o, never on whether the workflow compiles, so a tool reads them in one place.
     """
-    from .output import render
-    from .pipeline import compile_file
+    from ..output import render
+    from ..pipeline import compile_file
 
     fmt = _format_of(fmt, output, MANIFEST_FORMATS, {"json": "json", "yaml": "yaml", "yml": "yaml"})
     _check_output_format(output_format)
@@ -286,8 +297,8 @@ def compile(
     result = compile_file(file, options)
     _report(result.diagnostics, output_format, stdout_free=output not in (None, "-"))
     if verbose:
-        from .argo.size import size_report
-        from .argo.split import split_report
+        from ..argo.size import size_report
+        from ..argo.split import split_report
 
         lines = (
             split_report(result.documents, options.max_bytes)
@@ -319,7 +330,7 @@ def _refuse_a_folder(file: str, command: str) -> None:
 
 def _write_or_print(text: str, output: str | None) -> None:
     """Print ``text``, or write it to ``output`` atomically (a failed write is a usage error, exit 2)."""
-    from .output import write_atomic
+    from ..output import write_atomic
 
     if output is None or output == "-":
         sys.stdout.write(text)
@@ -364,16 +375,20 @@ def graph(
     output_format: cli_options.OutputFormat = "text",
 ) -> None:
     """Draw the workflow's DAG (tasks, groups, data) before submitting it; problems are reported as by validate."""
-    from .graph import FORMATS, render
-    from .pipeline import build_ir
+    from ..graph import FORMATS, render
+    from ..pipeline import build_ir
 
     suffixes = {"dot": "dot", "gv": "dot", "mmd": "mermaid", "mermaid": "mermaid", "html": "html", "htm": "html"}
     fmt = _format_of(fmt, output, tuple(FORMATS), suffixes)
     _check_output_format(output_format)
     options = _compile_options(
-        set_values=set_values, set_strings=set_strings, set_env=set_env,
-        allow_any_localpath=allow_any_localpath, profile=profile, pool=pool,
-    )  # fmt: skip
+        set_values=set_values,
+        set_strings=set_strings,
+        set_env=set_env,
+        allow_any_localpath=allow_any_localpath,
+        profile=profile,
+        pool=pool,
+    )
     _refuse_a_folder(file, "graph")
     workflow, diagnostics = build_ir(file, options)
     _report(diagnostics, output_format, stdout_free=output not in (None, "-"))
@@ -385,7 +400,7 @@ def graph(
 @app.command()
 def schema(output: cli_options.Output = None) -> None:
     """Print the JSON Schema (draft-07) of OSMO workflow files, for editors (yaml-language-server)."""
-    from .checks.schema import schema_text
+    from ..checks.schema import schema_text
 
     _write_or_print(schema_text(), output)
 
@@ -397,8 +412,8 @@ def explain(
     ] = None,
 ) -> None:
     """Explain a diagnostic code: its name, severity, meaning, whether it can be silenced, an example."""
-    from .diagnostics.codes import explain as explain_code
-    from .diagnostics.codes import listing
+    from ..diagnostics.codes import explain as explain_code
+    from ..diagnostics.codes import listing
 
     if code is None:
         typer.echo(listing(), nl=False)
@@ -426,7 +441,7 @@ def profile_init(
     """Write a commented starter profile."""
     from pathlib import Path
 
-    from .profile_file import init_text
+    from ..profile_file import init_text
 
     if path is not None and output is not None and path != output:
         _fail_usage(f"two places to write: {path} and -o {output}")
@@ -443,8 +458,8 @@ def profile_check(path: str = typer.Argument(..., metavar="FILE", help="The prof
     """Validate a profile file; print every problem. Silent when clean."""
     from pathlib import Path
 
-    from .diagnostics import has_errors
-    from .profile_file import load
+    from ..diagnostics import has_errors
+    from ..profile_file import load
 
     if not Path(path).is_file():
         _fail_usage(f"{path}: no such file")
@@ -508,19 +523,33 @@ def run_workflow(
     """Run a workflow on this machine with Argo's semantics (docs/run.md); exit 0 Succeeded, 1 Failed."""
     import dataclasses
 
-    from .pipeline import CompileOptions
-    from .run.command import RunOptions
-    from .run.command import run as run_command
+    from ..pipeline import CompileOptions
+    from ..run.command import RunOptions
+    from ..run.command import run as run_command
 
     if backend not in (None, "process", "docker", "podman"):
         _fail_usage(f"--backend {backend!r}: expected process, docker or podman")
-    options = CompileOptions(set_values=tuple(set_values), set_strings=tuple(set_strings), set_env=tuple(set_env),
-                             profile=profile, pool=pool, split=split)  # fmt: skip
+    options = CompileOptions(
+        set_values=tuple(set_values),
+        set_strings=tuple(set_strings),
+        set_env=tuple(set_env),
+        profile=profile,
+        pool=pool,
+        split=split,
+    )
     if max_bytes is not None:
         options = dataclasses.replace(options, max_bytes=max_bytes)
-    run_options = RunOptions(backend=backend, run_dir=run_dir, storage=storage, secrets=secrets, jobs=jobs,
-                             keep_going=keep_going, timeout=timeout, skip_unsupported=skip_unsupported,
-                             plain=True if plain else None)  # fmt: skip
+    run_options = RunOptions(
+        backend=backend,
+        run_dir=run_dir,
+        storage=storage,
+        secrets=secrets,
+        jobs=jobs,
+        keep_going=keep_going,
+        timeout=timeout,
+        skip_unsupported=skip_unsupported,
+        plain=True if plain else None,
+    )
     code = run_command(file, options, run_options, lambda text: typer.echo(text, err=True))
     raise typer.Exit(code)
 
