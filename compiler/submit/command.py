@@ -1,7 +1,7 @@
 """``osmo submit``: compile an OSMO workflow and submit it to an Argo Server.
 
 The compile step is the same as ``osmo compile`` (``compiler.pipeline.compile_file``, with the
-``CompileOptions`` that ``cli.py`` builds for both); this package only adds the submission layer:
+``CompileOptions`` that ``cli/options.py`` builds for both); this package only adds the submission layer:
 
 * ``connection.py``: connection settings resolved like the ``argo`` CLI (flags override ``ARGO_*``),
 * ``server.py``: ``POST /api/v1/workflows/{ns}`` (and optionally ``/lint`` first) through hera's

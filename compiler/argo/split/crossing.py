@@ -140,7 +140,7 @@ class Names:
         """What the flow templates add to a part at most (all three, and the ``osmo-ok`` workflow parameter)."""
         return sum(_compact(t) + 1 for t in [*self.templates(), self.noop_template()]) + 40
 
-    # Bytes each adds to a part, as compact JSON (split.py packs with them; the result is measured anyway).
+    # Bytes each adds to a part, as compact JSON (packing.py packs with them; the result is measured anyway).
     def marker_bytes(self, producer: str) -> int:
         return _compact(self.marker(producer)) + 1
 

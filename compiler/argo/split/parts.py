@@ -1,4 +1,4 @@
-"""The documents of a split workflow (``split.py`` decides which DAG tasks go in which part).
+"""The documents of a split workflow (``packing.py`` decides which DAG tasks go in which part).
 
 - **a part** is a ``WorkflowTemplate``: the part's slice of ``main`` (``failFast: false`` as
   before) and every template it uses, copied; the original spec's other fields
