@@ -1,8 +1,8 @@
 """The errors that end an ``osmo`` command: one family, each with its exit code.
 
 Whatever raises one, the command line prints it the same way -- one ``osmo: error: MESSAGE`` line on stderr --
-and exits with ``exit_code`` (``cli/commands.py``: the command group's handler). Findings in a workflow are not errors of
-this kind: they are diagnostics, reported and counted (exit 1), and the command goes on.
+and exits with ``exit_code`` (``cli/commands.py``: the command group's handler). Findings in a workflow are not
+errors of this kind: they are diagnostics, reported and counted (exit 1), and the command goes on.
 """
 
 from __future__ import annotations
