@@ -4,7 +4,8 @@
 
 Copies Argo's JSON Schema (``SHARED/argo/schema.json``) and its licence, the Python port of Argo's validation
 (``SHARED/argo/validate/``: ``argo_validate.py`` and its README), and the slice of OSMO's workflow
-corpus listed in ``SLICE`` (``SHARED/osmo-examples/...``) and its licence, byte for byte. Then writes
+corpus listed in ``SLICE`` and the e2e differential's ``CORPUS`` (``SHARED/osmo-examples/...``) and its licence,
+byte for byte. Then writes
 ``tests/data/osmo-examples-record.txt``: the lines of the full corpus record
 (``tests/conformance/corpus-record.txt``, rewritten by ``pytest tests/conformance --regen-goldens`` with
 ``../shared`` present) for the vendored files. Review the diff, and update the source commits in the
@@ -13,6 +14,7 @@ READMEs when the reference material moved.
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import sys
@@ -60,21 +62,17 @@ SLICE = [
     "test/workflow/template_too_much_memory.yaml",
     "test/workflow/template_unsafe.yaml",
     "test/workflow/scripts/app_spec.yaml",
-    # the rest of what tests/e2e/test_differential.py runs on the lab and with `osmo run`
-    "cookbook/tutorials/combination_workflow_simple.yaml",
-    "cookbook/tutorials/group_tasks.yaml",
-    "cookbook/tutorials/parallel_tasks.yaml",
-    "cookbook/tutorials/resources_basic.yaml",
-    "cookbook/tutorials/token_example.yaml",
-    "test/workflow/exec_timeout.yaml",
-    "test/workflow/folder_input.yaml",
-    "test/workflow/parallel_workflow_v2.yaml",
-    "test/workflow/per_group_exec_timeout.yaml",
-    "test/workflow/serial_workflow_mount.yaml",
-    "test/workflow/serial_workflow_multi_arch.yaml",
-    "test/workflow/parallel_workflow_mount_v2.yaml",
-    "test/scenarios/workflow_labels.yaml",
 ]
+
+
+def differential_corpus() -> list[str]:
+    """The corpus workflows ``tests/e2e/test_differential.py`` runs on the lab (its ``CORPUS``), vendored too so a
+    clone without ../shared judges them all; read from the test's source, without importing pytest."""
+    tree = ast.parse((ROOT / "tests" / "e2e" / "test_differential.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "CORPUS" for t in node.targets):
+            return list(ast.literal_eval(node.value))
+    raise SystemExit("refresh: tests/e2e/test_differential.py has no CORPUS list")
 
 
 def copy(source: Path, target: Path) -> None:
@@ -93,16 +91,17 @@ def main(shared: Path) -> int:
     for old in corpus.rglob("*"):
         if old.is_file() and old.name != "LICENSE":
             old.unlink()
-    for name in SLICE:
+    names = SLICE + [name for name in differential_corpus() if name not in SLICE]
+    for name in names:
         source = shared / "osmo-examples" / name
         copy(source, corpus / name)
         # the local files a workflow inlines (files[].localpath), relative to the workflow
         for local in LOCALPATH.findall(source.read_text(encoding="utf-8")):
             copy(source.parent / local, corpus / Path(name).parent / local)
     record = FULL_RECORD.read_text().splitlines()
-    chosen = set(SLICE)
+    chosen = set(names)
     SLICE_RECORD.write_text("".join(line + "\n" for line in record if line.partition(": ")[0] in chosen))
-    print(f"refresh: copied the Argo schema, the validate port and {len(SLICE)} OSMO workflows; wrote {SLICE_RECORD.relative_to(ROOT)}")
+    print(f"refresh: copied the Argo schema, the validate port and {len(names)} OSMO workflows; wrote {SLICE_RECORD.relative_to(ROOT)}")
     return 0
 
 
