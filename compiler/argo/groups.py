@@ -146,7 +146,7 @@ def emit_group(em: Emitter, group: ir.Group) -> dict:
         template = _member_template(
             em, group, task, is_lead=is_lead, hosts=hosts, service=service, optional_inputs=upstream_nonlead
         )
-        if (is_lead and restarts) or not is_lead:
+        if not is_lead or restarts:
             # the lead: the group is retried instead. A non-lead: an Argo daemon, whose Retry node counts as
             # Succeeded once the daemon runs, so a failed attempt is never retried and its failure is hidden (the
             # lab, Argo v4.0.7): without a retry its RESCHEDULE code fails it (U416)
