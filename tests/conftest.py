@@ -5,17 +5,23 @@ import pytest
 # Tests needing a machine-level tool or privilege are end-to-end by nature -- containers, a browser, real workflows on
 # the process backend, a cluster -- so they are expensive too and leave the inner loop (-m "not slow") with it.
 EXPENSIVE_NEEDS = ("podman", "chromium", "root", "e2e")
+# The run/ fixtures that run real processes on the process backend (tests/run/conftest.py, test_run_host.py).
+PROCESS_BACKEND_FIXTURES = {"osmo_run", "manifest_run", "any_run"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects: the markers added here must count
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        fixtures = getattr(item, "fixturenames", ())
+        fixtures = set(getattr(item, "fixturenames", ()))
         # What the run/ fixtures need, read from the fixtures a test uses, so a new test that uses them is marked
         # too. A container test's osmo_run is built on podman_engine (tests/run/test_run_container.py): podman only.
-        if "podman_engine" in fixtures:
+        # A test that picks its backend by a parameter (`backend`: "process" or "podman"; `runner`: the name of a
+        # runner fixture) asks for it only at run time (request.getfixturevalue): the parameter says what it needs.
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        chosen = {str(params[name]) for name in ("backend", "runner") if name in params}
+        if "podman_engine" in fixtures or any("podman" in value for value in chosen):
             item.add_marker(pytest.mark.podman)
-        elif "osmo_run" in fixtures:
+        elif PROCESS_BACKEND_FIXTURES.intersection(fixtures | chosen) or "process" in chosen:
             item.add_marker(pytest.mark.root)
         if any(item.get_closest_marker(need) for need in EXPENSIVE_NEEDS):
             item.add_marker(pytest.mark.slow)

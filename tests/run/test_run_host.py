@@ -177,6 +177,7 @@ def test_a_signal_stops_the_workflow_like_argo_stop(backend, tmp_path, marker, s
     assert leftovers(marker) == []
 
 
+@pytest.mark.root  # the process backend, started directly
 def test_the_grace_period_is_terminationgraceperiodseconds(tmp_path, marker) -> None:
     """30 s by default (pod/queue.go), not the 5 s of --timeout: a task that needs 6 s to clean up gets them."""
     from tests.run.conftest import process_backend_reason
