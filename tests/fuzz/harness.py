@@ -184,9 +184,13 @@ def check_profile(profile: Path) -> None:
 OUTPUTS = (("compile", "yaml"), ("compile", "json"), ("graph", "dot"), ("graph", "mermaid"), ("graph", "html"))
 
 
-def check_workflow(folder: Path, workflow_text: str, profile_text: str | None = None, outputs: tuple = OUTPUTS) -> None:
+def check_workflow(
+    folder: Path, workflow_text: str, profile_text: str | None = None, outputs: tuple = OUTPUTS
+) -> list[str]:
     """The whole property for one input: ``validate``, then each command of ``outputs`` writing its file
-    (a compiled manifest also goes through run's manifest check), and ``profile check`` of the profile."""
+    (a compiled manifest also goes through run's manifest check), and ``profile check`` of the profile.
+    Returns the checks that ran, in order (``validate``, ``compile yaml``, ``run manifest``...)."""
+    checked = []
     workflow = folder / "wf.yaml"
     workflow.write_text(workflow_text, encoding="utf-8")
     profile = None
@@ -194,11 +198,16 @@ def check_workflow(folder: Path, workflow_text: str, profile_text: str | None = 
         profile = folder / "profile.yaml"
         profile.write_text(profile_text, encoding="utf-8")
         check_profile(profile)
+        checked.append("profile check")
     check_validate(workflow, profile)
+    checked.append("validate")
     for command, fmt in outputs:
         written = check_writes(command, workflow, profile, fmt)
+        checked.append(f"{command} {fmt}")
         if written is not None and (command, fmt) == ("compile", "yaml"):  # what `osmo run` reads back
             check_run_manifest(written)
+            checked.append("run manifest")
+    return checked
 
 
 def _profile_args(profile: Path | None) -> list[str]:
@@ -225,16 +234,17 @@ def save_failure(test: str, failure: FuzzFailure, workflow_text: str | None, pro
     return folder
 
 
-def fuzz_one(test: str, folder: Path, workflow_text: str | None, profile_text: str | None = None, **kw) -> None:
-    """``check_workflow`` (or only the profile check without a workflow), saving the input when it fails."""
+def fuzz_one(test: str, folder: Path, workflow_text: str | None, profile_text: str | None = None, **kw) -> list[str]:
+    """``check_workflow`` (or only the profile check without a workflow), saving the input when it fails.
+    Returns the checks that ran (each raised ``FuzzFailure`` if the property did not hold)."""
     try:
         if workflow_text is None:
             assert profile_text is not None
             profile = folder / "profile.yaml"
             profile.write_text(profile_text, encoding="utf-8")
             check_profile(profile)
-        else:
-            check_workflow(folder, workflow_text, profile_text, **kw)
+            return ["profile check"]
+        return check_workflow(folder, workflow_text, profile_text, **kw)
     except FuzzFailure as failure:
         save_failure(test, failure, workflow_text, profile_text)
         raise

@@ -28,14 +28,16 @@ ONE_OUTPUT = st.sampled_from(harness.OUTPUTS).map(lambda output: (output,))
 def test_workflow_with_values_of_another_type(tmp_path_factory, seed_and_document, outputs):
     _, document = seed_and_document
     folder = tmp_path_factory.mktemp("swapped")
-    harness.fuzz_one("swapped-workflow", folder, strategies.to_yaml(document), outputs=outputs)
+    checked = harness.fuzz_one("swapped-workflow", folder, strategies.to_yaml(document), outputs=outputs)
+    assert checked[:2] == ["validate", " ".join(outputs[0])]  # the property ran on every command asked
 
 
 @fuzz_settings(ci_examples=15)
 @given(strategies.schema_workflows(), ONE_OUTPUT)
 def test_workflow_drawn_from_the_schema(tmp_path_factory, document, outputs):
     folder = tmp_path_factory.mktemp("schema")
-    harness.fuzz_one("schema-workflow", folder, strategies.to_yaml(document), outputs=outputs)
+    checked = harness.fuzz_one("schema-workflow", folder, strategies.to_yaml(document), outputs=outputs)
+    assert checked[:2] == ["validate", " ".join(outputs[0])]
 
 
 # The profile's questions are asked by the emitter: each profile is used to compile a workflow that has
@@ -48,7 +50,8 @@ PROFILE_WORKFLOWS = st.sampled_from([s for s in strategies.workflow_seeds() if s
 def test_profile_with_values_of_another_type(tmp_path_factory, seed_and_profile, workflow, outputs):
     folder = tmp_path_factory.mktemp("profile")
     workflow_text, profile_text = strategies.to_yaml(workflow[1]), strategies.to_yaml(seed_and_profile[1])
-    harness.fuzz_one("swapped-profile", folder, workflow_text, profile_text, outputs=outputs)
+    checked = harness.fuzz_one("swapped-profile", folder, workflow_text, profile_text, outputs=outputs)
+    assert checked[:3] == ["profile check", "validate", " ".join(outputs[0])]
 
 
 @fuzz_settings(ci_examples=30)
@@ -56,7 +59,8 @@ def test_profile_with_values_of_another_type(tmp_path_factory, seed_and_profile,
 def test_profile_drawn_from_the_schema(tmp_path_factory, profile, workflow, outputs):
     folder = tmp_path_factory.mktemp("schema-profile")
     workflow_text, profile_text = strategies.to_yaml(workflow[1]), strategies.to_yaml(profile)
-    harness.fuzz_one("schema-profile", folder, workflow_text, profile_text, outputs=outputs)
+    checked = harness.fuzz_one("schema-profile", folder, workflow_text, profile_text, outputs=outputs)
+    assert checked[:3] == ["profile check", "validate", " ".join(outputs[0])]
 
 
 def _regression_cases() -> list[Path]:
@@ -67,6 +71,7 @@ def _regression_cases() -> list[Path]:
 def test_regression_case(tmp_path, case: Path):
     """An input that once broke the property (with its profile, ``<name>.profile.yaml``, if it had one)."""
     profile = case.with_name(case.stem + ".profile.yaml")
-    harness.check_workflow(
+    checked = harness.check_workflow(
         tmp_path, case.read_text(encoding="utf-8"), profile.read_text(encoding="utf-8") if profile.exists() else None
     )
+    assert "validate" in checked and "compile yaml" in checked
