@@ -10,6 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"  # on every object the compiler makes: the Workflow, Services...
+MANAGED_BY = "osmo-compiler"  # its value: what `osmo list` selects
 WORKFLOW_LABEL = "osmo.nvidia.com/workflow"  # on the Workflow: the OSMO workflow's name
 NAMES_ANNOTATION = "osmo.nvidia.com/names"  # on the Workflow: {k8s name: OSMO name} where they differ
 PARENT_LABEL = "osmo.nvidia.com/parent"  # on each child of a split workflow: the parent's name

@@ -16,7 +16,6 @@ from . import features
 from .emitter import Emitter
 
 API_VERSION = "argoproj.io/v1alpha1"
-MANAGED_BY = "osmo-compiler"
 OUTPUT_VOLUME = "osmo-output"
 GPU_VISIBILITY = "NVIDIA_VISIBLE_DEVICES"
 HOST_DOMAIN = ".{{workflow.namespace}}.svc.cluster.local"  # after <task>.<service>: OSMO's cluster domain too

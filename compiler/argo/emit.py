@@ -31,9 +31,9 @@ from ..diagnostics import Diagnostic
 from ..options import CompileOptions
 from ..osmo import TOKEN_RE
 from ..profile import NO_PROFILE, Profile
-from ..vocabulary import NAMES_ANNOTATION, WORKFLOW_LABEL
+from ..vocabulary import MANAGED_BY, MANAGED_BY_LABEL, NAMES_ANNOTATION, WORKFLOW_LABEL
 from . import features, gang, groups, reserved, timeouts
-from .container import API_VERSION, MANAGED_BY, container_template
+from .container import API_VERSION, container_template
 from .emitter import Emitter
 from .size import ENTRYPOINT
 
@@ -114,7 +114,7 @@ def _metadata(em: Emitter) -> dict:
     if namespace:
         metadata["namespace"] = namespace
     metadata["labels"] = {
-        "app.kubernetes.io/managed-by": MANAGED_BY,
+        MANAGED_BY_LABEL: MANAGED_BY,
         WORKFLOW_LABEL: workflow.name,
         **dict(workflow.labels),
     }

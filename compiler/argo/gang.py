@@ -27,7 +27,7 @@ from __future__ import annotations
 import yaml
 
 from .. import ir
-from .container import MANAGED_BY
+from ..vocabulary import MANAGED_BY, MANAGED_BY_LABEL
 from .emitter import Emitter
 
 API = {
@@ -78,7 +78,7 @@ def podgroup_template(em: Emitter, group: ir.Group, name: str, labels: dict, act
     if timeout and scheduler == "coscheduling":
         spec["scheduleTimeoutSeconds"] = timeout
     podgroup = {"apiVersion": API[scheduler], "kind": "PodGroup", "metadata": metadata, "spec": spec}
-    metadata["labels"]["app.kubernetes.io/managed-by"] = MANAGED_BY
+    metadata["labels"][MANAGED_BY_LABEL] = MANAGED_BY
     return {
         "name": f"pg-{group.k8s_name}",
         "resource": {

@@ -54,9 +54,9 @@ import yaml
 from .. import assets, ir
 from ..osmo import TOKEN_RE
 from ..profile import Profile
-from ..vocabulary import CTRL_TASK, GROUP_TEMPLATE_PREFIX
+from ..vocabulary import CTRL_TASK, GROUP_TEMPLATE_PREFIX, MANAGED_BY, MANAGED_BY_LABEL
 from . import gang, restart, timeouts
-from .container import API_VERSION, MANAGED_BY, container_template
+from .container import API_VERSION, container_template
 from .emitter import Emitter
 
 BARRIER_CONTAINER = "osmo-barrier"
@@ -427,7 +427,7 @@ def hosts_template(action: str = "create") -> dict:
         "kind": "Service",
         "metadata": {
             "name": "{{inputs.parameters.service}}",
-            "labels": {"app.kubernetes.io/managed-by": MANAGED_BY, **selector},
+            "labels": {MANAGED_BY_LABEL: MANAGED_BY, **selector},
             "ownerReferences": [
                 {"apiVersion": API_VERSION, "kind": "Workflow", "name": "{{workflow.name}}", "uid": "{{workflow.uid}}"}
             ],

@@ -30,9 +30,10 @@ from typing import Any, TextIO
 
 from ..exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from ..osmo import parse_duration
+from ..vocabulary import original_names
 from .connection import ArgoConnection
 from .errors import SubmitError
-from .nodes import Attempt, TaskRun, original_names, select_tasks, task_runs
+from .nodes import Attempt, TaskRun, select_tasks, task_runs
 from .resume import Resume
 from .server import connection_error, http_error, response_message, unreachable
 from .workflows import ServerOptions, follow_split, get_workflow, run_against_server

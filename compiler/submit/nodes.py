@@ -28,17 +28,13 @@ from typing import Any
 from ..exit_codes import EXIT_USAGE
 from ..osmo import k8s_name
 from ..podnames import v2_pod_name
-from ..vocabulary import (  # noqa: F401 -- re-exported: submit/ reads them from here
+from ..vocabulary import (
     CHECK_TEMPLATE,
     CTRL_TASK,
     ENTRYPOINT,
     GROUP_TEMPLATE_PREFIX,
-    NAMES_ANNOTATION,
-    PARENT_LABEL,
     PART_TEMPLATE,
-    PARTS_LABEL,
     RESCHEDULE_TASK,
-    WORKFLOW_LABEL,
     original_names,
 )
 from .errors import SubmitError

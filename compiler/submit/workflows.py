@@ -19,18 +19,15 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from ..exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from ..vocabulary import MANAGED_BY, MANAGED_BY_LABEL, PARENT_LABEL, PARTS_LABEL, WORKFLOW_LABEL, original_names
 from . import finding
 from .connection import DEFAULT_REQUEST_TIMEOUT, ArgoConnection, connect, profile_namespace, token_secrets
 from .errors import SubmitError, one_line_failures
 from .follow import FINISHED_WORKFLOW_PHASES
 from .nodes import (
-    PARENT_LABEL,
-    PARTS_LABEL,
-    WORKFLOW_LABEL,
     Part,
     TaskRun,
     child_of,
-    original_names,
     split_parts,
     task_runs,
     unstarted_runs,
@@ -38,7 +35,7 @@ from .nodes import (
 from .server import call_server, get_json, open_service
 from .server import get_workflow as read_workflow
 
-MANAGED_BY_SELECTOR = "app.kubernetes.io/managed-by=osmo-compiler"  # compiler.argo.container.MANAGED_BY
+MANAGED_BY_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY}"
 PHASE_LABEL = "workflows.argoproj.io/phase"  # set by the controller on every Workflow
 PHASES = ("Pending", "Running", "Succeeded", "Failed", "Error")
 FAILED_PHASES = frozenset({"Failed", "Error"})

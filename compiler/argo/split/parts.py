@@ -36,8 +36,8 @@ import re
 
 import yaml
 
-from ...vocabulary import CHECK_TEMPLATE, PARENT_LABEL, PART_TEMPLATE, PARTS_LABEL
-from ..container import API_VERSION, MANAGED_BY
+from ...vocabulary import CHECK_TEMPLATE, MANAGED_BY, MANAGED_BY_LABEL, PARENT_LABEL, PART_TEMPLATE, PARTS_LABEL
+from ..container import API_VERSION
 from ..groups import HOSTS_TEMPLATE
 from ..size import ENTRYPOINT
 from . import crossing
@@ -296,7 +296,7 @@ def part_template() -> dict:
         "kind": "Workflow",
         "metadata": {
             "generateName": "{{workflow.name}}-{{inputs.parameters.part}}-",
-            "labels": {"app.kubernetes.io/managed-by": MANAGED_BY, PARENT_LABEL: "{{workflow.name}}"},
+            "labels": {MANAGED_BY_LABEL: MANAGED_BY, PARENT_LABEL: "{{workflow.name}}"},
         },
         "spec": {
             "workflowTemplateRef": {"name": "{{inputs.parameters.template}}"},
