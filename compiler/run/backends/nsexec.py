@@ -120,8 +120,8 @@ def container(spec: dict, err_fd: int, status_fd: int) -> None:
         os.write(err_fd, f"setup: {exc}".encode())
         os._exit(1)
     # The init gets the signals osmo run sends to this process group and forwards them; this process only waits.
-    # They stay blocked across the fork until the init has its handlers (a SIGTERM sent meanwhile is not lost).
-    signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
+    # They are blocked since _start, across the fork, until the init has its handlers: one sent while the root
+    # was built reached only this process, and is passed on (a daemon stopped as it starts must still stop).
     alive, keep = os.pipe()
     init = os.fork()
     if init == 0:
@@ -129,6 +129,8 @@ def container(spec: dict, err_fd: int, status_fd: int) -> None:
         os.close(status_fd)  # the status pipe ends (EOF) only with this process
         _init(spec, root, err_fd, alive)
     os.close(alive)
+    for signum in signal.sigpending() & set(FORWARDED):
+        os.kill(init, signum)  # blocked there too: kept until its handlers forward it
     for signum in FORWARDED:
         signal.signal(signum, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
@@ -147,12 +149,20 @@ def _start(server: socket.socket, request: bytes, fds: list[int]) -> int:
     """Fork one container for a request (the spec's path; its output, error and status pipes): its pid."""
     out_fd, err_fd, status_fd = fds
     server_pid = os.getpid()
+    ready, started = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
             _die_with_parent(os.getppid() != server_pid)
             server.close()
-            os.setsid()  # its own process group: osmo run signals it (and its init) with killpg
+            os.close(ready)
+            # Its own process group, which osmo run signals with killpg (it and its init): the pid is returned only
+            # once the group exists -- a killpg before setsid fails (ESRCH), and the stop would be lost. The signals
+            # wait, blocked, until the container's init can forward them: the default action here would end the
+            # container without an exit code while its root is being built.
+            signal.pthread_sigmask(signal.SIG_BLOCK, FORWARDED)
+            os.setsid()
+            os.close(started)
             null = os.open(os.devnull, os.O_RDONLY)
             os.dup2(null, 0)
             os.dup2(out_fd, 1)
@@ -168,8 +178,10 @@ def _start(server: socket.socket, request: bytes, fds: list[int]) -> int:
             os.write(err_fd, f"setup: {type(exc).__name__}: {exc}".encode())
         finally:
             os._exit(1)
-    for fd in fds:
+    for fd in (*fds, started):
         os.close(fd)
+    os.read(ready, 1)  # end of file: the child's process group exists (or the child is gone)
+    os.close(ready)
     return pid
 
 
