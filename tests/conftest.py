@@ -1,6 +1,14 @@
 from __future__ import annotations
 
+import functools
+
 import pytest
+import typer.testing
+
+# typer's CliRunner builds the click command from the functions' signatures on every invoke (20-50 ms: ~300
+# invocations cost 10-15 s of the fast lane). The command is stateless, so one per app serves every test.
+if hasattr(typer.testing, "_get_command"):
+    typer.testing._get_command = functools.cache(typer.testing._get_command)
 
 # Tests needing a machine-level tool or privilege are end-to-end by nature -- containers, a browser, real workflows on
 # the process backend, a cluster -- so they are expensive too and leave the inner loop (-m "not slow") with it.

@@ -23,6 +23,7 @@ REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 ONE_OUTPUT = st.sampled_from(harness.OUTPUTS).map(lambda output: (output,))
 
 
+@pytest.mark.slow  # hypothesis: each drawn input through validate and a command that writes a file
 @fuzz_settings(ci_examples=150)
 @given(strategies.swapped_workflows(), ONE_OUTPUT)
 def test_workflow_with_values_of_another_type(tmp_path_factory, seed_and_document, outputs):
@@ -32,6 +33,7 @@ def test_workflow_with_values_of_another_type(tmp_path_factory, seed_and_documen
     assert checked[:2] == ["validate", " ".join(outputs[0])]  # the property ran on every command asked
 
 
+@pytest.mark.slow  # hypothesis: each drawn input through validate and a command that writes a file
 @fuzz_settings(ci_examples=15)
 @given(strategies.schema_workflows(), ONE_OUTPUT)
 def test_workflow_drawn_from_the_schema(tmp_path_factory, document, outputs):
@@ -45,6 +47,7 @@ def test_workflow_drawn_from_the_schema(tmp_path_factory, document, outputs):
 PROFILE_WORKFLOWS = st.sampled_from([s for s in strategies.workflow_seeds() if s[0].startswith("examples/")])
 
 
+@pytest.mark.slow  # hypothesis: each drawn input through validate and a command that writes a file
 @fuzz_settings(ci_examples=30)
 @given(strategies.swapped_profiles(), PROFILE_WORKFLOWS, ONE_OUTPUT)
 def test_profile_with_values_of_another_type(tmp_path_factory, seed_and_profile, workflow, outputs):
@@ -54,6 +57,7 @@ def test_profile_with_values_of_another_type(tmp_path_factory, seed_and_profile,
     assert checked[:3] == ["profile check", "validate", " ".join(outputs[0])]
 
 
+@pytest.mark.slow  # hypothesis: each drawn input through validate and a command that writes a file
 @fuzz_settings(ci_examples=30)
 @given(strategies.schema_profiles(), PROFILE_WORKFLOWS, ONE_OUTPUT)
 def test_profile_drawn_from_the_schema(tmp_path_factory, profile, workflow, outputs):

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from compiler import cli
 from compiler.cli.precommit import file_looks_like_workflow, looks_like_workflow, stale_message
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,20 +107,27 @@ def test_binary_file_is_not_a_workflow(tmp_path):
 # --------------------------------------------------------------------------- entry + args on example files
 
 
+def run_hook_in_process(hook_id: str, files: list[str], monkeypatch) -> tuple[int, str, str]:
+    """The hook's entry and args in this process (a file each; test_many_files_in_one_call runs the real one)."""
+    monkeypatch.chdir(ROOT)
+    args = hook_command(hook_id)[len(OSMO) :] + files
+    result = CliRunner().invoke(cli.app, args, env={}, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
 @pytest.mark.parametrize("path", POSITIVE, ids=lambda p: p.name)
-def test_positive_file_passes_silently(path: Path):
+def test_positive_file_passes_silently(path: Path, monkeypatch):
     before = path.read_bytes()
-    result = run([*hook_command("osmo-validate"), rel(path)])
-    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert run_hook_in_process("osmo-validate", [rel(path)], monkeypatch) == (0, "", "")
     assert path.read_bytes() == before  # untouched
 
 
 @pytest.mark.parametrize("path", NEGATIVE, ids=lambda p: p.name)
-def test_negative_file_fails_with_location(path: Path):
+def test_negative_file_fails_with_location(path: Path, monkeypatch):
     where, code = expectation(path)
-    result = run([*hook_command("osmo-validate"), rel(path)])
-    assert result.returncode == 1, result.stderr
-    assert f"{rel(path)}:{where}: {code} " in result.stderr, result.stderr
+    exit_code, _, stderr = run_hook_in_process("osmo-validate", [rel(path)], monkeypatch)
+    assert exit_code == 1, stderr
+    assert f"{rel(path)}:{where}: {code} " in stderr, stderr
 
 
 def test_many_files_in_one_call():
