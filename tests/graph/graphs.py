@@ -23,8 +23,7 @@ CORPUS_VALUES = ("storage_url=s3://my-bucket/osmo", "num_gpu=1", "epochs=1", "ba
 
 def corpus_accepted() -> list[Path]:
     """The corpus files the compiler accepts (``ok`` in the corpus record)."""
-    record = osmo_corpus().record.read_text().splitlines()
-    return [CORPUS / line.split(": ")[0] for line in record if line.endswith(": ok")]
+    return osmo_corpus().accepted()
 
 
 def osmo(*args: str) -> subprocess.CompletedProcess:

@@ -45,6 +45,12 @@ class Corpus:
     def files(self) -> list[Path]:
         return sorted(self.root.rglob("*.yaml"))
 
+    def accepted(self) -> list[Path]:
+        """The files the compiler accepts (``ok`` in the record): what a test of the compiled output can use. (The
+        refused ones are tested by tests/conformance; two of them run into the 0.5 s render limit on purpose.)"""
+        lines = self.record.read_text().splitlines()
+        return [self.root / line.split(": ")[0] for line in lines if line.endswith(": ok")]
+
 
 def osmo_corpus() -> Corpus:
     shared = SHARED / "osmo-examples"
