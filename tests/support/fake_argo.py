@@ -112,6 +112,9 @@ class _Stored:
 
 class _Handler(StreamRoutes):
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY, as Go's servers (the Argo Server) set it: without it a kept-alive connection waits for the
+    # client's delayed ACK (40 ms) between a response's headers and its body.
+    disable_nagle_algorithm = True
     server: _HTTPServer
 
     def log_message(self, fmt, *args):  # quiet
@@ -475,7 +478,7 @@ class FakeArgoServer:
             ctx.load_cert_chain(*self.tls)
             httpd.ssl_context = ctx
         self._httpd = httpd
-        t = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        t = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         t.start()
         self._threads.append(t)
         return self
