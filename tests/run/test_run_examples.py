@@ -174,27 +174,20 @@ def test_group_pipeline(run_example, backend) -> None:
     # printed (the example's own race, as in OSMO); a stopped daemon is Succeeded, checked above.
 
 
-@pytest.mark.xfail(strict=False, reason="the example's own nc race can end it either way under load; kept to show it "
-                   "runs")  # fmt: skip
 def test_group_tasks(run_example, backend) -> None:
-    """The client reaches the lead by its ``{{host:server}}`` name with ``nc`` -- or comes too early.
-
-    The example (OSMO's cookbook tutorial, verbatim) races: both members start when the barrier opens, and the client's
-    single ``nc`` may connect before the server's ``nc -l`` listens (OSMO's own test version of it retries). The
-    ``process`` backend usually starts the server first; podman usually the client. Either way the name resolves
-    and both tasks Succeed (the script ignores nc's status); a lost race shows as a refused connection or an empty
-    answer -- never as an unknown host."""
+    """The client reaches the lead by its fully qualified ``{{host:server}}`` name with ``nc``, trying again until
+    the server listens: both start when the barrier opens, in either order (the example's client retries, as OSMO's
+    own test version does; the cookbook's verbatim one raced)."""
     if backend == "process" and shutil.which("nc") is None and shutil.which("busybox") is None:
         pytest.skip("the example needs nc: the host has neither nc nor busybox")
     run = run_example("group_tasks", timeout="3m")
     assert run.code == 0, run.out + run.err
     assert phases(run) == {"server": "Succeeded", "client": "Succeeded"}
     client, server = run.log("client"), run.log("server")
-    assert re.search(r"Calling server at server\.parallel-processing-[0-9a-f-]+\.\.\.", client), client
+    name = r"server\.parallel-processing-[0-9a-f-]+\.[a-z0-9-]+\.svc\.cluster\.local"
+    assert re.search(rf"Calling server at {name}\.\.\.", client), client
+    assert "Received from server: hello" in client, client + server
     assert "Server: Complete" in server and "Client: Complete" in client
-    if "Received from server: hello" not in client:  # the race lost: the server was not listening (or answering) yet
-        # whatever nc then saw (refused, or an empty answer), the name resolved: the race is the example's own
-        assert "bad address" not in client and "can't resolve" not in client, client + server
 
 
 def features_inputs(tmp_path: Path) -> dict[str, str]:
