@@ -50,6 +50,7 @@ from ..precheck import setup_hint
 LABEL = "io.osmo-compiler.run"
 ENGINES = ("docker", "podman")
 _NOT_RUN = {"created", "configured", "initialized"}  # states of a container whose process never started
+SIGNAL_WAIT_S = 30.0  # how long a signal waits for a container that is being started
 _EXEC_ERRORS = ("executable file not found", "no such file or directory", "permission denied")
 # --init's exec failure (catatonit for podman, tini for docker): the init exits 1 after printing this.
 _INIT_EXEC = re.compile(r"failed to exec pid1: (?P<podman>.+)|\[FATAL tini \(\d+\)\] exec .* failed: (?P<docker>.+)")
@@ -111,11 +112,38 @@ class _Container:
         return self._code
 
     def signal(self, signum: int) -> None:
+        """Deliver ``signum`` once, when the container's PID 1 (``--init``) can take it. Sent earlier it is lost: the
+        engine refuses ``kill`` until the container runs, and until the init has exec'ed, PID 1 of the container's
+        PID namespace ignores a signal it has no handler for. A lost stop made the pod wait out its 30 s grace period
+        (seen when Ctrl-C met a group's barrier container as it started)."""
+        deadline = time.monotonic() + SIGNAL_WAIT_S
+        while self.popen.poll() is None and time.monotonic() < deadline:
+            state, _, pid = (self.backend.inspect(self.name, "{{.State.Status}} {{.State.Pid}}") or "").partition(" ")
+            if state == "running" and _takes_signal(pid.strip(), signum):
+                break
+            if state not in _NOT_RUN and state != "running":
+                return  # it ended meanwhile (start -a returns soon), or the engine does not know it
+            time.sleep(0.02)
         if self.popen.poll() is None:
             self.backend.cli("kill", "--signal", str(signum), self.name)
 
     def setup_error(self) -> str | None:
         return self._error
+
+
+def _takes_signal(pid: str, signum: int) -> bool:
+    """Whether process ``pid`` (a container's PID 1, seen from here) blocks or catches ``signum``: the init
+    (catatonit, tini) blocks every signal first thing and forwards them. True when it cannot be told (a pid this
+    machine does not show, as with an engine in a VM): then the signal goes at once."""
+    if not pid.isdigit() or int(pid) == 0:
+        return False  # no process yet
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    bit = 1 << (signum - 1)
+    masks = [int(line.split()[1], 16) for line in status.splitlines() if line.startswith(("SigBlk:", "SigCgt:"))]
+    return any(mask & bit for mask in masks)
 
 
 class _Finished:
