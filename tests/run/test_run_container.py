@@ -206,6 +206,22 @@ def test_default_backend_is_docker_when_it_answers(monkeypatch) -> None:
     assert command.default_backend() == "process"
 
 
+def test_a_task_that_ignores_sigterm_is_killed_when_its_grace_period_ends(osmo_run) -> None:
+    """--timeout stops with a 5 s grace: a task that ignores SIGTERM gets the SIGKILL then, not 30 s later."""
+    started = time.monotonic()
+    run = osmo_run(
+        """
+workflow:
+  name: stubborn
+  tasks:
+  - {name: t, image: x, command: [sh, -c, "trap '' TERM; sleep 100"]}
+""",
+        timeout="1s",
+    )
+    assert run.code == 1 and run.phase("t") == "Failed", run.out + run.err
+    assert time.monotonic() - started < 20, run.out
+
+
 def test_a_signal_waits_for_a_containers_init_to_take_it() -> None:
     """``_takes_signal``: a container's PID 1 takes a signal once it blocks or catches it (catatonit, tini); no
     process yet: not yet; a pid this machine does not show (an engine in a VM): at once."""
@@ -214,4 +230,5 @@ def test_a_signal_waits_for_a_containers_init_to_take_it() -> None:
     assert _takes_signal(str(os.getpid()), signal.SIGINT)  # Python catches SIGINT
     assert not _takes_signal(str(os.getpid()), signal.SIGUSR2)  # and leaves SIGUSR2 to its default
     assert not _takes_signal("0", signal.SIGTERM) and not _takes_signal("", signal.SIGTERM)
+    assert _takes_signal(str(os.getpid()), signal.SIGKILL)  # never blocked nor caught, always delivered
     assert _takes_signal("999999999", signal.SIGTERM)

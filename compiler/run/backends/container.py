@@ -137,6 +137,8 @@ def _takes_signal(pid: str, signum: int) -> bool:
     machine does not show, as with an engine in a VM): then the signal goes at once."""
     if not pid.isdigit() or int(pid) == 0:
         return False  # no process yet
+    if signum in (signal.SIGKILL, signal.SIGSTOP):
+        return True  # neither can be blocked or caught: the kernel delivers them to any PID 1 from outside
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
