@@ -1,4 +1,4 @@
-"""Shared by the tests of ``osmo graph``: workflows, the CLI runner, and where the corpus is."""
+"""Shared by the tests of ``osmo graph``: workflows, the CLI runner, and the corpus values."""
 
 from __future__ import annotations
 
@@ -13,17 +13,9 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.data import osmo_corpus
-
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-CORPUS = osmo_corpus().root  # ../shared/osmo-examples, else the slice vendored in tests/data
 CORPUS_VALUES = ("storage_url=s3://my-bucket/osmo", "num_gpu=1", "epochs=1", "batch_size=8")  # as test_conformance
-
-
-def corpus_accepted() -> list[Path]:
-    """The corpus files the compiler accepts (``ok`` in the corpus record)."""
-    return osmo_corpus().accepted()
 
 
 def osmo(*args: str) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ import pytest
 
 from compiler import graph
 from compiler.pipeline import CompileOptions, build_ir
-from tests.graph.graphs import CORPUS_VALUES, EXAMPLES, corpus_accepted, parse_mermaid
+from tests.graph.graphs import CORPUS_VALUES, EXAMPLES, parse_mermaid
 from tests.support.data import osmo_corpus
 
 DOT = shutil.which("dot")
@@ -59,7 +59,7 @@ def test_every_example(example):
 
 
 def test_the_osmo_corpus():
-    files = corpus_accepted()
+    files = osmo_corpus().accepted()
     # as test_conformance: most of the corpus is accepted -- 87 of OSMO's 100 workflows (../shared), 19 of the 31
     # vendored in tests/data -- so a record cut short, or one that stopped saying "ok", fails here
     assert len(files) > (50 if osmo_corpus().full else 15)
