@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from compiler import cli
 from compiler.cli.precommit import file_looks_like_workflow, looks_like_workflow, stale_message
+from tests.support.cli import cli_run, no_traceback
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOK_FILES = ROOT / "tests" / "hook-files"
@@ -110,8 +109,8 @@ def test_binary_file_is_not_a_workflow(tmp_path):
 def run_hook_in_process(hook_id: str, files: list[str], monkeypatch) -> tuple[int, str, str]:
     """The hook's entry and args in this process (a file each; test_many_files_in_one_call runs the real one)."""
     monkeypatch.chdir(ROOT)
-    args = hook_command(hook_id)[len(OSMO) :] + files
-    result = CliRunner().invoke(cli.app, args, env={}, catch_exceptions=False)
+    result = cli_run(hook_command(hook_id)[len(OSMO) :] + files)
+    no_traceback(result)
     return result.exit_code, result.stdout, result.stderr
 
 
