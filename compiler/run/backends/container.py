@@ -119,10 +119,9 @@ class _Container:
         deadline = time.monotonic() + SIGNAL_WAIT_S
         while self.popen.poll() is None and time.monotonic() < deadline:
             state, _, pid = (self.backend.inspect(self.name, "{{.State.Status}} {{.State.Pid}}") or "").partition(" ")
-            if state == "running" and _takes_signal(pid.strip(), signum):
+            starting = state in _NOT_RUN or (state == "running" and not _takes_signal(pid.strip(), signum))
+            if not starting:  # ready, or ended meanwhile (a kill then does nothing)
                 break
-            if state not in _NOT_RUN and state != "running":
-                return  # it ended meanwhile (start -a returns soon), or the engine does not know it
             time.sleep(0.02)
         if self.popen.poll() is None:
             self.backend.cli("kill", "--signal", str(signum), self.name)
